@@ -1,0 +1,16 @@
+//! Pure Stellar protocol code for Mooring.
+//!
+//! Invariant: this crate does no I/O, reads no clock and spawns nothing. Time and
+//! randomness that matter to a caller come in as arguments (`now`), so every function
+//! here is deterministic given its inputs and easy to test or fuzz.
+
+pub mod account;
+pub mod challenge;
+mod error;
+pub mod keys;
+pub mod network;
+
+pub use account::ClientAccount;
+pub use error::Error;
+pub use keys::{Keypair, PublicKey};
+pub use network::Network;
