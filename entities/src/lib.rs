@@ -1,1 +1,11 @@
+//! sea-orm entities: one module per table.
+//!
+//! Invariant: this crate knows nothing about HTTP, SEP JSON or caching. Money columns
+//! are `i64` fixed-point with 7 decimals; `mooring_stellar::amount` converts them.
 
+pub mod approved_sender;
+pub mod asset;
+pub mod asset_field;
+pub mod config_state;
+pub mod tenant;
+pub mod tenant_domain;

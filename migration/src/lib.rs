@@ -1,1 +1,14 @@
+//! Schema migrations. Every migration must run on both PostgreSQL and SQLite, so they
+//! use sea-query's portable builders only, never raw SQL.
 
+pub use sea_orm_migration::prelude::*;
+
+mod m20261127_000001_tenants;
+
+pub struct Migrator;
+
+impl MigratorTrait for Migrator {
+    fn migrations() -> Vec<Box<dyn MigrationTrait>> {
+        vec![Box::new(m20261127_000001_tenants::Migration)]
+    }
+}

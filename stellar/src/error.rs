@@ -6,6 +6,8 @@ pub enum Error {
     InvalidAccount(String),
     #[error("invalid memo: {0}")]
     InvalidMemo(String),
+    #[error("invalid amount: {0}")]
+    InvalidAmount(String),
     #[error("invalid secret seed")]
     InvalidSeed,
     #[error("invalid challenge: {0}")]

@@ -5,12 +5,14 @@
 //! here is deterministic given its inputs and easy to test or fuzz.
 
 pub mod account;
+pub mod amount;
 pub mod challenge;
 mod error;
 pub mod keys;
 pub mod network;
 
 pub use account::ClientAccount;
+pub use amount::Amount;
 pub use error::Error;
 pub use keys::{Keypair, PublicKey};
 pub use network::Network;

@@ -1,0 +1,60 @@
+use sea_orm::entity::prelude::*;
+
+/// A Stellar asset a tenant receives through SEP-31.
+#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+#[sea_orm(table_name = "assets")]
+pub struct Model {
+    #[sea_orm(primary_key, auto_increment = false)]
+    pub id: Uuid,
+    pub tenant_id: Uuid,
+    pub code: String,
+    pub issuer: String,
+    /// SEP-1 `status`: `live`, `dead`, `test` or `private`.
+    pub status: String,
+    pub sep31_enabled: bool,
+    /// Fixed-point, 7 decimals.
+    pub min_amount: Option<i64>,
+    /// Fixed-point, 7 decimals.
+    pub max_amount: Option<i64>,
+    /// Fixed-point, 7 decimals, in units of the asset.
+    pub fee_fixed: i64,
+    /// Fixed-point, 7 decimals, in percentage points (1.0000000 = 1 %).
+    pub fee_percent: i64,
+    /// Stellar memo type issued for payments: `id`, `text` or `hash`.
+    pub memo_type: String,
+    pub sender_sep12_type: Option<String>,
+    pub receiver_sep12_type: Option<String>,
+    /// JSON array of funding method names, e.g. `["SEPA","SWIFT"]`.
+    pub funding_methods: Json,
+    pub anchor_asset_type: String,
+    pub description: String,
+    pub display_decimals: i32,
+    pub created_at: DateTimeUtc,
+}
+
+#[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+pub enum Relation {
+    #[sea_orm(
+        belongs_to = "super::tenant::Entity",
+        from = "Column::TenantId",
+        to = "super::tenant::Column::Id",
+        on_delete = "Cascade"
+    )]
+    Tenant,
+    #[sea_orm(has_many = "super::asset_field::Entity")]
+    Fields,
+}
+
+impl Related<super::tenant::Entity> for Entity {
+    fn to() -> RelationDef {
+        Relation::Tenant.def()
+    }
+}
+
+impl Related<super::asset_field::Entity> for Entity {
+    fn to() -> RelationDef {
+        Relation::Fields.def()
+    }
+}
+
+impl ActiveModelBehavior for ActiveModel {}

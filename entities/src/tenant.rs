@@ -1,0 +1,55 @@
+use sea_orm::entity::prelude::*;
+
+#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+#[sea_orm(table_name = "tenants")]
+pub struct Model {
+    #[sea_orm(primary_key, auto_increment = false)]
+    pub id: Uuid,
+    pub name: String,
+    pub network_passphrase: String,
+    pub horizon_url: String,
+    pub signing_public_key: String,
+    /// AES-256-GCM under the platform master key; see `mooring_tenants::crypto`.
+    pub signing_seed_ciphertext: String,
+    pub distribution_account: String,
+    /// `active` or `suspended`.
+    pub status: String,
+    pub org_name: Option<String>,
+    pub org_url: Option<String>,
+    pub org_description: Option<String>,
+    pub org_logo: Option<String>,
+    pub org_official_email: Option<String>,
+    pub org_support_email: Option<String>,
+    pub created_at: DateTimeUtc,
+    pub updated_at: DateTimeUtc,
+}
+
+#[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+pub enum Relation {
+    #[sea_orm(has_many = "super::tenant_domain::Entity")]
+    Domains,
+    #[sea_orm(has_many = "super::approved_sender::Entity")]
+    Senders,
+    #[sea_orm(has_many = "super::asset::Entity")]
+    Assets,
+}
+
+impl Related<super::tenant_domain::Entity> for Entity {
+    fn to() -> RelationDef {
+        Relation::Domains.def()
+    }
+}
+
+impl Related<super::approved_sender::Entity> for Entity {
+    fn to() -> RelationDef {
+        Relation::Senders.def()
+    }
+}
+
+impl Related<super::asset::Entity> for Entity {
+    fn to() -> RelationDef {
+        Relation::Assets.def()
+    }
+}
+
+impl ActiveModelBehavior for ActiveModel {}
