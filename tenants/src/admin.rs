@@ -1,0 +1,265 @@
+//! Writes to tenant configuration. Every write runs in one database transaction that
+//! also bumps `config_state.version`, which is how every replica learns that its cache
+//! is stale: nothing half-written, nothing missed.
+
+use chrono::Utc;
+use mooring_entities::{approved_sender, asset, asset_field, config_state, tenant, tenant_domain};
+use mooring_stellar::{Amount, Keypair, Network, PublicKey};
+use sea_orm::sea_query::{Expr, ExprTrait};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter, Set,
+    TransactionTrait,
+};
+use uuid::Uuid;
+
+use crate::{Error, MasterKey, host};
+
+pub struct NewTenant {
+    pub name: String,
+    pub domains: Vec<String>,
+    pub network: Network,
+    pub horizon_url: String,
+    pub distribution_account: String,
+    pub org_name: Option<String>,
+    pub org_url: Option<String>,
+    pub org_description: Option<String>,
+}
+
+pub struct NewAsset {
+    pub code: String,
+    pub issuer: String,
+    pub status: String,
+    pub min_amount: Option<Amount>,
+    pub max_amount: Option<Amount>,
+    pub fee_fixed: Amount,
+    pub fee_percent: Amount,
+    pub memo_type: String,
+    pub sender_sep12_type: Option<String>,
+    pub receiver_sep12_type: Option<String>,
+    pub funding_methods: Vec<String>,
+    pub anchor_asset_type: String,
+    pub description: String,
+    pub display_decimals: i32,
+    pub fields: Vec<NewAssetField>,
+}
+
+pub struct NewAssetField {
+    pub name: String,
+    pub description: String,
+    pub optional: bool,
+    pub choices: Option<Vec<String>>,
+}
+
+pub async fn bump_version(db: &impl ConnectionTrait) -> Result<(), Error> {
+    config_state::Entity::update_many()
+        .col_expr(config_state::Column::Version, Expr::col(config_state::Column::Version).add(1))
+        .filter(config_state::Column::Id.eq(1))
+        .exec(db)
+        .await?;
+    Ok(())
+}
+
+fn check_account(account: &str, what: &str) -> Result<PublicKey, Error> {
+    account
+        .parse::<PublicKey>()
+        .map_err(|_| Error::Invalid(format!("{what} {account:?} is not a valid G... account")))
+}
+
+fn check_domain(domain: &str) -> Result<String, Error> {
+    let d = host::normalize(domain);
+    let valid = !d.is_empty()
+        && d.len() <= 253
+        && d.split('.').all(|label| {
+            !label.is_empty()
+                && label.len() <= 63
+                && label.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
+                && !label.starts_with('-')
+                && !label.ends_with('-')
+        });
+    valid
+        .then_some(d)
+        .ok_or_else(|| Error::Invalid(format!("{domain:?} is not a valid domain")))
+}
+
+/// Creates a tenant with a freshly generated SEP-10 signing key (stored encrypted).
+/// Returns the tenant id.
+pub async fn create_tenant(db: &DatabaseConnection, master_key: &MasterKey, new: NewTenant) -> Result<Uuid, Error> {
+    check_account(&new.distribution_account, "distribution account")?;
+    if new.domains.is_empty() {
+        return Err(Error::Invalid("a tenant needs at least one domain".into()));
+    }
+    let domains = new.domains.iter().map(|d| check_domain(d)).collect::<Result<Vec<_>, _>>()?;
+    let id = Uuid::new_v4();
+    let key = Keypair::generate();
+    let now = Utc::now();
+    let txn = db.begin().await?;
+    tenant::ActiveModel {
+        id: Set(id),
+        name: Set(new.name),
+        network_passphrase: Set(new.network.passphrase().to_string()),
+        horizon_url: Set(new.horizon_url),
+        signing_public_key: Set(key.public_key().to_string()),
+        signing_seed_ciphertext: Set(master_key.encrypt_seed(id, &key.seed())),
+        distribution_account: Set(new.distribution_account),
+        status: Set("active".into()),
+        org_name: Set(new.org_name),
+        org_url: Set(new.org_url),
+        org_description: Set(new.org_description),
+        org_logo: Set(None),
+        org_official_email: Set(None),
+        org_support_email: Set(None),
+        created_at: Set(now),
+        updated_at: Set(now),
+    }
+    .insert(&txn)
+    .await?;
+    for domain in domains {
+        insert_domain(&txn, id, domain).await?;
+    }
+    bump_version(&txn).await?;
+    txn.commit().await?;
+    Ok(id)
+}
+
+async fn insert_domain(db: &impl ConnectionTrait, tenant_id: Uuid, domain: String) -> Result<(), Error> {
+    if tenant_domain::Entity::find_by_id(domain.clone()).one(db).await?.is_some() {
+        return Err(Error::DomainTaken(domain));
+    }
+    tenant_domain::ActiveModel {
+        domain: Set(domain),
+        tenant_id: Set(tenant_id),
+        created_at: Set(Utc::now()),
+    }
+    .insert(db)
+    .await?;
+    Ok(())
+}
+
+pub async fn add_domain(db: &DatabaseConnection, tenant_id: Uuid, domain: &str) -> Result<(), Error> {
+    let domain = check_domain(domain)?;
+    let txn = db.begin().await?;
+    insert_domain(&txn, tenant_id, domain).await?;
+    bump_version(&txn).await?;
+    txn.commit().await?;
+    Ok(())
+}
+
+/// Adds an approved sending anchor, or re-enables it. Idempotent.
+pub async fn approve_sender(db: &DatabaseConnection, tenant_id: Uuid, account: &str, name: &str) -> Result<(), Error> {
+    check_account(account, "sending anchor account")?;
+    let txn = db.begin().await?;
+    let existing = approved_sender::Entity::find()
+        .filter(approved_sender::Column::TenantId.eq(tenant_id))
+        .filter(approved_sender::Column::Account.eq(account))
+        .one(&txn)
+        .await?;
+    match existing {
+        Some(row) if row.enabled => return Ok(()),
+        Some(row) => {
+            let mut row: approved_sender::ActiveModel = row.into();
+            row.enabled = Set(true);
+            row.update(&txn).await?;
+        }
+        None => {
+            approved_sender::ActiveModel {
+                id: Set(Uuid::new_v4()),
+                tenant_id: Set(tenant_id),
+                account: Set(account.to_string()),
+                name: Set(name.to_string()),
+                enabled: Set(true),
+                created_at: Set(Utc::now()),
+            }
+            .insert(&txn)
+            .await?;
+        }
+    }
+    bump_version(&txn).await?;
+    txn.commit().await?;
+    Ok(())
+}
+
+/// Removes an approved sending anchor: it can no longer obtain SEP-10 tokens.
+pub async fn remove_sender(db: &DatabaseConnection, tenant_id: Uuid, account: &str) -> Result<bool, Error> {
+    let txn = db.begin().await?;
+    let deleted = approved_sender::Entity::delete_many()
+        .filter(approved_sender::Column::TenantId.eq(tenant_id))
+        .filter(approved_sender::Column::Account.eq(account))
+        .exec(&txn)
+        .await?
+        .rows_affected;
+    bump_version(&txn).await?;
+    txn.commit().await?;
+    Ok(deleted > 0)
+}
+
+pub async fn add_asset(db: &DatabaseConnection, tenant_id: Uuid, new: NewAsset) -> Result<Uuid, Error> {
+    check_account(&new.issuer, "asset issuer")?;
+    let code_ok = (1..=12).contains(&new.code.len()) && new.code.bytes().all(|b| b.is_ascii_alphanumeric());
+    if !code_ok {
+        return Err(Error::Invalid(format!("{:?} is not a valid asset code", new.code)));
+    }
+    if !matches!(new.memo_type.as_str(), "id" | "text" | "hash") {
+        return Err(Error::Invalid("memo type must be id, text or hash".into()));
+    }
+    let id = Uuid::new_v4();
+    let txn = db.begin().await?;
+    asset::ActiveModel {
+        id: Set(id),
+        tenant_id: Set(tenant_id),
+        code: Set(new.code),
+        issuer: Set(new.issuer),
+        status: Set(new.status),
+        sep31_enabled: Set(true),
+        min_amount: Set(new.min_amount.map(|a| a.0)),
+        max_amount: Set(new.max_amount.map(|a| a.0)),
+        fee_fixed: Set(new.fee_fixed.0),
+        fee_percent: Set(new.fee_percent.0),
+        memo_type: Set(new.memo_type),
+        sender_sep12_type: Set(new.sender_sep12_type),
+        receiver_sep12_type: Set(new.receiver_sep12_type),
+        funding_methods: Set(new.funding_methods.into()),
+        anchor_asset_type: Set(new.anchor_asset_type),
+        description: Set(new.description),
+        display_decimals: Set(new.display_decimals),
+        created_at: Set(Utc::now()),
+    }
+    .insert(&txn)
+    .await?;
+    for f in new.fields {
+        asset_field::ActiveModel {
+            id: Set(Uuid::new_v4()),
+            asset_id: Set(id),
+            name: Set(f.name),
+            description: Set(f.description),
+            optional: Set(f.optional),
+            choices: Set(f.choices.map(Into::into)),
+        }
+        .insert(&txn)
+        .await?;
+    }
+    bump_version(&txn).await?;
+    txn.commit().await?;
+    Ok(id)
+}
+
+/// Suspends or resumes a tenant.
+pub async fn set_status(db: &DatabaseConnection, tenant_id: Uuid, suspended: bool) -> Result<(), Error> {
+    let txn = db.begin().await?;
+    tenant::Entity::update_many()
+        .col_expr(tenant::Column::Status, Expr::value(if suspended { "suspended" } else { "active" }))
+        .col_expr(tenant::Column::UpdatedAt, Expr::value(Utc::now()))
+        .filter(tenant::Column::Id.eq(tenant_id))
+        .exec(&txn)
+        .await?;
+    bump_version(&txn).await?;
+    txn.commit().await?;
+    Ok(())
+}
+
+/// The tenant serving `domain`, if any: how the demo seed finds what it made before.
+pub async fn tenant_for_domain(db: &DatabaseConnection, domain: &str) -> Result<Option<Uuid>, Error> {
+    Ok(tenant_domain::Entity::find_by_id(host::normalize(domain))
+        .one(db)
+        .await?
+        .map(|d| d.tenant_id))
+}

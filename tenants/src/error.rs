@@ -1,0 +1,13 @@
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error("database: {0}")]
+    Db(#[from] sea_orm::DbErr),
+    #[error("a tenant's stored configuration is invalid: {0}")]
+    Corrupt(String),
+    #[error("{0}")]
+    Invalid(String),
+    #[error("domain {0:?} already belongs to a tenant")]
+    DomainTaken(String),
+    #[error("seed decryption failed: wrong master key or tampered ciphertext")]
+    Decrypt,
+}

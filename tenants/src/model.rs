@@ -1,0 +1,82 @@
+//! A tenant's configuration as the SEP endpoints use it: decoded, validated and ready,
+//! so a request never parses a strkey or decrypts a seed.
+
+use std::collections::HashSet;
+
+use mooring_stellar::{Amount, Keypair, Network, PublicKey};
+use uuid::Uuid;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TenantStatus {
+    Active,
+    Suspended,
+}
+
+#[derive(Debug)]
+pub struct Tenant {
+    pub id: Uuid,
+    pub name: String,
+    /// Lowercase, without port. The first is the primary domain.
+    pub domains: Vec<String>,
+    pub network: Network,
+    pub horizon_url: String,
+    pub signing_key: Keypair,
+    pub jwt_secret: [u8; 32],
+    pub distribution_account: String,
+    pub status: TenantStatus,
+    /// Enabled approved sending anchors; the only accounts SEP-10 will authenticate.
+    pub approved_senders: HashSet<PublicKey>,
+    pub assets: Vec<Asset>,
+    pub org: Organization,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct Organization {
+    pub name: Option<String>,
+    pub url: Option<String>,
+    pub description: Option<String>,
+    pub logo: Option<String>,
+    pub official_email: Option<String>,
+    pub support_email: Option<String>,
+}
+
+#[derive(Debug, Clone)]
+pub struct Asset {
+    pub id: Uuid,
+    pub code: String,
+    pub issuer: String,
+    pub status: String,
+    pub sep31_enabled: bool,
+    pub min_amount: Option<Amount>,
+    pub max_amount: Option<Amount>,
+    pub fee_fixed: Amount,
+    /// Percentage points: 1.0 = 1 %.
+    pub fee_percent: Amount,
+    pub memo_type: String,
+    pub sender_sep12_type: Option<String>,
+    pub receiver_sep12_type: Option<String>,
+    pub funding_methods: Vec<String>,
+    pub anchor_asset_type: String,
+    pub description: String,
+    pub display_decimals: i32,
+    pub fields: Vec<AssetField>,
+}
+
+#[derive(Debug, Clone)]
+pub struct AssetField {
+    pub name: String,
+    pub description: String,
+    pub optional: bool,
+    pub choices: Option<Vec<String>>,
+}
+
+impl Tenant {
+    pub fn serves_domain(&self, domain: &str) -> bool {
+        let d = crate::host::normalize(domain);
+        self.domains.iter().any(|own| *own == d)
+    }
+
+    pub fn is_approved_sender(&self, account: &PublicKey) -> bool {
+        self.approved_senders.contains(account)
+    }
+}
