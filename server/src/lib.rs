@@ -1,1 +1,158 @@
+//! The Mooring server: SEP APIs for every hosted anchor, plus the tasks behind them.
+//!
+//! [`start`] builds every backend from a [`Config`], binds the HTTP app to a listener
+//! and returns a handle; `main.rs` is only the CLI around it. Tests call [`start`] the
+//! same way, on an ephemeral port.
 
+pub mod backends;
+pub mod cfg;
+pub mod client_domain;
+pub mod demo;
+pub mod error;
+pub mod horizon;
+pub mod http;
+pub mod state;
+pub mod telemetry;
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::Context;
+use mooring_migration::{Migrator, MigratorTrait};
+use mooring_tenants::{Directory, MasterKey};
+use sea_orm::{ConnectOptions, Database, DatabaseConnection};
+use tokio::net::TcpListener;
+use tokio::task::JoinHandle;
+use tokio_util::sync::CancellationToken;
+
+use crate::backends::nonces::{MemoryNonces, NonceStore, RedisNonces};
+use crate::backends::rate_limit::{MemoryRateLimiter, RateLimiter, RedisRateLimiter};
+pub use crate::cfg::Config;
+use crate::client_domain::ClientDomains;
+use crate::horizon::Horizon;
+use crate::state::AppState;
+
+/// rustls needs a process-wide crypto provider; ring is the one sqlx already builds.
+pub fn install_crypto_provider() {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+}
+
+pub async fn connect_db(url: &str) -> anyhow::Result<DatabaseConnection> {
+    let mut opts = ConnectOptions::new(url.to_string());
+    opts.sqlx_logging(false)
+        .max_connections(if url.starts_with("sqlite") { 8 } else { 32 })
+        .connect_timeout(Duration::from_secs(10));
+    Database::connect(opts).await.context("connecting to the database")
+}
+
+pub async fn migrate(db: &DatabaseConnection) -> anyhow::Result<()> {
+    Migrator::up(db, None).await.context("running migrations")
+}
+
+/// A running server: its address, its state, and the way to stop it.
+pub struct Server {
+    pub addr: SocketAddr,
+    pub state: AppState,
+    shutdown: CancellationToken,
+    handle: JoinHandle<anyhow::Result<()>>,
+}
+
+impl Server {
+    /// Stops accepting, lets in-flight requests finish, and waits for the end.
+    pub async fn stop(self) -> anyhow::Result<()> {
+        self.shutdown.cancel();
+        self.handle.await?
+    }
+
+    /// Waits until the server ends (after its shutdown token is cancelled).
+    pub async fn wait(self) -> anyhow::Result<()> {
+        self.handle.await?
+    }
+}
+
+pub async fn start(cfg: Config, listener: TcpListener, shutdown: CancellationToken) -> anyhow::Result<Server> {
+    install_crypto_provider();
+    let master_key = MasterKey::parse(
+        cfg.master_key
+            .as_deref()
+            .context("MOORING_MASTER_KEY is required (32 bytes, base64 or hex)")?,
+    )?;
+    let db = connect_db(&cfg.database_url).await?;
+    migrate(&db).await?;
+    let tenants = Arc::new(Directory::load(db.clone(), master_key).await?);
+
+    let (nonces, rate_limiter, redis): (Arc<dyn NonceStore>, Arc<dyn RateLimiter>, _) = match &cfg.redis_url {
+        None => (
+            Arc::new(MemoryNonces::default()),
+            Arc::new(MemoryRateLimiter::new(cfg.rate_limit_per_second, cfg.rate_limit_burst)),
+            None,
+        ),
+        Some(url) => {
+            let conn = redis::Client::open(url.as_str())?
+                .get_connection_manager()
+                .await
+                .context("connecting to Redis")?;
+            (
+                Arc::new(RedisNonces::new(conn.clone())),
+                Arc::new(RedisRateLimiter::new(conn.clone(), cfg.rate_limit_per_second, cfg.rate_limit_burst)),
+                Some(conn),
+            )
+        }
+    };
+
+    let state = AppState {
+        horizon: Horizon::new(Duration::from_millis(cfg.horizon_timeout_ms)),
+        client_domains: Arc::new(ClientDomains::new(
+            Duration::from_millis(cfg.client_domain_timeout_ms),
+            cfg.client_domain_max_concurrent,
+            cfg.client_domain_allow_private,
+        )),
+        cfg: Arc::new(cfg),
+        db,
+        tenants,
+        nonces,
+        rate_limiter,
+        redis,
+    };
+
+    spawn_config_watcher(&state, shutdown.clone());
+
+    let addr = listener.local_addr()?;
+    let app = http::router(state.clone()).into_make_service_with_connect_info::<SocketAddr>();
+    let token = shutdown.clone();
+    let handle = tokio::spawn(async move {
+        axum::serve(listener, app)
+            .with_graceful_shutdown(async move { token.cancelled().await })
+            .await
+            .context("HTTP server")
+    });
+    tracing::info!(%addr, "listening");
+    Ok(Server {
+        addr,
+        state,
+        shutdown,
+        handle,
+    })
+}
+
+/// Every replica polls the tenant config version (one primary-key read) and reloads
+/// its cache when it moved, so a change made anywhere is served everywhere within
+/// `config_poll_ms`, while requests themselves never touch the database for it.
+fn spawn_config_watcher(state: &AppState, shutdown: CancellationToken) {
+    let tenants = state.tenants.clone();
+    let period = Duration::from_millis(state.cfg.config_poll_ms);
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(period);
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            tokio::select! {
+                () = shutdown.cancelled() => return,
+                _ = tick.tick() => {}
+            }
+            if let Err(e) = tenants.refresh().await {
+                tracing::warn!(error = %e, "tenant config refresh failed; serving the cached config");
+            }
+        }
+    });
+}

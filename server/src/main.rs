@@ -1,1 +1,103 @@
-fn main(){}
+use anyhow::Context;
+use clap::{Parser, Subcommand};
+use mooring_server::{Config, demo, telemetry};
+use mooring_tenants::MasterKey;
+use tokio::net::TcpListener;
+use tokio_util::sync::CancellationToken;
+
+/// Mooring: a hosted, multi-tenant Stellar SEP-31 receiving anchor.
+///
+/// Configuration comes from MOORING_* environment variables (see README.md), optionally
+/// from a TOML file named by MOORING_CONFIG.
+#[derive(Parser)]
+#[command(name = "mooring", version)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run pending migrations, then serve the SEP APIs.
+    Serve {
+        /// Create (or reuse) a demo tenant on `localhost`, and generate a master key if
+        /// none is configured.
+        #[arg(long)]
+        demo: bool,
+    },
+    /// Run pending database migrations and exit.
+    Migrate,
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let cli = Cli::parse();
+    let mut cfg = Config::load()?;
+    telemetry::init(cfg.log_format);
+    mooring_server::install_crypto_provider();
+    match cli.command {
+        Command::Migrate => {
+            let db = mooring_server::connect_db(&cfg.database_url).await?;
+            mooring_server::migrate(&db).await?;
+            tracing::info!("migrations applied");
+            Ok(())
+        }
+        Command::Serve { demo } => {
+            if demo {
+                cfg.master_key = Some(demo::demo_master_key(&cfg)?);
+                let db = mooring_server::connect_db(&cfg.database_url).await?;
+                mooring_server::migrate(&db).await?;
+                let key = MasterKey::parse(cfg.master_key.as_deref().unwrap_or_default())?;
+                let seeded = demo::ensure_demo_tenant(&db, &key, &cfg).await?;
+                print_demo_banner(&cfg, &seeded);
+            }
+            serve(cfg).await
+        }
+    }
+}
+
+async fn serve(cfg: Config) -> anyhow::Result<()> {
+    let listener = TcpListener::bind(cfg.bind).await.with_context(|| format!("binding {}", cfg.bind))?;
+    let shutdown = CancellationToken::new();
+    let server = mooring_server::start(cfg, listener, shutdown.clone()).await?;
+    tokio::spawn(async move {
+        wait_for_signal().await;
+        tracing::info!("shutting down: draining in-flight requests");
+        shutdown.cancel();
+    });
+    server.wait().await?;
+    tracing::info!("stopped");
+    Ok(())
+}
+
+async fn wait_for_signal() {
+    let ctrl_c = tokio::signal::ctrl_c();
+    #[cfg(unix)]
+    {
+        let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+            .expect("installing the SIGTERM handler");
+        tokio::select! {
+            _ = ctrl_c => {}
+            _ = term.recv() => {}
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = ctrl_c.await;
+}
+
+fn print_demo_banner(cfg: &Config, seeded: &demo::DemoTenant) {
+    let base = format!("http://localhost:{}", cfg.bind.port());
+    println!("\n=== Mooring demo tenant ({}) ===", seeded.tenant_id);
+    println!("  stellar.toml  {base}/.well-known/stellar.toml");
+    println!("  SEP-10        {base}/auth?account=<G... of an approved sender>");
+    println!("  SEP-31 info   {base}/sep31/info   (needs a SEP-10 token)");
+    println!("  health        {base}/health");
+    match &seeded.new_sender_secret {
+        Some(secret) => {
+            println!("\n  A demo sending-anchor key was generated and approved. Its secret is shown ONCE:");
+            println!("    {secret}");
+        }
+        None => println!("\n  Reusing the demo tenant from an earlier run (its sender secret was printed then)."),
+    }
+    println!("  Approve your own sending anchors with MOORING_DEMO_SENDERS=G...,G...\n");
+}

@@ -1,0 +1,121 @@
+//! Configuration: built-in defaults, then an optional TOML file (`MOORING_CONFIG`), then
+//! `MOORING_*` environment variables. Validated once, then shared read-only.
+
+use std::net::SocketAddr;
+
+use figment::Figment;
+use figment::providers::{Env, Format, Serialized, Toml};
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    #[default]
+    Human,
+    Json,
+}
+
+#[derive(Clone, Serialize, Deserialize)]
+pub struct Config {
+    /// `sqlite://PATH?mode=rwc` or `postgres://…`.
+    pub database_url: String,
+    /// Unset: in-process nonce and rate-limit stores (one node). Set: Redis.
+    pub redis_url: Option<String>,
+    /// Prefix of every Redis key, so several deployments (or test runs) share a Redis.
+    pub redis_prefix: String,
+    pub bind: SocketAddr,
+    /// 32 bytes, base64 or hex: encrypts tenant signing seeds, derives JWT secrets.
+    pub master_key: Option<String>,
+    pub log_format: LogFormat,
+    /// Sustained SEP requests per second allowed per (tenant, client IP).
+    pub rate_limit_per_second: u32,
+    /// Requests a (tenant, client IP) may send at once before the rate applies.
+    pub rate_limit_burst: u32,
+    /// Take the client IP from the first `X-Forwarded-For` entry (only behind a
+    /// proxy that sets it; otherwise clients could pick their own rate-limit key).
+    pub trust_forwarded_for: bool,
+    /// How often each replica checks the tenant config version.
+    pub config_poll_ms: u64,
+    pub jwt_ttl_secs: u64,
+    /// Allow SEP-10 `client_domain` look-ups of loopback/private addresses (tests only).
+    pub client_domain_allow_private: bool,
+    pub client_domain_timeout_ms: u64,
+    pub client_domain_max_concurrent: usize,
+    pub horizon_timeout_ms: u64,
+    /// Demo tenant: Horizon to use, and extra approved sending anchors (comma-separated).
+    pub demo_horizon_url: String,
+    pub demo_senders: String,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Self {
+            database_url: "sqlite://mooring.db?mode=rwc".into(),
+            redis_url: None,
+            redis_prefix: "mooring".into(),
+            bind: "127.0.0.1:8000".parse().expect("valid address"),
+            master_key: None,
+            log_format: LogFormat::Human,
+            rate_limit_per_second: 100,
+            rate_limit_burst: 200,
+            trust_forwarded_for: false,
+            config_poll_ms: 1000,
+            jwt_ttl_secs: 3600,
+            client_domain_allow_private: false,
+            client_domain_timeout_ms: 2000,
+            client_domain_max_concurrent: 16,
+            horizon_timeout_ms: 5000,
+            demo_horizon_url: "https://horizon-testnet.stellar.org".into(),
+            demo_senders: String::new(),
+        }
+    }
+}
+
+impl std::fmt::Debug for Config {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Config")
+            .field("database_url", &redact_url(&self.database_url))
+            .field("redis_url", &self.redis_url.as_deref().map(redact_url))
+            .field("bind", &self.bind)
+            .field("master_key", &self.master_key.as_ref().map(|_| "<set>"))
+            .finish_non_exhaustive()
+    }
+}
+
+/// Drops a URL's password, for logs.
+fn redact_url(url: &str) -> String {
+    match url::Url::parse(url) {
+        Ok(mut u) if u.password().is_some() => {
+            let _ = u.set_password(Some("***"));
+            u.to_string()
+        }
+        _ => url.to_string(),
+    }
+}
+
+impl Config {
+    /// Defaults, then the file named by `MOORING_CONFIG` (if any), then `MOORING_*`.
+    pub fn load() -> anyhow::Result<Self> {
+        let mut figment = Figment::from(Serialized::defaults(Config::default()));
+        if let Ok(path) = std::env::var("MOORING_CONFIG") {
+            figment = figment.merge(Toml::file_exact(path));
+        }
+        let cfg: Config = figment.merge(Env::prefixed("MOORING_").ignore(&["config"])).extract()?;
+        cfg.validate()?;
+        Ok(cfg)
+    }
+
+    pub fn validate(&self) -> anyhow::Result<()> {
+        anyhow::ensure!(
+            self.database_url.starts_with("sqlite:") || self.database_url.starts_with("postgres"),
+            "MOORING_DATABASE_URL must be a sqlite:// or postgres:// URL"
+        );
+        anyhow::ensure!(self.rate_limit_per_second > 0, "MOORING_RATE_LIMIT_PER_SECOND must be > 0");
+        anyhow::ensure!(self.rate_limit_burst > 0, "MOORING_RATE_LIMIT_BURST must be > 0");
+        anyhow::ensure!(self.config_poll_ms > 0, "MOORING_CONFIG_POLL_MS must be > 0");
+        if let Some(url) = &self.redis_url {
+            anyhow::ensure!(url.starts_with("redis://") || url.starts_with("rediss://"), "MOORING_REDIS_URL must be redis://");
+        }
+        Ok(())
+    }
+}

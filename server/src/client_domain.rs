@@ -1,0 +1,191 @@
+//! SEP-10 `client_domain` verification: fetch the domain's stellar.toml and read its
+//! SIGNING_KEY. Any unauthenticated client can make us do this, so it is fenced in:
+//! a short timeout, a size cap, a cache of results, a cap on concurrent look-ups, and
+//! no connections to loopback or private addresses (checked on the resolved addresses,
+//! so DNS tricks don't help) unless tests allow it.
+
+use std::net::{IpAddr, SocketAddr};
+use std::sync::Arc;
+use std::time::Duration;
+
+use futures::StreamExt;
+use mooring_stellar::PublicKey;
+use moka::future::Cache;
+use reqwest::dns::{Addrs, Name, Resolve, Resolving};
+use tokio::sync::Semaphore;
+
+const MAX_TOML_BYTES: usize = 100 * 1024;
+const CACHE_TTL: Duration = Duration::from_secs(300);
+const FAILURE_TTL: Duration = Duration::from_secs(30);
+/// How long a look-up waits for a free slot before giving up.
+const QUEUE_WAIT: Duration = Duration::from_millis(200);
+
+#[derive(Debug, Clone, thiserror::Error)]
+pub enum ClientDomainError {
+    #[error("client_domain {0:?} is not a valid domain")]
+    Invalid(String),
+    #[error("client_domain {0:?} is not allowed")]
+    Forbidden(String),
+    #[error("could not fetch the stellar.toml of client_domain {0:?}: {1}")]
+    Fetch(String, String),
+    #[error("the stellar.toml of client_domain {0:?} has no valid SIGNING_KEY")]
+    NoSigningKey(String),
+    #[error("too many client_domain look-ups in progress, try again")]
+    Busy,
+}
+
+pub struct ClientDomains {
+    http: reqwest::Client,
+    allow_private: bool,
+    found: Cache<String, PublicKey>,
+    failed: Cache<String, ClientDomainError>,
+    slots: Arc<Semaphore>,
+}
+
+/// Resolves names and refuses addresses that are not on the public internet.
+struct PublicOnlyResolver;
+
+impl Resolve for PublicOnlyResolver {
+    fn resolve(&self, name: Name) -> Resolving {
+        let host = name.as_str().to_string();
+        Box::pin(async move {
+            let addrs: Vec<SocketAddr> = tokio::net::lookup_host((host.as_str(), 0)).await?.collect();
+            if addrs.iter().any(|a| !is_public(a.ip())) {
+                return Err(format!("{host} resolves to a non-public address").into());
+            }
+            Ok(Box::new(addrs.into_iter()) as Addrs)
+        })
+    }
+}
+
+pub fn is_public(ip: IpAddr) -> bool {
+    match ip {
+        IpAddr::V4(v4) => {
+            !(v4.is_loopback()
+                || v4.is_private()
+                || v4.is_link_local()
+                || v4.is_unspecified()
+                || v4.is_broadcast()
+                || v4.is_documentation()
+                || v4.octets()[0] == 100 && (v4.octets()[1] & 0xc0) == 64 // CGNAT 100.64/10
+                || v4.octets()[0] == 0)
+        }
+        IpAddr::V6(v6) => {
+            if let Some(v4) = v6.to_ipv4_mapped() {
+                return is_public(IpAddr::V4(v4));
+            }
+            !(v6.is_loopback()
+                || v6.is_unspecified()
+                || (v6.segments()[0] & 0xfe00) == 0xfc00 // unique local
+                || (v6.segments()[0] & 0xffc0) == 0xfe80) // link local
+        }
+    }
+}
+
+impl ClientDomains {
+    pub fn new(timeout: Duration, max_concurrent: usize, allow_private: bool) -> Self {
+        let mut builder = reqwest::Client::builder()
+            .timeout(timeout)
+            .connect_timeout(timeout)
+            .redirect(reqwest::redirect::Policy::none())
+            .user_agent(concat!("mooring/", env!("CARGO_PKG_VERSION")));
+        if !allow_private {
+            builder = builder.dns_resolver(Arc::new(PublicOnlyResolver));
+        }
+        Self {
+            http: builder.build().expect("HTTP client"),
+            allow_private,
+            found: Cache::builder().max_capacity(10_000).time_to_live(CACHE_TTL).build(),
+            failed: Cache::builder().max_capacity(10_000).time_to_live(FAILURE_TTL).build(),
+            slots: Arc::new(Semaphore::new(max_concurrent.max(1))),
+        }
+    }
+
+    /// The SIGNING_KEY that `domain`'s stellar.toml publishes.
+    pub async fn signing_key(&self, domain: &str) -> Result<PublicKey, ClientDomainError> {
+        let domain = domain.trim().to_ascii_lowercase();
+        if let Some(key) = self.found.get(&domain).await {
+            return Ok(key);
+        }
+        if let Some(err) = self.failed.get(&domain).await {
+            return Err(err);
+        }
+        let url = self.toml_url(&domain)?;
+        let _slot = tokio::time::timeout(QUEUE_WAIT, self.slots.clone().acquire_owned())
+            .await
+            .map_err(|_| ClientDomainError::Busy)?
+            .map_err(|_| ClientDomainError::Busy)?;
+        match self.fetch(&domain, &url).await {
+            Ok(key) => {
+                self.found.insert(domain, key).await;
+                Ok(key)
+            }
+            Err(err) => {
+                self.failed.insert(domain, err.clone()).await;
+                Err(err)
+            }
+        }
+    }
+
+    fn toml_url(&self, domain: &str) -> Result<String, ClientDomainError> {
+        let invalid = || ClientDomainError::Invalid(domain.to_string());
+        if domain.is_empty() || domain.len() > 253 || domain.contains(['/', '@', '?', '#', '\\', ' ']) {
+            return Err(invalid());
+        }
+        let url = url::Url::parse(&format!("https://{domain}/")).map_err(|_| invalid())?;
+        let host = url.host_str().ok_or_else(invalid)?;
+        let literal_ip: Option<IpAddr> = host.trim_matches(['[', ']']).parse().ok();
+        if !self.allow_private && literal_ip.is_some_and(|ip| !is_public(ip)) {
+            return Err(ClientDomainError::Forbidden(domain.to_string()));
+        }
+        // Plain HTTP only for a local domain, and only where tests allowed private ones.
+        let scheme = if self.allow_private && mooring_tenants::host::is_local(domain) { "http" } else { "https" };
+        Ok(format!("{scheme}://{domain}/.well-known/stellar.toml"))
+    }
+
+    async fn fetch(&self, domain: &str, url: &str) -> Result<PublicKey, ClientDomainError> {
+        let fail = |why: String| ClientDomainError::Fetch(domain.to_string(), why);
+        let response = self.http.get(url).send().await.map_err(|e| fail(e.without_url().to_string()))?;
+        if !response.status().is_success() {
+            return Err(fail(format!("status {}", response.status().as_u16())));
+        }
+        let mut body = Vec::new();
+        let mut stream = response.bytes_stream();
+        while let Some(chunk) = stream.next().await {
+            let chunk = chunk.map_err(|e| fail(e.without_url().to_string()))?;
+            if body.len() + chunk.len() > MAX_TOML_BYTES {
+                return Err(fail("stellar.toml is larger than 100 KB".into()));
+            }
+            body.extend_from_slice(&chunk);
+        }
+        let text = String::from_utf8(body).map_err(|_| fail("stellar.toml is not UTF-8".into()))?;
+        let parsed: toml::Table = text.parse().map_err(|_| fail("stellar.toml is not valid TOML".into()))?;
+        parsed
+            .get("SIGNING_KEY")
+            .and_then(|v| v.as_str())
+            .and_then(|k| k.parse().ok())
+            .ok_or_else(|| ClientDomainError::NoSigningKey(domain.to_string()))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn private_addresses_are_not_public() {
+        for ip in ["127.0.0.1", "10.1.2.3", "192.168.0.1", "172.16.5.4", "169.254.169.254", "::1", "fd00::1", "0.0.0.0", "100.64.0.1", "::ffff:127.0.0.1"] {
+            assert!(!is_public(ip.parse().unwrap()), "{ip}");
+        }
+        assert!(is_public("8.8.8.8".parse().unwrap()));
+    }
+
+    #[test]
+    fn literal_private_ips_and_junk_are_refused_before_any_fetch() {
+        let cd = ClientDomains::new(Duration::from_secs(1), 1, false);
+        assert!(matches!(cd.toml_url("127.0.0.1"), Err(ClientDomainError::Forbidden(_))));
+        assert!(matches!(cd.toml_url("[::1]:80"), Err(ClientDomainError::Forbidden(_))));
+        assert!(matches!(cd.toml_url("a/b"), Err(ClientDomainError::Invalid(_))));
+        assert_eq!(cd.toml_url("wallet.example").unwrap(), "https://wallet.example/.well-known/stellar.toml");
+    }
+}

@@ -1,0 +1,114 @@
+//! `mooring serve --demo`: a ready-to-try tenant on `localhost`, shaped like the /info
+//! example of the SEP-31 testnet guide. Idempotent: a second run reuses what exists.
+
+use std::path::Path;
+
+use anyhow::Context;
+use mooring_stellar::{Amount, Keypair, Network};
+use mooring_tenants::admin::{self, NewAsset, NewAssetField, NewTenant};
+use mooring_tenants::MasterKey;
+use sea_orm::DatabaseConnection;
+use uuid::Uuid;
+
+use crate::cfg::Config;
+
+pub const DEMO_DOMAIN: &str = "localhost";
+const MASTER_KEY_FILE: &str = "mooring-demo-master-key";
+
+/// The configured master key or, in demo mode only, one kept in a file beside the
+/// database so that restarts can still decrypt the seeds they stored.
+pub fn demo_master_key(cfg: &Config) -> anyhow::Result<String> {
+    if let Some(key) = &cfg.master_key {
+        return Ok(key.clone());
+    }
+    let path = Path::new(MASTER_KEY_FILE);
+    if path.exists() {
+        return Ok(std::fs::read_to_string(path)?.trim().to_string());
+    }
+    let key = MasterKey::generate().to_base64();
+    std::fs::write(path, &key).context("writing the demo master key")?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600))?;
+    }
+    tracing::warn!(
+        file = MASTER_KEY_FILE,
+        "DEMO MODE: no MOORING_MASTER_KEY was set, so a new one was generated and saved to this file. \
+         Never run production this way: set MOORING_MASTER_KEY."
+    );
+    Ok(key)
+}
+
+pub struct DemoTenant {
+    pub tenant_id: Uuid,
+    /// The secret of a sending-anchor key generated on the first run; shown once.
+    pub new_sender_secret: Option<String>,
+}
+
+pub async fn ensure_demo_tenant(db: &DatabaseConnection, master_key: &MasterKey, cfg: &Config) -> anyhow::Result<DemoTenant> {
+    let extra_senders: Vec<&str> = cfg.demo_senders.split(',').map(str::trim).filter(|s| !s.is_empty()).collect();
+    let (tenant_id, new_sender_secret) = match admin::tenant_for_domain(db, DEMO_DOMAIN).await? {
+        Some(id) => (id, None),
+        None => {
+            let tenant_id = admin::create_tenant(
+                db,
+                master_key,
+                NewTenant {
+                    name: "Mooring Demo Anchor".into(),
+                    domains: vec![DEMO_DOMAIN.into()],
+                    network: Network::testnet(),
+                    horizon_url: cfg.demo_horizon_url.clone(),
+                    distribution_account: Keypair::generate().public_key().to_string(),
+                    org_name: Some("Mooring Demo Anchor".into()),
+                    org_url: None,
+                    org_description: Some("A demo receiving anchor hosted by Mooring (testnet).".into()),
+                },
+            )
+            .await?;
+            let field = |name: &str, description: &str| NewAssetField {
+                name: name.into(),
+                description: description.into(),
+                optional: false,
+                choices: None,
+            };
+            admin::add_asset(
+                db,
+                tenant_id,
+                NewAsset {
+                    code: "SRT".into(),
+                    issuer: Keypair::generate().public_key().to_string(),
+                    status: "test".into(),
+                    min_amount: Some(Amount::from_units(10)),
+                    max_amount: Some(Amount::from_units(10_000)),
+                    fee_fixed: Amount::from_units(1),
+                    fee_percent: Amount::from_units(1),
+                    memo_type: "id".into(),
+                    sender_sep12_type: Some("sep31-sender".into()),
+                    receiver_sep12_type: Some("sep31-receiver".into()),
+                    funding_methods: vec!["SEPA".into(), "SWIFT".into(), "WIRE".into()],
+                    anchor_asset_type: "fiat".into(),
+                    description: "Stellar Reference Token, paid out 1:1 to a bank account".into(),
+                    display_decimals: 2,
+                    fields: vec![
+                        field("routing_number", "routing number of the destination bank account"),
+                        field("account_number", "bank account number of the destination"),
+                    ],
+                },
+            )
+            .await?;
+            let sender = Keypair::generate();
+            admin::approve_sender(db, tenant_id, &sender.public_key().to_string(), "demo sending anchor").await?;
+            (tenant_id, Some(sender.secret()))
+        }
+    };
+    for account in extra_senders {
+        admin::approve_sender(db, tenant_id, account, "from MOORING_DEMO_SENDERS")
+            .await
+            .with_context(|| format!("MOORING_DEMO_SENDERS entry {account:?}"))?;
+    }
+    Ok(DemoTenant {
+        tenant_id,
+        new_sender_secret,
+    })
+}

@@ -1,0 +1,61 @@
+//! The HTTP surface. Each SEP is one module with its own `router()`; this file merges
+//! them behind the tenant-resolving and rate-limiting middleware.
+
+pub mod auth;
+mod health;
+mod sep1;
+mod sep10;
+mod sep31;
+mod tenant;
+
+use std::time::Duration;
+
+use axum::Router;
+use axum::extract::{DefaultBodyLimit, Request};
+use axum::middleware;
+use tower_http::cors::CorsLayer;
+use tower_http::trace::TraceLayer;
+use tracing::Span;
+
+use crate::state::AppState;
+
+pub use tenant::TenantCtx;
+
+/// SEP request bodies are small JSON or form documents.
+const SEP_BODY_LIMIT: usize = 64 * 1024;
+
+pub fn router(state: AppState) -> Router {
+    let sep = Router::new()
+        .merge(sep1::router())
+        .merge(sep10::router())
+        .merge(sep31::router())
+        .layer(middleware::from_fn_with_state(state.clone(), tenant::rate_limit))
+        .layer(middleware::from_fn_with_state(state.clone(), tenant::resolve))
+        // Outermost of the SEP layers, so errors and preflights get CORS headers too.
+        .layer(CorsLayer::permissive());
+
+    Router::new()
+        .merge(health::router())
+        .merge(sep)
+        .layer(DefaultBodyLimit::max(SEP_BODY_LIMIT))
+        .layer(
+            TraceLayer::new_for_http()
+                .make_span_with(|req: &Request| {
+                    // The path only: query strings may carry accounts, and the
+                    // Authorization header (a JWT) is never recorded.
+                    tracing::info_span!(
+                        "request",
+                        method = %req.method(),
+                        path = %req.uri().path(),
+                        tenant = tracing::field::Empty,
+                        status = tracing::field::Empty,
+                    )
+                })
+                .on_request(())
+                .on_response(|res: &axum::response::Response, latency: Duration, span: &Span| {
+                    span.record("status", res.status().as_u16());
+                    tracing::info!(latency_ms = latency.as_secs_f64() * 1000.0, "response");
+                }),
+        )
+        .with_state(state)
+}

@@ -1,0 +1,180 @@
+//! SEP-10 web authentication: `GET /auth` issues a challenge, `POST /auth` exchanges a
+//! signed one for a JWT. Only the tenant's approved sending anchors get that far, and
+//! each challenge buys at most one token.
+
+use std::collections::HashMap;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use axum::body::Bytes;
+use axum::extract::{RawQuery, State};
+use axum::http::{HeaderMap, header};
+use axum::routing::get;
+use axum::{Json, Router};
+use mooring_stellar::challenge::{self, ChallengeSpec, Expectations, Signer};
+use mooring_stellar::{ClientAccount, PublicKey};
+use serde::Serialize;
+use serde_json::{Value, json};
+
+use super::TenantCtx;
+use super::auth::{self, Claims};
+use crate::client_domain::ClientDomainError;
+use crate::error::{ApiError, ApiResult};
+use crate::state::AppState;
+
+fn now() -> u64 {
+    SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs())
+}
+
+fn nonce_key(state: &AppState, ctx: &TenantCtx, hash: &[u8; 32]) -> String {
+    state.redis_key(&["sep10", &ctx.tenant.id.to_string(), &hex::encode(hash)])
+}
+
+fn params(raw: &[u8]) -> HashMap<String, String> {
+    url::form_urlencoded::parse(raw).into_owned().collect()
+}
+
+fn require_approved(ctx: &TenantCtx, account: &PublicKey) -> ApiResult<()> {
+    if ctx.tenant.is_approved_sender(account) {
+        Ok(())
+    } else {
+        Err(ApiError::Forbidden(format!("{account} is not an approved sending anchor of this anchor")))
+    }
+}
+
+#[derive(Serialize)]
+struct ChallengeResponse {
+    transaction: String,
+    network_passphrase: String,
+}
+
+async fn get_challenge(
+    State(state): State<AppState>,
+    ctx: TenantCtx,
+    RawQuery(query): RawQuery,
+) -> ApiResult<Json<ChallengeResponse>> {
+    let q = params(query.unwrap_or_default().as_bytes());
+    let account = q
+        .get("account")
+        .filter(|a| !a.is_empty())
+        .ok_or_else(|| ApiError::bad_request("account is required"))?;
+    let client = ClientAccount::parse(account, q.get("memo").map(String::as_str))
+        .map_err(|e| ApiError::bad_request(e.to_string()))?;
+    let home_domain = match q.get("home_domain") {
+        Some(d) if ctx.tenant.serves_domain(d) => d.to_ascii_lowercase(),
+        Some(d) => return Err(ApiError::bad_request(format!("home_domain {d:?} is not served here"))),
+        None => ctx.authority.clone(),
+    };
+    require_approved(&ctx, &client.key())?;
+
+    let client_domain = match q.get("client_domain").filter(|d| !d.is_empty()) {
+        None => None,
+        Some(domain) => {
+            let key = state.client_domains.signing_key(domain).await.map_err(|e| match e {
+                ClientDomainError::Busy => ApiError::Unavailable(e.to_string()),
+                other => ApiError::bad_request(other.to_string()),
+            })?;
+            Some((domain.to_ascii_lowercase(), key))
+        }
+    };
+
+    let tenant = &ctx.tenant;
+    let issued = challenge::build(&ChallengeSpec {
+        server: &tenant.signing_key,
+        network: &tenant.network,
+        client,
+        home_domain: &home_domain,
+        web_auth_domain: &ctx.authority,
+        client_domain: client_domain.as_ref().map(|(d, k)| (d.as_str(), *k)),
+        now: now(),
+    })
+    .map_err(|e| ApiError::bad_request(e.to_string()))?;
+    let ttl = Duration::from_secs(challenge::CHALLENGE_TTL_SECS);
+    state
+        .nonces
+        .issue(&nonce_key(&state, &ctx, &issued.hash), ttl)
+        .await
+        .map_err(|e| ApiError::Unavailable(format!("challenge store unavailable: {}", e.0)))?;
+    Ok(Json(ChallengeResponse {
+        transaction: issued.xdr,
+        network_passphrase: tenant.network.passphrase().to_string(),
+    }))
+}
+
+/// The signed challenge, from a JSON body or an URL-encoded form.
+fn transaction_from_body(headers: &HeaderMap, body: &[u8]) -> ApiResult<String> {
+    let content_type = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+        .to_ascii_lowercase();
+    let tx = if content_type.starts_with("application/json") {
+        let v: Value = serde_json::from_slice(body).map_err(|_| ApiError::bad_request("body is not valid JSON"))?;
+        v.get("transaction").and_then(Value::as_str).map(str::to_string)
+    } else {
+        params(body).remove("transaction")
+    };
+    tx.filter(|t| !t.is_empty())
+        .ok_or_else(|| ApiError::bad_request("transaction is required"))
+}
+
+async fn post_challenge(
+    State(state): State<AppState>,
+    ctx: TenantCtx,
+    headers: HeaderMap,
+    body: Bytes,
+) -> ApiResult<Json<Value>> {
+    let xdr = transaction_from_body(&headers, &body)?;
+    let tenant = &ctx.tenant;
+    let now = now();
+    let read = challenge::read(
+        &xdr,
+        &Expectations {
+            server: tenant.signing_key.public_key(),
+            network: &tenant.network,
+            home_domain_ok: &|d| tenant.serves_domain(d),
+            web_auth_domain: &ctx.authority,
+            now,
+        },
+    )
+    .map_err(|e| ApiError::bad_request(e.to_string()))?;
+    let account = read.client.key();
+    require_approved(&ctx, &account)?;
+
+    let (signers, threshold) = match state.horizon.account_signers(&tenant.horizon_url, &account).await {
+        Ok(Some(info)) => (info.signers, info.med_threshold),
+        // An account not yet on the ledger can only prove control with its master key.
+        Ok(None) => (vec![Signer { key: account, weight: 1 }], 1),
+        Err(e) => {
+            tracing::warn!(error = %e, "Horizon account look-up failed");
+            return Err(ApiError::Unavailable("cannot verify signers: Horizon is unavailable".into()));
+        }
+    };
+    read.verify_signers(&signers, threshold)
+        .map_err(|e| ApiError::bad_request(e.to_string()))?;
+
+    // Last, so that only a fully valid exchange burns the challenge.
+    let fresh = state
+        .nonces
+        .consume(&nonce_key(&state, &ctx, &read.hash))
+        .await
+        .map_err(|e| ApiError::Unavailable(format!("challenge store unavailable: {}", e.0)))?;
+    if !fresh {
+        return Err(ApiError::bad_request("challenge was already used, or was not issued here"));
+    }
+
+    let claims = Claims {
+        iss: ctx.web_auth_endpoint(),
+        sub: read.client.to_string(),
+        iat: now,
+        exp: now + state.cfg.jwt_ttl_secs,
+        jti: hex::encode(read.hash),
+        home_domain: read.home_domain.clone(),
+        client_domain: read.client_domain.map(|(d, _)| d),
+    };
+    let token = auth::mint(&ctx, &claims)?;
+    Ok(Json(json!({ "token": token })))
+}
+
+pub fn router() -> Router<AppState> {
+    Router::new().route("/auth", get(get_challenge).post(post_challenge))
+}

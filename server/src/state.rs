@@ -1,0 +1,38 @@
+use std::sync::Arc;
+
+use mooring_tenants::Directory;
+use redis::aio::ConnectionManager;
+use sea_orm::DatabaseConnection;
+
+use crate::backends::nonces::NonceStore;
+use crate::backends::rate_limit::RateLimiter;
+use crate::cfg::Config;
+use crate::client_domain::ClientDomains;
+use crate::horizon::Horizon;
+
+/// Everything a handler may use. Cheap to clone; built once in [`crate::start`].
+#[derive(Clone)]
+pub struct AppState {
+    pub cfg: Arc<Config>,
+    pub db: DatabaseConnection,
+    pub tenants: Arc<Directory>,
+    pub nonces: Arc<dyn NonceStore>,
+    pub rate_limiter: Arc<dyn RateLimiter>,
+    pub horizon: Horizon,
+    pub client_domains: Arc<ClientDomains>,
+    /// Present when Redis is configured; the health check pings it.
+    pub redis: Option<ConnectionManager>,
+}
+
+impl AppState {
+    /// Redis keys carry the configured prefix, so deployments (and test runs) that share
+    /// one Redis never see each other's keys.
+    pub fn redis_key(&self, parts: &[&str]) -> String {
+        let mut key = self.cfg.redis_prefix.clone();
+        for p in parts {
+            key.push(':');
+            key.push_str(p);
+        }
+        key
+    }
+}
