@@ -24,11 +24,11 @@ use mooring_tenants::{Directory, MasterKey};
 use sea_orm::{ConnectOptions, Database, DatabaseConnection};
 use tokio::net::TcpListener;
 use tokio::task::JoinHandle;
-use tokio_util::sync::CancellationToken;
 
 use crate::backends::nonces::{MemoryNonces, NonceStore, RedisNonces};
 use crate::backends::rate_limit::{MemoryRateLimiter, RateLimiter, RedisRateLimiter};
 pub use crate::cfg::Config;
+pub use tokio_util::sync::CancellationToken;
 use crate::client_domain::ClientDomains;
 use crate::horizon::Horizon;
 use crate::state::AppState;

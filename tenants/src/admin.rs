@@ -263,3 +263,21 @@ pub async fn tenant_for_domain(db: &DatabaseConnection, domain: &str) -> Result<
         .await?
         .map(|d| d.tenant_id))
 }
+
+/// Points a tenant at another Horizon.
+pub async fn set_horizon_url(db: &DatabaseConnection, tenant_id: Uuid, horizon_url: &str) -> Result<(), Error> {
+    let url = horizon_url.trim_end_matches('/');
+    if !(url.starts_with("https://") || url.starts_with("http://")) {
+        return Err(Error::Invalid(format!("{horizon_url:?} is not an http(s) URL")));
+    }
+    let txn = db.begin().await?;
+    tenant::Entity::update_many()
+        .col_expr(tenant::Column::HorizonUrl, Expr::value(url))
+        .col_expr(tenant::Column::UpdatedAt, Expr::value(Utc::now()))
+        .filter(tenant::Column::Id.eq(tenant_id))
+        .exec(&txn)
+        .await?;
+    bump_version(&txn).await?;
+    txn.commit().await?;
+    Ok(())
+}

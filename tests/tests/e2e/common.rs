@@ -1,0 +1,324 @@
+//! The test harness: a fresh database (and Redis key prefix) per test, a Horizon
+//! stand-in, app instances on ephemeral ports, and a sending-anchor client.
+
+use std::io::Write;
+use std::sync::Once;
+
+use mooring_server::{CancellationToken, Config, Server};
+use mooring_stellar::{Amount, Keypair, Network, PublicKey, challenge};
+use mooring_tenants::MasterKey;
+use mooring_tenants::admin::{self, NewAsset, NewAssetField, NewTenant};
+use reqwest::StatusCode;
+use sea_orm::{ConnectionTrait, DatabaseConnection};
+use serde_json::Value;
+use tokio::net::TcpListener;
+use uuid::Uuid;
+
+use crate::horizon::HorizonStandIn;
+
+static BANNER: Once = Once::new();
+
+/// Says loudly which backends this run covers. Written straight to stderr, past the
+/// test harness's output capture, so a run that skips PostgreSQL/Redis cannot hide it.
+fn banner() {
+    BANNER.call_once(|| {
+        let mut err = std::io::stderr();
+        match (std::env::var("MOORING_TEST_DATABASE_URL"), std::env::var("MOORING_TEST_REDIS_URL")) {
+            (Ok(db), Ok(redis)) => {
+                let _ = writeln!(err, "\n*** mooring e2e: backend = PostgreSQL ({db}) + Redis ({redis}) ***\n");
+            }
+            (db, redis) => {
+                let _ = writeln!(
+                    err,
+                    "\n*** mooring e2e: backend = SQLite + in-process stores. PostgreSQL: {}, Redis: {} ***\n\
+                     *** Set MOORING_TEST_DATABASE_URL and MOORING_TEST_REDIS_URL to test them (bash .ci/run does). ***\n",
+                    if db.is_ok() { "ON" } else { "NOT TESTED" },
+                    if redis.is_ok() { "ON" } else { "NOT TESTED" },
+                );
+            }
+        }
+    });
+}
+
+/// Tests that only mean something with a shared Redis call this first; without Redis
+/// they say so on stderr (past the capture) and return early.
+pub fn redis_only(test: &str) -> bool {
+    banner();
+    if std::env::var("MOORING_TEST_REDIS_URL").is_ok() {
+        return true;
+    }
+    let _ = writeln!(std::io::stderr(), "*** SKIPPED {test}: needs MOORING_TEST_REDIS_URL (the Redis backend) ***");
+    false
+}
+
+pub struct TestEnv {
+    pub database_url: String,
+    pub redis_url: Option<String>,
+    pub redis_prefix: String,
+    pub master_key: MasterKey,
+    pub horizon: HorizonStandIn,
+    pub db: DatabaseConnection,
+    cleanup: Cleanup,
+}
+
+enum Cleanup {
+    SqliteFile(std::path::PathBuf),
+    PostgresDb { admin_url: String, name: String },
+}
+
+impl Drop for TestEnv {
+    fn drop(&mut self) {
+        match &self.cleanup {
+            Cleanup::SqliteFile(path) => {
+                for suffix in ["", "-wal", "-shm"] {
+                    let _ = std::fs::remove_file(format!("{}{suffix}", path.display()));
+                }
+            }
+            Cleanup::PostgresDb { admin_url, name } => {
+                // Drop runs outside any async context we may block: use a thread with
+                // its own runtime. FORCE closes the app pools still connected.
+                let (admin_url, name) = (admin_url.clone(), name.clone());
+                let _ = std::thread::spawn(move || {
+                    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+                    rt.block_on(async {
+                        if let Ok(db) = mooring_server::connect_db(&admin_url).await {
+                            let _ = db.execute_unprepared(&format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)")).await;
+                        }
+                    });
+                })
+                .join();
+            }
+        }
+    }
+}
+
+fn with_database(url: &str, name: &str) -> String {
+    let mut parsed = url::Url::parse(url).expect("MOORING_TEST_DATABASE_URL is a URL");
+    parsed.set_path(&format!("/{name}"));
+    parsed.to_string()
+}
+
+impl TestEnv {
+    pub async fn new() -> Self {
+        banner();
+        mooring_server::install_crypto_provider();
+        let id = Uuid::new_v4().simple().to_string();
+        let (database_url, cleanup) = match std::env::var("MOORING_TEST_DATABASE_URL") {
+            Ok(admin_url) => {
+                let name = format!("mooring_t_{id}");
+                let admin = mooring_server::connect_db(&admin_url).await.expect("PostgreSQL for tests");
+                admin
+                    .execute_unprepared(&format!("CREATE DATABASE \"{name}\""))
+                    .await
+                    .expect("create test database");
+                (with_database(&admin_url, &name), Cleanup::PostgresDb { admin_url, name })
+            }
+            Err(_) => {
+                let path = std::env::temp_dir().join(format!("mooring-test-{id}.db"));
+                (format!("sqlite://{}?mode=rwc", path.display()), Cleanup::SqliteFile(path))
+            }
+        };
+        let db = mooring_server::connect_db(&database_url).await.unwrap();
+        mooring_server::migrate(&db).await.unwrap();
+        Self {
+            database_url,
+            redis_url: std::env::var("MOORING_TEST_REDIS_URL").ok(),
+            redis_prefix: format!("mooring-test-{id}"),
+            master_key: MasterKey::generate(),
+            horizon: HorizonStandIn::start().await,
+            db,
+            cleanup,
+        }
+    }
+
+    pub fn config(&self) -> Config {
+        Config {
+            database_url: self.database_url.clone(),
+            redis_url: self.redis_url.clone(),
+            redis_prefix: self.redis_prefix.clone(),
+            master_key: Some(self.master_key.to_base64()),
+            rate_limit_per_second: 10_000,
+            rate_limit_burst: 10_000,
+            config_poll_ms: 50,
+            client_domain_allow_private: true,
+            client_domain_timeout_ms: 1000,
+            horizon_timeout_ms: 2000,
+            ..Config::default()
+        }
+    }
+
+    pub async fn start(&self) -> TestApp {
+        self.start_with(|_| {}).await
+    }
+
+    pub async fn start_with(&self, adjust: impl FnOnce(&mut Config)) -> TestApp {
+        let mut cfg = self.config();
+        adjust(&mut cfg);
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let server = mooring_server::start(cfg, listener, CancellationToken::new()).await.unwrap();
+        TestApp {
+            base: format!("http://{}", server.addr),
+            server,
+            http: reqwest::Client::new(),
+        }
+    }
+
+    /// A tenant on `domain` with the guide's SRT asset and one approved sending anchor.
+    pub async fn tenant(&self, domain: &str) -> TestTenant {
+        let id = admin::create_tenant(
+            &self.db,
+            &self.master_key,
+            NewTenant {
+                name: format!("Anchor at {domain}"),
+                domains: vec![domain.to_string()],
+                network: Network::testnet(),
+                horizon_url: self.horizon.url.clone(),
+                distribution_account: Keypair::generate().public_key().to_string(),
+                org_name: None,
+                org_url: None,
+                org_description: None,
+            },
+        )
+        .await
+        .unwrap();
+        admin::add_asset(
+            &self.db,
+            id,
+            NewAsset {
+                code: "SRT".into(),
+                issuer: Keypair::generate().public_key().to_string(),
+                status: "test".into(),
+                min_amount: Some(Amount::from_units(10)),
+                max_amount: Some(Amount::from_units(10_000)),
+                fee_fixed: Amount::from_units(1),
+                fee_percent: Amount::from_units(1),
+                memo_type: "id".into(),
+                sender_sep12_type: Some("sep31-sender".into()),
+                receiver_sep12_type: Some("sep31-receiver".into()),
+                funding_methods: vec!["SEPA".into(), "SWIFT".into()],
+                anchor_asset_type: "fiat".into(),
+                description: "test asset".into(),
+                display_decimals: 2,
+                fields: vec![NewAssetField {
+                    name: "routing_number".into(),
+                    description: "routing number".into(),
+                    optional: false,
+                    choices: None,
+                }],
+            },
+        )
+        .await
+        .unwrap();
+        let sender = Keypair::generate();
+        admin::approve_sender(&self.db, id, &sender.public_key().to_string(), "test SA").await.unwrap();
+        TestTenant {
+            id,
+
+            sender,
+        }
+    }
+}
+
+pub struct TestTenant {
+    pub id: Uuid,
+    /// An approved sending anchor of this tenant.
+    pub sender: Keypair,
+}
+
+pub struct TestApp {
+    pub server: Server,
+    pub base: String,
+    pub http: reqwest::Client,
+}
+
+pub fn network() -> Network {
+    Network::testnet()
+}
+
+impl TestApp {
+    pub fn get(&self, host: &str, path: &str) -> reqwest::RequestBuilder {
+        self.http.get(format!("{}{path}", self.base)).header("host", host)
+    }
+
+    pub fn post(&self, host: &str, path: &str) -> reqwest::RequestBuilder {
+        self.http.post(format!("{}{path}", self.base)).header("host", host)
+    }
+
+    /// The tenant signing key this app serves for `domain`, as its stellar.toml says.
+    pub fn signing_key(&self, domain: &str) -> PublicKey {
+        self.server.state.tenants.resolve(domain).unwrap().signing_key.public_key()
+    }
+
+    /// `GET /auth?<query>`: status and JSON body.
+    pub async fn challenge(&self, host: &str, query: &str) -> (StatusCode, Value) {
+        let res = self.get(host, &format!("/auth?{query}")).send().await.unwrap();
+        let status = res.status();
+        (status, res.json().await.unwrap())
+    }
+
+    /// `POST /auth` with a JSON body.
+    pub async fn exchange(&self, host: &str, xdr: &str) -> (StatusCode, Value) {
+        let res = self
+            .post(host, "/auth")
+            .json(&serde_json::json!({ "transaction": xdr }))
+            .send()
+            .await
+            .unwrap();
+        let status = res.status();
+        (status, res.json().await.unwrap())
+    }
+
+    /// A challenge for `account`, signed by `signer`, ready to exchange.
+    pub async fn signed_challenge(&self, host: &str, account: &str, signer: &Keypair) -> String {
+        let (status, body) = self.challenge(host, &format!("account={account}")).await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        challenge::sign(body["transaction"].as_str().unwrap(), &network(), signer).unwrap()
+    }
+
+    /// The whole SEP-10 dance for an approved sender: a JWT.
+    pub async fn token(&self, host: &str, sender: &Keypair) -> String {
+        let signed = self.signed_challenge(host, &sender.public_key().to_string(), sender).await;
+        let (status, body) = self.exchange(host, &signed).await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        body["token"].as_str().unwrap().to_string()
+    }
+
+    pub async fn stop(self) {
+        self.server.stop().await.unwrap();
+    }
+}
+
+/// The claims of a JWT, read without verifying it (the server verifies; tests look).
+pub fn jwt_claims(token: &str) -> Value {
+    use base64::Engine;
+    let payload = token.split('.').nth(1).unwrap();
+    let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(payload).unwrap();
+    serde_json::from_slice(&bytes).unwrap()
+}
+
+pub fn unique_domain(prefix: &str) -> String {
+    format!("{prefix}-{}.example", &Uuid::new_v4().simple().to_string()[..8])
+}
+
+impl TestEnv {
+    pub async fn db_set_horizon(&self, tenant: Uuid, url: &str) {
+        admin::set_horizon_url(&self.db, tenant, url).await.unwrap();
+    }
+}
+
+/// Serves `body` as `/.well-known/stellar.toml` on a loopback port; returns the
+/// `127.0.0.1:port` domain to hand out as a SEP-10 `client_domain`.
+pub async fn serve_stellar_toml(body: &str) -> String {
+    let body = body.to_string();
+    let app = axum::Router::new().route(
+        "/.well-known/stellar.toml",
+        axum::routing::get(move || {
+            let body = body.clone();
+            async move { body }
+        }),
+    );
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    format!("127.0.0.1:{}", addr.port())
+}

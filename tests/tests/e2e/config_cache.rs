@@ -1,0 +1,91 @@
+//! Two replicas on one database: a configuration change made anywhere is served by
+//! every replica, without a restart.
+
+use std::time::{Duration, Instant};
+
+use mooring_stellar::Keypair;
+use mooring_tenants::admin;
+use reqwest::StatusCode;
+
+use crate::common::{TestApp, TestEnv, unique_domain};
+
+/// Polls until `check` holds, failing after `limit`. Returns how long it took.
+async fn within<F, Fut>(limit: Duration, mut check: F) -> Duration
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = bool>,
+{
+    let start = Instant::now();
+    loop {
+        if check().await {
+            return start.elapsed();
+        }
+        assert!(start.elapsed() < limit, "change not seen within {limit:?}");
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+}
+
+async fn toml_status(app: &TestApp, domain: &str) -> StatusCode {
+    app.get(domain, "/.well-known/stellar.toml").send().await.unwrap().status()
+}
+
+#[tokio::test]
+async fn changes_reach_every_replica() {
+    let env = TestEnv::new().await;
+    let domain = unique_domain("a");
+    let t = env.tenant(&domain).await;
+    let (a, b) = (env.start().await, env.start().await);
+    // Poll interval is 50 ms in tests: allow generous slack for a loaded CI machine.
+    let limit = Duration::from_secs(3);
+
+    // A new tenant appears on both.
+    let new_domain = unique_domain("new");
+    assert_eq!(toml_status(&b, &new_domain).await, StatusCode::NOT_FOUND);
+    env.tenant(&new_domain).await;
+    for app in [&a, &b] {
+        within(limit, || async { toml_status(app, &new_domain).await == StatusCode::OK }).await;
+    }
+
+    // A newly approved sending anchor can authenticate at both.
+    let newcomer = Keypair::generate();
+    let query = format!("account={}", newcomer.public_key());
+    assert_eq!(b.challenge(&domain, &query).await.0, StatusCode::FORBIDDEN);
+    admin::approve_sender(&env.db, t.id, &newcomer.public_key().to_string(), "late").await.unwrap();
+    for app in [&a, &b] {
+        within(limit, || async { app.challenge(&domain, &query).await.0 == StatusCode::OK }).await;
+    }
+
+    // A suspended tenant stops answering on both, and comes back when resumed.
+    admin::set_status(&env.db, t.id, true).await.unwrap();
+    for app in [&a, &b] {
+        within(limit, || async { toml_status(app, &domain).await == StatusCode::SERVICE_UNAVAILABLE }).await;
+    }
+    admin::set_status(&env.db, t.id, false).await.unwrap();
+    for app in [&a, &b] {
+        within(limit, || async { toml_status(app, &domain).await == StatusCode::OK }).await;
+    }
+    a.stop().await;
+    b.stop().await;
+}
+
+#[tokio::test]
+async fn a_second_domain_serves_the_same_tenant() {
+    let env = TestEnv::new().await;
+    let domain = unique_domain("a");
+    let t = env.tenant(&domain).await;
+    let app = env.start().await;
+    let alias = unique_domain("alias");
+    admin::add_domain(&env.db, t.id, &alias).await.unwrap();
+    // A domain belongs to one tenant only.
+    let other = env.tenant(&unique_domain("b")).await;
+    assert!(admin::add_domain(&env.db, other.id, &alias).await.is_err());
+    app.server.state.tenants.refresh().await.unwrap();
+    let key_a = app.get(&domain, "/.well-known/stellar.toml").send().await.unwrap().text().await.unwrap();
+    let key_b = app.get(&alias, "/.well-known/stellar.toml").send().await.unwrap().text().await.unwrap();
+    let signing = |t: &str| t.lines().find(|l| l.starts_with("SIGNING_KEY")).unwrap().to_string();
+    assert_eq!(signing(&key_a), signing(&key_b));
+    // A token's home domain may be either of the tenant's domains.
+    let (status, _) = app.challenge(&domain, &format!("account={}&home_domain={alias}", t.sender.public_key())).await;
+    assert_eq!(status, StatusCode::OK);
+    app.stop().await;
+}

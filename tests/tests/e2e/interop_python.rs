@@ -1,0 +1,81 @@
+//! Interoperability with an independent SEP-10 implementation: Python's stellar-sdk,
+//! installed into a venv under `target/` on first use.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use reqwest::StatusCode;
+use serde_json::Value;
+
+use crate::common::{TestEnv, unique_domain};
+
+const SDK: &str = "stellar-sdk==16.1.1";
+
+fn workspace() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap().to_path_buf()
+}
+
+/// The venv's python, with the SDK installed. Fails loudly (never skips) when it
+/// cannot be set up: CI must run this test.
+fn python_with_sdk() -> PathBuf {
+    let venv = workspace().join("target").join("pyenv");
+    let python = venv.join("bin").join("python");
+    let has_sdk = python.exists()
+        && Command::new(&python).args(["-c", "import stellar_sdk"]).status().is_ok_and(|s| s.success());
+    if !has_sdk {
+        let status = Command::new("python3").arg("-m").arg("venv").arg(&venv).status().expect("python3");
+        assert!(status.success(), "creating the venv failed");
+        let status = Command::new(venv.join("bin").join("pip"))
+            .args(["install", "--quiet", "--disable-pip-version-check", SDK])
+            .status()
+            .expect("pip");
+        assert!(status.success(), "installing {SDK} failed");
+    }
+    python
+}
+
+fn run_client(base: &str, host: &str, server: &str, secret: &str, memo: Option<&str>) -> Value {
+    let python = python_with_sdk();
+    let script = workspace().join("tests").join("python").join("sep10_client.py");
+    let mut cmd = Command::new(python);
+    cmd.arg(script).args([base, host, server, secret, "Test SDF Network ; September 2015"]);
+    if let Some(m) = memo {
+        cmd.arg(m);
+    }
+    let out = cmd.output().expect("running the Python client");
+    assert!(
+        out.status.success(),
+        "python client failed:\n{}\n{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).expect("client prints JSON")
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn python_stellar_sdk_accepts_our_challenges_and_we_accept_its_signatures() {
+    let env = TestEnv::new().await;
+    let domain = unique_domain("py");
+    let t = env.tenant(&domain).await;
+    let app = env.start().await;
+    let server = app.signing_key(&domain).to_string();
+    let (base, host, secret) = (app.base.clone(), domain.clone(), t.sender.secret());
+
+    let out = tokio::task::spawn_blocking(move || {
+        let plain = run_client(&base, &host, &server, &secret, None);
+        let with_memo = run_client(&base, &host, &server, &secret, Some("4242"));
+        (plain, with_memo)
+    })
+    .await
+    .unwrap();
+    let (plain, with_memo) = out;
+    assert_eq!(plain["client_account_id"], t.sender.public_key().to_string());
+    assert_eq!(with_memo["memo"], 4242);
+
+    for result in [&plain, &with_memo] {
+        let token = result["token"].as_str().unwrap();
+        let res = app.get(&domain, "/sep31/info").bearer_auth(token).send().await.unwrap();
+        assert_eq!(res.status(), StatusCode::OK);
+    }
+    app.stop().await;
+}

@@ -1,0 +1,14 @@
+//! End-to-end tests: each boots the real server on an ephemeral port and talks HTTP to
+//! it, with a local Horizon stand-in. One binary, one module per area.
+//!
+//! Backends: SQLite + in-process stores by default; PostgreSQL + Redis when
+//! `MOORING_TEST_DATABASE_URL` / `MOORING_TEST_REDIS_URL` are set (CI runs both).
+
+mod common;
+mod config_cache;
+mod health;
+mod horizon;
+mod interop_python;
+mod rate_limit;
+mod sep1;
+mod sep10;
