@@ -114,7 +114,10 @@ impl Config {
         anyhow::ensure!(self.rate_limit_burst > 0, "MOORING_RATE_LIMIT_BURST must be > 0");
         anyhow::ensure!(self.config_poll_ms > 0, "MOORING_CONFIG_POLL_MS must be > 0");
         if let Some(url) = &self.redis_url {
-            anyhow::ensure!(url.starts_with("redis://") || url.starts_with("rediss://"), "MOORING_REDIS_URL must be redis://");
+            anyhow::ensure!(
+                url.starts_with("redis://") || url.starts_with("rediss://"),
+                "MOORING_REDIS_URL must be redis://"
+            );
         }
         Ok(())
     }

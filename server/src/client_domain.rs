@@ -9,8 +9,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use futures::StreamExt;
-use mooring_stellar::PublicKey;
 use moka::future::Cache;
+use mooring_stellar::PublicKey;
 use reqwest::dns::{Addrs, Name, Resolve, Resolving};
 use tokio::sync::Semaphore;
 
@@ -139,7 +139,8 @@ impl ClientDomains {
             return Err(ClientDomainError::Forbidden(domain.to_string()));
         }
         // Plain HTTP only for a local domain, and only where tests allowed private ones.
-        let scheme = if self.allow_private && mooring_tenants::host::is_local(domain) { "http" } else { "https" };
+        let scheme =
+            if self.allow_private && mooring_tenants::host::is_local(domain) { "http" } else { "https" };
         Ok(format!("{scheme}://{domain}/.well-known/stellar.toml"))
     }
 
@@ -174,7 +175,18 @@ mod tests {
 
     #[test]
     fn private_addresses_are_not_public() {
-        for ip in ["127.0.0.1", "10.1.2.3", "192.168.0.1", "172.16.5.4", "169.254.169.254", "::1", "fd00::1", "0.0.0.0", "100.64.0.1", "::ffff:127.0.0.1"] {
+        for ip in [
+            "127.0.0.1",
+            "10.1.2.3",
+            "192.168.0.1",
+            "172.16.5.4",
+            "169.254.169.254",
+            "::1",
+            "fd00::1",
+            "0.0.0.0",
+            "100.64.0.1",
+            "::ffff:127.0.0.1",
+        ] {
             assert!(!is_public(ip.parse().unwrap()), "{ip}");
         }
         assert!(is_public("8.8.8.8".parse().unwrap()));

@@ -5,8 +5,8 @@ use std::path::Path;
 
 use anyhow::Context;
 use mooring_stellar::{Amount, Keypair, Network};
-use mooring_tenants::admin::{self, NewAsset, NewAssetField, NewTenant};
 use mooring_tenants::MasterKey;
+use mooring_tenants::admin::{self, NewAsset, NewAssetField, NewTenant};
 use sea_orm::DatabaseConnection;
 use uuid::Uuid;
 
@@ -46,8 +46,13 @@ pub struct DemoTenant {
     pub new_sender_secret: Option<String>,
 }
 
-pub async fn ensure_demo_tenant(db: &DatabaseConnection, master_key: &MasterKey, cfg: &Config) -> anyhow::Result<DemoTenant> {
-    let extra_senders: Vec<&str> = cfg.demo_senders.split(',').map(str::trim).filter(|s| !s.is_empty()).collect();
+pub async fn ensure_demo_tenant(
+    db: &DatabaseConnection,
+    master_key: &MasterKey,
+    cfg: &Config,
+) -> anyhow::Result<DemoTenant> {
+    let extra_senders: Vec<&str> =
+        cfg.demo_senders.split(',').map(str::trim).filter(|s| !s.is_empty()).collect();
     let (tenant_id, new_sender_secret) = match admin::tenant_for_domain(db, DEMO_DOMAIN).await? {
         Some(id) => (id, None),
         None => {
@@ -98,7 +103,8 @@ pub async fn ensure_demo_tenant(db: &DatabaseConnection, master_key: &MasterKey,
             )
             .await?;
             let sender = Keypair::generate();
-            admin::approve_sender(db, tenant_id, &sender.public_key().to_string(), "demo sending anchor").await?;
+            admin::approve_sender(db, tenant_id, &sender.public_key().to_string(), "demo sending anchor")
+                .await?;
             (tenant_id, Some(sender.secret()))
         }
     };
@@ -107,8 +113,5 @@ pub async fn ensure_demo_tenant(db: &DatabaseConnection, master_key: &MasterKey,
             .await
             .with_context(|| format!("MOORING_DEMO_SENDERS entry {account:?}"))?;
     }
-    Ok(DemoTenant {
-        tenant_id,
-        new_sender_secret,
-    })
+    Ok(DemoTenant { tenant_id, new_sender_secret })
 }

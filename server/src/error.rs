@@ -68,9 +68,7 @@ impl IntoResponse for ApiError {
         };
         let mut response = (status, Json(json!({ "error": message }))).into_response();
         if let Self::TooManyRequests { retry_after_secs } = self {
-            response
-                .headers_mut()
-                .insert(header::RETRY_AFTER, HeaderValue::from(retry_after_secs.max(1)));
+            response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(retry_after_secs.max(1)));
         }
         response
     }

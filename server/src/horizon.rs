@@ -60,7 +60,11 @@ impl Horizon {
     }
 
     /// `GET /accounts/{id}`: `None` when the account does not exist (404).
-    pub async fn account_signers(&self, horizon_url: &str, account: &PublicKey) -> Result<Option<AccountSigners>, HorizonError> {
+    pub async fn account_signers(
+        &self,
+        horizon_url: &str,
+        account: &PublicKey,
+    ) -> Result<Option<AccountSigners>, HorizonError> {
         let url = format!("{}/accounts/{account}", horizon_url.trim_end_matches('/'));
         let response = self
             .http
@@ -81,9 +85,6 @@ impl Horizon {
             .filter(|s| s.kind == "ed25519_public_key")
             .filter_map(|s| Some(Signer { key: s.key.parse().ok()?, weight: s.weight }))
             .collect();
-        Ok(Some(AccountSigners {
-            signers,
-            med_threshold: body.thresholds.med_threshold,
-        }))
+        Ok(Some(AccountSigners { signers, med_threshold: body.thresholds.med_threshold }))
     }
 }

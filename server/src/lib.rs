@@ -28,10 +28,10 @@ use tokio::task::JoinHandle;
 use crate::backends::nonces::{MemoryNonces, NonceStore, RedisNonces};
 use crate::backends::rate_limit::{MemoryRateLimiter, RateLimiter, RedisRateLimiter};
 pub use crate::cfg::Config;
-pub use tokio_util::sync::CancellationToken;
 use crate::client_domain::ClientDomains;
 use crate::horizon::Horizon;
 use crate::state::AppState;
+pub use tokio_util::sync::CancellationToken;
 
 /// rustls needs a process-wide crypto provider; ring is the one sqlx already builds.
 pub fn install_crypto_provider() {
@@ -71,12 +71,14 @@ impl Server {
     }
 }
 
-pub async fn start(cfg: Config, listener: TcpListener, shutdown: CancellationToken) -> anyhow::Result<Server> {
+pub async fn start(
+    cfg: Config,
+    listener: TcpListener,
+    shutdown: CancellationToken,
+) -> anyhow::Result<Server> {
     install_crypto_provider();
     let master_key = MasterKey::parse(
-        cfg.master_key
-            .as_deref()
-            .context("MOORING_MASTER_KEY is required (32 bytes, base64 or hex)")?,
+        cfg.master_key.as_deref().context("MOORING_MASTER_KEY is required (32 bytes, base64 or hex)")?,
     )?;
     let db = connect_db(&cfg.database_url).await?;
     migrate(&db).await?;
@@ -95,7 +97,11 @@ pub async fn start(cfg: Config, listener: TcpListener, shutdown: CancellationTok
                 .context("connecting to Redis")?;
             (
                 Arc::new(RedisNonces::new(conn.clone())),
-                Arc::new(RedisRateLimiter::new(conn.clone(), cfg.rate_limit_per_second, cfg.rate_limit_burst)),
+                Arc::new(RedisRateLimiter::new(
+                    conn.clone(),
+                    cfg.rate_limit_per_second,
+                    cfg.rate_limit_burst,
+                )),
                 Some(conn),
             )
         }
@@ -128,12 +134,7 @@ pub async fn start(cfg: Config, listener: TcpListener, shutdown: CancellationTok
             .context("HTTP server")
     });
     tracing::info!(%addr, "listening");
-    Ok(Server {
-        addr,
-        state,
-        shutdown,
-        handle,
-    })
+    Ok(Server { addr, state, shutdown, handle })
 }
 
 /// Every replica polls the tenant config version (one primary-key read) and reloads

@@ -97,7 +97,9 @@ fn print_demo_banner(cfg: &Config, seeded: &demo::DemoTenant) {
             println!("\n  A demo sending-anchor key was generated and approved. Its secret is shown ONCE:");
             println!("    {secret}");
         }
-        None => println!("\n  Reusing the demo tenant from an earlier run (its sender secret was printed then)."),
+        None => {
+            println!("\n  Reusing the demo tenant from an earlier run (its sender secret was printed then).")
+        }
     }
     println!("  Approve your own sending anchors with MOORING_DEMO_SENDERS=G...,G...\n");
 }

@@ -25,15 +25,10 @@ impl ClientAccount {
                     "a memo cannot be combined with a muxed (M...) account".into(),
                 ));
             }
-            return Ok(Self::Muxed {
-                key: PublicKey(muxed.ed25519),
-                id: muxed.id,
-            });
+            return Ok(Self::Muxed { key: PublicKey(muxed.ed25519), id: muxed.id });
         }
         if account.starts_with('C') {
-            return Err(Error::InvalidAccount(
-                "contract (C...) accounts are not supported".into(),
-            ));
+            return Err(Error::InvalidAccount("contract (C...) accounts are not supported".into()));
         }
         let key: PublicKey = account.parse()?;
         let memo = memo.map(parse_id_memo).transpose()?;
@@ -57,27 +52,22 @@ impl ClientAccount {
     pub fn to_xdr(&self) -> MuxedAccount {
         match self {
             Self::Account { key, .. } => MuxedAccount::Ed25519(Uint256(key.0)),
-            Self::Muxed { key, id } => MuxedAccount::MuxedEd25519(MuxedAccountMed25519 {
-                id: *id,
-                ed25519: Uint256(key.0),
-            }),
+            Self::Muxed { key, id } => {
+                MuxedAccount::MuxedEd25519(MuxedAccountMed25519 { id: *id, ed25519: Uint256(key.0) })
+            }
         }
     }
 
     /// Rebuilds the client from a challenge operation's source and the challenge memo.
     pub fn from_xdr(source: &MuxedAccount, memo: Option<u64>) -> Result<Self, Error> {
         match source {
-            MuxedAccount::Ed25519(key) => Ok(Self::Account {
-                key: PublicKey(key.0),
-                memo,
-            }),
-            MuxedAccount::MuxedEd25519(m) if memo.is_none() => Ok(Self::Muxed {
-                key: PublicKey(m.ed25519.0),
-                id: m.id,
-            }),
-            MuxedAccount::MuxedEd25519(_) => Err(Error::InvalidMemo(
-                "a memo cannot be combined with a muxed (M...) account".into(),
-            )),
+            MuxedAccount::Ed25519(key) => Ok(Self::Account { key: PublicKey(key.0), memo }),
+            MuxedAccount::MuxedEd25519(m) if memo.is_none() => {
+                Ok(Self::Muxed { key: PublicKey(m.ed25519.0), id: m.id })
+            }
+            MuxedAccount::MuxedEd25519(_) => {
+                Err(Error::InvalidMemo("a memo cannot be combined with a muxed (M...) account".into()))
+            }
         }
     }
 }
@@ -89,10 +79,7 @@ impl fmt::Display for ClientAccount {
             Self::Account { key, memo: None } => write!(f, "{key}"),
             Self::Account { key, memo: Some(m) } => write!(f, "{key}:{m}"),
             Self::Muxed { key, id } => {
-                let m = ed25519::MuxedAccount {
-                    ed25519: key.0,
-                    id: *id,
-                };
+                let m = ed25519::MuxedAccount { ed25519: key.0, id: *id };
                 f.write_str(m.to_string().as_str())
             }
         }

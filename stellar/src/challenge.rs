@@ -6,9 +6,9 @@
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD as B64;
 use stellar_xdr::{
-    DataValue, Limits, ManageDataOp, Memo, MuxedAccount, Operation, OperationBody, Preconditions,
-    ReadXdr, SequenceNumber, String64, TimeBounds, TimePoint, Transaction, TransactionEnvelope,
-    TransactionExt, TransactionV1Envelope, Uint256, WriteXdr,
+    DataValue, Limits, ManageDataOp, Memo, MuxedAccount, Operation, OperationBody, Preconditions, ReadXdr,
+    SequenceNumber, String64, TimeBounds, TimePoint, Transaction, TransactionEnvelope, TransactionExt,
+    TransactionV1Envelope, Uint256, WriteXdr,
 };
 
 use crate::error::challenge as invalid;
@@ -54,12 +54,10 @@ pub fn build(spec: &ChallengeSpec<'_>) -> Result<IssuedChallenge, Error> {
 }
 
 fn manage_data(source: Option<MuxedAccount>, key: &str, value: &[u8]) -> Result<Operation, Error> {
-    let data_name: stellar_xdr::StringM<64> = key
-        .try_into()
-        .map_err(|_| invalid(format!("data key {key:?} is longer than 64 bytes")))?;
-    let data_value: stellar_xdr::BytesM<64> = value
-        .try_into()
-        .map_err(|_| invalid("data value is longer than 64 bytes"))?;
+    let data_name: stellar_xdr::StringM<64> =
+        key.try_into().map_err(|_| invalid(format!("data key {key:?} is longer than 64 bytes")))?;
+    let data_value: stellar_xdr::BytesM<64> =
+        value.try_into().map_err(|_| invalid("data value is longer than 64 bytes"))?;
     Ok(Operation {
         source_account: source,
         body: OperationBody::ManageData(ManageDataOp {
@@ -77,16 +75,8 @@ fn build_with_nonce(spec: &ChallengeSpec<'_>, nonce: &[u8; NONCE_BYTES]) -> Resu
     let server = spec.server.public_key();
     let nonce_b64 = B64.encode(nonce);
     let mut ops = vec![
-        manage_data(
-            Some(spec.client.to_xdr()),
-            &format!("{} auth", spec.home_domain),
-            nonce_b64.as_bytes(),
-        )?,
-        manage_data(
-            Some(server_source(&server)),
-            "web_auth_domain",
-            spec.web_auth_domain.as_bytes(),
-        )?,
+        manage_data(Some(spec.client.to_xdr()), &format!("{} auth", spec.home_domain), nonce_b64.as_bytes())?,
+        manage_data(Some(server_source(&server)), "web_auth_domain", spec.web_auth_domain.as_bytes())?,
     ];
     if let Some((domain, key)) = spec.client_domain {
         ops.push(manage_data(Some(server_source(&key)), "client_domain", domain.as_bytes())?);
@@ -110,9 +100,7 @@ fn build_with_nonce(spec: &ChallengeSpec<'_>, nonce: &[u8; NONCE_BYTES]) -> Resu
         tx,
         signatures: vec![signature].try_into().expect("one signature fits"),
     });
-    let xdr = envelope
-        .to_xdr_base64(Limits::none())
-        .map_err(|e| invalid(e.to_string()))?;
+    let xdr = envelope.to_xdr_base64(Limits::none()).map_err(|e| invalid(e.to_string()))?;
     Ok(IssuedChallenge { xdr, hash, expires_at })
 }
 
@@ -153,10 +141,7 @@ pub fn read(xdr: &str, expect: &Expectations<'_>) -> Result<ReadChallenge, Error
     if xdr.len() > MAX_XDR_BYTES {
         return Err(invalid("transaction too large"));
     }
-    let limits = Limits {
-        depth: 64,
-        len: MAX_XDR_BYTES,
-    };
+    let limits = Limits { depth: 64, len: MAX_XDR_BYTES };
     let envelope = TransactionEnvelope::from_xdr_base64(xdr.trim(), limits)
         .map_err(|_| invalid("transaction is not a base64 XDR transaction envelope"))?;
     let TransactionEnvelope::Tx(TransactionV1Envelope { tx, signatures }) = envelope else {
@@ -283,11 +268,10 @@ impl ReadChallenge {
                 client_domain_signed = true;
                 continue;
             }
-            let signer = signers
-                .iter()
-                .filter(|s| s.key != self.server)
-                .find(|s| matches(&s.key, sig))
-                .ok_or_else(|| Error::Signatures("transaction has a signature from no known signer".into()))?;
+            let signer =
+                signers.iter().filter(|s| s.key != self.server).find(|s| matches(&s.key, sig)).ok_or_else(
+                    || Error::Signatures("transaction has a signature from no known signer".into()),
+                )?;
             if !signed.iter().any(|s| s.key == signer.key) {
                 signed.push(*signer);
             }
@@ -317,9 +301,7 @@ pub fn sign(xdr: &str, network: &Network, signer: &Keypair) -> Result<String, Er
     let mut sigs = env.signatures.to_vec();
     sigs.push(signer.sign_decorated(&hash));
     env.signatures = sigs.try_into().map_err(|_| invalid("too many signatures"))?;
-    TransactionEnvelope::Tx(env)
-        .to_xdr_base64(Limits::none())
-        .map_err(|e| invalid(e.to_string()))
+    TransactionEnvelope::Tx(env).to_xdr_base64(Limits::none()).map_err(|e| invalid(e.to_string()))
 }
 
 #[cfg(test)]

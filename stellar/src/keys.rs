@@ -68,16 +68,12 @@ impl Keypair {
     }
 
     pub fn from_seed(seed: [u8; 32]) -> Self {
-        Self {
-            signing: SigningKey::from_bytes(&seed),
-        }
+        Self { signing: SigningKey::from_bytes(&seed) }
     }
 
     /// Parses an `S...` secret seed.
     pub fn from_secret(secret: &str) -> Result<Self, Error> {
-        ed25519::PrivateKey::from_string(secret)
-            .map(|k| Self::from_seed(k.0))
-            .map_err(|_| Error::InvalidSeed)
+        ed25519::PrivateKey::from_string(secret).map(|k| Self::from_seed(k.0)).map_err(|_| Error::InvalidSeed)
     }
 
     pub fn seed(&self) -> [u8; 32] {
@@ -101,9 +97,7 @@ impl Keypair {
     pub fn sign_decorated(&self, tx_hash: &[u8; 32]) -> DecoratedSignature {
         DecoratedSignature {
             hint: SignatureHint(self.public_key().hint()),
-            signature: stellar_xdr::Signature(
-                self.sign(tx_hash).to_vec().try_into().expect("64 bytes fit"),
-            ),
+            signature: stellar_xdr::Signature(self.sign(tx_hash).to_vec().try_into().expect("64 bytes fit")),
         }
     }
 }
@@ -131,12 +125,8 @@ mod tests {
     #[test]
     fn known_vector() {
         // Seed and account from the Stellar SDKs' own test vectors.
-        let kp =
-            Keypair::from_secret("SDJHRQF4GCMIIKAAAQ6IHY42X73FQFLHUULAPSKKD4DFDM7UXWWCRHBE").unwrap();
-        assert_eq!(
-            kp.public_key().to_string(),
-            "GCZHXL5HXQX5ABDM26LHYRCQZ5OJFHLOPLZX47WEBP3V2PF5AVFK2A5D"
-        );
+        let kp = Keypair::from_secret("SDJHRQF4GCMIIKAAAQ6IHY42X73FQFLHUULAPSKKD4DFDM7UXWWCRHBE").unwrap();
+        assert_eq!(kp.public_key().to_string(), "GCZHXL5HXQX5ABDM26LHYRCQZ5OJFHLOPLZX47WEBP3V2PF5AVFK2A5D");
     }
 
     #[test]
@@ -151,10 +141,6 @@ mod tests {
     #[test]
     fn rejects_non_account_strings() {
         assert!("GABC".parse::<PublicKey>().is_err());
-        assert!(
-            "SDJHRQF4GCMIIKAAAQ6IHY42X73FQFLHUULAPSKKD4DFDM7UXWWCRHBE"
-                .parse::<PublicKey>()
-                .is_err()
-        );
+        assert!("SDJHRQF4GCMIIKAAAQ6IHY42X73FQFLHUULAPSKKD4DFDM7UXWWCRHBE".parse::<PublicKey>().is_err());
     }
 }

@@ -76,14 +76,16 @@ fn check_domain(domain: &str) -> Result<String, Error> {
                 && !label.starts_with('-')
                 && !label.ends_with('-')
         });
-    valid
-        .then_some(d)
-        .ok_or_else(|| Error::Invalid(format!("{domain:?} is not a valid domain")))
+    valid.then_some(d).ok_or_else(|| Error::Invalid(format!("{domain:?} is not a valid domain")))
 }
 
 /// Creates a tenant with a freshly generated SEP-10 signing key (stored encrypted).
 /// Returns the tenant id.
-pub async fn create_tenant(db: &DatabaseConnection, master_key: &MasterKey, new: NewTenant) -> Result<Uuid, Error> {
+pub async fn create_tenant(
+    db: &DatabaseConnection,
+    master_key: &MasterKey,
+    new: NewTenant,
+) -> Result<Uuid, Error> {
     check_account(&new.distribution_account, "distribution account")?;
     if new.domains.is_empty() {
         return Err(Error::Invalid("a tenant needs at least one domain".into()));
@@ -145,7 +147,12 @@ pub async fn add_domain(db: &DatabaseConnection, tenant_id: Uuid, domain: &str) 
 }
 
 /// Adds an approved sending anchor, or re-enables it. Idempotent.
-pub async fn approve_sender(db: &DatabaseConnection, tenant_id: Uuid, account: &str, name: &str) -> Result<(), Error> {
+pub async fn approve_sender(
+    db: &DatabaseConnection,
+    tenant_id: Uuid,
+    account: &str,
+    name: &str,
+) -> Result<(), Error> {
     check_account(account, "sending anchor account")?;
     let txn = db.begin().await?;
     let existing = approved_sender::Entity::find()
@@ -258,14 +265,15 @@ pub async fn set_status(db: &DatabaseConnection, tenant_id: Uuid, suspended: boo
 
 /// The tenant serving `domain`, if any: how the demo seed finds what it made before.
 pub async fn tenant_for_domain(db: &DatabaseConnection, domain: &str) -> Result<Option<Uuid>, Error> {
-    Ok(tenant_domain::Entity::find_by_id(host::normalize(domain))
-        .one(db)
-        .await?
-        .map(|d| d.tenant_id))
+    Ok(tenant_domain::Entity::find_by_id(host::normalize(domain)).one(db).await?.map(|d| d.tenant_id))
 }
 
 /// Points a tenant at another Horizon.
-pub async fn set_horizon_url(db: &DatabaseConnection, tenant_id: Uuid, horizon_url: &str) -> Result<(), Error> {
+pub async fn set_horizon_url(
+    db: &DatabaseConnection,
+    tenant_id: Uuid,
+    horizon_url: &str,
+) -> Result<(), Error> {
     let url = horizon_url.trim_end_matches('/');
     if !(url.starts_with("https://") || url.starts_with("http://")) {
         return Err(Error::Invalid(format!("{horizon_url:?} is not an http(s) URL")));

@@ -35,14 +35,9 @@ impl MasterKey {
     pub fn parse(s: &str) -> Result<Self, Error> {
         let s = s.trim();
         let bytes = if s.len() == 64 && s.bytes().all(|b| b.is_ascii_hexdigit()) {
-            (0..32)
-                .map(|i| u8::from_str_radix(&s[2 * i..2 * i + 2], 16))
-                .collect::<Result<Vec<u8>, _>>()
-                .ok()
+            (0..32).map(|i| u8::from_str_radix(&s[2 * i..2 * i + 2], 16)).collect::<Result<Vec<u8>, _>>().ok()
         } else {
-            B64.decode(s)
-                .or_else(|_| base64::engine::general_purpose::URL_SAFE.decode(s))
-                .ok()
+            B64.decode(s).or_else(|_| base64::engine::general_purpose::URL_SAFE.decode(s)).ok()
         };
         bytes
             .and_then(|b| <[u8; 32]>::try_from(b).ok())
@@ -59,13 +54,7 @@ impl MasterKey {
         let mut nonce = [0u8; 12];
         getrandom::fill(&mut nonce).expect("operating system random source");
         let sealed = cipher
-            .encrypt(
-                &Nonce::from(nonce),
-                Payload {
-                    msg: seed,
-                    aad: tenant.as_bytes(),
-                },
-            )
+            .encrypt(&Nonce::from(nonce), Payload { msg: seed, aad: tenant.as_bytes() })
             .expect("AES-GCM encryption of 32 bytes cannot fail");
         let mut out = nonce.to_vec();
         out.extend_from_slice(&sealed);
@@ -83,10 +72,7 @@ impl MasterKey {
         let seed = cipher
             .decrypt(
                 &Nonce::try_from(nonce).map_err(|_| Error::Decrypt)?,
-                Payload {
-                    msg: sealed,
-                    aad: tenant.as_bytes(),
-                },
+                Payload { msg: sealed, aad: tenant.as_bytes() },
             )
             .map_err(|_| Error::Decrypt)?;
         seed.try_into().map_err(|_| Error::Decrypt)

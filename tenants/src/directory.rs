@@ -60,10 +60,7 @@ impl Directory {
     }
 
     pub async fn stored_version(&self) -> Result<i64, Error> {
-        Ok(config_state::Entity::find_by_id(1)
-            .one(&self.db)
-            .await?
-            .map_or(0, |row| row.version))
+        Ok(config_state::Entity::find_by_id(1).one(&self.db).await?.map_or(0, |row| row.version))
     }
 
     /// Reloads if the stored config version differs from the cached one. One cheap
@@ -140,10 +137,7 @@ impl Directory {
             });
         }
 
-        let mut snapshot = Snapshot {
-            version,
-            ..Snapshot::default()
-        };
+        let mut snapshot = Snapshot { version, ..Snapshot::default() };
         for t in tenants {
             let seed = self.master_key.decrypt_seed(t.id, &t.signing_seed_ciphertext)?;
             let signing_key = Keypair::from_seed(seed);
@@ -181,6 +175,5 @@ impl Directory {
 }
 
 fn serde_json_strings(v: &sea_orm::JsonValue) -> Option<Vec<String>> {
-    v.as_array()
-        .map(|a| a.iter().filter_map(|s| s.as_str().map(str::to_string)).collect())
+    v.as_array().map(|a| a.iter().filter_map(|s| s.as_str().map(str::to_string)).collect())
 }

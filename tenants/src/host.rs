@@ -20,11 +20,7 @@ pub fn is_local(host: &str) -> bool {
 /// What a client sees as our domain: `host` for public domains, `host:port` for a local
 /// one (where the port is part of the URL the client must follow).
 pub fn public_authority(host_header: &str) -> String {
-    if is_local(host_header) {
-        host_header.trim().to_ascii_lowercase()
-    } else {
-        normalize(host_header)
-    }
+    if is_local(host_header) { host_header.trim().to_ascii_lowercase() } else { normalize(host_header) }
 }
 
 #[cfg(test)]

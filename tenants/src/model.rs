@@ -73,7 +73,7 @@ pub struct AssetField {
 impl Tenant {
     pub fn serves_domain(&self, domain: &str) -> bool {
         let d = crate::host::normalize(domain);
-        self.domains.iter().any(|own| *own == d)
+        self.domains.contains(&d)
     }
 
     pub fn is_approved_sender(&self, account: &PublicKey) -> bool {

@@ -66,8 +66,7 @@ impl NonceStore for RedisNonces {
                 .arg(ttl.as_secs().max(1))
                 .query_async(&mut conn)
                 .await?;
-            set.map(|_| ())
-                .ok_or_else(|| StoreError(format!("challenge id collision on {key}")))
+            set.map(|_| ()).ok_or_else(|| StoreError(format!("challenge id collision on {key}")))
         }
         .boxed()
     }

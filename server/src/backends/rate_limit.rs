@@ -32,10 +32,7 @@ impl MemoryRateLimiter {
     pub fn new(per_second: u32, burst: u32) -> Self {
         let quota = Quota::per_second(NonZeroU32::new(per_second).expect("validated > 0"))
             .allow_burst(NonZeroU32::new(burst).expect("validated > 0"));
-        Self {
-            limiter: DefaultKeyedRateLimiter::keyed(quota),
-            checks: AtomicU64::new(0),
-        }
+        Self { limiter: DefaultKeyedRateLimiter::keyed(quota), checks: AtomicU64::new(0) }
     }
 }
 
@@ -47,9 +44,9 @@ impl RateLimiter for MemoryRateLimiter {
         }
         let decision = match self.limiter.check_key(&key.to_string()) {
             Ok(()) => Decision::Allow,
-            Err(not_until) => Decision::Deny {
-                retry_after: not_until.wait_time_from(DefaultClock::default().now()),
-            },
+            Err(not_until) => {
+                Decision::Deny { retry_after: not_until.wait_time_from(DefaultClock::default().now()) }
+            }
         };
         futures::future::ready(Ok(decision)).boxed()
     }
@@ -102,9 +99,7 @@ impl RateLimiter for RedisRateLimiter {
                 .invoke_async(&mut conn)
                 .await?;
             Ok(if wait_ms > 0 {
-                Decision::Deny {
-                    retry_after: Duration::from_millis(wait_ms.unsigned_abs()),
-                }
+                Decision::Deny { retry_after: Duration::from_millis(wait_ms.unsigned_abs()) }
             } else {
                 Decision::Allow
             })

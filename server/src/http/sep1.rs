@@ -14,10 +14,7 @@ const SEP1_VERSION: &str = "2.7.0";
 
 async fn stellar_toml(ctx: TenantCtx) -> impl IntoResponse {
     (
-        [
-            (header::CONTENT_TYPE, "text/plain; charset=utf-8"),
-            (header::CACHE_CONTROL, "public, max-age=60"),
-        ],
+        [(header::CONTENT_TYPE, "text/plain; charset=utf-8"), (header::CACHE_CONTROL, "public, max-age=60")],
         render(&ctx),
     )
 }

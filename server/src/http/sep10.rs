@@ -102,19 +102,16 @@ async fn get_challenge(
 
 /// The signed challenge, from a JSON body or an URL-encoded form.
 fn transaction_from_body(headers: &HeaderMap, body: &[u8]) -> ApiResult<String> {
-    let content_type = headers
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or("")
-        .to_ascii_lowercase();
+    let content_type =
+        headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("").to_ascii_lowercase();
     let tx = if content_type.starts_with("application/json") {
-        let v: Value = serde_json::from_slice(body).map_err(|_| ApiError::bad_request("body is not valid JSON"))?;
+        let v: Value =
+            serde_json::from_slice(body).map_err(|_| ApiError::bad_request("body is not valid JSON"))?;
         v.get("transaction").and_then(Value::as_str).map(str::to_string)
     } else {
         params(body).remove("transaction")
     };
-    tx.filter(|t| !t.is_empty())
-        .ok_or_else(|| ApiError::bad_request("transaction is required"))
+    tx.filter(|t| !t.is_empty()).ok_or_else(|| ApiError::bad_request("transaction is required"))
 }
 
 async fn post_challenge(
@@ -149,8 +146,7 @@ async fn post_challenge(
             return Err(ApiError::Unavailable("cannot verify signers: Horizon is unavailable".into()));
         }
     };
-    read.verify_signers(&signers, threshold)
-        .map_err(|e| ApiError::bad_request(e.to_string()))?;
+    read.verify_signers(&signers, threshold).map_err(|e| ApiError::bad_request(e.to_string()))?;
 
     // Last, so that only a fully valid exchange burns the challenge.
     let fresh = state

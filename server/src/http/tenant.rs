@@ -40,11 +40,7 @@ impl<S: Send + Sync> FromRequestParts<S> for TenantCtx {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, ApiError> {
-        parts
-            .extensions
-            .get::<TenantCtx>()
-            .cloned()
-            .ok_or_else(|| ApiError::NotFound("unknown host".into()))
+        parts.extensions.get::<TenantCtx>().cloned().ok_or_else(|| ApiError::NotFound("unknown host".into()))
     }
 }
 
@@ -57,7 +53,8 @@ pub async fn resolve(State(state): State<AppState>, mut req: Request, next: Next
         return ApiError::bad_request("missing Host header").into_response();
     };
     let Some(tenant) = state.tenants.resolve(&host) else {
-        return ApiError::NotFound(format!("no anchor is served at {:?}", host::normalize(&host))).into_response();
+        return ApiError::NotFound(format!("no anchor is served at {:?}", host::normalize(&host)))
+            .into_response();
     };
     tracing::Span::current().record("tenant", tracing::field::display(tenant.id));
     if tenant.status == TenantStatus::Suspended {
@@ -90,10 +87,10 @@ pub async fn rate_limit(State(state): State<AppState>, req: Request, next: Next)
     let key = state.redis_key(&["rl", &ctx.tenant.id.to_string(), &ip]);
     match state.rate_limiter.check(&key).await {
         Ok(Decision::Allow) => next.run(req).await,
-        Ok(Decision::Deny { retry_after }) => ApiError::TooManyRequests {
-            retry_after_secs: retry_after.as_secs_f64().ceil() as u64,
+        Ok(Decision::Deny { retry_after }) => {
+            ApiError::TooManyRequests { retry_after_secs: retry_after.as_secs_f64().ceil() as u64 }
+                .into_response()
         }
-        .into_response(),
         Err(e) => {
             // A rate-limit store outage must not take the anchor down with it.
             tracing::warn!(error = %e, "rate limiter unavailable; letting the request through");

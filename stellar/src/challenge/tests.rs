@@ -10,11 +10,7 @@ struct Fixture {
 
 impl Fixture {
     fn new() -> Self {
-        Self {
-            server: Keypair::generate(),
-            client: Keypair::generate(),
-            network: Network::testnet(),
-        }
+        Self { server: Keypair::generate(), client: Keypair::generate(), network: Network::testnet() }
     }
 
     fn client_account(&self) -> ClientAccount {
@@ -125,10 +121,8 @@ fn stray_signature_is_refused() {
 fn weights_must_reach_the_threshold_and_count_once() {
     let f = Fixture::new();
     let other = Keypair::generate();
-    let signers = vec![
-        Signer { key: f.client.public_key(), weight: 1 },
-        Signer { key: other.public_key(), weight: 2 },
-    ];
+    let signers =
+        vec![Signer { key: f.client.public_key(), weight: 1 }, Signer { key: other.public_key(), weight: 2 }];
     let issued = f.issue_for(f.client_account(), None);
     let once = sign(&issued.xdr, &f.network, &f.client).unwrap();
     let twice = sign(&once, &f.network, &f.client).unwrap();
@@ -190,7 +184,8 @@ fn tampering_breaks_the_server_signature() {
     let issued = f.issue_for(f.client_account(), None);
     let mut env = envelope(&issued.xdr);
     // Stretch the validity window: the server signature no longer covers it.
-    env.tx.cond = Preconditions::Time(TimeBounds { min_time: TimePoint(NOW), max_time: TimePoint(NOW + 99_999) });
+    env.tx.cond =
+        Preconditions::Time(TimeBounds { min_time: TimePoint(NOW), max_time: TimePoint(NOW + 99_999) });
     let xdr = TransactionEnvelope::Tx(env).to_xdr_base64(Limits::none()).unwrap();
     let signed = sign(&xdr, &f.network, &f.client).unwrap();
     assert!(f.read_at(&signed, NOW).is_err());

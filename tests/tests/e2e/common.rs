@@ -47,7 +47,10 @@ pub fn redis_only(test: &str) -> bool {
     if std::env::var("MOORING_TEST_REDIS_URL").is_ok() {
         return true;
     }
-    let _ = writeln!(std::io::stderr(), "*** SKIPPED {test}: needs MOORING_TEST_REDIS_URL (the Redis backend) ***");
+    let _ = writeln!(
+        std::io::stderr(),
+        "*** SKIPPED {test}: needs MOORING_TEST_REDIS_URL (the Redis backend) ***"
+    );
     false
 }
 
@@ -82,7 +85,11 @@ impl Drop for TestEnv {
                     let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
                     rt.block_on(async {
                         if let Ok(db) = mooring_server::connect_db(&admin_url).await {
-                            let _ = db.execute_unprepared(&format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)")).await;
+                            let _ = db
+                                .execute_unprepared(&format!(
+                                    "DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"
+                                ))
+                                .await;
                         }
                     });
                 })
@@ -156,11 +163,7 @@ impl TestEnv {
         adjust(&mut cfg);
         let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
         let server = mooring_server::start(cfg, listener, CancellationToken::new()).await.unwrap();
-        TestApp {
-            base: format!("http://{}", server.addr),
-            server,
-            http: reqwest::Client::new(),
-        }
+        TestApp { base: format!("http://{}", server.addr), server, http: reqwest::Client::new() }
     }
 
     /// A tenant on `domain` with the guide's SRT asset and one approved sending anchor.
@@ -211,11 +214,7 @@ impl TestEnv {
         .unwrap();
         let sender = Keypair::generate();
         admin::approve_sender(&self.db, id, &sender.public_key().to_string(), "test SA").await.unwrap();
-        TestTenant {
-            id,
-
-            sender,
-        }
+        TestTenant { id, sender }
     }
 }
 
@@ -258,12 +257,8 @@ impl TestApp {
 
     /// `POST /auth` with a JSON body.
     pub async fn exchange(&self, host: &str, xdr: &str) -> (StatusCode, Value) {
-        let res = self
-            .post(host, "/auth")
-            .json(&serde_json::json!({ "transaction": xdr }))
-            .send()
-            .await
-            .unwrap();
+        let res =
+            self.post(host, "/auth").json(&serde_json::json!({ "transaction": xdr })).send().await.unwrap();
         let status = res.status();
         (status, res.json().await.unwrap())
     }

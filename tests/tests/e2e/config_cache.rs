@@ -85,7 +85,8 @@ async fn a_second_domain_serves_the_same_tenant() {
     let signing = |t: &str| t.lines().find(|l| l.starts_with("SIGNING_KEY")).unwrap().to_string();
     assert_eq!(signing(&key_a), signing(&key_b));
     // A token's home domain may be either of the tenant's domains.
-    let (status, _) = app.challenge(&domain, &format!("account={}&home_domain={alias}", t.sender.public_key())).await;
+    let (status, _) =
+        app.challenge(&domain, &format!("account={}&home_domain={alias}", t.sender.public_key())).await;
     assert_eq!(status, StatusCode::OK);
     app.stop().await;
 }

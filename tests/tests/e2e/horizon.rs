@@ -30,16 +30,11 @@ pub struct HorizonStandIn {
 impl HorizonStandIn {
     pub async fn start() -> Self {
         let inner = Arc::new(Mutex::new(Inner::default()));
-        let app = Router::new()
-            .route("/accounts/{id}", get(account))
-            .with_state(inner.clone());
+        let app = Router::new().route("/accounts/{id}", get(account)).with_state(inner.clone());
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr: SocketAddr = listener.local_addr().unwrap();
         tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
-        Self {
-            url: format!("http://{addr}"),
-            inner,
-        }
+        Self { url: format!("http://{addr}"), inner }
     }
 
     /// An account with these signers (key, weight) and medium threshold.

@@ -14,7 +14,8 @@ async fn over_the_limit_is_429_with_retry_after_per_client_ip() {
             c.trust_forwarded_for = true;
         })
         .await;
-    let hit = |ip: &'static str| app.get(&domain, "/.well-known/stellar.toml").header("x-forwarded-for", ip).send();
+    let hit =
+        |ip: &'static str| app.get(&domain, "/.well-known/stellar.toml").header("x-forwarded-for", ip).send();
     for _ in 0..3 {
         assert_eq!(hit("203.0.113.1").await.unwrap().status(), StatusCode::OK);
     }
@@ -49,7 +50,12 @@ async fn the_limit_holds_across_replicas_with_redis() {
     let mut statuses = Vec::new();
     for i in 0..6 {
         let app = if i % 2 == 0 { &a } else { &b };
-        let res = app.get(&domain, "/.well-known/stellar.toml").header("x-forwarded-for", "198.51.100.7").send().await.unwrap();
+        let res = app
+            .get(&domain, "/.well-known/stellar.toml")
+            .header("x-forwarded-for", "198.51.100.7")
+            .send()
+            .await
+            .unwrap();
         statuses.push(res.status());
     }
     assert_eq!(statuses.iter().filter(|s| **s == StatusCode::OK).count(), 4, "{statuses:?}");

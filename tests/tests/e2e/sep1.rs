@@ -13,7 +13,11 @@ async fn each_tenant_serves_its_own_stellar_toml() {
     let mut keys = Vec::new();
     for domain in [&a, &b] {
         // Port and case in the Host header do not matter.
-        let res = app.get(&format!("{}:443", domain.to_uppercase()), "/.well-known/stellar.toml").send().await.unwrap();
+        let res = app
+            .get(&format!("{}:443", domain.to_uppercase()), "/.well-known/stellar.toml")
+            .send()
+            .await
+            .unwrap();
         assert_eq!(res.status(), StatusCode::OK);
         assert_eq!(res.headers()["access-control-allow-origin"], "*");
         assert!(res.headers()["content-type"].to_str().unwrap().starts_with("text/plain"));
@@ -49,7 +53,8 @@ async fn localhost_tenant_urls_keep_the_port_and_use_http() {
     let env = TestEnv::new().await;
     env.tenant("localhost").await;
     let app = env.start().await;
-    let body = app.get("localhost:8123", "/.well-known/stellar.toml").send().await.unwrap().text().await.unwrap();
+    let body =
+        app.get("localhost:8123", "/.well-known/stellar.toml").send().await.unwrap().text().await.unwrap();
     let toml: toml::Table = body.parse().unwrap();
     assert_eq!(toml["WEB_AUTH_ENDPOINT"].as_str(), Some("http://localhost:8123/auth"));
     app.stop().await;

@@ -96,12 +96,20 @@ async fn bad_parameters_are_json_400s() {
         assert_eq!(status, StatusCode::BAD_REQUEST, "{query}: {body}");
         assert!(body["error"].is_string(), "{query}");
     }
-    for body in [json!({}), json!({"transaction": ""}), json!({"transaction": "AAAA"}), json!({"transaction": 5})] {
+    for body in
+        [json!({}), json!({"transaction": ""}), json!({"transaction": "AAAA"}), json!({"transaction": 5})]
+    {
         let res = app.post(&domain, "/auth").json(&body).send().await.unwrap();
         assert_eq!(res.status(), StatusCode::BAD_REQUEST, "{body}");
         assert!(res.json::<Value>().await.unwrap()["error"].is_string());
     }
-    let res = app.post(&domain, "/auth").header("content-type", "application/json").body("{not json").send().await.unwrap();
+    let res = app
+        .post(&domain, "/auth")
+        .header("content-type", "application/json")
+        .body("{not json")
+        .send()
+        .await
+        .unwrap();
     assert_eq!(res.status(), StatusCode::BAD_REQUEST);
     let res = app.post(&domain, "/auth").body(vec![b'a'; 200_000]).send().await.unwrap();
     assert_eq!(res.status(), StatusCode::PAYLOAD_TOO_LARGE);
@@ -289,10 +297,12 @@ async fn client_domain_requires_the_wallet_signature() {
     let t = env.tenant(&domain).await;
     let app = env.start().await;
     let wallet = Keypair::generate();
-    let wallet_domain = crate::common::serve_stellar_toml(&format!("SIGNING_KEY = \"{}\"\n", wallet.public_key())).await;
+    let wallet_domain =
+        crate::common::serve_stellar_toml(&format!("SIGNING_KEY = \"{}\"\n", wallet.public_key())).await;
     let account = t.sender.public_key().to_string();
 
-    let (status, body) = app.challenge(&domain, &format!("account={account}&client_domain={wallet_domain}")).await;
+    let (status, body) =
+        app.challenge(&domain, &format!("account={account}&client_domain={wallet_domain}")).await;
     assert_eq!(status, StatusCode::OK, "{body}");
     let by_client = challenge::sign(body["transaction"].as_str().unwrap(), &network(), &t.sender).unwrap();
     assert_eq!(app.exchange(&domain, &by_client).await.0, StatusCode::BAD_REQUEST);
@@ -311,7 +321,8 @@ async fn client_domain_requires_the_wallet_signature() {
 
     // Without the test-only flag, loopback client domains are never fetched.
     let strict = env.start_with(|c| c.client_domain_allow_private = false).await;
-    let (status, body) = strict.challenge(&domain, &format!("account={account}&client_domain=127.0.0.1")).await;
+    let (status, body) =
+        strict.challenge(&domain, &format!("account={account}&client_domain=127.0.0.1")).await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
     assert!(body["error"].as_str().unwrap().contains("not allowed"), "{body}");
     let (status, _) = strict.challenge(&domain, &format!("account={account}&client_domain=localhost")).await;
@@ -345,7 +356,8 @@ async fn shutdown_drains_in_flight_requests() {
 /// The same envelope, server signature kept, with one character of the nonce changed.
 fn flip_nonce(xdr: &str) -> String {
     use stellar_xdr::{Limits, OperationBody, ReadXdr, TransactionEnvelope, WriteXdr};
-    let TransactionEnvelope::Tx(mut env) = TransactionEnvelope::from_xdr_base64(xdr, Limits::none()).unwrap() else {
+    let TransactionEnvelope::Tx(mut env) = TransactionEnvelope::from_xdr_base64(xdr, Limits::none()).unwrap()
+    else {
         panic!("v1 envelope expected")
     };
     let mut ops = env.tx.operations.to_vec();
