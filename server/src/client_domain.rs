@@ -84,6 +84,7 @@ pub fn is_public(ip: IpAddr) -> bool {
 
 impl ClientDomains {
     pub fn new(timeout: Duration, max_concurrent: usize, allow_private: bool) -> Self {
+        crate::install_crypto_provider();
         let mut builder = reqwest::Client::builder()
             .timeout(timeout)
             .connect_timeout(timeout)

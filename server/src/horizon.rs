@@ -50,6 +50,7 @@ pub struct Horizon {
 
 impl Horizon {
     pub fn new(timeout: Duration) -> Self {
+        crate::install_crypto_provider();
         let http = reqwest::Client::builder()
             .timeout(timeout)
             .connect_timeout(timeout)

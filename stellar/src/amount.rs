@@ -35,6 +35,23 @@ impl Amount {
         Ok(Amount(stroops))
     }
 
+    /// `percent` % of this amount (percent in the same fixed-point form), rounded half
+    /// away from zero to 7 decimals: the one rounding rule for fees.
+    pub fn percent(self, percent: Amount) -> Amount {
+        let scaled = i128::from(self.0) * i128::from(percent.0);
+        let divisor = 100 * i128::from(SCALE);
+        let rounded = (scaled + scaled.signum() * divisor / 2) / divisor;
+        Amount(i64::try_from(rounded).unwrap_or(i64::MAX))
+    }
+
+    pub fn checked_add(self, other: Amount) -> Option<Amount> {
+        self.0.checked_add(other.0).map(Amount)
+    }
+
+    pub fn checked_sub(self, other: Amount) -> Option<Amount> {
+        self.0.checked_sub(other.0).map(Amount)
+    }
+
     pub fn to_decimal(self) -> Decimal {
         Decimal::new(self.0, DECIMALS).normalize()
     }
@@ -68,6 +85,20 @@ mod tests {
         assert_eq!(Amount::from_units(10).to_string(), "10.0000000");
         assert_eq!(Amount::from_units(10).to_decimal().to_string(), "10");
         assert_eq!("1.50".parse::<Amount>().unwrap().to_decimal().to_string(), "1.5");
+    }
+
+    #[test]
+    fn percent_fees_follow_the_guide_and_round_half_up() {
+        let one = Amount::from_units(1);
+        // 100 SRT at 1 % = 1 (+1 fixed = the guide's fee of 2).
+        assert_eq!(Amount::from_units(100).percent(one), one);
+        // 0.0000001 at 50 % = 0.00000005 -> 0.0000001.
+        assert_eq!(Amount(1).percent(Amount::from_units(50)), Amount(1));
+        assert_eq!(Amount(1).percent(Amount::from_units(49)), Amount(0));
+        assert_eq!(
+            "12.3456789".parse::<Amount>().unwrap().percent("2.5".parse().unwrap()).to_string(),
+            "0.3086420"
+        );
     }
 
     #[test]

@@ -16,6 +16,8 @@ pub enum Error {
     ChallengeExpired,
     #[error("{0}")]
     Signatures(String),
+    #[error("{field} {reason}")]
+    InvalidField { field: String, reason: String },
 }
 
 pub(crate) fn challenge(msg: impl Into<String>) -> Error {

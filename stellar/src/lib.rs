@@ -9,7 +9,10 @@ pub mod amount;
 pub mod challenge;
 mod error;
 pub mod keys;
+pub mod memo;
 pub mod network;
+pub mod sep31;
+pub mod sep9;
 
 pub use account::ClientAccount;
 pub use amount::Amount;

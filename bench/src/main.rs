@@ -1,0 +1,109 @@
+//! Helpers for `bench/run.sh`. Not part of the product.
+
+use std::io::Write;
+
+use clap::{Parser, Subcommand};
+use futures::StreamExt;
+use mooring_stellar::{Keypair, Network, challenge};
+
+#[derive(Parser)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Print a new keypair: `SECRET PUBLIC`.
+    Keygen,
+    /// Serve Horizon's 404 for every account (accounts "not yet funded": SEP-10 then
+    /// checks the master key), so Horizon costs as little as possible in the numbers.
+    Horizon {
+        #[arg(long, default_value_t = 18001)]
+        port: u16,
+    },
+    /// Fetch COUNT challenges and write them, signed, one form body per line.
+    Presign {
+        #[arg(long)]
+        url: String,
+        #[arg(long)]
+        host: String,
+        #[arg(long)]
+        secret: String,
+        #[arg(long)]
+        count: usize,
+        #[arg(long)]
+        out: String,
+    },
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    match Cli::parse().command {
+        Command::Keygen => {
+            let kp = Keypair::generate();
+            println!("{} {}", kp.secret(), kp.public_key());
+        }
+        Command::Horizon { port } => {
+            let app = axum::Router::new().fallback(|| async {
+                (
+                    axum::http::StatusCode::NOT_FOUND,
+                    axum::Json(serde_json::json!({
+                        "type": "https://stellar.org/horizon-errors/not_found",
+                        "title": "Resource Missing",
+                        "status": 404,
+                    })),
+                )
+            });
+            let listener = tokio::net::TcpListener::bind(("127.0.0.1", port)).await?;
+            axum::serve(listener, app).await?;
+        }
+        Command::Presign { url, host, secret, count, out } => {
+            let signer = Keypair::from_secret(&secret)?;
+            let account = signer.public_key().to_string();
+            let http = reqwest::Client::new();
+            let network = Network::testnet();
+            let bodies: Vec<String> = futures::stream::iter(0..count)
+                .map(|_| {
+                    let (http, url, host, account) = (&http, &url, &host, &account);
+                    async move {
+                        let res: serde_json::Value = http
+                            .get(format!("{url}/auth?account={account}"))
+                            .header("host", host.as_str())
+                            .send()
+                            .await?
+                            .error_for_status()?
+                            .json()
+                            .await?;
+                        let xdr = res["transaction"].as_str().unwrap_or_default().to_string();
+                        anyhow::Ok(xdr)
+                    }
+                })
+                .buffer_unordered(32)
+                .map(|xdr| {
+                    let signed = challenge::sign(&xdr?, &network, &signer)?;
+                    // Form-encode: base64 may hold '+', '/' and '='.
+                    let encoded: String = signed
+                        .bytes()
+                        .map(|b| match b {
+                            b'+' => "%2B".to_string(),
+                            b'/' => "%2F".to_string(),
+                            b'=' => "%3D".to_string(),
+                            other => (other as char).to_string(),
+                        })
+                        .collect();
+                    anyhow::Ok(format!("transaction={encoded}"))
+                })
+                .collect::<Vec<_>>()
+                .await
+                .into_iter()
+                .collect::<Result<_, _>>()?;
+            let mut file = std::io::BufWriter::new(std::fs::File::create(out)?);
+            for body in bodies {
+                writeln!(file, "{body}")?;
+            }
+        }
+    }
+    Ok(())
+}
