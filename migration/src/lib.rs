@@ -4,11 +4,15 @@
 pub use sea_orm_migration::prelude::*;
 
 mod m20261127_000001_tenants;
+mod m20261127_000002_customers_transactions;
 
 pub struct Migrator;
 
 impl MigratorTrait for Migrator {
     fn migrations() -> Vec<Box<dyn MigrationTrait>> {
-        vec![Box::new(m20261127_000001_tenants::Migration)]
+        vec![
+            Box::new(m20261127_000001_tenants::Migration),
+            Box::new(m20261127_000002_customers_transactions::Migration),
+        ]
     }
 }

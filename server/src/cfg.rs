@@ -37,11 +37,19 @@ pub struct Config {
     /// How often each replica checks the tenant config version.
     pub config_poll_ms: u64,
     pub jwt_ttl_secs: u64,
-    /// Allow SEP-10 `client_domain` look-ups of loopback/private addresses (tests only).
-    pub client_domain_allow_private: bool,
+    /// Allow outbound calls (SEP-10 `client_domain` look-ups, callbacks) to loopback and
+    /// private addresses, over plain http (tests only).
+    pub allow_private_outbound: bool,
     pub client_domain_timeout_ms: u64,
     pub client_domain_max_concurrent: usize,
     pub horizon_timeout_ms: u64,
+    /// How long a transaction waits for the sending anchor's payment before it expires.
+    pub transaction_expiry_secs: u64,
+    /// How often the callback outbox and the expiry sweep look for work.
+    pub outbox_poll_ms: u64,
+    pub expiry_sweep_ms: u64,
+    /// Largest SEP-12 file upload.
+    pub max_upload_bytes: usize,
     /// Demo tenant: Horizon to use, and extra approved sending anchors (comma-separated).
     pub demo_horizon_url: String,
     pub demo_senders: String,
@@ -61,10 +69,14 @@ impl Default for Config {
             trust_forwarded_for: false,
             config_poll_ms: 1000,
             jwt_ttl_secs: 3600,
-            client_domain_allow_private: false,
+            allow_private_outbound: false,
             client_domain_timeout_ms: 2000,
             client_domain_max_concurrent: 16,
             horizon_timeout_ms: 5000,
+            transaction_expiry_secs: 24 * 3600,
+            outbox_poll_ms: 500,
+            expiry_sweep_ms: 5000,
+            max_upload_bytes: 5 * 1024 * 1024,
             demo_horizon_url: "https://horizon-testnet.stellar.org".into(),
             demo_senders: String::new(),
         }

@@ -4,15 +4,16 @@
 //! no connections to loopback or private addresses (checked on the resolved addresses,
 //! so DNS tricks don't help) unless tests allow it.
 
-use std::net::{IpAddr, SocketAddr};
+use std::net::IpAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
 use futures::StreamExt;
 use moka::future::Cache;
 use mooring_stellar::PublicKey;
-use reqwest::dns::{Addrs, Name, Resolve, Resolving};
 use tokio::sync::Semaphore;
+
+use crate::outbound::{PublicOnlyResolver, is_public};
 
 const MAX_TOML_BYTES: usize = 100 * 1024;
 const CACHE_TTL: Duration = Duration::from_secs(300);
@@ -40,46 +41,6 @@ pub struct ClientDomains {
     found: Cache<String, PublicKey>,
     failed: Cache<String, ClientDomainError>,
     slots: Arc<Semaphore>,
-}
-
-/// Resolves names and refuses addresses that are not on the public internet.
-struct PublicOnlyResolver;
-
-impl Resolve for PublicOnlyResolver {
-    fn resolve(&self, name: Name) -> Resolving {
-        let host = name.as_str().to_string();
-        Box::pin(async move {
-            let addrs: Vec<SocketAddr> = tokio::net::lookup_host((host.as_str(), 0)).await?.collect();
-            if addrs.iter().any(|a| !is_public(a.ip())) {
-                return Err(format!("{host} resolves to a non-public address").into());
-            }
-            Ok(Box::new(addrs.into_iter()) as Addrs)
-        })
-    }
-}
-
-pub fn is_public(ip: IpAddr) -> bool {
-    match ip {
-        IpAddr::V4(v4) => {
-            !(v4.is_loopback()
-                || v4.is_private()
-                || v4.is_link_local()
-                || v4.is_unspecified()
-                || v4.is_broadcast()
-                || v4.is_documentation()
-                || v4.octets()[0] == 100 && (v4.octets()[1] & 0xc0) == 64 // CGNAT 100.64/10
-                || v4.octets()[0] == 0)
-        }
-        IpAddr::V6(v6) => {
-            if let Some(v4) = v6.to_ipv4_mapped() {
-                return is_public(IpAddr::V4(v4));
-            }
-            !(v6.is_loopback()
-                || v6.is_unspecified()
-                || (v6.segments()[0] & 0xfe00) == 0xfc00 // unique local
-                || (v6.segments()[0] & 0xffc0) == 0xfe80) // link local
-        }
-    }
 }
 
 impl ClientDomains {

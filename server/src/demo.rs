@@ -6,7 +6,7 @@ use std::path::Path;
 use anyhow::Context;
 use mooring_stellar::{Amount, Keypair, Network};
 use mooring_tenants::MasterKey;
-use mooring_tenants::admin::{self, NewAsset, NewAssetField, NewTenant};
+use mooring_tenants::admin::{self, NewAsset, NewAssetField, NewCustomerField, NewCustomerType, NewTenant};
 use sea_orm::DatabaseConnection;
 use uuid::Uuid;
 
@@ -102,6 +102,9 @@ pub async fn ensure_demo_tenant(
                 },
             )
             .await?;
+            for customer_type in guide_customer_types() {
+                admin::add_customer_type(db, tenant_id, customer_type).await?;
+            }
             let sender = Keypair::generate();
             admin::approve_sender(db, tenant_id, &sender.public_key().to_string(), "demo sending anchor")
                 .await?;
@@ -114,4 +117,45 @@ pub async fn ensure_demo_tenant(
             .with_context(|| format!("MOORING_DEMO_SENDERS entry {account:?}"))?;
     }
     Ok(DemoTenant { tenant_id, new_sender_secret })
+}
+
+/// The SEP-12 types of the SEP-31 testnet guide: what a sender and a receiver provide.
+pub fn guide_customer_types() -> Vec<NewCustomerType> {
+    let field = |name: &str, description: &str, optional: bool| NewCustomerField {
+        name: name.into(),
+        field_type: None,
+        description: description.into(),
+        optional,
+        choices: None,
+    };
+    vec![
+        NewCustomerType {
+            name: "sep31-sender".into(),
+            description: "U.S. citizens limited to sending payments of less than $10,000 in value".into(),
+            fields: vec![
+                field("first_name", "The sender's first name", false),
+                field("last_name", "The sender's last name", false),
+                field("email_address", "The sender's email address", false),
+                field("mobile_number", "The sender's phone number, E.164", true),
+                field("birth_date", "The sender's date of birth, YYYY-MM-DD", true),
+                field("address", "The sender's street address", true),
+            ],
+        },
+        NewCustomerType {
+            name: "sep31-receiver".into(),
+            description: "U.S. citizens receiving USD".into(),
+            fields: vec![
+                field("first_name", "The receiver's first name", false),
+                field("last_name", "The receiver's last name", false),
+                field("email_address", "The receiver's email address", false),
+                field("bank_number", "Routing number of the receiver's bank", false),
+                field("bank_account_number", "The receiver's bank account number", false),
+                NewCustomerField {
+                    choices: Some(vec!["checking".into(), "savings".into()]),
+                    ..field("bank_account_type", "Type of the receiver's bank account", true)
+                },
+                field("clabe_number", "The receiver's CLABE (Mexico)", true),
+            ],
+        },
+    ]
 }

@@ -16,6 +16,13 @@ pub enum ApiError {
     Forbidden(String),
     #[error("{0}")]
     NotFound(String),
+    #[error("{0}")]
+    Conflict(String),
+    #[error("{0}")]
+    PayloadTooLarge(String),
+    /// A SEP-specific error body, e.g. SEP-31's `customer_info_needed` with its `type`.
+    #[error("{body}")]
+    Sep { status: StatusCode, body: serde_json::Value },
     #[error("rate limit exceeded")]
     TooManyRequests { retry_after_secs: u64 },
     #[error("{0}")]
@@ -37,6 +44,9 @@ impl ApiError {
             Self::Unauthorized(_) => StatusCode::UNAUTHORIZED,
             Self::Forbidden(_) => StatusCode::FORBIDDEN,
             Self::NotFound(_) => StatusCode::NOT_FOUND,
+            Self::Conflict(_) => StatusCode::CONFLICT,
+            Self::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
+            Self::Sep { status, .. } => *status,
             Self::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
             Self::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
@@ -56,9 +66,33 @@ impl From<mooring_tenants::Error> for ApiError {
     }
 }
 
+impl From<mooring_anchor::AnchorError> for ApiError {
+    fn from(e: mooring_anchor::AnchorError) -> Self {
+        use mooring_anchor::AnchorError as A;
+        match e {
+            A::NotFound(m) => Self::NotFound(m),
+            A::Invalid(m) => Self::BadRequest(m),
+            A::IllegalTransition(t) => Self::BadRequest(t.to_string()),
+            A::Conflict(m) => Self::Conflict(m),
+            A::CustomerInfoNeeded { sep12_type } => Self::Sep {
+                status: StatusCode::BAD_REQUEST,
+                body: json!({ "error": "customer_info_needed", "type": sep12_type }),
+            },
+            A::TransactionInfoNeeded { fields } => Self::Sep {
+                status: StatusCode::BAD_REQUEST,
+                body: json!({ "error": "transaction_info_needed", "fields": fields }),
+            },
+            A::Db(e) => Self::Internal(e.into()),
+        }
+    }
+}
+
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let status = self.status();
+        if let Self::Sep { body, .. } = self {
+            return (status, Json(body)).into_response();
+        }
         let message = match &self {
             Self::Internal(e) => {
                 tracing::error!(error = %format!("{e:#}"), "internal error");

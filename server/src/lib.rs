@@ -5,12 +5,14 @@
 //! same way, on an ephemeral port.
 
 pub mod backends;
+pub mod callbacks;
 pub mod cfg;
 pub mod client_domain;
 pub mod demo;
 pub mod error;
 pub mod horizon;
 pub mod http;
+pub mod outbound;
 pub mod state;
 pub mod telemetry;
 
@@ -112,7 +114,7 @@ pub async fn start(
         client_domains: Arc::new(ClientDomains::new(
             Duration::from_millis(cfg.client_domain_timeout_ms),
             cfg.client_domain_max_concurrent,
-            cfg.client_domain_allow_private,
+            cfg.allow_private_outbound,
         )),
         cfg: Arc::new(cfg),
         db,
@@ -123,6 +125,8 @@ pub async fn start(
     };
 
     spawn_config_watcher(&state, shutdown.clone());
+    callbacks::spawn(state.clone(), shutdown.clone());
+    callbacks::spawn_expiry(state.clone(), shutdown.clone());
 
     let addr = listener.local_addr()?;
     let app = http::router(state.clone()).into_make_service_with_connect_info::<SocketAddr>();

@@ -3,7 +3,9 @@
 //! is stale: nothing half-written, nothing missed.
 
 use chrono::Utc;
-use mooring_entities::{approved_sender, asset, asset_field, config_state, tenant, tenant_domain};
+use mooring_entities::{
+    approved_sender, asset, asset_field, config_state, customer_type, customer_type_field, tenant, tenant_domain,
+};
 use mooring_stellar::{Amount, Keypair, Network, PublicKey};
 use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::{
@@ -288,4 +290,65 @@ pub async fn set_horizon_url(
     bump_version(&txn).await?;
     txn.commit().await?;
     Ok(())
+}
+
+pub struct NewCustomerType {
+    pub name: String,
+    pub description: String,
+    pub fields: Vec<NewCustomerField>,
+}
+
+pub struct NewCustomerField {
+    pub name: String,
+    /// `None` for a standard SEP-9 field (its type comes from SEP-9).
+    pub field_type: Option<mooring_stellar::sep9::FieldType>,
+    pub description: String,
+    pub optional: bool,
+    pub choices: Option<Vec<String>>,
+}
+
+/// Adds a SEP-12 customer type. Fields must be SEP-9 names, or custom names that say
+/// their type explicitly.
+pub async fn add_customer_type(db: &DatabaseConnection, tenant_id: Uuid, new: NewCustomerType) -> Result<Uuid, Error> {
+    if new.name.is_empty() || new.name.len() > 64 {
+        return Err(Error::Invalid("customer type name must be 1 to 64 characters".into()));
+    }
+    let id = Uuid::new_v4();
+    let txn = db.begin().await?;
+    customer_type::ActiveModel {
+        id: Set(id),
+        tenant_id: Set(tenant_id),
+        name: Set(new.name),
+        description: Set(new.description),
+    }
+    .insert(&txn)
+    .await?;
+    for f in new.fields {
+        let standard = mooring_stellar::sep9::field_type(&f.name);
+        let field_type = match (standard, f.field_type) {
+            (Some(t), None) => t,
+            (Some(t), Some(given)) if t == given => t,
+            (Some(t), Some(_)) => {
+                return Err(Error::Invalid(format!("SEP-9 field {} is of type {}", f.name, t.as_str())));
+            }
+            (None, Some(given)) => given,
+            (None, None) => {
+                return Err(Error::Invalid(format!("{} is not a SEP-9 field: give its type", f.name)));
+            }
+        };
+        customer_type_field::ActiveModel {
+            id: Set(Uuid::new_v4()),
+            customer_type_id: Set(id),
+            name: Set(f.name),
+            field_type: Set(field_type.as_str().to_string()),
+            description: Set(f.description),
+            optional: Set(f.optional),
+            choices: Set(f.choices.map(Into::into)),
+        }
+        .insert(&txn)
+        .await?;
+    }
+    bump_version(&txn).await?;
+    txn.commit().await?;
+    Ok(id)
 }

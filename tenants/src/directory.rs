@@ -2,12 +2,15 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use arc_swap::ArcSwap;
-use mooring_entities::{approved_sender, asset, asset_field, config_state, tenant, tenant_domain};
+use mooring_entities::{
+    approved_sender, asset, asset_field, config_state, customer_type, customer_type_field, tenant, tenant_domain,
+};
+use mooring_stellar::sep9::FieldType;
 use mooring_stellar::{Amount, Keypair, Network, PublicKey};
 use sea_orm::{DatabaseConnection, EntityTrait, QueryOrder};
 
 use crate::model::Organization;
-use crate::{Asset, AssetField, Error, MasterKey, Tenant, TenantStatus};
+use crate::{Asset, AssetField, CustomerField, CustomerType, Error, MasterKey, Tenant, TenantStatus};
 
 /// Every tenant, by domain, as of one config version.
 #[derive(Debug, Default)]
@@ -49,6 +52,10 @@ impl Directory {
     /// The tenant serving `host` (a `Host` header: port and case are ignored).
     pub fn resolve(&self, host: &str) -> Option<Arc<Tenant>> {
         self.snapshot.load().by_domain.get(&crate::host::normalize(host)).cloned()
+    }
+
+    pub fn by_id(&self, id: uuid::Uuid) -> Option<Arc<Tenant>> {
+        self.snapshot.load().tenants.iter().find(|t| t.id == id).cloned()
     }
 
     pub fn snapshot(&self) -> Arc<Snapshot> {
@@ -137,6 +144,26 @@ impl Directory {
             });
         }
 
+        let mut type_fields: HashMap<_, Vec<CustomerField>> = HashMap::new();
+        for f in customer_type_field::Entity::find().order_by_asc(customer_type_field::Column::Name).all(db).await? {
+            let field_type = field_type(&f.field_type).ok_or_else(|| Error::Corrupt(format!("field type {}", f.field_type)))?;
+            type_fields.entry(f.customer_type_id).or_default().push(CustomerField {
+                name: f.name,
+                field_type,
+                description: f.description,
+                optional: f.optional,
+                choices: f.choices.and_then(|c| serde_json_strings(&c)),
+            });
+        }
+        let mut customer_types: HashMap<_, Vec<CustomerType>> = HashMap::new();
+        for t in customer_type::Entity::find().order_by_asc(customer_type::Column::Name).all(db).await? {
+            customer_types.entry(t.tenant_id).or_default().push(CustomerType {
+                fields: type_fields.remove(&t.id).unwrap_or_default(),
+                name: t.name,
+                description: t.description,
+            });
+        }
+
         let mut snapshot = Snapshot { version, ..Snapshot::default() };
         for t in tenants {
             let seed = self.master_key.decrypt_seed(t.id, &t.signing_seed_ciphertext)?;
@@ -156,6 +183,7 @@ impl Directory {
                 status: if t.status == "suspended" { TenantStatus::Suspended } else { TenantStatus::Active },
                 approved_senders: senders.remove(&t.id).unwrap_or_default().into_iter().collect(),
                 assets: assets.remove(&t.id).unwrap_or_default(),
+                customer_types: customer_types.remove(&t.id).unwrap_or_default(),
                 org: Organization {
                     name: t.org_name,
                     url: t.org_url,
@@ -172,6 +200,10 @@ impl Directory {
         }
         Ok(snapshot)
     }
+}
+
+pub(crate) fn field_type(s: &str) -> Option<FieldType> {
+    [FieldType::String, FieldType::Binary, FieldType::Number, FieldType::Date].into_iter().find(|t| t.as_str() == s)
 }
 
 fn serde_json_strings(v: &sea_orm::JsonValue) -> Option<Vec<String>> {

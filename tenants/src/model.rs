@@ -3,6 +3,7 @@
 
 use std::collections::HashSet;
 
+use mooring_stellar::sep9::FieldType;
 use mooring_stellar::{Amount, Keypair, Network, PublicKey};
 use uuid::Uuid;
 
@@ -27,6 +28,8 @@ pub struct Tenant {
     /// Enabled approved sending anchors; the only accounts SEP-10 will authenticate.
     pub approved_senders: HashSet<PublicKey>,
     pub assets: Vec<Asset>,
+    /// SEP-12 customer types, with the fields each asks for.
+    pub customer_types: Vec<CustomerType>,
     pub org: Organization,
 }
 
@@ -70,7 +73,36 @@ pub struct AssetField {
     pub choices: Option<Vec<String>>,
 }
 
+#[derive(Debug, Clone)]
+pub struct CustomerType {
+    pub name: String,
+    pub description: String,
+    pub fields: Vec<CustomerField>,
+}
+
+#[derive(Debug, Clone)]
+pub struct CustomerField {
+    pub name: String,
+    pub field_type: FieldType,
+    pub description: String,
+    pub optional: bool,
+    pub choices: Option<Vec<String>>,
+}
+
 impl Tenant {
+    pub fn customer_type(&self, name: &str) -> Option<&CustomerType> {
+        self.customer_types.iter().find(|t| t.name == name)
+    }
+
+    /// The SEP-31 asset with this code (and issuer, when given).
+    pub fn sep31_asset(&self, code: &str, issuer: Option<&str>) -> Option<&Asset> {
+        self.assets
+            .iter()
+            .filter(|a| a.sep31_enabled && a.code == code)
+            .find(|a| issuer.is_none_or(|i| i == a.issuer))
+    }
+
+
     pub fn serves_domain(&self, domain: &str) -> bool {
         let d = crate::host::normalize(domain);
         self.domains.contains(&d)

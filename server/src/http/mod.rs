@@ -5,6 +5,7 @@ pub mod auth;
 mod health;
 mod sep1;
 mod sep10;
+mod sep12;
 mod sep31;
 mod tenant;
 
@@ -28,6 +29,7 @@ pub fn router(state: AppState) -> Router {
     let sep = Router::new()
         .merge(sep1::router())
         .merge(sep10::router())
+        .merge(sep12::router(state.cfg.max_upload_bytes))
         .merge(sep31::router())
         .layer(middleware::from_fn_with_state(state.clone(), tenant::rate_limit))
         .layer(middleware::from_fn_with_state(state.clone(), tenant::resolve))

@@ -1,14 +1,24 @@
-//! SEP-31 direct payments (receiving side). `/info` describes what each tenant accepts.
+//! SEP-31 direct payments (receiving side) at the tenant's DIRECT_PAYMENT_SERVER
+//! (`/sep31`). Every endpoint needs the SEP-10 token (403 otherwise); a sending anchor
+//! sees only its own transactions (others answer 404).
 
 use std::collections::BTreeMap;
 
-use axum::routing::get;
+use axum::body::Bytes;
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post, put};
 use axum::{Json, Router};
+use mooring_anchor::customers::Owner;
+use mooring_anchor::transactions::{self, NewTransaction};
 use mooring_stellar::Amount;
 use serde_json::{Map, Value, json};
+use uuid::Uuid;
 
 use super::TenantCtx;
 use super::auth::SepAuth;
+use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
 
 /// JSON number from a fixed-point amount. SEP-31 `/info` limits and fees are numbers;
@@ -18,10 +28,16 @@ fn number(a: Amount) -> Value {
     serde_json::from_str::<Value>(&d.to_string()).unwrap_or(Value::Null)
 }
 
-fn sep12_types(kind: &str, ty: &Option<String>) -> Value {
+fn sep12_types(ctx: &TenantCtx, kind: &str, ty: &Option<String>) -> Value {
     let mut types = Map::new();
     if let Some(t) = ty {
-        types.insert(t.clone(), json!({ "description": format!("{kind} of a SEP-31 payment") }));
+        let description = ctx
+            .tenant
+            .customer_type(t)
+            .map(|c| c.description.clone())
+            .filter(|d| !d.is_empty())
+            .unwrap_or_else(|| format!("{kind} of a SEP-31 payment"));
+        types.insert(t.clone(), json!({ "description": description }));
     }
     json!({ "types": types })
 }
@@ -37,8 +53,8 @@ async fn info(ctx: TenantCtx, _auth: SepAuth) -> Json<Value> {
             "fee_fixed": number(asset.fee_fixed),
             "fee_percent": number(asset.fee_percent),
             "sep12": {
-                "sender": sep12_types("Sender", &asset.sender_sep12_type),
-                "receiver": sep12_types("Receiver", &asset.receiver_sep12_type),
+                "sender": sep12_types(&ctx, "Sender", &asset.sender_sep12_type),
+                "receiver": sep12_types(&ctx, "Receiver", &asset.receiver_sep12_type),
             },
         });
         if let Some(min) = asset.min_amount {
@@ -64,6 +80,167 @@ async fn info(ctx: TenantCtx, _auth: SepAuth) -> Json<Value> {
     Json(json!({ "receive": receive }))
 }
 
+fn owner(ctx: &TenantCtx, auth: &SepAuth) -> Owner {
+    Owner { tenant_id: ctx.tenant.id, sa_account: auth.client.key().to_string() }
+}
+
+fn json_object(body: &[u8]) -> ApiResult<Map<String, Value>> {
+    let value: Value = serde_json::from_slice(body).map_err(|_| ApiError::bad_request("body is not valid JSON"))?;
+    match value {
+        Value::Object(map) => Ok(map),
+        _ => Err(ApiError::bad_request("body must be a JSON object")),
+    }
+}
+
+fn opt_string(body: &Map<String, Value>, key: &str) -> ApiResult<Option<String>> {
+    match body.get(key) {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::String(s)) if s.is_empty() => Ok(None),
+        Some(Value::String(s)) => Ok(Some(s.clone())),
+        Some(_) => Err(ApiError::bad_request(format!("{key} must be a string"))),
+    }
+}
+
+/// `amount` as a JSON number (the spec's examples) or a numeric string, exactly.
+fn parse_amount(v: Option<&Value>) -> ApiResult<Amount> {
+    let text = match v {
+        Some(Value::String(s)) => s.clone(),
+        Some(Value::Number(n)) => n.to_string(),
+        None | Some(Value::Null) => return Err(ApiError::bad_request("amount is required")),
+        Some(_) => return Err(ApiError::bad_request("amount must be a number or a numeric string")),
+    };
+    text.parse::<Amount>().map_err(|e| ApiError::bad_request(format!("amount: {e}")))
+}
+
+fn customer_id(body: &Map<String, Value>, key: &str) -> ApiResult<Option<Uuid>> {
+    opt_string(body, key)?
+        .map(|s| s.parse().map_err(|_| ApiError::bad_request(format!("{key} is not a customer id"))))
+        .transpose()
+}
+
+/// The idempotency key of a `POST /transactions`: the `Idempotency-Key` header (the
+/// common HTTP convention; SEP-31 itself defines none).
+fn idempotency_key(headers: &HeaderMap) -> ApiResult<Option<String>> {
+    match headers.get("idempotency-key").map(|v| v.to_str()) {
+        None => Ok(None),
+        Some(Ok(k)) if !k.is_empty() && k.len() <= 255 => Ok(Some(k.to_string())),
+        Some(_) => Err(ApiError::bad_request("Idempotency-Key must be 1 to 255 visible characters")),
+    }
+}
+
+async fn create_transaction(
+    State(state): State<AppState>,
+    ctx: TenantCtx,
+    auth: SepAuth,
+    headers: HeaderMap,
+    body: Bytes,
+) -> ApiResult<Response> {
+    let body = json_object(&body)?;
+    if opt_string(&body, "quote_id")?.is_some() {
+        return Err(ApiError::bad_request("quotes are not supported by this anchor (quotes_supported is false)"));
+    }
+    if opt_string(&body, "destination_asset")?.is_some() {
+        return Err(ApiError::bad_request("destination_asset is not supported: payout is 1:1 in the asset's currency"));
+    }
+    let refund_memo = match (opt_string(&body, "refund_memo")?, opt_string(&body, "refund_memo_type")?) {
+        (Some(m), Some(t)) => Some((m, t)),
+        (None, None) => None,
+        _ => return Err(ApiError::bad_request("refund_memo and refund_memo_type go together")),
+    };
+    let fields = match body.get("fields") {
+        None | Some(Value::Null) => Map::new(),
+        Some(Value::Object(f)) => match f.get("transaction") {
+            None => Map::new(),
+            Some(Value::Object(t)) => t.clone(),
+            Some(_) => return Err(ApiError::bad_request("fields.transaction must be an object")),
+        },
+        Some(_) => return Err(ApiError::bad_request("fields must be an object")),
+    };
+    let new = NewTransaction {
+        amount: parse_amount(body.get("amount"))?,
+        asset_code: opt_string(&body, "asset_code")?.ok_or_else(|| ApiError::bad_request("asset_code is required"))?,
+        asset_issuer: opt_string(&body, "asset_issuer")?,
+        funding_method: opt_string(&body, "funding_method")?,
+        sender_id: customer_id(&body, "sender_id")?,
+        receiver_id: customer_id(&body, "receiver_id")?,
+        refund_memo,
+        lang: opt_string(&body, "lang")?,
+        fields,
+        idempotency_key: idempotency_key(&headers)?,
+        request: Value::Object(body),
+    };
+    let expiry = chrono::Duration::seconds(i64::try_from(state.cfg.transaction_expiry_secs).unwrap_or(i64::MAX));
+    let created = transactions::create(&state.db, &ctx.tenant, &owner(&ctx, &auth), new, expiry).await?;
+    let t = created.transaction;
+    let response = json!({
+        "id": t.id,
+        "stellar_account_id": t.stellar_account_id,
+        "stellar_memo_type": t.stellar_memo_type,
+        "stellar_memo": t.stellar_memo,
+    });
+    // A replay answers exactly as the first request did, marked so the caller can tell.
+    let mut response = (StatusCode::CREATED, Json(response)).into_response();
+    if created.replayed {
+        response.headers_mut().insert("idempotent-replayed", axum::http::HeaderValue::from_static("true"));
+    }
+    Ok(response)
+}
+
+fn transaction_id(raw: &str) -> ApiResult<Uuid> {
+    raw.parse().map_err(|_| ApiError::NotFound("transaction not found".into()))
+}
+
+async fn get_transaction(
+    State(state): State<AppState>,
+    ctx: TenantCtx,
+    auth: SepAuth,
+    Path(id): Path<String>,
+) -> ApiResult<Json<Value>> {
+    let t = transactions::get(&state.db, &owner(&ctx, &auth), transaction_id(&id)?)
+        .await?
+        .ok_or_else(|| ApiError::NotFound("transaction not found".into()))?;
+    Ok(Json(json!({ "transaction": transactions::sep31_json(&t) })))
+}
+
+async fn patch_transaction(
+    State(state): State<AppState>,
+    ctx: TenantCtx,
+    auth: SepAuth,
+    Path(id): Path<String>,
+    body: Bytes,
+) -> ApiResult<Json<Value>> {
+    let id = transaction_id(&id)?;
+    let body = json_object(&body)?;
+    let fields = body
+        .get("fields")
+        .and_then(|f| f.get("transaction"))
+        .and_then(Value::as_object)
+        .cloned()
+        .ok_or_else(|| ApiError::bad_request("body must be {\"fields\": {\"transaction\": {...}}}"))?;
+    let t = transactions::patch_fields(&state.db, &owner(&ctx, &auth), id, fields).await?;
+    Ok(Json(json!({ "transaction": transactions::sep31_json(&t) })))
+}
+
+async fn put_callback(
+    State(state): State<AppState>,
+    ctx: TenantCtx,
+    auth: SepAuth,
+    Path(id): Path<String>,
+    body: Bytes,
+) -> ApiResult<StatusCode> {
+    let id = transaction_id(&id)?;
+    let body = json_object(&body)?;
+    let url = opt_string(&body, "url")?.ok_or_else(|| ApiError::bad_request("url is required"))?;
+    let url = crate::outbound::check_callback_url(&url, state.cfg.allow_private_outbound)
+        .map_err(ApiError::BadRequest)?;
+    transactions::set_callback(&state.db, &owner(&ctx, &auth), id, url.as_str()).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
 pub fn router() -> Router<AppState> {
-    Router::new().route("/sep31/info", get(info))
+    Router::new()
+        .route("/sep31/info", get(info))
+        .route("/sep31/transactions", post(create_transaction))
+        .route("/sep31/transactions/{id}", get(get_transaction).patch(patch_transaction))
+        .route("/sep31/transactions/{id}/callback", put(put_callback))
 }

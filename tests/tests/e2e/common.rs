@@ -147,9 +147,11 @@ impl TestEnv {
             rate_limit_per_second: 10_000,
             rate_limit_burst: 10_000,
             config_poll_ms: 50,
-            client_domain_allow_private: true,
+            allow_private_outbound: true,
             client_domain_timeout_ms: 1000,
             horizon_timeout_ms: 2000,
+            outbox_poll_ms: 50,
+            expiry_sweep_ms: 100,
             ..Config::default()
         }
     }
@@ -212,6 +214,9 @@ impl TestEnv {
         )
         .await
         .unwrap();
+        for customer_type in mooring_server::demo::guide_customer_types() {
+            admin::add_customer_type(&self.db, id, customer_type).await.unwrap();
+        }
         let sender = Keypair::generate();
         admin::approve_sender(&self.db, id, &sender.public_key().to_string(), "test SA").await.unwrap();
         TestTenant { id, sender }
@@ -316,4 +321,161 @@ pub async fn serve_stellar_toml(body: &str) -> String {
     let addr = listener.local_addr().unwrap();
     tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
     format!("127.0.0.1:{}", addr.port())
+}
+
+/// A sending anchor with a SEP-10 token at one tenant domain.
+pub struct Sa<'a> {
+    pub app: &'a TestApp,
+    pub domain: String,
+    pub token: String,
+}
+
+impl<'a> Sa<'a> {
+    pub async fn login(app: &'a TestApp, domain: &str, key: &Keypair) -> Sa<'a> {
+        Sa { app, domain: domain.to_string(), token: app.token(domain, key).await }
+    }
+
+    pub fn req(&self, method: reqwest::Method, path: &str) -> reqwest::RequestBuilder {
+        self.app
+            .http
+            .request(method, format!("{}{path}", self.app.base))
+            .header("host", &self.domain)
+            .bearer_auth(&self.token)
+    }
+
+    async fn send(rb: reqwest::RequestBuilder) -> (StatusCode, Value) {
+        let res = rb.send().await.unwrap();
+        let status = res.status();
+        let text = res.text().await.unwrap();
+        (status, if text.is_empty() { Value::Null } else { serde_json::from_str(&text).unwrap_or(Value::String(text)) })
+    }
+
+    pub async fn get(&self, path: &str) -> (StatusCode, Value) {
+        Self::send(self.req(reqwest::Method::GET, path)).await
+    }
+
+    pub async fn put_json(&self, path: &str, body: &Value) -> (StatusCode, Value) {
+        Self::send(self.req(reqwest::Method::PUT, path).json(body)).await
+    }
+
+    pub async fn post_json(&self, path: &str, body: &Value) -> (StatusCode, Value) {
+        Self::send(self.req(reqwest::Method::POST, path).json(body)).await
+    }
+
+    pub async fn patch_json(&self, path: &str, body: &Value) -> (StatusCode, Value) {
+        Self::send(self.req(reqwest::Method::PATCH, path).json(body)).await
+    }
+
+    pub async fn delete(&self, path: &str, body: &Value) -> (StatusCode, Value) {
+        Self::send(self.req(reqwest::Method::DELETE, path).json(body)).await
+    }
+
+    /// Registers an ACCEPTED customer of `type_name` under `memo`; returns its id.
+    pub async fn accepted_customer(&self, type_name: &str, memo: &str) -> String {
+        let mut body = serde_json::json!({
+            "type": type_name,
+            "memo": memo,
+            "first_name": "Ana",
+            "last_name": "Silva",
+            "email_address": "ana@example.com",
+        });
+        if type_name == "sep31-receiver" {
+            body["bank_number"] = "026009593".into();
+            body["bank_account_number"] = "12345678".into();
+        }
+        let (status, res) = self.put_json("/kyc/customer", &body).await;
+        assert_eq!(status, StatusCode::ACCEPTED, "{res}");
+        let id = res["id"].as_str().unwrap().to_string();
+        let (_, view) = self.get(&format!("/kyc/customer?id={id}&type={type_name}")).await;
+        assert_eq!(view["status"], "ACCEPTED", "{view}");
+        id
+    }
+
+    /// A transaction of 100 SRT between two fresh accepted customers; returns its id.
+    pub async fn transaction(&self) -> String {
+        let memo = Uuid::new_v4().simple().to_string();
+        let sender = self.accepted_customer("sep31-sender", &format!("s{memo}")).await;
+        let receiver = self.accepted_customer("sep31-receiver", &format!("r{memo}")).await;
+        let (status, res) = self
+            .post_json(
+                "/sep31/transactions",
+                &serde_json::json!({
+                    "amount": "100",
+                    "asset_code": "SRT",
+                    "funding_method": "SEPA",
+                    "sender_id": sender,
+                    "receiver_id": receiver,
+                    "fields": { "transaction": { "routing_number": "026009593" } },
+                }),
+            )
+            .await;
+        assert_eq!(status, StatusCode::CREATED, "{res}");
+        res["id"].as_str().unwrap().to_string()
+    }
+}
+
+/// Captures POSTs (headers and body) and answers with a status tests can change.
+#[derive(Clone)]
+pub struct CallbackReceiver {
+    pub url: String,
+    pub received: std::sync::Arc<std::sync::Mutex<Vec<(reqwest::header::HeaderMap, String)>>>,
+    status: std::sync::Arc<std::sync::atomic::AtomicU16>,
+}
+
+impl CallbackReceiver {
+    pub async fn start() -> Self {
+        let received = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+        let status = std::sync::Arc::new(std::sync::atomic::AtomicU16::new(200));
+        let (r, s) = (received.clone(), status.clone());
+        let app = axum::Router::new().route(
+            "/cb",
+            axum::routing::post(move |headers: axum::http::HeaderMap, body: String| {
+                let (r, s) = (r.clone(), s.clone());
+                async move {
+                    let code = s.load(std::sync::atomic::Ordering::SeqCst);
+                    if code == 200 {
+                        let mut h = reqwest::header::HeaderMap::new();
+                        for (k, v) in &headers {
+                            h.insert(
+                                reqwest::header::HeaderName::from_bytes(k.as_str().as_bytes()).unwrap(),
+                                reqwest::header::HeaderValue::from_bytes(v.as_bytes()).unwrap(),
+                            );
+                        }
+                        r.lock().unwrap().push((h, body));
+                    }
+                    axum::http::StatusCode::from_u16(code).unwrap()
+                }
+            }),
+        );
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+        Self { url: format!("http://{addr}/cb"), received, status }
+    }
+
+    pub fn set_status(&self, code: u16) {
+        self.status.store(code, std::sync::atomic::Ordering::SeqCst);
+    }
+
+    pub fn bodies(&self) -> Vec<Value> {
+        self.received.lock().unwrap().iter().map(|(_, b)| serde_json::from_str(b).unwrap()).collect()
+    }
+
+    /// Waits until `pred` holds for the received bodies, or panics after `secs`.
+    pub async fn wait_for(&self, secs: u64, pred: impl Fn(&[Value]) -> bool) -> Vec<Value> {
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(secs);
+        loop {
+            let bodies = self.bodies();
+            if pred(&bodies) {
+                return bodies;
+            }
+            assert!(std::time::Instant::now() < deadline, "callbacks not as expected: {bodies:?}");
+            tokio::time::sleep(std::time::Duration::from_millis(25)).await;
+        }
+    }
+}
+
+/// The tenant as the running app sees it (for calling domain operations in tests).
+pub fn tenant_of(app: &TestApp, domain: &str) -> std::sync::Arc<mooring_tenants::Tenant> {
+    app.server.state.tenants.resolve(domain).unwrap()
 }

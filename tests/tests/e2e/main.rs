@@ -12,3 +12,6 @@ mod interop_python;
 mod rate_limit;
 mod sep1;
 mod sep10;
+mod sep12;
+mod sep31;
+mod callbacks;

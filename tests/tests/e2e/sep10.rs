@@ -320,7 +320,7 @@ async fn client_domain_requires_the_wallet_signature() {
     app.stop().await;
 
     // Without the test-only flag, loopback client domains are never fetched.
-    let strict = env.start_with(|c| c.client_domain_allow_private = false).await;
+    let strict = env.start_with(|c| c.allow_private_outbound = false).await;
     let (status, body) =
         strict.challenge(&domain, &format!("account={account}&client_domain=127.0.0.1")).await;
     assert_eq!(status, StatusCode::BAD_REQUEST);

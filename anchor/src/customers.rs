@@ -1,0 +1,333 @@
+//! SEP-12 customers. A customer belongs to one tenant and one sending-anchor account
+//! (plus the memo telling that account's users apart); its status is computed per
+//! SEP-12 type from the fields that type asks for and the state of each provided field.
+
+use chrono::Utc;
+use mooring_entities::{customer, customer_field};
+use mooring_stellar::sep9::{self, FieldType};
+use mooring_tenants::{CustomerField, CustomerType, Tenant};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter, Set,
+    TransactionTrait,
+};
+use serde_json::{Map, Value, json};
+use uuid::Uuid;
+
+use crate::outbox::{self, Kind};
+use crate::{AnchorError, AnchorResult, transactions};
+
+/// The sending anchor a request speaks for, at one tenant.
+#[derive(Debug, Clone)]
+pub struct Owner {
+    pub tenant_id: Uuid,
+    /// The `G...` account from the SEP-10 token.
+    pub sa_account: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Status {
+    Accepted,
+    Processing,
+    NeedsInfo,
+    Rejected,
+}
+
+impl Status {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Accepted => "ACCEPTED",
+            Self::Processing => "PROCESSING",
+            Self::NeedsInfo => "NEEDS_INFO",
+            Self::Rejected => "REJECTED",
+        }
+    }
+}
+
+pub const FIELD_ACCEPTED: &str = "ACCEPTED";
+pub const FIELD_PROCESSING: &str = "PROCESSING";
+pub const FIELD_REJECTED: &str = "REJECTED";
+
+/// A value sent with `PUT /customer`.
+#[derive(Debug, Clone)]
+pub enum Incoming {
+    Text(String),
+    File { bytes: Vec<u8>, content_type: Option<String> },
+}
+
+/// Which customer a request is about.
+#[derive(Debug, Clone)]
+pub enum Target {
+    Id(Uuid),
+    /// "" for none.
+    Memo(String),
+}
+
+pub async fn find(db: &impl ConnectionTrait, owner: &Owner, target: &Target) -> AnchorResult<Option<customer::Model>> {
+    let query = customer::Entity::find()
+        .filter(customer::Column::TenantId.eq(owner.tenant_id))
+        .filter(customer::Column::SaAccount.eq(&owner.sa_account));
+    let query = match target {
+        Target::Id(id) => query.filter(customer::Column::Id.eq(*id)),
+        Target::Memo(memo) => query.filter(customer::Column::Memo.eq(memo)),
+    };
+    Ok(query.one(db).await?)
+}
+
+pub async fn fields_of(db: &impl ConnectionTrait, customer_id: Uuid) -> AnchorResult<Vec<customer_field::Model>> {
+    Ok(customer_field::Entity::find().filter(customer_field::Column::CustomerId.eq(customer_id)).all(db).await?)
+}
+
+/// A customer and its provided fields, loaded together.
+#[derive(Debug, Clone)]
+pub struct Loaded {
+    pub customer: customer::Model,
+    pub fields: Vec<customer_field::Model>,
+}
+
+pub async fn load(db: &impl ConnectionTrait, owner: &Owner, target: &Target) -> AnchorResult<Option<Loaded>> {
+    let Some(customer) = find(db, owner, target).await? else { return Ok(None) };
+    let fields = fields_of(db, customer.id).await?;
+    Ok(Some(Loaded { customer, fields }))
+}
+
+pub async fn load_by_id(db: &impl ConnectionTrait, tenant_id: Uuid, id: Uuid) -> AnchorResult<Option<Loaded>> {
+    let Some(customer) = customer::Entity::find_by_id(id)
+        .filter(customer::Column::TenantId.eq(tenant_id))
+        .one(db)
+        .await?
+    else {
+        return Ok(None);
+    };
+    let fields = fields_of(db, customer.id).await?;
+    Ok(Some(Loaded { customer, fields }))
+}
+
+/// The customer's status for one type.
+pub fn status(ty: &CustomerType, loaded: Option<&Loaded>) -> Status {
+    let Some(loaded) = loaded else { return Status::NeedsInfo };
+    if loaded.customer.review_status.as_deref() == Some("REJECTED") {
+        return Status::Rejected;
+    }
+    let provided = |name: &str| loaded.fields.iter().find(|f| f.name == name);
+    let mut processing = false;
+    for field in ty.fields.iter().filter(|f| !f.optional) {
+        match provided(&field.name).map(|f| f.status.as_str()) {
+            None | Some(FIELD_REJECTED) => return Status::NeedsInfo,
+            Some(FIELD_ACCEPTED) => {}
+            Some(_) => processing = true,
+        }
+    }
+    if processing { Status::Processing } else { Status::Accepted }
+}
+
+fn describe(field: &CustomerField) -> Value {
+    let mut v = json!({
+        "type": field.field_type.as_str(),
+        "description": field.description,
+        "optional": field.optional,
+    });
+    if let Some(choices) = &field.choices {
+        v["choices"] = json!(choices);
+    }
+    v
+}
+
+/// The body of `GET /customer` (and of SEP-12 callbacks) for one type.
+pub fn view(ty: &CustomerType, loaded: Option<&Loaded>) -> Value {
+    let status = status(ty, loaded);
+    let mut fields = Map::new();
+    let mut provided_fields = Map::new();
+    for field in &ty.fields {
+        let given = loaded.and_then(|l| l.fields.iter().find(|f| f.name == field.name));
+        match given {
+            Some(row) => {
+                let mut v = describe(field);
+                v["status"] = json!(row.status);
+                if let Some(error) = &row.error {
+                    v["error"] = json!(error);
+                }
+                // A rejected field must be sent again: list it in both.
+                if row.status == FIELD_REJECTED {
+                    fields.insert(field.name.clone(), describe(field));
+                }
+                provided_fields.insert(field.name.clone(), v);
+            }
+            None => {
+                fields.insert(field.name.clone(), describe(field));
+            }
+        }
+    }
+    let mut body = json!({ "status": status.as_str() });
+    if let Some(l) = loaded {
+        body["id"] = json!(l.customer.id);
+    }
+    if !fields.is_empty() || status == Status::NeedsInfo {
+        body["fields"] = Value::Object(fields);
+    }
+    if !provided_fields.is_empty() {
+        body["provided_fields"] = Value::Object(provided_fields);
+    }
+    let message = loaded.and_then(|l| l.customer.message.clone()).or_else(|| match status {
+        Status::Rejected => Some("this customer was rejected".into()),
+        _ => None,
+    });
+    if let Some(m) = message {
+        body["message"] = json!(m);
+    }
+    body
+}
+
+/// Checks one incoming value against what the tenant's type (or SEP-9) says of it.
+fn check(tenant: &Tenant, ty: &CustomerType, name: &str, value: &Incoming) -> AnchorResult<()> {
+    let declared = ty
+        .fields
+        .iter()
+        .chain(tenant.customer_types.iter().flat_map(|t| t.fields.iter()))
+        .find(|f| f.name == name);
+    let field_type = declared
+        .map(|f| f.field_type)
+        .or_else(|| sep9::field_type(name))
+        .ok_or_else(|| AnchorError::invalid(format!("{name} is not a SEP-9 field this anchor accepts")))?;
+    match (value, field_type) {
+        (Incoming::File { bytes, .. }, FieldType::Binary) => {
+            if bytes.is_empty() {
+                return Err(AnchorError::invalid(format!("{name} is an empty file")));
+            }
+            Ok(())
+        }
+        (Incoming::File { .. }, _) => Err(AnchorError::invalid(format!("{name} is not a file field"))),
+        (Incoming::Text(text), ty) => sep9::validate(name, ty, text, declared.and_then(|f| f.choices.as_deref()))
+            .map_err(|e| AnchorError::invalid(e.to_string())),
+    }
+}
+
+pub struct PutCustomer {
+    pub target: Target,
+    pub type_name: String,
+    pub values: Vec<(String, Incoming)>,
+}
+
+/// `PUT /customer`: validates every value first (nothing is written if one is bad),
+/// then creates or updates the customer and its fields in one database transaction.
+/// Returns the customer id.
+pub async fn put(db: &DatabaseConnection, tenant: &Tenant, owner: &Owner, put: PutCustomer) -> AnchorResult<Uuid> {
+    let ty = tenant
+        .customer_type(&put.type_name)
+        .ok_or_else(|| AnchorError::invalid(format!("unknown customer type {:?}", put.type_name)))?;
+    for (name, value) in &put.values {
+        check(tenant, ty, name, value)?;
+    }
+    // Review happens off-line on the public network; testnet accepts what is valid.
+    let field_status = if tenant.network.is_public() { FIELD_PROCESSING } else { FIELD_ACCEPTED };
+
+    let txn = db.begin().await?;
+    let now = Utc::now();
+    let before = load(&txn, owner, &put.target).await?;
+    let customer = match (&before, &put.target) {
+        (Some(l), _) => l.customer.clone(),
+        (None, Target::Id(_)) => return Err(AnchorError::NotFound("customer not found".into())),
+        (None, Target::Memo(memo)) => {
+            customer::ActiveModel {
+                id: Set(Uuid::new_v4()),
+                tenant_id: Set(owner.tenant_id),
+                sa_account: Set(owner.sa_account.clone()),
+                memo: Set(memo.clone()),
+                review_status: Set(None),
+                message: Set(None),
+                callback_url: Set(None),
+                created_at: Set(now),
+                updated_at: Set(now),
+            }
+            .insert(&txn)
+            .await?
+        }
+    };
+    for (name, value) in put.values {
+        customer_field::Entity::delete_many()
+            .filter(customer_field::Column::CustomerId.eq(customer.id))
+            .filter(customer_field::Column::Name.eq(&name))
+            .exec(&txn)
+            .await?;
+        let (text, data, content_type) = match value {
+            Incoming::Text(t) => (Some(t.trim().to_string()), None, None),
+            Incoming::File { bytes, content_type } => (None, Some(bytes), content_type),
+        };
+        customer_field::ActiveModel {
+            customer_id: Set(customer.id),
+            name: Set(name),
+            value: Set(text),
+            data: Set(data),
+            content_type: Set(content_type),
+            status: Set(field_status.into()),
+            error: Set(None),
+            updated_at: Set(now),
+        }
+        .insert(&txn)
+        .await?;
+    }
+    let mut touched: customer::ActiveModel = customer.clone().into();
+    touched.updated_at = Set(now);
+    let customer = touched.update(&txn).await?;
+    let after = Loaded { fields: fields_of(&txn, customer.id).await?, customer };
+    notify_if_changed(&txn, ty, before.as_ref(), &after).await?;
+    txn.commit().await?;
+
+    transactions::resume_after_customer_update(db, tenant, after.customer.id).await?;
+    Ok(after.customer.id)
+}
+
+/// Queues the SEP-12 callback when the customer's status for `ty` changed.
+pub(crate) async fn notify_if_changed(
+    db: &impl ConnectionTrait,
+    ty: &CustomerType,
+    before: Option<&Loaded>,
+    after: &Loaded,
+) -> AnchorResult<()> {
+    let changed = before.is_none_or(|b| status(ty, Some(b)) != status(ty, Some(after)));
+    if let (true, Some(url)) = (changed, &after.customer.callback_url) {
+        let body = view(ty, Some(after)).to_string();
+        outbox::enqueue(db, after.customer.tenant_id, Kind::Customer, after.customer.id, url, body).await?;
+    }
+    Ok(())
+}
+
+/// Marks provided fields as rejected with a reason: the customer needs to send them
+/// again (SEP-31's `pending_customer_info_update`).
+pub async fn reject_fields(
+    db: &impl ConnectionTrait,
+    customer_id: Uuid,
+    fields: &[(String, String)],
+) -> AnchorResult<()> {
+    for (name, reason) in fields {
+        let row = customer_field::Entity::find_by_id((customer_id, name.clone())).one(db).await?;
+        let Some(row) = row else {
+            return Err(AnchorError::invalid(format!("customer has not provided {name}")));
+        };
+        let mut row: customer_field::ActiveModel = row.into();
+        row.status = Set(FIELD_REJECTED.into());
+        row.error = Set(Some(reason.clone()));
+        row.updated_at = Set(Utc::now());
+        row.update(db).await?;
+    }
+    Ok(())
+}
+
+/// `DELETE /customer/{account}`: erases the customer and every field it provided.
+pub async fn delete(db: &DatabaseConnection, owner: &Owner, memo: &str) -> AnchorResult<bool> {
+    let deleted = customer::Entity::delete_many()
+        .filter(customer::Column::TenantId.eq(owner.tenant_id))
+        .filter(customer::Column::SaAccount.eq(&owner.sa_account))
+        .filter(customer::Column::Memo.eq(memo))
+        .exec(db)
+        .await?;
+    Ok(deleted.rows_affected > 0)
+}
+
+/// `PUT /customer/callback`: a new URL replaces the old one.
+pub async fn set_callback(db: &DatabaseConnection, owner: &Owner, target: &Target, url: &str) -> AnchorResult<()> {
+    let customer = find(db, owner, target).await?.ok_or_else(|| AnchorError::NotFound("customer not found".into()))?;
+    let mut customer: customer::ActiveModel = customer.into();
+    customer.callback_url = Set(Some(url.to_string()));
+    customer.update(db).await?;
+    Ok(())
+}

@@ -1,0 +1,35 @@
+//! The anchor's business logic, shared by the SEP endpoints and the admin API.
+//!
+//! - [`customers`]: SEP-12 customers, their KYC fields and per-type status.
+//! - [`transactions`]: SEP-31 transactions: creation, reads, and every status change
+//!   (compare-and-set on the old status, an event, a callback in the outbox, all in one
+//!   database transaction).
+//! - [`outbox`]: callbacks waiting to be delivered.
+//!
+//! Invariant: no HTTP here. This crate owns the SEP-12 customer and SEP-31 transaction
+//! JSON objects because they are also callback bodies; error shapes stay in `server`.
+
+pub mod customers;
+mod error;
+pub mod outbox;
+pub mod transactions;
+
+pub use error::{AnchorError, AnchorResult};
+
+/// Who changed something, for the event history.
+#[derive(Debug, Clone)]
+pub enum Actor {
+    SendingAnchor(String),
+    Operator,
+    System,
+}
+
+impl std::fmt::Display for Actor {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::SendingAnchor(account) => write!(f, "sending_anchor:{account}"),
+            Self::Operator => f.write_str("operator"),
+            Self::System => f.write_str("system"),
+        }
+    }
+}

@@ -1,0 +1,28 @@
+use sea_orm::entity::prelude::*;
+
+/// A callback to deliver: written in the same database transaction as the change it
+/// reports, delivered (and retried) by the outbox worker, so a restart loses none.
+#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+#[sea_orm(table_name = "outbox")]
+pub struct Model {
+    #[sea_orm(primary_key, auto_increment = false)]
+    pub id: Uuid,
+    pub tenant_id: Uuid,
+    /// `transaction` or `customer`.
+    pub kind: String,
+    pub subject_id: Uuid,
+    pub url: String,
+    /// The exact JSON body to POST (signed at send time).
+    pub body: String,
+    pub attempts: i32,
+    pub next_attempt_at: DateTimeUtc,
+    pub delivered_at: Option<DateTimeUtc>,
+    pub failed_at: Option<DateTimeUtc>,
+    pub last_error: Option<String>,
+    pub created_at: DateTimeUtc,
+}
+
+#[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+pub enum Relation {}
+
+impl ActiveModelBehavior for ActiveModel {}

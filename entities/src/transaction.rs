@@ -1,0 +1,48 @@
+use sea_orm::entity::prelude::*;
+
+/// A SEP-31 transaction. Amounts are fixed-point with 7 decimals.
+#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+#[sea_orm(table_name = "transactions")]
+pub struct Model {
+    #[sea_orm(primary_key, auto_increment = false)]
+    pub id: Uuid,
+    pub tenant_id: Uuid,
+    pub sa_account: String,
+    pub asset_code: String,
+    pub asset_issuer: String,
+    pub amount_in: i64,
+    pub amount_fee: i64,
+    pub amount_out: i64,
+    /// `[{name, amount}]` making up `amount_fee`.
+    pub fee_details: Json,
+    pub status: String,
+    pub status_message: Option<String>,
+    pub funding_method: Option<String>,
+    pub sender_id: Option<Uuid>,
+    pub receiver_id: Option<Uuid>,
+    pub stellar_account_id: String,
+    pub stellar_memo_type: String,
+    pub stellar_memo: String,
+    pub refund_memo: Option<String>,
+    pub refund_memo_type: Option<String>,
+    pub lang: Option<String>,
+    /// The transaction fields the sending anchor provided (`fields.transaction`).
+    pub fields: Json,
+    pub required_info_message: Option<String>,
+    pub required_info_updates: Option<Json>,
+    pub stellar_transaction_id: Option<String>,
+    pub external_transaction_id: Option<String>,
+    pub refunds: Option<Json>,
+    pub callback_url: Option<String>,
+    pub idempotency_key: Option<String>,
+    pub request_hash: Option<String>,
+    pub started_at: DateTimeUtc,
+    pub updated_at: DateTimeUtc,
+    pub completed_at: Option<DateTimeUtc>,
+    pub expires_at: DateTimeUtc,
+}
+
+#[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+pub enum Relation {}
+
+impl ActiveModelBehavior for ActiveModel {}
