@@ -62,7 +62,11 @@ pub enum Target {
     Memo(String),
 }
 
-pub async fn find(db: &impl ConnectionTrait, owner: &Owner, target: &Target) -> AnchorResult<Option<customer::Model>> {
+pub async fn find(
+    db: &impl ConnectionTrait,
+    owner: &Owner,
+    target: &Target,
+) -> AnchorResult<Option<customer::Model>> {
     let query = customer::Entity::find()
         .filter(customer::Column::TenantId.eq(owner.tenant_id))
         .filter(customer::Column::SaAccount.eq(&owner.sa_account));
@@ -73,8 +77,14 @@ pub async fn find(db: &impl ConnectionTrait, owner: &Owner, target: &Target) -> 
     Ok(query.one(db).await?)
 }
 
-pub async fn fields_of(db: &impl ConnectionTrait, customer_id: Uuid) -> AnchorResult<Vec<customer_field::Model>> {
-    Ok(customer_field::Entity::find().filter(customer_field::Column::CustomerId.eq(customer_id)).all(db).await?)
+pub async fn fields_of(
+    db: &impl ConnectionTrait,
+    customer_id: Uuid,
+) -> AnchorResult<Vec<customer_field::Model>> {
+    Ok(customer_field::Entity::find()
+        .filter(customer_field::Column::CustomerId.eq(customer_id))
+        .all(db)
+        .await?)
 }
 
 /// A customer and its provided fields, loaded together.
@@ -90,11 +100,13 @@ pub async fn load(db: &impl ConnectionTrait, owner: &Owner, target: &Target) -> 
     Ok(Some(Loaded { customer, fields }))
 }
 
-pub async fn load_by_id(db: &impl ConnectionTrait, tenant_id: Uuid, id: Uuid) -> AnchorResult<Option<Loaded>> {
-    let Some(customer) = customer::Entity::find_by_id(id)
-        .filter(customer::Column::TenantId.eq(tenant_id))
-        .one(db)
-        .await?
+pub async fn load_by_id(
+    db: &impl ConnectionTrait,
+    tenant_id: Uuid,
+    id: Uuid,
+) -> AnchorResult<Option<Loaded>> {
+    let Some(customer) =
+        customer::Entity::find_by_id(id).filter(customer::Column::TenantId.eq(tenant_id)).one(db).await?
     else {
         return Ok(None);
     };
@@ -196,8 +208,10 @@ fn check(tenant: &Tenant, ty: &CustomerType, name: &str, value: &Incoming) -> An
             Ok(())
         }
         (Incoming::File { .. }, _) => Err(AnchorError::invalid(format!("{name} is not a file field"))),
-        (Incoming::Text(text), ty) => sep9::validate(name, ty, text, declared.and_then(|f| f.choices.as_deref()))
-            .map_err(|e| AnchorError::invalid(e.to_string())),
+        (Incoming::Text(text), ty) => {
+            sep9::validate(name, ty, text, declared.and_then(|f| f.choices.as_deref()))
+                .map_err(|e| AnchorError::invalid(e.to_string()))
+        }
     }
 }
 
@@ -210,7 +224,12 @@ pub struct PutCustomer {
 /// `PUT /customer`: validates every value first (nothing is written if one is bad),
 /// then creates or updates the customer and its fields in one database transaction.
 /// Returns the customer id.
-pub async fn put(db: &DatabaseConnection, tenant: &Tenant, owner: &Owner, put: PutCustomer) -> AnchorResult<Uuid> {
+pub async fn put(
+    db: &DatabaseConnection,
+    tenant: &Tenant,
+    owner: &Owner,
+    put: PutCustomer,
+) -> AnchorResult<Uuid> {
     let ty = tenant
         .customer_type(&put.type_name)
         .ok_or_else(|| AnchorError::invalid(format!("unknown customer type {:?}", put.type_name)))?;
@@ -324,8 +343,14 @@ pub async fn delete(db: &DatabaseConnection, owner: &Owner, memo: &str) -> Ancho
 }
 
 /// `PUT /customer/callback`: a new URL replaces the old one.
-pub async fn set_callback(db: &DatabaseConnection, owner: &Owner, target: &Target, url: &str) -> AnchorResult<()> {
-    let customer = find(db, owner, target).await?.ok_or_else(|| AnchorError::NotFound("customer not found".into()))?;
+pub async fn set_callback(
+    db: &DatabaseConnection,
+    owner: &Owner,
+    target: &Target,
+    url: &str,
+) -> AnchorResult<()> {
+    let customer =
+        find(db, owner, target).await?.ok_or_else(|| AnchorError::NotFound("customer not found".into()))?;
     let mut customer: customer::ActiveModel = customer.into();
     customer.callback_url = Set(Some(url.to_string()));
     customer.update(db).await?;

@@ -102,7 +102,11 @@ pub fn backoff(attempts: i32) -> Duration {
     Duration::seconds(1i64 << attempts.clamp(0, 12)).min(Duration::hours(1))
 }
 
-pub async fn mark_failed(db: &DatabaseConnection, row: &outbox::Model, error: &str) -> Result<(), sea_orm::DbErr> {
+pub async fn mark_failed(
+    db: &DatabaseConnection,
+    row: &outbox::Model,
+    error: &str,
+) -> Result<(), sea_orm::DbErr> {
     let attempts = row.attempts + 1;
     let now: DateTime<Utc> = Utc::now();
     let mut update = outbox::Entity::update_many()

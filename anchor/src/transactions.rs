@@ -9,8 +9,8 @@ use mooring_stellar::memo::MemoType;
 use mooring_stellar::sep31::Status;
 use mooring_tenants::{Asset, Tenant};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, DatabaseTransaction, DbErr, EntityTrait,
-    QueryFilter, QueryOrder, QuerySelect, Set, TransactionTrait,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, DatabaseTransaction, DbErr,
+    EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set, TransactionTrait,
 };
 use serde_json::{Map, Value, json};
 use sha2::{Digest, Sha256};
@@ -87,7 +87,11 @@ fn missing_fields(asset: &Asset, given: &Map<String, Value>) -> AnchorResult<()>
                 if let Some(choices) = &field.choices
                     && !choices.contains(v)
                 {
-                    return Err(AnchorError::invalid(format!("{} must be one of {}", field.name, choices.join(", "))));
+                    return Err(AnchorError::invalid(format!(
+                        "{} must be one of {}",
+                        field.name,
+                        choices.join(", ")
+                    )));
                 }
             }
             Some(Value::String(_)) | None if field.optional => {}
@@ -131,7 +135,9 @@ pub async fn create(
     if new.amount <= Amount::ZERO {
         return Err(AnchorError::invalid("amount must be greater than zero"));
     }
-    if asset.min_amount.is_some_and(|min| new.amount < min) || asset.max_amount.is_some_and(|max| new.amount > max) {
+    if asset.min_amount.is_some_and(|min| new.amount < min)
+        || asset.max_amount.is_some_and(|max| new.amount > max)
+    {
         return Err(AnchorError::invalid(format!(
             "amount must be between {} and {}",
             asset.min_amount.map_or("0".into(), |a| a.to_decimal().to_string()),
@@ -205,8 +211,15 @@ pub async fn create(
         let txn = db.begin().await?;
         match model.insert(&txn).await {
             Ok(created) => {
-                record_event(&txn, &created, None, Status::PendingSender, &Actor::SendingAnchor(owner.sa_account.clone()), None)
-                    .await?;
+                record_event(
+                    &txn,
+                    &created,
+                    None,
+                    Status::PendingSender,
+                    &Actor::SendingAnchor(owner.sa_account.clone()),
+                    None,
+                )
+                .await?;
                 txn.commit().await?;
                 return Ok(Created { transaction: created, replayed: false });
             }
@@ -225,7 +238,11 @@ pub async fn create(
     Err(AnchorError::Conflict("could not allocate a unique memo; try again".into()))
 }
 
-async fn by_idempotency_key(db: &impl ConnectionTrait, owner: &Owner, key: &str) -> AnchorResult<Option<transaction::Model>> {
+async fn by_idempotency_key(
+    db: &impl ConnectionTrait,
+    owner: &Owner,
+    key: &str,
+) -> AnchorResult<Option<transaction::Model>> {
     Ok(transaction::Entity::find()
         .filter(transaction::Column::TenantId.eq(owner.tenant_id))
         .filter(transaction::Column::SaAccount.eq(&owner.sa_account))
@@ -243,7 +260,11 @@ fn replay(existing: transaction::Model, request_hash: &str) -> AnchorResult<Crea
 }
 
 /// The sending anchor's own transaction, or `None` (for another's as for a missing one).
-pub async fn get(db: &impl ConnectionTrait, owner: &Owner, id: Uuid) -> AnchorResult<Option<transaction::Model>> {
+pub async fn get(
+    db: &impl ConnectionTrait,
+    owner: &Owner,
+    id: Uuid,
+) -> AnchorResult<Option<transaction::Model>> {
     Ok(transaction::Entity::find_by_id(id)
         .filter(transaction::Column::TenantId.eq(owner.tenant_id))
         .filter(transaction::Column::SaAccount.eq(&owner.sa_account))
@@ -251,11 +272,21 @@ pub async fn get(db: &impl ConnectionTrait, owner: &Owner, id: Uuid) -> AnchorRe
         .await?)
 }
 
-pub async fn get_for_tenant(db: &impl ConnectionTrait, tenant_id: Uuid, id: Uuid) -> AnchorResult<Option<transaction::Model>> {
-    Ok(transaction::Entity::find_by_id(id).filter(transaction::Column::TenantId.eq(tenant_id)).one(db).await?)
+pub async fn get_for_tenant(
+    db: &impl ConnectionTrait,
+    tenant_id: Uuid,
+    id: Uuid,
+) -> AnchorResult<Option<transaction::Model>> {
+    Ok(transaction::Entity::find_by_id(id)
+        .filter(transaction::Column::TenantId.eq(tenant_id))
+        .one(db)
+        .await?)
 }
 
-pub async fn events(db: &impl ConnectionTrait, transaction_id: Uuid) -> AnchorResult<Vec<transaction_event::Model>> {
+pub async fn events(
+    db: &impl ConnectionTrait,
+    transaction_id: Uuid,
+) -> AnchorResult<Vec<transaction_event::Model>> {
     Ok(transaction_event::Entity::find()
         .filter(transaction_event::Column::TransactionId.eq(transaction_id))
         .order_by_asc(transaction_event::Column::At)
@@ -373,7 +404,9 @@ pub async fn transition_in(
         .exec(txn)
         .await
         .map_err(|e| match e {
-            DbErr::RecordNotUpdated => AnchorError::Conflict("the transaction changed concurrently; try again".into()),
+            DbErr::RecordNotUpdated => {
+                AnchorError::Conflict("the transaction changed concurrently; try again".into())
+            }
             other => other.into(),
         })?;
     record_event(txn, &updated, Some(from), to, actor, message).await?;
@@ -408,7 +441,9 @@ pub async fn request_transaction_info(
     message: &str,
     actor: &Actor,
 ) -> AnchorResult<transaction::Model> {
-    let t = get_for_tenant(db, tenant.id, id).await?.ok_or_else(|| AnchorError::NotFound("transaction not found".into()))?;
+    let t = get_for_tenant(db, tenant.id, id)
+        .await?
+        .ok_or_else(|| AnchorError::NotFound("transaction not found".into()))?;
     let asset = tenant.sep31_asset(&t.asset_code, Some(&t.asset_issuer));
     let mut wanted = Map::new();
     for name in fields {
@@ -436,7 +471,10 @@ pub async fn patch_fields(
 ) -> AnchorResult<transaction::Model> {
     let t = get(db, owner, id).await?.ok_or_else(|| AnchorError::NotFound("transaction not found".into()))?;
     if t.status != Status::PendingTransactionInfoUpdate.as_str() {
-        return Err(AnchorError::invalid(format!("transaction is {}, not pending_transaction_info_update", t.status)));
+        return Err(AnchorError::invalid(format!(
+            "transaction is {}, not pending_transaction_info_update",
+            t.status
+        )));
     }
     let asked: Vec<String> = t
         .required_info_updates
@@ -447,16 +485,26 @@ pub async fn patch_fields(
     if let Some(extra) = fields.keys().find(|k| !asked.contains(k)) {
         return Err(AnchorError::invalid(format!("{extra} was not requested")));
     }
-    if let Some(missing) = asked.iter().find(|k| !fields.get(*k).and_then(Value::as_str).is_some_and(|v| !v.trim().is_empty())) {
+    if let Some(missing) =
+        asked.iter().find(|k| fields.get(*k).and_then(Value::as_str).is_none_or(|v| v.trim().is_empty()))
+    {
         return Err(AnchorError::invalid(format!("{missing} is required")));
     }
     let mut merged = t.fields.as_object().cloned().unwrap_or_default();
     merged.extend(fields);
-    transition(db, owner.tenant_id, id, Status::PendingReceiver, &Actor::SendingAnchor(owner.sa_account.clone()), Some("transaction info updated"), |row| {
-        row.fields = Set(Value::Object(merged));
-        row.required_info_updates = Set(None);
-        row.required_info_message = Set(None);
-    })
+    transition(
+        db,
+        owner.tenant_id,
+        id,
+        Status::PendingReceiver,
+        &Actor::SendingAnchor(owner.sa_account.clone()),
+        Some("transaction info updated"),
+        |row| {
+            row.fields = Set(Value::Object(merged));
+            row.required_info_updates = Set(None);
+            row.required_info_message = Set(None);
+        },
+    )
     .await
 }
 
@@ -472,7 +520,9 @@ pub async fn request_customer_info(
     actor: &Actor,
 ) -> AnchorResult<transaction::Model> {
     let txn = db.begin().await?;
-    let t = get_for_tenant(&txn, tenant.id, id).await?.ok_or_else(|| AnchorError::NotFound("transaction not found".into()))?;
+    let t = get_for_tenant(&txn, tenant.id, id)
+        .await?
+        .ok_or_else(|| AnchorError::NotFound("transaction not found".into()))?;
     let side_type = if t.sender_id == Some(customer_id) {
         tenant.sep31_asset(&t.asset_code, Some(&t.asset_issuer)).and_then(|a| a.sender_sep12_type.clone())
     } else if t.receiver_id == Some(customer_id) {
@@ -487,17 +537,22 @@ pub async fn request_customer_info(
         customers::notify_if_changed(&txn, ty, Some(&before), &after).await?;
     }
     let message = message.to_string();
-    let updated = transition_in(&txn, tenant.id, id, Status::PendingCustomerInfoUpdate, actor, Some(&message), |row| {
-        row.required_info_message = Set(Some(message.clone()));
-    })
-    .await?;
+    let updated =
+        transition_in(&txn, tenant.id, id, Status::PendingCustomerInfoUpdate, actor, Some(&message), |row| {
+            row.required_info_message = Set(Some(message.clone()));
+        })
+        .await?;
     txn.commit().await?;
     Ok(updated)
 }
 
 /// After a customer's KYC changed: transactions waiting on it go back to
 /// `pending_receiver` once both their sender and receiver are accepted again.
-pub async fn resume_after_customer_update(db: &DatabaseConnection, tenant: &Tenant, customer_id: Uuid) -> AnchorResult<()> {
+pub async fn resume_after_customer_update(
+    db: &DatabaseConnection,
+    tenant: &Tenant,
+    customer_id: Uuid,
+) -> AnchorResult<()> {
     let waiting = transaction::Entity::find()
         .filter(transaction::Column::TenantId.eq(tenant.id))
         .filter(transaction::Column::Status.eq(Status::PendingCustomerInfoUpdate.as_str()))
@@ -513,7 +568,9 @@ pub async fn resume_after_customer_update(db: &DatabaseConnection, tenant: &Tena
         let accepted = |type_name: Option<&String>, id: Option<Uuid>| {
             let type_name = type_name.cloned();
             async move {
-                let Some(ty) = type_name.as_deref().and_then(|n| tenant.customer_type(n)) else { return Ok(true) };
+                let Some(ty) = type_name.as_deref().and_then(|n| tenant.customer_type(n)) else {
+                    return Ok(true);
+                };
                 let Some(id) = id else { return Ok(false) };
                 let loaded = customers::load_by_id(db, tenant.id, id).await?;
                 AnchorResult::Ok(customers::status(ty, loaded.as_ref()) == customers::Status::Accepted)
@@ -522,9 +579,17 @@ pub async fn resume_after_customer_update(db: &DatabaseConnection, tenant: &Tena
         if accepted(asset.sender_sep12_type.as_ref(), t.sender_id).await?
             && accepted(asset.receiver_sep12_type.as_ref(), t.receiver_id).await?
         {
-            let result = transition(db, tenant.id, t.id, Status::PendingReceiver, &Actor::System, Some("customer info updated"), |row| {
-                row.required_info_message = Set(None);
-            })
+            let result = transition(
+                db,
+                tenant.id,
+                t.id,
+                Status::PendingReceiver,
+                &Actor::System,
+                Some("customer info updated"),
+                |row| {
+                    row.required_info_message = Set(None);
+                },
+            )
             .await;
             match result {
                 Ok(_) | Err(AnchorError::Conflict(_)) => {}
@@ -554,8 +619,16 @@ pub async fn expire_due(db: &DatabaseConnection, limit: u64) -> AnchorResult<usi
         .await?;
     let mut expired = 0;
     for t in due {
-        match transition(db, t.tenant_id, t.id, Status::Expired, &Actor::System, Some("no payment was received in time"), |_| {})
-            .await
+        match transition(
+            db,
+            t.tenant_id,
+            t.id,
+            Status::Expired,
+            &Actor::System,
+            Some("no payment was received in time"),
+            |_| {},
+        )
+        .await
         {
             Ok(_) => expired += 1,
             // Paid (or moved) in the meantime: nothing to expire.

@@ -213,7 +213,11 @@ impl MigrationTrait for Migration {
         m.create_index(unique(
             "customers_tenant_account_memo",
             Customers::Table,
-            vec![Customers::TenantId.into_iden(), Customers::SaAccount.into_iden(), Customers::Memo.into_iden()],
+            vec![
+                Customers::TenantId.into_iden(),
+                Customers::SaAccount.into_iden(),
+                Customers::Memo.into_iden(),
+            ],
         ))
         .await?;
 

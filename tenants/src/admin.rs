@@ -4,7 +4,8 @@
 
 use chrono::Utc;
 use mooring_entities::{
-    approved_sender, asset, asset_field, config_state, customer_type, customer_type_field, tenant, tenant_domain,
+    approved_sender, asset, asset_field, config_state, customer_type, customer_type_field, tenant,
+    tenant_domain,
 };
 use mooring_stellar::{Amount, Keypair, Network, PublicKey};
 use sea_orm::sea_query::{Expr, ExprTrait};
@@ -309,7 +310,11 @@ pub struct NewCustomerField {
 
 /// Adds a SEP-12 customer type. Fields must be SEP-9 names, or custom names that say
 /// their type explicitly.
-pub async fn add_customer_type(db: &DatabaseConnection, tenant_id: Uuid, new: NewCustomerType) -> Result<Uuid, Error> {
+pub async fn add_customer_type(
+    db: &DatabaseConnection,
+    tenant_id: Uuid,
+    new: NewCustomerType,
+) -> Result<Uuid, Error> {
     if new.name.is_empty() || new.name.len() > 64 {
         return Err(Error::Invalid("customer type name must be 1 to 64 characters".into()));
     }

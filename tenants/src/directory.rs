@@ -3,7 +3,8 @@ use std::sync::Arc;
 
 use arc_swap::ArcSwap;
 use mooring_entities::{
-    approved_sender, asset, asset_field, config_state, customer_type, customer_type_field, tenant, tenant_domain,
+    approved_sender, asset, asset_field, config_state, customer_type, customer_type_field, tenant,
+    tenant_domain,
 };
 use mooring_stellar::sep9::FieldType;
 use mooring_stellar::{Amount, Keypair, Network, PublicKey};
@@ -145,8 +146,13 @@ impl Directory {
         }
 
         let mut type_fields: HashMap<_, Vec<CustomerField>> = HashMap::new();
-        for f in customer_type_field::Entity::find().order_by_asc(customer_type_field::Column::Name).all(db).await? {
-            let field_type = field_type(&f.field_type).ok_or_else(|| Error::Corrupt(format!("field type {}", f.field_type)))?;
+        for f in customer_type_field::Entity::find()
+            .order_by_asc(customer_type_field::Column::Name)
+            .all(db)
+            .await?
+        {
+            let field_type = field_type(&f.field_type)
+                .ok_or_else(|| Error::Corrupt(format!("field type {}", f.field_type)))?;
             type_fields.entry(f.customer_type_id).or_default().push(CustomerField {
                 name: f.name,
                 field_type,
@@ -203,7 +209,9 @@ impl Directory {
 }
 
 pub(crate) fn field_type(s: &str) -> Option<FieldType> {
-    [FieldType::String, FieldType::Binary, FieldType::Number, FieldType::Date].into_iter().find(|t| t.as_str() == s)
+    [FieldType::String, FieldType::Binary, FieldType::Number, FieldType::Date]
+        .into_iter()
+        .find(|t| t.as_str() == s)
 }
 
 fn serde_json_strings(v: &sea_orm::JsonValue) -> Option<Vec<String>> {

@@ -102,7 +102,6 @@ impl Tenant {
             .find(|a| issuer.is_none_or(|i| i == a.issuer))
     }
 
-
     pub fn serves_domain(&self, domain: &str) -> bool {
         let d = crate::host::normalize(domain);
         self.domains.contains(&d)

@@ -191,9 +191,10 @@ async fn read_body(state: &AppState, req: Request) -> ApiResult<CustomerBody> {
             }
         })?;
         if content_type.starts_with("application/json") {
-            let value: Value =
-                serde_json::from_slice(&bytes).map_err(|_| ApiError::bad_request("body is not valid JSON"))?;
-            let object = value.as_object().ok_or_else(|| ApiError::bad_request("body must be a JSON object"))?;
+            let value: Value = serde_json::from_slice(&bytes)
+                .map_err(|_| ApiError::bad_request("body is not valid JSON"))?;
+            let object =
+                value.as_object().ok_or_else(|| ApiError::bad_request("body must be a JSON object"))?;
             for (name, v) in object {
                 let text = match v {
                     Value::String(s) => s.clone(),
@@ -218,7 +219,9 @@ async fn read_body(state: &AppState, req: Request) -> ApiResult<CustomerBody> {
             }
             // A SEP-9 verification code: SEP-12's deprecated verification flow is not offered.
             _ if name.ends_with("_verification") => {
-                return Err(ApiError::bad_request(format!("{name}: this anchor sends no verification codes")));
+                return Err(ApiError::bad_request(format!(
+                    "{name}: this anchor sends no verification codes"
+                )));
             }
             other => {
                 if values.iter().any(|(n, _)| *n == name) {

@@ -85,7 +85,8 @@ fn owner(ctx: &TenantCtx, auth: &SepAuth) -> Owner {
 }
 
 fn json_object(body: &[u8]) -> ApiResult<Map<String, Value>> {
-    let value: Value = serde_json::from_slice(body).map_err(|_| ApiError::bad_request("body is not valid JSON"))?;
+    let value: Value =
+        serde_json::from_slice(body).map_err(|_| ApiError::bad_request("body is not valid JSON"))?;
     match value {
         Value::Object(map) => Ok(map),
         _ => Err(ApiError::bad_request("body must be a JSON object")),
@@ -137,10 +138,14 @@ async fn create_transaction(
 ) -> ApiResult<Response> {
     let body = json_object(&body)?;
     if opt_string(&body, "quote_id")?.is_some() {
-        return Err(ApiError::bad_request("quotes are not supported by this anchor (quotes_supported is false)"));
+        return Err(ApiError::bad_request(
+            "quotes are not supported by this anchor (quotes_supported is false)",
+        ));
     }
     if opt_string(&body, "destination_asset")?.is_some() {
-        return Err(ApiError::bad_request("destination_asset is not supported: payout is 1:1 in the asset's currency"));
+        return Err(ApiError::bad_request(
+            "destination_asset is not supported: payout is 1:1 in the asset's currency",
+        ));
     }
     let refund_memo = match (opt_string(&body, "refund_memo")?, opt_string(&body, "refund_memo_type")?) {
         (Some(m), Some(t)) => Some((m, t)),
@@ -158,7 +163,8 @@ async fn create_transaction(
     };
     let new = NewTransaction {
         amount: parse_amount(body.get("amount"))?,
-        asset_code: opt_string(&body, "asset_code")?.ok_or_else(|| ApiError::bad_request("asset_code is required"))?,
+        asset_code: opt_string(&body, "asset_code")?
+            .ok_or_else(|| ApiError::bad_request("asset_code is required"))?,
         asset_issuer: opt_string(&body, "asset_issuer")?,
         funding_method: opt_string(&body, "funding_method")?,
         sender_id: customer_id(&body, "sender_id")?,
@@ -169,7 +175,8 @@ async fn create_transaction(
         idempotency_key: idempotency_key(&headers)?,
         request: Value::Object(body),
     };
-    let expiry = chrono::Duration::seconds(i64::try_from(state.cfg.transaction_expiry_secs).unwrap_or(i64::MAX));
+    let expiry =
+        chrono::Duration::seconds(i64::try_from(state.cfg.transaction_expiry_secs).unwrap_or(i64::MAX));
     let created = transactions::create(&state.db, &ctx.tenant, &owner(&ctx, &auth), new, expiry).await?;
     let t = created.transaction;
     let response = json!({

@@ -39,15 +39,22 @@ async fn status_changes_are_called_back_signed() {
     let receiver = CallbackReceiver::start().await;
     let id: Uuid = sa.transaction().await.parse().unwrap();
 
-    let (status, _) = sa.put_json(&format!("/sep31/transactions/{id}/callback"), &json!({"url": "ftp://x"})).await;
+    let (status, _) =
+        sa.put_json(&format!("/sep31/transactions/{id}/callback"), &json!({"url": "ftp://x"})).await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
-    let (status, _) = sa.put_json(&format!("/sep31/transactions/{id}/callback"), &json!({"url": receiver.url})).await;
+    let (status, _) =
+        sa.put_json(&format!("/sep31/transactions/{id}/callback"), &json!({"url": receiver.url})).await;
     assert_eq!(status, StatusCode::NO_CONTENT);
 
-    transactions::transition(&env.db, t.id, id, Status::PendingReceiver, &Actor::System, None, |_| {}).await.unwrap();
-    transactions::transition(&env.db, t.id, id, Status::Completed, &Actor::Operator, None, |_| {}).await.unwrap();
+    transactions::transition(&env.db, t.id, id, Status::PendingReceiver, &Actor::System, None, |_| {})
+        .await
+        .unwrap();
+    transactions::transition(&env.db, t.id, id, Status::Completed, &Actor::Operator, None, |_| {})
+        .await
+        .unwrap();
     let bodies = receiver.wait_for(10, |b| b.len() >= 2).await;
-    let statuses: Vec<_> = bodies.iter().map(|b| b["transaction"]["status"].as_str().unwrap().to_string()).collect();
+    let statuses: Vec<_> =
+        bodies.iter().map(|b| b["transaction"]["status"].as_str().unwrap().to_string()).collect();
     assert_eq!(statuses, ["pending_receiver", "completed"]);
     // The body is the GET body at that moment.
     let (_, now) = sa.get(&format!("/sep31/transactions/{id}")).await;
@@ -71,7 +78,9 @@ async fn a_pending_callback_survives_a_restart_and_is_delivered_once() {
     let sa = Sa::login(&app, &domain, &t.sender).await;
     let id: Uuid = sa.transaction().await.parse().unwrap();
     sa.put_json(&format!("/sep31/transactions/{id}/callback"), &json!({"url": receiver.url})).await;
-    transactions::transition(&env.db, t.id, id, Status::PendingReceiver, &Actor::System, None, |_| {}).await.unwrap();
+    transactions::transition(&env.db, t.id, id, Status::PendingReceiver, &Actor::System, None, |_| {})
+        .await
+        .unwrap();
 
     // Wait for a failed attempt, then stop the app with the callback still pending.
     let deadline = std::time::Instant::now() + Duration::from_secs(10);
@@ -112,10 +121,15 @@ async fn customer_status_changes_are_called_back() {
     let customer = tx.receiver_id.unwrap();
 
     let (status, _) = sa
-        .put_json("/kyc/customer/callback", &json!({"id": customer, "type": "sep31-receiver", "url": receiver.url}))
+        .put_json(
+            "/kyc/customer/callback",
+            &json!({"id": customer, "type": "sep31-receiver", "url": receiver.url}),
+        )
         .await;
     assert_eq!(status, StatusCode::OK);
-    transactions::transition(&env.db, t.id, id, Status::PendingReceiver, &Actor::System, None, |_| {}).await.unwrap();
+    transactions::transition(&env.db, t.id, id, Status::PendingReceiver, &Actor::System, None, |_| {})
+        .await
+        .unwrap();
     transactions::request_customer_info(
         &env.db,
         &tenant_of(&app, &domain),
@@ -133,7 +147,11 @@ async fn customer_status_changes_are_called_back() {
     assert_eq!(first["status"], "NEEDS_INFO");
     assert_eq!(first["provided_fields"]["bank_number"]["error"], "unknown bank");
 
-    sa.put_json("/kyc/customer", &json!({"id": customer, "type": "sep31-receiver", "bank_number": "026009593"})).await;
+    sa.put_json(
+        "/kyc/customer",
+        &json!({"id": customer, "type": "sep31-receiver", "bank_number": "026009593"}),
+    )
+    .await;
     let bodies = receiver.wait_for(10, |b| b.len() >= 2).await;
     assert_eq!(bodies[1]["status"], "ACCEPTED");
     let key = tenant_of(&app, &domain).signing_key.public_key();

@@ -347,7 +347,14 @@ impl<'a> Sa<'a> {
         let res = rb.send().await.unwrap();
         let status = res.status();
         let text = res.text().await.unwrap();
-        (status, if text.is_empty() { Value::Null } else { serde_json::from_str(&text).unwrap_or(Value::String(text)) })
+        (
+            status,
+            if text.is_empty() {
+                Value::Null
+            } else {
+                serde_json::from_str(&text).unwrap_or(Value::String(text))
+            },
+        )
     }
 
     pub async fn get(&self, path: &str) -> (StatusCode, Value) {

@@ -4,6 +4,7 @@
 //! Backends: SQLite + in-process stores by default; PostgreSQL + Redis when
 //! `MOORING_TEST_DATABASE_URL` / `MOORING_TEST_REDIS_URL` are set (CI runs both).
 
+mod callbacks;
 mod common;
 mod config_cache;
 mod health;
@@ -14,4 +15,3 @@ mod sep1;
 mod sep10;
 mod sep12;
 mod sep31;
-mod callbacks;

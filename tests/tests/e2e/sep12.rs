@@ -31,13 +31,19 @@ async fn customers_and_transactions_are_private_to_their_sending_anchor_and_tena
     for sa in [&stranger, &elsewhere] {
         let (status, _) = sa.get(&format!("/kyc/customer?id={customer}&type=sep31-sender")).await;
         assert_eq!(status, StatusCode::NOT_FOUND);
-        let (status, _) = sa.put_json("/kyc/customer", &json!({"id": customer, "type": "sep31-sender", "first_name": "X"})).await;
+        let (status, _) = sa
+            .put_json("/kyc/customer", &json!({"id": customer, "type": "sep31-sender", "first_name": "X"}))
+            .await;
         assert_eq!(status, StatusCode::NOT_FOUND);
         let (status, _) = sa.get(&format!("/sep31/transactions/{tx}")).await;
         assert_eq!(status, StatusCode::NOT_FOUND);
-        let (status, _) = sa.patch_json(&format!("/sep31/transactions/{tx}"), &json!({"fields": {"transaction": {}}})).await;
+        let (status, _) = sa
+            .patch_json(&format!("/sep31/transactions/{tx}"), &json!({"fields": {"transaction": {}}}))
+            .await;
         assert_eq!(status, StatusCode::NOT_FOUND);
-        let (status, _) = sa.put_json(&format!("/sep31/transactions/{tx}/callback"), &json!({"url": "http://127.0.0.1:9/cb"})).await;
+        let (status, _) = sa
+            .put_json(&format!("/sep31/transactions/{tx}/callback"), &json!({"url": "http://127.0.0.1:9/cb"}))
+            .await;
         assert_eq!(status, StatusCode::NOT_FOUND);
         let (status, _) = sa.get(&format!("/kyc/customer?transaction_id={tx}&type=sep31-sender")).await;
         assert_eq!(status, StatusCode::NOT_FOUND);
@@ -70,7 +76,12 @@ async fn memos_separate_customers_and_token_memos_bind() {
 
     // A token for G:memo speaks only for that memo.
     let (_, body) = app.challenge(&domain, &format!("account={}&memo=1", t.sender.public_key())).await;
-    let signed = mooring_stellar::challenge::sign(body["transaction"].as_str().unwrap(), &crate::common::network(), &t.sender).unwrap();
+    let signed = mooring_stellar::challenge::sign(
+        body["transaction"].as_str().unwrap(),
+        &crate::common::network(),
+        &t.sender,
+    )
+    .unwrap();
     let token = app.exchange(&domain, &signed).await.1["token"].as_str().unwrap().to_string();
     let memo_sa = Sa { app: &app, domain: domain.clone(), token };
     let (_, view) = memo_sa.get("/kyc/customer?type=sep31-sender").await;
@@ -95,11 +106,21 @@ async fn multipart_files_are_stored_and_capped() {
         .text("first_name", "Ana")
         .text("last_name", "Silva")
         .text("email_address", "ana@example.com")
-        .part("photo_id_front", reqwest::multipart::Part::bytes(photo.clone()).file_name("id.jpg").mime_str("image/jpeg").unwrap());
+        .part(
+            "photo_id_front",
+            reqwest::multipart::Part::bytes(photo.clone())
+                .file_name("id.jpg")
+                .mime_str("image/jpeg")
+                .unwrap(),
+        );
     let res = sa.req(reqwest::Method::PUT, "/kyc/customer").multipart(form).send().await.unwrap();
     assert_eq!(res.status(), StatusCode::ACCEPTED);
     let id: Uuid = res.json::<serde_json::Value>().await.unwrap()["id"].as_str().unwrap().parse().unwrap();
-    let stored = customer_field::Entity::find_by_id((id, "photo_id_front".to_string())).one(&env.db).await.unwrap().unwrap();
+    let stored = customer_field::Entity::find_by_id((id, "photo_id_front".to_string()))
+        .one(&env.db)
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!(stored.data.as_deref(), Some(photo.as_slice()));
     assert_eq!(stored.content_type.as_deref(), Some("image/jpeg"));
     let (_, view) = sa.get(&format!("/kyc/customer?id={id}&type=sep31-sender")).await;
@@ -129,13 +150,23 @@ async fn delete_erases_the_personal_data() {
 
     // Only one's own account can be deleted.
     let other = Keypair::generate().public_key().to_string();
-    assert_eq!(sa.delete(&format!("/kyc/customer/{other}"), &json!({"memo": "2"})).await.0, StatusCode::NOT_FOUND);
+    assert_eq!(
+        sa.delete(&format!("/kyc/customer/{other}"), &json!({"memo": "2"})).await.0,
+        StatusCode::NOT_FOUND
+    );
     assert_eq!(sa.delete(&format!("/kyc/customer/{account}"), &json!({"memo": "2"})).await.0, StatusCode::OK);
     assert_eq!(sa.get(&format!("/kyc/customer?id={gone}")).await.0, StatusCode::NOT_FOUND);
     assert_eq!(customer::Entity::find_by_id(gone).one(&env.db).await.unwrap(), None);
-    let leftovers = customer_field::Entity::find().filter(customer_field::Column::CustomerId.eq(gone)).count(&env.db).await.unwrap();
+    let leftovers = customer_field::Entity::find()
+        .filter(customer_field::Column::CustomerId.eq(gone))
+        .count(&env.db)
+        .await
+        .unwrap();
     assert_eq!(leftovers, 0);
-    assert_eq!(sa.delete(&format!("/kyc/customer/{account}"), &json!({"memo": "2"})).await.0, StatusCode::NOT_FOUND);
+    assert_eq!(
+        sa.delete(&format!("/kyc/customer/{account}"), &json!({"memo": "2"})).await.0,
+        StatusCode::NOT_FOUND
+    );
     assert_eq!(sa.get(&format!("/kyc/customer?id={keep}")).await.0, StatusCode::OK);
     app.stop().await;
 }

@@ -1,8 +1,8 @@
 //! The two flows of the SEP-31 testnet guide, driven over HTTP as a sending anchor
 //! would, plus bad input, idempotency and expiry.
 
-use mooring_anchor::transactions;
 use mooring_anchor::Actor;
+use mooring_anchor::transactions;
 use mooring_entities::{transaction, transaction_event};
 use mooring_stellar::sep31::Status;
 use reqwest::StatusCode;
@@ -36,7 +36,10 @@ async fn guide_flow_info_kyc_and_transaction() {
     // Nobody registered yet: NEEDS_INFO with the type's fields, and no id.
     for (ty, required) in [
         ("sep31-sender", vec!["first_name", "last_name", "email_address"]),
-        ("sep31-receiver", vec!["first_name", "last_name", "email_address", "bank_number", "bank_account_number"]),
+        (
+            "sep31-receiver",
+            vec!["first_name", "last_name", "email_address", "bank_number", "bank_account_number"],
+        ),
     ] {
         let (status, body) = sa.get(&format!("/kyc/customer?type={ty}&memo=100")).await;
         assert_eq!(status, StatusCode::OK);
@@ -82,7 +85,13 @@ async fn guide_flow_info_kyc_and_transaction() {
     let receiver_id = receiver["id"].as_str().unwrap().to_string();
     let (_, view) = sa.get("/kyc/customer?type=sep31-receiver&memo=200").await;
     assert_eq!(view["status"], "NEEDS_INFO");
-    let missing: Vec<_> = view["fields"].as_object().unwrap().iter().filter(|(_, f)| f["optional"] == false).map(|(k, _)| k.clone()).collect();
+    let missing: Vec<_> = view["fields"]
+        .as_object()
+        .unwrap()
+        .iter()
+        .filter(|(_, f)| f["optional"] == false)
+        .map(|(k, _)| k.clone())
+        .collect();
     assert_eq!(missing, ["bank_account_number", "bank_number"]);
     // A transaction cannot use a receiver whose KYC is incomplete.
     let create = json!({
@@ -116,7 +125,12 @@ async fn guide_flow_info_kyc_and_transaction() {
     assert_eq!(tx["amount_fee"], "2");
     assert_eq!(tx["amount_out"], "98");
     assert_eq!(tx["fee_details"]["total"], "2");
-    let parts: Vec<f64> = tx["fee_details"]["details"].as_array().unwrap().iter().map(|d| d["amount"].as_str().unwrap().parse().unwrap()).collect();
+    let parts: Vec<f64> = tx["fee_details"]["details"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| d["amount"].as_str().unwrap().parse().unwrap())
+        .collect();
     assert_eq!(parts.iter().sum::<f64>(), 2.0);
     assert_eq!(tx["stellar_memo"], created["stellar_memo"]);
     assert_eq!(tx["amount_in_asset"].as_str().unwrap().split(':').nth(1), Some("SRT"));
@@ -137,25 +151,48 @@ async fn update_flows_transaction_fields_and_customer_info() {
     let path = format!("/sep31/transactions/{id}");
 
     // PATCH only works while info is requested.
-    let (status, _) = sa.patch_json(&path, &json!({"fields": {"transaction": {"routing_number": "1"}}})).await;
+    let (status, _) =
+        sa.patch_json(&path, &json!({"fields": {"transaction": {"routing_number": "1"}}})).await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
 
     // Funds arrive (the payment watcher's job; here, directly), then the anchor asks
     // for a corrected routing number.
-    transactions::transition(&env.db, t.id, id, Status::PendingReceiver, &Actor::System, Some("payment received"), |_| {}).await.unwrap();
-    transactions::request_transaction_info(&env.db, &tenant, id, &["routing_number".into()], "routing number is wrong", &Actor::Operator)
-        .await
-        .unwrap();
+    transactions::transition(
+        &env.db,
+        t.id,
+        id,
+        Status::PendingReceiver,
+        &Actor::System,
+        Some("payment received"),
+        |_| {},
+    )
+    .await
+    .unwrap();
+    transactions::request_transaction_info(
+        &env.db,
+        &tenant,
+        id,
+        &["routing_number".into()],
+        "routing number is wrong",
+        &Actor::Operator,
+    )
+    .await
+    .unwrap();
     let (_, body) = sa.get(&path).await;
     assert_eq!(body["transaction"]["status"], "pending_transaction_info_update");
     assert_eq!(body["transaction"]["required_info_message"], "routing number is wrong");
-    assert!(body["transaction"]["required_info_updates"]["transaction"]["routing_number"]["description"].is_string());
+    assert!(
+        body["transaction"]["required_info_updates"]["transaction"]["routing_number"]["description"]
+            .is_string()
+    );
 
-    let (status, _) = sa.patch_json(&path, &json!({"fields": {"transaction": {"account_number": "9"}}})).await;
+    let (status, _) =
+        sa.patch_json(&path, &json!({"fields": {"transaction": {"account_number": "9"}}})).await;
     assert_eq!(status, StatusCode::BAD_REQUEST, "a field that was not asked for");
     let (status, _) = sa.patch_json(&path, &json!({"fields": {"transaction": {}}})).await;
     assert_eq!(status, StatusCode::BAD_REQUEST, "the asked-for field is missing");
-    let (status, body) = sa.patch_json(&path, &json!({"fields": {"transaction": {"routing_number": "121000248"}}})).await;
+    let (status, body) =
+        sa.patch_json(&path, &json!({"fields": {"transaction": {"routing_number": "121000248"}}})).await;
     assert_eq!(status, StatusCode::OK, "{body}");
     assert_eq!(body["transaction"]["status"], "pending_receiver");
     assert!(body["transaction"].get("required_info_updates").is_none());
@@ -185,7 +222,10 @@ async fn update_flows_transaction_fields_and_customer_info() {
     assert!(view["fields"]["bank_account_number"].is_object());
 
     let (status, _) = sa
-        .put_json("/kyc/customer", &json!({"transaction_id": id, "type": "sep31-receiver", "bank_account_number": "87654321"}))
+        .put_json(
+            "/kyc/customer",
+            &json!({"transaction_id": id, "type": "sep31-receiver", "bank_account_number": "87654321"}),
+        )
         .await;
     assert_eq!(status, StatusCode::ACCEPTED);
     let (_, view) = sa.get(&format!("/kyc/customer?id={receiver}&type=sep31-receiver")).await;
@@ -194,8 +234,14 @@ async fn update_flows_transaction_fields_and_customer_info() {
     assert_eq!(body["transaction"]["status"], "pending_receiver");
 
     // Illegal moves are refused; legal ones complete the payment.
-    assert!(transactions::transition(&env.db, t.id, id, Status::Expired, &Actor::System, None, |_| {}).await.is_err());
-    transactions::transition(&env.db, t.id, id, Status::PendingExternal, &Actor::Operator, None, |_| {}).await.unwrap();
+    assert!(
+        transactions::transition(&env.db, t.id, id, Status::Expired, &Actor::System, None, |_| {})
+            .await
+            .is_err()
+    );
+    transactions::transition(&env.db, t.id, id, Status::PendingExternal, &Actor::Operator, None, |_| {})
+        .await
+        .unwrap();
     transactions::transition(&env.db, t.id, id, Status::Completed, &Actor::Operator, None, |row| {
         row.external_transaction_id = sea_orm::Set(Some("wire-1".into()));
     })
@@ -262,11 +308,23 @@ async fn bad_requests_are_clear_4xx_and_write_nothing() {
         ("unknown funding method", with("funding_method", json!("CASH")), None),
         ("quotes", with("quote_id", json!("q1")), None),
         ("refund memo without type", with("refund_memo", json!("123")), None),
-        ("bad refund memo", with("refund_memo", json!("abc")).tap(|b| b["refund_memo_type"] = json!("id")), None),
+        (
+            "bad refund memo",
+            with("refund_memo", json!("abc")).tap(|b| b["refund_memo_type"] = json!("id")),
+            None,
+        ),
         ("sender id of the wrong shape", with("sender_id", json!("nope")), None),
         ("missing amount", without("amount"), None),
-        ("missing sender", without("sender_id"), Some(json!({"error": "customer_info_needed", "type": "sep31-sender"}))),
-        ("unknown sender", with("sender_id", json!(Uuid::new_v4())), Some(json!({"error": "customer_info_needed", "type": "sep31-sender"}))),
+        (
+            "missing sender",
+            without("sender_id"),
+            Some(json!({"error": "customer_info_needed", "type": "sep31-sender"})),
+        ),
+        (
+            "unknown sender",
+            with("sender_id", json!(Uuid::new_v4())),
+            Some(json!({"error": "customer_info_needed", "type": "sep31-sender"})),
+        ),
         ("missing transaction field", without("fields"), None),
     ];
     for (what, body, expected) in cases {
@@ -281,29 +339,49 @@ async fn bad_requests_are_clear_4xx_and_write_nothing() {
             assert!(err["fields"]["transaction"]["routing_number"].is_object());
         }
     }
-    let raw = |body: &'static str| sa.req(reqwest::Method::POST, "/sep31/transactions").header("content-type", "application/json").body(body).send();
+    let raw = |body: &'static str| {
+        sa.req(reqwest::Method::POST, "/sep31/transactions")
+            .header("content-type", "application/json")
+            .body(body)
+            .send()
+    };
     assert_eq!(raw("{not json").await.unwrap().status(), StatusCode::BAD_REQUEST);
     assert_eq!(raw("[1,2]").await.unwrap().status(), StatusCode::BAD_REQUEST);
-    let huge = sa.req(reqwest::Method::POST, "/sep31/transactions").body(vec![b' '; 300_000]).send().await.unwrap();
+    let huge =
+        sa.req(reqwest::Method::POST, "/sep31/transactions").body(vec![b' '; 300_000]).send().await.unwrap();
     assert_eq!(huge.status(), StatusCode::PAYLOAD_TOO_LARGE);
     // KYC values: a wrong date, a country that is not alpha-3, a file sent as text.
     for (field, value) in [("birth_date", "01/02/1990"), ("address", "")] {
-        let (status, err) = sa.put_json("/kyc/customer", &json!({"type": "sep31-sender", "memo": "9", field: value})).await;
+        let (status, err) =
+            sa.put_json("/kyc/customer", &json!({"type": "sep31-sender", "memo": "9", field: value})).await;
         assert_eq!(status, StatusCode::BAD_REQUEST, "{field}");
         assert!(err["error"].as_str().unwrap().contains(field));
     }
-    let (status, _) = sa.put_json("/kyc/customer", &json!({"type": "sep31-sender", "memo": "9", "photo_id_front": "abc"})).await;
+    let (status, _) = sa
+        .put_json("/kyc/customer", &json!({"type": "sep31-sender", "memo": "9", "photo_id_front": "abc"}))
+        .await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
-    let (status, _) = sa.put_json("/kyc/customer", &json!({"type": "sep31-sender", "memo": "9", "address_country_code": "BR"})).await;
+    let (status, _) = sa
+        .put_json(
+            "/kyc/customer",
+            &json!({"type": "sep31-sender", "memo": "9", "address_country_code": "BR"}),
+        )
+        .await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
     let (status, _) = sa.put_json("/kyc/customer", &json!({"type": "no-such-type", "memo": "9"})).await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
-    let (status, _) = sa.put_json("/kyc/customer", &json!({"type": "sep31-sender", "memo": "9", "favourite_colour": "blue"})).await;
+    let (status, _) = sa
+        .put_json("/kyc/customer", &json!({"type": "sep31-sender", "memo": "9", "favourite_colour": "blue"}))
+        .await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
 
     assert_eq!(transaction::Entity::find().count(&env.db).await.unwrap(), 0);
     assert_eq!(transaction_event::Entity::find().count(&env.db).await.unwrap(), 0);
-    assert_eq!(mooring_entities::customer::Entity::find().count(&env.db).await.unwrap(), 2, "only the two good customers");
+    assert_eq!(
+        mooring_entities::customer::Entity::find().count(&env.db).await.unwrap(),
+        2,
+        "only the two good customers"
+    );
     app.stop().await;
 }
 
