@@ -34,15 +34,13 @@ fn python_with_sdk() -> PathBuf {
     python
 }
 
-fn run_client(base: &str, host: &str, server: &str, secret: &str, memo: Option<&str>) -> Value {
+fn run_script(script: &str, args: &[&str]) -> Value {
     let python = python_with_sdk();
-    let script = workspace().join("tests").join("python").join("sep10_client.py");
-    let mut cmd = Command::new(python);
-    cmd.arg(script).args([base, host, server, secret, "Test SDF Network ; September 2015"]);
-    if let Some(m) = memo {
-        cmd.arg(m);
-    }
-    let out = cmd.output().expect("running the Python client");
+    let out = Command::new(python)
+        .arg(workspace().join("tests").join("python").join(script))
+        .args(args)
+        .output()
+        .expect("running the Python client");
     assert!(
         out.status.success(),
         "python client failed:\n{}\n{}",
@@ -62,8 +60,9 @@ async fn python_stellar_sdk_accepts_our_challenges_and_we_accept_its_signatures(
     let (base, host, secret) = (app.base.clone(), domain.clone(), t.sender.secret());
 
     let out = tokio::task::spawn_blocking(move || {
-        let plain = run_client(&base, &host, &server, &secret, None);
-        let with_memo = run_client(&base, &host, &server, &secret, Some("4242"));
+        let passphrase = "Test SDF Network ; September 2015";
+        let plain = run_script("sep10_client.py", &[&base, &host, &server, &secret, passphrase]);
+        let with_memo = run_script("sep10_client.py", &[&base, &host, &server, &secret, passphrase, "4242"]);
         (plain, with_memo)
     })
     .await
@@ -77,5 +76,25 @@ async fn python_stellar_sdk_accepts_our_challenges_and_we_accept_its_signatures(
         let res = app.get(&domain, "/sep31/info").bearer_auth(token).send().await.unwrap();
         assert_eq!(res.status(), StatusCode::OK);
     }
+    app.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn python_sending_anchor_runs_the_main_sep31_flow() {
+    let env = TestEnv::new().await;
+    let domain = unique_domain("py");
+    let t = env.tenant(&domain).await;
+    let app = env.start().await;
+    let (base, host, secret) = (app.base.clone(), domain.clone(), t.sender.secret());
+    let out = tokio::task::spawn_blocking(move || run_script("sa_flow.py", &[&base, &host, &secret]))
+        .await
+        .unwrap();
+    assert_eq!(out["status"], "pending_sender");
+    assert_eq!(out["amount_fee"], "2");
+    assert_eq!(out["amount_out"], "98");
+    let id: uuid::Uuid = out["id"].as_str().unwrap().parse().unwrap();
+    let stored = mooring_anchor::transactions::get_for_tenant(&env.db, t.id, id).await.unwrap().unwrap();
+    assert_eq!(stored.stellar_memo, out["stellar_memo"].as_str().unwrap());
+    assert_eq!(stored.sa_account, t.sender.public_key().to_string());
     app.stop().await;
 }
