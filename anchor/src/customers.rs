@@ -8,7 +8,6 @@ use mooring_stellar::sep9::{self, FieldType};
 use mooring_tenants::{CustomerField, CustomerType, Tenant};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter, Set,
-    TransactionTrait,
 };
 use serde_json::{Map, Value, json};
 use uuid::Uuid;
@@ -239,7 +238,7 @@ pub async fn put(
     // Review happens off-line on the public network; testnet accepts what is valid.
     let field_status = if tenant.network.is_public() { FIELD_PROCESSING } else { FIELD_ACCEPTED };
 
-    let txn = db.begin().await?;
+    let txn = mooring_entities::begin_write(db).await?;
     let now = Utc::now();
     let before = load(&txn, owner, &put.target).await?;
     let customer = match (&before, &put.target) {

@@ -5,13 +5,17 @@
 //!   (compare-and-set on the old status, an event, a callback in the outbox, all in one
 //!   database transaction).
 //! - [`outbox`]: callbacks waiting to be delivered.
+//! - [`payments`]: payments seen on the ledger, matched by memo, applied exactly once;
+//!   [`leases`] decide which replica watches an account.
 //!
 //! Invariant: no HTTP here. This crate owns the SEP-12 customer and SEP-31 transaction
 //! JSON objects because they are also callback bodies; error shapes stay in `server`.
 
 pub mod customers;
 mod error;
+pub mod leases;
 pub mod outbox;
+pub mod payments;
 pub mod transactions;
 
 pub use error::{AnchorError, AnchorResult};

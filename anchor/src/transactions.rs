@@ -10,7 +10,7 @@ use mooring_stellar::sep31::Status;
 use mooring_tenants::{Asset, Tenant};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, DatabaseTransaction, DbErr,
-    EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set, TransactionTrait,
+    EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set,
 };
 use serde_json::{Map, Value, json};
 use sha2::{Digest, Sha256};
@@ -208,7 +208,7 @@ pub async fn create(
             completed_at: Set(None),
             expires_at: Set(now + expiry),
         };
-        let txn = db.begin().await?;
+        let txn = mooring_entities::begin_write(db).await?;
         match model.insert(&txn).await {
             Ok(created) => {
                 record_event(
@@ -426,7 +426,7 @@ pub async fn transition(
     message: Option<&str>,
     changes: impl FnOnce(&mut transaction::ActiveModel),
 ) -> AnchorResult<transaction::Model> {
-    let txn = db.begin().await?;
+    let txn = mooring_entities::begin_write(db).await?;
     let updated = transition_in(&txn, tenant_id, id, to, actor, message, changes).await?;
     txn.commit().await?;
     Ok(updated)
@@ -519,7 +519,7 @@ pub async fn request_customer_info(
     message: &str,
     actor: &Actor,
 ) -> AnchorResult<transaction::Model> {
-    let txn = db.begin().await?;
+    let txn = mooring_entities::begin_write(db).await?;
     let t = get_for_tenant(&txn, tenant.id, id)
         .await?
         .ok_or_else(|| AnchorError::NotFound("transaction not found".into()))?;

@@ -5,6 +5,7 @@ pub use sea_orm_migration::prelude::*;
 
 mod m20261127_000001_tenants;
 mod m20261127_000002_customers_transactions;
+mod m20261127_000003_payments;
 
 pub struct Migrator;
 
@@ -13,6 +14,7 @@ impl MigratorTrait for Migrator {
         vec![
             Box::new(m20261127_000001_tenants::Migration),
             Box::new(m20261127_000002_customers_transactions::Migration),
+            Box::new(m20261127_000003_payments::Migration),
         ]
     }
 }

@@ -48,6 +48,14 @@ pub struct Config {
     /// How often the callback outbox and the expiry sweep look for work.
     pub outbox_poll_ms: u64,
     pub expiry_sweep_ms: u64,
+    /// Run the payment watcher in this process (every replica may; leases pick one
+    /// per account).
+    pub watcher_enabled: bool,
+    /// How long a replica's claim on watching an account lasts without renewal: the
+    /// longest takeover delay after a replica dies.
+    pub watch_lease_secs: u64,
+    /// Poll interval when a Horizon cannot stream.
+    pub watch_poll_ms: u64,
     /// Largest SEP-12 file upload.
     pub max_upload_bytes: usize,
     /// Demo tenant: Horizon to use, and extra approved sending anchors (comma-separated).
@@ -77,6 +85,9 @@ impl Default for Config {
             outbox_poll_ms: 500,
             expiry_sweep_ms: 5000,
             max_upload_bytes: 5 * 1024 * 1024,
+            watcher_enabled: true,
+            watch_lease_secs: 15,
+            watch_poll_ms: 5000,
             demo_horizon_url: "https://horizon-testnet.stellar.org".into(),
             demo_senders: String::new(),
         }
@@ -125,6 +136,7 @@ impl Config {
         anyhow::ensure!(self.rate_limit_per_second > 0, "MOORING_RATE_LIMIT_PER_SECOND must be > 0");
         anyhow::ensure!(self.rate_limit_burst > 0, "MOORING_RATE_LIMIT_BURST must be > 0");
         anyhow::ensure!(self.config_poll_ms > 0, "MOORING_CONFIG_POLL_MS must be > 0");
+        anyhow::ensure!(self.watch_lease_secs >= 2, "MOORING_WATCH_LEASE_SECS must be at least 2");
         if let Some(url) = &self.redis_url {
             anyhow::ensure!(
                 url.starts_with("redis://") || url.starts_with("rediss://"),

@@ -46,6 +46,8 @@ struct SignerJson {
 #[derive(Clone)]
 pub struct Horizon {
     http: reqwest::Client,
+    /// No overall timeout: a stream lives as long as Horizon keeps it open.
+    stream_http: reqwest::Client,
 }
 
 impl Horizon {
@@ -57,7 +59,12 @@ impl Horizon {
             .user_agent(concat!("mooring/", env!("CARGO_PKG_VERSION")))
             .build()
             .expect("HTTP client");
-        Self { http }
+        let stream_http = reqwest::Client::builder()
+            .connect_timeout(timeout)
+            .user_agent(concat!("mooring/", env!("CARGO_PKG_VERSION")))
+            .build()
+            .expect("HTTP client");
+        Self { http, stream_http }
     }
 
     /// `GET /accounts/{id}`: `None` when the account does not exist (404).
@@ -87,5 +94,188 @@ impl Horizon {
             .filter_map(|s| Some(Signer { key: s.key.parse().ok()?, weight: s.weight }))
             .collect();
         Ok(Some(AccountSigners { signers, med_threshold: body.thresholds.med_threshold }))
+    }
+}
+
+/// One record of `GET /accounts/{id}/payments?join=transactions`, as Horizon sends it.
+/// Operations other than payments (e.g. `create_account`) lack most fields.
+#[derive(Debug, Clone, Deserialize)]
+pub struct PaymentRecord {
+    pub id: String,
+    pub paging_token: String,
+    #[serde(rename = "type")]
+    pub op_type: String,
+    #[serde(default = "yes")]
+    pub transaction_successful: bool,
+    pub transaction_hash: String,
+    pub created_at: String,
+    #[serde(default)]
+    pub from: Option<String>,
+    #[serde(default)]
+    pub to: Option<String>,
+    #[serde(default)]
+    pub to_muxed: Option<String>,
+    #[serde(default)]
+    pub amount: Option<String>,
+    #[serde(default)]
+    pub asset_type: Option<String>,
+    #[serde(default)]
+    pub asset_code: Option<String>,
+    #[serde(default)]
+    pub asset_issuer: Option<String>,
+    #[serde(default)]
+    pub transaction: Option<JoinedTransaction>,
+}
+
+fn yes() -> bool {
+    true
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct JoinedTransaction {
+    #[serde(default)]
+    pub memo_type: Option<String>,
+    #[serde(default)]
+    pub memo: Option<String>,
+    #[serde(default = "yes")]
+    pub successful: bool,
+}
+
+impl PaymentRecord {
+    /// The record as the matcher sees it. Amounts are parsed exactly; a record that
+    /// cannot be read is reported, not guessed at.
+    pub fn observed(&self) -> Result<mooring_anchor::payments::Observed, HorizonError> {
+        let amount = match &self.amount {
+            Some(a) => {
+                a.parse().map_err(|_| HorizonError::Body(format!("operation {}: bad amount {a}", self.id)))?
+            }
+            None => mooring_stellar::Amount::ZERO,
+        };
+        let native = self.asset_type.as_deref() == Some("native");
+        let tx = self.transaction.as_ref();
+        Ok(mooring_anchor::payments::Observed {
+            operation_id: self.id.clone(),
+            paging_token: self.paging_token.clone(),
+            op_type: self.op_type.clone(),
+            successful: self.transaction_successful && tx.is_none_or(|t| t.successful),
+            from: self.from.clone().unwrap_or_default(),
+            to: self.to.clone().unwrap_or_default(),
+            to_muxed: self.to_muxed.clone(),
+            asset_code: if native { "native".into() } else { self.asset_code.clone().unwrap_or_default() },
+            asset_issuer: if native { String::new() } else { self.asset_issuer.clone().unwrap_or_default() },
+            amount,
+            memo_type: tx.and_then(|t| t.memo_type.clone()).unwrap_or_else(|| "none".into()),
+            memo: tx.and_then(|t| t.memo.clone()),
+            tx_hash: self.transaction_hash.clone(),
+            ledger_time: self.created_at.clone(),
+        })
+    }
+}
+
+#[derive(Deserialize)]
+struct Page {
+    #[serde(rename = "_embedded")]
+    embedded: Embedded,
+}
+
+#[derive(Deserialize)]
+struct Embedded {
+    records: Vec<PaymentRecord>,
+}
+
+fn payments_url(horizon_url: &str, account: &str) -> String {
+    format!("{}/accounts/{account}/payments", horizon_url.trim_end_matches('/'))
+}
+
+impl Horizon {
+    /// One page of the account's payments after `cursor`, oldest first.
+    pub async fn payments_page(
+        &self,
+        horizon_url: &str,
+        account: &str,
+        cursor: Option<&str>,
+        limit: u32,
+    ) -> Result<Vec<PaymentRecord>, HorizonError> {
+        let mut query =
+            vec![("order", "asc".to_string()), ("limit", limit.to_string()), ("join", "transactions".into())];
+        if let Some(c) = cursor {
+            query.push(("cursor", c.to_string()));
+        }
+        let response = self
+            .http
+            .get(payments_url(horizon_url, account))
+            .query(&query)
+            .send()
+            .await
+            .map_err(|e| HorizonError::Unreachable(e.without_url().to_string()))?;
+        if !response.status().is_success() {
+            return Err(HorizonError::Status(response.status().as_u16()));
+        }
+        let page: Page = response.json().await.map_err(|e| HorizonError::Body(e.to_string()))?;
+        Ok(page.embedded.records)
+    }
+
+    /// The paging token of the account's latest payment-feed operation, if any.
+    pub async fn latest_payment_token(
+        &self,
+        horizon_url: &str,
+        account: &str,
+    ) -> Result<Option<String>, HorizonError> {
+        let response = self
+            .http
+            .get(payments_url(horizon_url, account))
+            .query(&[("order", "desc"), ("limit", "1")])
+            .send()
+            .await
+            .map_err(|e| HorizonError::Unreachable(e.without_url().to_string()))?;
+        match response.status().as_u16() {
+            200 => {}
+            // An account not yet on the ledger has no history to skip.
+            404 => return Ok(None),
+            other => return Err(HorizonError::Status(other)),
+        }
+        let page: Page = response.json().await.map_err(|e| HorizonError::Body(e.to_string()))?;
+        Ok(page.embedded.records.into_iter().next().map(|r| r.paging_token))
+    }
+
+    /// The account's payments after `cursor` as Server-Sent Events. Horizon's `"hello"`
+    /// greeting and other non-record messages are skipped. The stream ends when Horizon
+    /// (or the network) closes it.
+    pub async fn payments_stream(
+        &self,
+        horizon_url: &str,
+        account: &str,
+        cursor: &str,
+    ) -> Result<impl futures::Stream<Item = Result<PaymentRecord, HorizonError>> + use<>, HorizonError> {
+        use eventsource_stream::Eventsource;
+        use futures::StreamExt;
+        let response = self
+            .stream_http
+            .get(payments_url(horizon_url, account))
+            .query(&[("order", "asc"), ("join", "transactions"), ("cursor", cursor)])
+            .header("accept", "text/event-stream")
+            .send()
+            .await
+            .map_err(|e| HorizonError::Unreachable(e.without_url().to_string()))?;
+        if !response.status().is_success() {
+            return Err(HorizonError::Status(response.status().as_u16()));
+        }
+        let is_sse = response
+            .headers()
+            .get("content-type")
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| v.starts_with("text/event-stream"));
+        if !is_sse {
+            return Err(HorizonError::Body("streaming is not available".into()));
+        }
+        Ok(response.bytes_stream().eventsource().filter_map(|event| async move {
+            match event {
+                Err(e) => Some(Err(HorizonError::Unreachable(e.to_string()))),
+                Ok(event) if !event.data.trim_start().starts_with('{') => None,
+                Ok(event) => {
+                    Some(serde_json::from_str(&event.data).map_err(|e| HorizonError::Body(e.to_string())))
+                }
+            }
+        }))
     }
 }

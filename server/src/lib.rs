@@ -15,6 +15,7 @@ pub mod http;
 pub mod outbound;
 pub mod state;
 pub mod telemetry;
+pub mod watcher;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -44,7 +45,12 @@ pub async fn connect_db(url: &str) -> anyhow::Result<DatabaseConnection> {
     let mut opts = ConnectOptions::new(url.to_string());
     opts.sqlx_logging(false)
         .max_connections(if url.starts_with("sqlite") { 8 } else { 32 })
-        .connect_timeout(Duration::from_secs(10));
+        .connect_timeout(Duration::from_secs(10))
+        // WAL lets readers proceed while one writer writes; writers wait their turn.
+        .map_sqlx_sqlite_opts(|o| {
+            o.journal_mode(sea_orm::sqlx::sqlite::SqliteJournalMode::Wal)
+                .busy_timeout(Duration::from_secs(10))
+        });
     Database::connect(opts).await.context("connecting to the database")
 }
 
@@ -116,6 +122,7 @@ pub async fn start(
             cfg.client_domain_max_concurrent,
             cfg.allow_private_outbound,
         )),
+        instance_id: uuid::Uuid::new_v4().to_string(),
         cfg: Arc::new(cfg),
         db,
         tenants,
@@ -127,6 +134,9 @@ pub async fn start(
     spawn_config_watcher(&state, shutdown.clone());
     callbacks::spawn(state.clone(), shutdown.clone());
     callbacks::spawn_expiry(state.clone(), shutdown.clone());
+    if state.cfg.watcher_enabled {
+        watcher::spawn(state.clone(), shutdown.clone());
+    }
 
     let addr = listener.local_addr()?;
     let app = http::router(state.clone()).into_make_service_with_connect_info::<SocketAddr>();

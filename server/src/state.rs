@@ -20,6 +20,8 @@ pub struct AppState {
     pub rate_limiter: Arc<dyn RateLimiter>,
     pub horizon: Horizon,
     pub client_domains: Arc<ClientDomains>,
+    /// This process, for leases: unique per start.
+    pub instance_id: String,
     /// Present when Redis is configured; the health check pings it.
     pub redis: Option<ConnectionManager>,
 }

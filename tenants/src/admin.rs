@@ -11,7 +11,6 @@ use mooring_stellar::{Amount, Keypair, Network, PublicKey};
 use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter, Set,
-    TransactionTrait,
 };
 use uuid::Uuid;
 
@@ -97,7 +96,7 @@ pub async fn create_tenant(
     let id = Uuid::new_v4();
     let key = Keypair::generate();
     let now = Utc::now();
-    let txn = db.begin().await?;
+    let txn = mooring_entities::begin_write(db).await?;
     tenant::ActiveModel {
         id: Set(id),
         name: Set(new.name),
@@ -142,7 +141,7 @@ async fn insert_domain(db: &impl ConnectionTrait, tenant_id: Uuid, domain: Strin
 
 pub async fn add_domain(db: &DatabaseConnection, tenant_id: Uuid, domain: &str) -> Result<(), Error> {
     let domain = check_domain(domain)?;
-    let txn = db.begin().await?;
+    let txn = mooring_entities::begin_write(db).await?;
     insert_domain(&txn, tenant_id, domain).await?;
     bump_version(&txn).await?;
     txn.commit().await?;
@@ -157,7 +156,7 @@ pub async fn approve_sender(
     name: &str,
 ) -> Result<(), Error> {
     check_account(account, "sending anchor account")?;
-    let txn = db.begin().await?;
+    let txn = mooring_entities::begin_write(db).await?;
     let existing = approved_sender::Entity::find()
         .filter(approved_sender::Column::TenantId.eq(tenant_id))
         .filter(approved_sender::Column::Account.eq(account))
@@ -190,7 +189,7 @@ pub async fn approve_sender(
 
 /// Removes an approved sending anchor: it can no longer obtain SEP-10 tokens.
 pub async fn remove_sender(db: &DatabaseConnection, tenant_id: Uuid, account: &str) -> Result<bool, Error> {
-    let txn = db.begin().await?;
+    let txn = mooring_entities::begin_write(db).await?;
     let deleted = approved_sender::Entity::delete_many()
         .filter(approved_sender::Column::TenantId.eq(tenant_id))
         .filter(approved_sender::Column::Account.eq(account))
@@ -212,7 +211,7 @@ pub async fn add_asset(db: &DatabaseConnection, tenant_id: Uuid, new: NewAsset) 
         return Err(Error::Invalid("memo type must be id, text or hash".into()));
     }
     let id = Uuid::new_v4();
-    let txn = db.begin().await?;
+    let txn = mooring_entities::begin_write(db).await?;
     asset::ActiveModel {
         id: Set(id),
         tenant_id: Set(tenant_id),
@@ -254,7 +253,7 @@ pub async fn add_asset(db: &DatabaseConnection, tenant_id: Uuid, new: NewAsset) 
 
 /// Suspends or resumes a tenant.
 pub async fn set_status(db: &DatabaseConnection, tenant_id: Uuid, suspended: bool) -> Result<(), Error> {
-    let txn = db.begin().await?;
+    let txn = mooring_entities::begin_write(db).await?;
     tenant::Entity::update_many()
         .col_expr(tenant::Column::Status, Expr::value(if suspended { "suspended" } else { "active" }))
         .col_expr(tenant::Column::UpdatedAt, Expr::value(Utc::now()))
@@ -281,7 +280,7 @@ pub async fn set_horizon_url(
     if !(url.starts_with("https://") || url.starts_with("http://")) {
         return Err(Error::Invalid(format!("{horizon_url:?} is not an http(s) URL")));
     }
-    let txn = db.begin().await?;
+    let txn = mooring_entities::begin_write(db).await?;
     tenant::Entity::update_many()
         .col_expr(tenant::Column::HorizonUrl, Expr::value(url))
         .col_expr(tenant::Column::UpdatedAt, Expr::value(Utc::now()))
@@ -319,7 +318,7 @@ pub async fn add_customer_type(
         return Err(Error::Invalid("customer type name must be 1 to 64 characters".into()));
     }
     let id = Uuid::new_v4();
-    let txn = db.begin().await?;
+    let txn = mooring_entities::begin_write(db).await?;
     customer_type::ActiveModel {
         id: Set(id),
         tenant_id: Set(tenant_id),

@@ -108,6 +108,14 @@ fn with_database(url: &str, name: &str) -> String {
 impl TestEnv {
     pub async fn new() -> Self {
         banner();
+        // Server logs, shown with a failing test's output (RUST_LOG to change).
+        let _ = tracing_subscriber::fmt()
+            .with_env_filter(
+                tracing_subscriber::EnvFilter::try_from_default_env()
+                    .unwrap_or_else(|_| "warn,mooring_server=info".into()),
+            )
+            .with_test_writer()
+            .try_init();
         mooring_server::install_crypto_provider();
         let id = Uuid::new_v4().simple().to_string();
         let (database_url, cleanup) = match std::env::var("MOORING_TEST_DATABASE_URL") {

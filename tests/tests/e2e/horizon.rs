@@ -6,12 +6,12 @@ use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use axum::extract::{Path, State};
-use axum::http::StatusCode;
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
-use serde_json::json;
+use serde_json::{Value, json};
 
 #[derive(Default)]
 struct Inner {
@@ -19,22 +19,90 @@ struct Inner {
     accounts: HashMap<String, (Vec<(String, u32)>, u32)>,
     failing: bool,
     delay: Duration,
+    /// account id → its payment-feed records, oldest first.
+    payments: HashMap<String, Vec<Value>>,
+    next_operation: u64,
+    no_streaming: bool,
+    /// Close every stream after this many records (a flaky connection).
+    drop_stream_after: Option<usize>,
+    /// Send every streamed record twice (a proxy that replays).
+    duplicate_events: bool,
+    stream_connects: usize,
+    /// Bumped to cut every open stream.
+    stream_generation: u64,
 }
 
 #[derive(Clone)]
 pub struct HorizonStandIn {
     pub url: String,
     inner: Arc<Mutex<Inner>>,
+    new_records: Arc<tokio::sync::watch::Sender<u64>>,
+}
+
+/// A payment to describe to the stand-in.
+#[derive(Clone)]
+pub struct Pay {
+    pub op_type: &'static str,
+    pub from: String,
+    pub to: String,
+    pub to_muxed: Option<(String, u64)>,
+    /// `None` for lumens.
+    pub asset: Option<(String, String)>,
+    pub amount: String,
+    pub memo_type: &'static str,
+    pub memo: Option<String>,
+    pub successful: bool,
 }
 
 impl HorizonStandIn {
     pub async fn start() -> Self {
-        let inner = Arc::new(Mutex::new(Inner::default()));
-        let app = Router::new().route("/accounts/{id}", get(account)).with_state(inner.clone());
+        let inner = Arc::new(Mutex::new(Inner { next_operation: 1_000_000, ..Inner::default() }));
+        let new_records = Arc::new(tokio::sync::watch::channel(0u64).0);
+        let app = Router::new()
+            .route("/accounts/{id}", get(account))
+            .route("/accounts/{id}/payments", get(payments))
+            .with_state((inner.clone(), new_records.clone()));
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr: SocketAddr = listener.local_addr().unwrap();
         tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
-        Self { url: format!("http://{addr}"), inner }
+        Self { url: format!("http://{addr}"), inner, new_records }
+    }
+
+    /// Appends a record to `account`'s payment feed (and so to every open stream);
+    /// returns its operation id.
+    pub fn add_payment(&self, account: &str, pay: &Pay) -> String {
+        let id = {
+            let mut inner = self.inner.lock().unwrap();
+            inner.next_operation += 1;
+            let id = inner.next_operation.to_string();
+            let record = payment_record(&id, pay);
+            inner.payments.entry(account.to_string()).or_default().push(record);
+            id
+        };
+        self.new_records.send_modify(|v| *v += 1);
+        id
+    }
+
+    pub fn set_streaming(&self, on: bool) {
+        self.inner.lock().unwrap().no_streaming = !on;
+    }
+
+    pub fn drop_streams_after(&self, records: Option<usize>) {
+        self.inner.lock().unwrap().drop_stream_after = records;
+    }
+
+    pub fn duplicate_events(&self, on: bool) {
+        self.inner.lock().unwrap().duplicate_events = on;
+    }
+
+    /// Closes every open stream (a network blip, a Horizon restart).
+    pub fn disconnect_all(&self) {
+        self.inner.lock().unwrap().stream_generation += 1;
+        self.new_records.send_modify(|v| *v += 1);
+    }
+
+    pub fn stream_connects(&self) -> usize {
+        self.inner.lock().unwrap().stream_connects
     }
 
     /// An account with these signers (key, weight) and medium threshold.
@@ -52,22 +120,189 @@ impl HorizonStandIn {
     }
 }
 
-async fn account(State(inner): State<Arc<Mutex<Inner>>>, Path(id): Path<String>) -> Response {
+type Shared = (Arc<Mutex<Inner>>, Arc<tokio::sync::watch::Sender<u64>>);
+
+fn server_error() -> Response {
+    (
+        StatusCode::INTERNAL_SERVER_ERROR,
+        Json(json!({
+            "type": "https://stellar.org/horizon-errors/server_error",
+            "title": "Internal Server Error",
+            "status": 500,
+        })),
+    )
+        .into_response()
+}
+
+/// A payment-feed record with the fields Horizon sends for the operation type, and the
+/// joined transaction (`join=transactions`).
+fn payment_record(id: &str, p: &Pay) -> Value {
+    let hash = format!("{:0>64}", format!("{:x}", id.parse::<u64>().unwrap() * 7919));
+    let mut r = json!({
+        "_links": {
+            "self": { "href": format!("https://horizon-testnet.stellar.org/operations/{id}") },
+            "transaction": { "href": format!("https://horizon-testnet.stellar.org/transactions/{hash}") },
+            "effects": { "href": format!("https://horizon-testnet.stellar.org/operations/{id}/effects") },
+            "succeeds": { "href": format!("https://horizon-testnet.stellar.org/effects?order=desc&cursor={id}") },
+            "precedes": { "href": format!("https://horizon-testnet.stellar.org/effects?order=asc&cursor={id}") },
+        },
+        "id": id,
+        "paging_token": id,
+        "transaction_successful": p.successful,
+        "source_account": p.from,
+        "type": p.op_type,
+        "type_i": match p.op_type { "payment" => 1, "path_payment_strict_receive" => 2, "path_payment_strict_send" => 13, _ => 0 },
+        "created_at": "2026-11-27T10:00:00Z",
+        "transaction_hash": hash,
+        "from": p.from,
+        "to": p.to,
+        "amount": p.amount,
+    });
+    match &p.asset {
+        None => r["asset_type"] = json!("native"),
+        Some((code, issuer)) => {
+            r["asset_type"] = json!(if code.len() <= 4 { "credit_alphanum4" } else { "credit_alphanum12" });
+            r["asset_code"] = json!(code);
+            r["asset_issuer"] = json!(issuer);
+        }
+    }
+    if let Some((muxed, mid)) = &p.to_muxed {
+        r["to_muxed"] = json!(muxed);
+        r["to_muxed_id"] = json!(mid.to_string());
+    }
+    if p.op_type.starts_with("path_payment") {
+        r["path"] = json!([]);
+        r["source_amount"] = json!(p.amount);
+        r["source_asset_type"] = json!("native");
+        if p.op_type == "path_payment_strict_receive" {
+            r["source_max"] = json!("1000.0000000");
+        } else {
+            r["destination_min"] = json!("0.0000001");
+        }
+    }
+    let mut tx = json!({
+        "id": hash,
+        "paging_token": id,
+        "successful": p.successful,
+        "hash": hash,
+        "ledger": 1234,
+        "created_at": "2026-11-27T10:00:00Z",
+        "source_account": p.from,
+        "fee_charged": "100",
+        "operation_count": 1,
+        "memo_type": p.memo_type,
+        "signatures": [],
+    });
+    if let Some(memo) = &p.memo {
+        tx["memo"] = json!(memo);
+    }
+    r["transaction"] = tx;
+    r
+}
+
+#[derive(serde::Deserialize)]
+struct PageQuery {
+    cursor: Option<String>,
+    order: Option<String>,
+    limit: Option<usize>,
+}
+
+fn after(records: &[Value], cursor: u64) -> Vec<Value> {
+    records
+        .iter()
+        .filter(|r| r["paging_token"].as_str().unwrap().parse::<u64>().unwrap() > cursor)
+        .cloned()
+        .collect()
+}
+
+async fn payments(
+    State((inner, notify)): State<Shared>,
+    Path(account): Path<String>,
+    Query(q): Query<PageQuery>,
+    headers: HeaderMap,
+) -> Response {
+    let cursor: u64 = q.cursor.as_deref().and_then(|c| c.parse().ok()).unwrap_or(0);
+    let wants_stream =
+        headers.get("accept").and_then(|v| v.to_str().ok()).is_some_and(|v| v.contains("text/event-stream"));
+    {
+        let mut guard = inner.lock().unwrap();
+        if guard.failing {
+            return server_error();
+        }
+        if !(wants_stream && !guard.no_streaming) {
+            let all = guard.payments.get(&account).cloned().unwrap_or_default();
+            let limit = q.limit.unwrap_or(10);
+            let records: Vec<Value> = if q.order.as_deref() == Some("desc") {
+                all.iter().rev().take(limit).cloned().collect()
+            } else {
+                after(&all, cursor).into_iter().take(limit).collect()
+            };
+            return Json(json!({
+                "_links": { "self": { "href": "" }, "next": { "href": "" }, "prev": { "href": "" } },
+                "_embedded": { "records": records },
+            }))
+            .into_response();
+        }
+        guard.stream_connects += 1;
+    }
+    let generation = inner.lock().unwrap().stream_generation;
+    // Server-Sent Events, framed as Horizon frames them.
+    let mut rx = notify.subscribe();
+    let (tx, body_rx) = tokio::sync::mpsc::channel::<Result<String, std::convert::Infallible>>(16);
+    tokio::spawn(async move {
+        if tx.send(Ok("retry: 1000\nevent: open\ndata: \"hello\"\n\n".into())).await.is_err() {
+            return;
+        }
+        let (mut last, mut sent) = (cursor, 0usize);
+        loop {
+            let (batch, drop_after, duplicate) = {
+                let g = inner.lock().unwrap();
+                if g.stream_generation != generation {
+                    return;
+                }
+                (
+                    after(g.payments.get(&account).map_or(&[][..], |v| v), last),
+                    g.drop_stream_after,
+                    g.duplicate_events,
+                )
+            };
+            for record in batch {
+                let token = record["paging_token"].as_str().unwrap().to_string();
+                let frame = format!("id: {token}\ndata: {record}\n\n");
+                let copies = if duplicate { 2 } else { 1 };
+                for _ in 0..copies {
+                    if tx.send(Ok(frame.clone())).await.is_err() {
+                        return;
+                    }
+                }
+                last = token.parse().unwrap();
+                sent += 1;
+                if drop_after.is_some_and(|n| sent >= n) {
+                    return; // closes the stream
+                }
+            }
+            if rx.changed().await.is_err() {
+                return;
+            }
+        }
+    });
+    let stream =
+        futures::stream::unfold(body_rx, |mut rx| async move { rx.recv().await.map(|item| (item, rx)) });
+    Response::builder()
+        .header("content-type", "text/event-stream")
+        .header("cache-control", "no-cache")
+        .body(axum::body::Body::from_stream(stream))
+        .unwrap()
+}
+
+async fn account(State((inner, _)): State<Shared>, Path(id): Path<String>) -> Response {
     let (found, failing, delay) = {
         let inner = inner.lock().unwrap();
         (inner.accounts.get(&id).cloned(), inner.failing, inner.delay)
     };
     tokio::time::sleep(delay).await;
     if failing {
-        return (
-            StatusCode::INTERNAL_SERVER_ERROR,
-            Json(json!({
-                "type": "https://stellar.org/horizon-errors/server_error",
-                "title": "Internal Server Error",
-                "status": 500,
-            })),
-        )
-            .into_response();
+        return server_error();
     }
     let Some((signers, med)) = found else {
         return (

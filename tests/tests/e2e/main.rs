@@ -15,3 +15,4 @@ mod sep1;
 mod sep10;
 mod sep12;
 mod sep31;
+mod watcher;

@@ -1,0 +1,380 @@
+//! Payments observed on a tenant's distribution account: matched to transactions by
+//! memo only, checked for asset and amount, applied exactly once.
+//!
+//! A batch of observed payments is applied in one database transaction together with
+//! the watcher's cursor and its lease check, so a crash or a lost lease leaves either
+//! all of a batch applied (cursor moved) or none of it.
+
+use chrono::Utc;
+use mooring_entities::{payment, transaction, watch_cursor};
+use mooring_stellar::Amount;
+use mooring_stellar::sep31::Status;
+use mooring_tenants::Tenant;
+use sea_orm::sea_query::OnConflict;
+use sea_orm::{
+    ColumnTrait, DatabaseConnection, DatabaseTransaction, EntityTrait, QueryFilter, QueryOrder, Set,
+};
+use uuid::Uuid;
+
+use crate::{Actor, AnchorError, AnchorResult, leases, transactions};
+
+/// The operation types that move funds to an account.
+const PAYMENT_TYPES: [&str; 3] = ["payment", "path_payment_strict_receive", "path_payment_strict_send"];
+
+/// One operation from the account's payments feed, parsed.
+#[derive(Debug, Clone)]
+pub struct Observed {
+    pub operation_id: String,
+    pub paging_token: String,
+    pub op_type: String,
+    pub successful: bool,
+    pub from: String,
+    /// The `G...` receiving account (for a muxed destination, its base account).
+    pub to: String,
+    pub to_muxed: Option<String>,
+    /// `native` for lumens.
+    pub asset_code: String,
+    pub asset_issuer: String,
+    /// For path payments, the amount delivered (never `send_max`/`dest_min`).
+    pub amount: Amount,
+    /// `none`, `id`, `text`, `hash` or `return`.
+    pub memo_type: String,
+    pub memo: Option<String>,
+    pub tx_hash: String,
+    pub ledger_time: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Outcome {
+    /// Not a payment to this account, or a failed one.
+    Ignored,
+    /// Already applied before (a replay after a crash or a reconnect).
+    AlreadySeen,
+    Matched(Uuid),
+    Overpaid(Uuid, Amount),
+    Mismatched(Uuid),
+    Unmatched,
+}
+
+/// What a payment means for the transaction its memo names (pure; see tests).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Decision {
+    Unmatched(String),
+    Fail(String),
+    Accept { excess: Amount },
+}
+
+pub fn decide(t: Option<&transaction::Model>, p: &Observed) -> Decision {
+    let Some(t) = t else { return Decision::Unmatched("no transaction has this memo".into()) };
+    let waiting = [Status::PendingSender.as_str(), Status::PendingStellar.as_str()];
+    if !waiting.contains(&t.status.as_str()) {
+        return Decision::Unmatched(format!("transaction {} is {}, not waiting for funds", t.id, t.status));
+    }
+    let expected = Amount(t.amount_in);
+    if p.asset_code != t.asset_code || p.asset_issuer != t.asset_issuer {
+        return Decision::Fail(format!(
+            "received {} {}:{} but expected {}:{}",
+            p.amount, p.asset_code, p.asset_issuer, t.asset_code, t.asset_issuer
+        ));
+    }
+    match p.amount.cmp(&expected) {
+        std::cmp::Ordering::Less => Decision::Fail(format!(
+            "received {} {}, less than the {} expected",
+            p.amount, p.asset_code, expected
+        )),
+        std::cmp::Ordering::Equal => Decision::Accept { excess: Amount::ZERO },
+        std::cmp::Ordering::Greater => Decision::Accept { excess: Amount(p.amount.0 - expected.0) },
+    }
+}
+
+fn relevant(p: &Observed, account: &str) -> bool {
+    p.successful && PAYMENT_TYPES.contains(&p.op_type.as_str()) && p.to == account && p.from != account
+}
+
+async fn find_by_memo(
+    txn: &DatabaseTransaction,
+    tenant_id: Uuid,
+    p: &Observed,
+) -> AnchorResult<Option<transaction::Model>> {
+    let Some(memo) = &p.memo else { return Ok(None) };
+    if p.memo_type == "none" {
+        return Ok(None);
+    }
+    Ok(transaction::Entity::find()
+        .filter(transaction::Column::TenantId.eq(tenant_id))
+        .filter(transaction::Column::StellarMemoType.eq(&p.memo_type))
+        .filter(transaction::Column::StellarMemo.eq(memo))
+        .one(txn)
+        .await?)
+}
+
+async fn apply_one(
+    txn: &DatabaseTransaction,
+    tenant: &Tenant,
+    account: &str,
+    p: &Observed,
+) -> AnchorResult<Outcome> {
+    if !relevant(p, account) {
+        return Ok(Outcome::Ignored);
+    }
+    let row = payment::ActiveModel {
+        id: Set(p.operation_id.clone()),
+        tenant_id: Set(tenant.id),
+        transaction_id: Set(None),
+        account: Set(account.to_string()),
+        op_type: Set(p.op_type.clone()),
+        from_account: Set(p.from.clone()),
+        to_muxed: Set(p.to_muxed.clone()),
+        asset_code: Set(p.asset_code.clone()),
+        asset_issuer: Set(p.asset_issuer.clone()),
+        amount: Set(p.amount.0),
+        memo_type: Set(p.memo_type.clone()),
+        memo: Set(p.memo.clone()),
+        tx_hash: Set(p.tx_hash.clone()),
+        ledger_time: Set(p.ledger_time.clone()),
+        outcome: Set("unmatched".into()),
+        note: Set(None),
+        excess: Set(0),
+        observed_at: Set(Utc::now()),
+    };
+    // The operation id is the primary key: a payment seen before inserts nothing.
+    let inserted = payment::Entity::insert(row)
+        .on_conflict(OnConflict::column(payment::Column::Id).do_nothing().to_owned())
+        .exec_without_returning(txn)
+        .await?;
+    if inserted == 0 {
+        return Ok(Outcome::AlreadySeen);
+    }
+
+    let t = find_by_memo(txn, tenant.id, p).await?;
+    let actor = Actor::System;
+    let hash = p.tx_hash.clone();
+    let (outcome, note, excess, transaction_id) = match decide(t.as_ref(), p) {
+        Decision::Unmatched(why) => (Outcome::Unmatched, why, Amount::ZERO, t.map(|t| t.id)),
+        Decision::Fail(why) => {
+            let t = t.expect("a failed match has a transaction");
+            let message = why.clone();
+            transactions::transition_in(txn, tenant.id, t.id, Status::Error, &actor, Some(&why), |row| {
+                row.stellar_transaction_id = Set(Some(hash));
+                row.status_message = Set(Some(message));
+            })
+            .await?;
+            (Outcome::Mismatched(t.id), why, Amount::ZERO, Some(t.id))
+        }
+        Decision::Accept { excess } => {
+            let t = t.expect("an accepted match has a transaction");
+            let note = if excess == Amount::ZERO {
+                format!("received {} {}", p.amount, p.asset_code)
+            } else {
+                format!("received {} {}: {} more than expected, to refund", p.amount, p.asset_code, excess)
+            };
+            let message = (excess != Amount::ZERO).then(|| note.clone());
+            transactions::transition_in(
+                txn,
+                tenant.id,
+                t.id,
+                Status::PendingReceiver,
+                &actor,
+                Some(&note),
+                |row| {
+                    row.stellar_transaction_id = Set(Some(hash));
+                    row.status_message = Set(message);
+                },
+            )
+            .await?;
+            let outcome =
+                if excess == Amount::ZERO { Outcome::Matched(t.id) } else { Outcome::Overpaid(t.id, excess) };
+            (outcome, note, excess, Some(t.id))
+        }
+    };
+    let label = match outcome {
+        Outcome::Matched(_) => "matched",
+        Outcome::Overpaid(..) => "overpaid",
+        Outcome::Mismatched(_) => "mismatched",
+        _ => "unmatched",
+    };
+    payment::Entity::update_many()
+        .col_expr(payment::Column::Outcome, label.into())
+        .col_expr(payment::Column::Note, Some(note).into())
+        .col_expr(payment::Column::Excess, excess.0.into())
+        .col_expr(payment::Column::TransactionId, transaction_id.into())
+        .filter(payment::Column::Id.eq(&p.operation_id))
+        .exec(txn)
+        .await?;
+    Ok(outcome)
+}
+
+/// The watcher's holder identity and lease key, checked in the batch's transaction.
+pub struct Fence<'a> {
+    pub key: &'a str,
+    pub holder: &'a str,
+}
+
+/// Applies a batch of observed operations in order, then stores the cursor (the last
+/// operation's paging token), all in one database transaction. Fails without applying
+/// anything if the lease was lost to another replica.
+pub async fn apply_batch(
+    db: &DatabaseConnection,
+    tenant: &Tenant,
+    account: &str,
+    batch: &[Observed],
+    fence: &Fence<'_>,
+) -> AnchorResult<Vec<Outcome>> {
+    let Some(last) = batch.last() else { return Ok(Vec::new()) };
+    let txn = mooring_entities::begin_write(db).await?;
+    if !leases::still_held(&txn, fence.key, fence.holder).await? {
+        return Err(AnchorError::Conflict("the watch lease was lost to another replica".into()));
+    }
+    let mut outcomes = Vec::with_capacity(batch.len());
+    for p in batch {
+        outcomes.push(apply_one(&txn, tenant, account, p).await?);
+    }
+    let cursor = watch_cursor::ActiveModel {
+        tenant_id: Set(tenant.id),
+        account: Set(account.to_string()),
+        cursor: Set(last.paging_token.clone()),
+        updated_at: Set(Utc::now()),
+    };
+    watch_cursor::Entity::insert(cursor)
+        .on_conflict(
+            OnConflict::columns([watch_cursor::Column::TenantId, watch_cursor::Column::Account])
+                .update_columns([watch_cursor::Column::Cursor, watch_cursor::Column::UpdatedAt])
+                .to_owned(),
+        )
+        .exec_without_returning(&txn)
+        .await?;
+    txn.commit().await?;
+    Ok(outcomes)
+}
+
+/// Records where a first watch starts, unless a cursor exists already.
+pub async fn init_cursor(
+    db: &DatabaseConnection,
+    tenant_id: Uuid,
+    account: &str,
+    cursor: &str,
+) -> AnchorResult<()> {
+    let row = watch_cursor::ActiveModel {
+        tenant_id: Set(tenant_id),
+        account: Set(account.to_string()),
+        cursor: Set(cursor.to_string()),
+        updated_at: Set(Utc::now()),
+    };
+    watch_cursor::Entity::insert(row)
+        .on_conflict(
+            OnConflict::columns([watch_cursor::Column::TenantId, watch_cursor::Column::Account])
+                .do_nothing()
+                .to_owned(),
+        )
+        .exec_without_returning(db)
+        .await?;
+    Ok(())
+}
+
+/// Where watching `account` resumes (`None`: from now on).
+pub async fn cursor(db: &DatabaseConnection, tenant_id: Uuid, account: &str) -> AnchorResult<Option<String>> {
+    Ok(watch_cursor::Entity::find_by_id((tenant_id, account.to_string())).one(db).await?.map(|c| c.cursor))
+}
+
+/// Payments that match no waiting transaction: the tenant refunds or resolves them.
+pub async fn unmatched(db: &DatabaseConnection, tenant_id: Uuid) -> AnchorResult<Vec<payment::Model>> {
+    Ok(payment::Entity::find()
+        .filter(payment::Column::TenantId.eq(tenant_id))
+        .filter(payment::Column::Outcome.eq("unmatched"))
+        .order_by_asc(payment::Column::ObservedAt)
+        .all(db)
+        .await?)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn tx(status: &str, amount_in: i64) -> transaction::Model {
+        let now = Utc::now();
+        transaction::Model {
+            id: Uuid::new_v4(),
+            tenant_id: Uuid::new_v4(),
+            sa_account: "G".into(),
+            asset_code: "SRT".into(),
+            asset_issuer: "GISSUER".into(),
+            amount_in,
+            amount_fee: 0,
+            amount_out: amount_in,
+            fee_details: serde_json::json!([]),
+            status: status.into(),
+            status_message: None,
+            funding_method: None,
+            sender_id: None,
+            receiver_id: None,
+            stellar_account_id: "GDIST".into(),
+            stellar_memo_type: "id".into(),
+            stellar_memo: "1".into(),
+            refund_memo: None,
+            refund_memo_type: None,
+            lang: None,
+            fields: serde_json::json!({}),
+            required_info_message: None,
+            required_info_updates: None,
+            stellar_transaction_id: None,
+            external_transaction_id: None,
+            refunds: None,
+            callback_url: None,
+            idempotency_key: None,
+            request_hash: None,
+            started_at: now,
+            updated_at: now,
+            completed_at: None,
+            expires_at: now,
+        }
+    }
+
+    fn paid(code: &str, amount: i64) -> Observed {
+        Observed {
+            operation_id: "1".into(),
+            paging_token: "1".into(),
+            op_type: "payment".into(),
+            successful: true,
+            from: "GSA".into(),
+            to: "GDIST".into(),
+            to_muxed: None,
+            asset_code: code.into(),
+            asset_issuer: "GISSUER".into(),
+            amount: Amount(amount),
+            memo_type: "id".into(),
+            memo: Some("1".into()),
+            tx_hash: "h".into(),
+            ledger_time: "2026-01-01T00:00:00Z".into(),
+        }
+    }
+
+    #[test]
+    fn decisions() {
+        let t = tx("pending_sender", 100);
+        assert_eq!(decide(Some(&t), &paid("SRT", 100)), Decision::Accept { excess: Amount::ZERO });
+        assert_eq!(decide(Some(&t), &paid("SRT", 150)), Decision::Accept { excess: Amount(50) });
+        assert!(matches!(decide(Some(&t), &paid("SRT", 99)), Decision::Fail(_)));
+        assert!(matches!(decide(Some(&t), &paid("USDC", 100)), Decision::Fail(_)));
+        assert!(matches!(decide(None, &paid("SRT", 100)), Decision::Unmatched(_)));
+        assert!(matches!(decide(Some(&tx("expired", 100)), &paid("SRT", 100)), Decision::Unmatched(_)));
+        assert!(matches!(
+            decide(Some(&tx("pending_stellar", 100)), &paid("SRT", 100)),
+            Decision::Accept { .. }
+        ));
+    }
+
+    #[test]
+    fn only_successful_incoming_payments_count() {
+        let mut p = paid("SRT", 1);
+        assert!(relevant(&p, "GDIST"));
+        p.successful = false;
+        assert!(!relevant(&p, "GDIST"));
+        let mut p = paid("SRT", 1);
+        p.op_type = "create_account".into();
+        assert!(!relevant(&p, "GDIST"));
+        let mut outgoing = paid("SRT", 1);
+        outgoing.from = "GDIST".into();
+        outgoing.to = "GSA".into();
+        assert!(!relevant(&outgoing, "GDIST"));
+    }
+}

@@ -1,0 +1,38 @@
+use sea_orm::entity::prelude::*;
+
+/// A payment to a tenant's distribution account, as the watcher observed it.
+#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+#[sea_orm(table_name = "payments")]
+pub struct Model {
+    /// Horizon's operation id.
+    #[sea_orm(primary_key, auto_increment = false)]
+    pub id: String,
+    pub tenant_id: Uuid,
+    pub transaction_id: Option<Uuid>,
+    /// The watched (receiving) account.
+    pub account: String,
+    /// `payment`, `path_payment_strict_receive` or `path_payment_strict_send`.
+    pub op_type: String,
+    pub from_account: String,
+    pub to_muxed: Option<String>,
+    pub asset_code: String,
+    pub asset_issuer: String,
+    /// Amount received, fixed-point with 7 decimals.
+    pub amount: i64,
+    /// `none`, `id`, `text`, `hash` or `return`.
+    pub memo_type: String,
+    pub memo: Option<String>,
+    pub tx_hash: String,
+    pub ledger_time: String,
+    /// `matched`, `overpaid`, `mismatched` or `unmatched`.
+    pub outcome: String,
+    pub note: Option<String>,
+    /// Received beyond `amount_in`, to refund. Fixed-point, 7 decimals.
+    pub excess: i64,
+    pub observed_at: DateTimeUtc,
+}
+
+#[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+pub enum Relation {}
+
+impl ActiveModelBehavior for ActiveModel {}

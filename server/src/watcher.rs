@@ -1,0 +1,249 @@
+//! The payment watcher: follows each active tenant's distribution account on the
+//! tenant's Horizon and hands every payment to `mooring_anchor::payments`.
+//!
+//! Per account: take the lease (one replica at a time), catch up by paging from the
+//! stored cursor, then stream (SSE) from there; on any error, back off and start over
+//! from the stored cursor, so nothing is missed and nothing applied twice (payments
+//! are unique on their operation id). Without streaming, poll instead. A supervisor
+//! reconciles the set of watched accounts with the tenant configuration.
+
+use std::collections::HashMap;
+use std::time::Duration;
+
+use futures::StreamExt;
+use mooring_anchor::payments::{self, Fence};
+use mooring_anchor::{AnchorError, leases};
+use tokio_util::sync::CancellationToken;
+use uuid::Uuid;
+
+use crate::horizon::{HorizonError, PaymentRecord};
+use crate::state::AppState;
+
+const PAGE: u32 = 200;
+const MAX_BACKOFF: Duration = Duration::from_secs(30);
+/// How many already-received stream events are applied in one database transaction.
+const STREAM_BATCH: usize = 200;
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Spec {
+    tenant_id: Uuid,
+    horizon_url: String,
+    account: String,
+}
+
+/// Starts the supervisor; it stops every watch when `shutdown` fires.
+pub fn spawn(state: AppState, shutdown: CancellationToken) {
+    tokio::spawn(async move {
+        let mut running: HashMap<(Uuid, String), (Spec, CancellationToken)> = HashMap::new();
+        let period = Duration::from_millis(state.cfg.config_poll_ms);
+        loop {
+            let snapshot = state.tenants.snapshot();
+            let wanted: Vec<Spec> = snapshot
+                .tenants()
+                .iter()
+                .filter(|t| t.status == mooring_tenants::TenantStatus::Active)
+                .filter(|t| t.assets.iter().any(|a| a.sep31_enabled))
+                .map(|t| Spec {
+                    tenant_id: t.id,
+                    horizon_url: t.horizon_url.clone(),
+                    account: t.distribution_account.clone(),
+                })
+                .collect();
+            running.retain(|key, (spec, token)| {
+                let keep = wanted.iter().any(|w| w == spec && (w.tenant_id, w.account.clone()) == *key);
+                if !keep {
+                    token.cancel();
+                }
+                keep
+            });
+            for spec in wanted {
+                let key = (spec.tenant_id, spec.account.clone());
+                if !running.contains_key(&key) {
+                    let token = shutdown.child_token();
+                    tokio::spawn(watch(state.clone(), spec.clone(), token.clone()));
+                    running.insert(key, (spec, token));
+                }
+            }
+            tokio::select! {
+                () = shutdown.cancelled() => return,
+                () = tokio::time::sleep(period) => {}
+            }
+        }
+    });
+}
+
+fn lease_key(spec: &Spec) -> String {
+    format!("watch:{}:{}", spec.tenant_id, spec.account)
+}
+
+/// Watches one account until `token` is cancelled.
+async fn watch(state: AppState, spec: Spec, token: CancellationToken) {
+    let key = lease_key(&spec);
+    let holder = state.instance_id.clone();
+    let ttl = chrono::Duration::seconds(state.cfg.watch_lease_secs as i64);
+    let mut backoff = Duration::from_secs(1);
+    loop {
+        if token.is_cancelled() {
+            let _ = leases::release(&state.db, &key, &holder).await;
+            return;
+        }
+        match leases::acquire(&state.db, &key, &holder, ttl).await {
+            Ok(true) => {}
+            Ok(false) => {
+                // Another replica watches this account; be ready to take over.
+                sleep_or_cancel(&token, Duration::from_secs(1)).await;
+                continue;
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, "watch lease unavailable");
+                sleep_or_cancel(&token, backoff).await;
+                continue;
+            }
+        }
+        tracing::info!(tenant = %spec.tenant_id, account = %spec.account, "watching payments");
+        let session = token.child_token();
+        let renewer = tokio::spawn(renew(state.clone(), key.clone(), holder.clone(), ttl, session.clone()));
+        let result = follow(&state, &spec, &key, &holder, &session, &mut backoff).await;
+        session.cancel();
+        let _ = renewer.await;
+        if token.is_cancelled() {
+            let _ = leases::release(&state.db, &key, &holder).await;
+            return;
+        }
+        if let Err(e) = result {
+            tracing::warn!(
+                tenant = %spec.tenant_id,
+                horizon = %spec.horizon_url,
+                error = %e,
+                retry_in_ms = backoff.as_millis() as u64,
+                "payment watch interrupted; will resume from the stored cursor"
+            );
+        }
+        sleep_or_cancel(&token, backoff).await;
+        backoff = (backoff * 2).min(MAX_BACKOFF);
+    }
+}
+
+async fn sleep_or_cancel(token: &CancellationToken, d: Duration) {
+    tokio::select! {
+        () = token.cancelled() => {}
+        () = tokio::time::sleep(d) => {}
+    }
+}
+
+/// Keeps the lease alive; cancels the session if it is lost.
+async fn renew(
+    state: AppState,
+    key: String,
+    holder: String,
+    ttl: chrono::Duration,
+    session: CancellationToken,
+) {
+    let every = (ttl / 3).to_std().unwrap_or(Duration::from_secs(1));
+    loop {
+        sleep_or_cancel(&session, every).await;
+        if session.is_cancelled() {
+            return;
+        }
+        match leases::acquire(&state.db, &key, &holder, ttl).await {
+            Ok(true) => {}
+            Ok(false) => {
+                tracing::warn!(%key, "watch lease lost to another replica");
+                session.cancel();
+                return;
+            }
+            Err(e) => tracing::warn!(error = %e, "renewing the watch lease failed"),
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+enum WatchError {
+    #[error(transparent)]
+    Horizon(#[from] HorizonError),
+    #[error(transparent)]
+    Anchor(#[from] AnchorError),
+    #[error("the stream ended")]
+    StreamEnded,
+    #[error("tenant is gone")]
+    TenantGone,
+}
+
+/// Catch up, then stream, until an error or cancellation. Resets `backoff` whenever
+/// Horizon answers.
+async fn follow(
+    state: &AppState,
+    spec: &Spec,
+    key: &str,
+    holder: &str,
+    session: &CancellationToken,
+    backoff: &mut Duration,
+) -> Result<(), WatchError> {
+    let horizon = &state.horizon;
+    let mut cursor = match payments::cursor(&state.db, spec.tenant_id, &spec.account).await? {
+        Some(c) => c,
+        None => {
+            // First watch of this account: start from its latest operation, and store
+            // that at once, so payments made while we are down are caught up later.
+            let latest = horizon.latest_payment_token(&spec.horizon_url, &spec.account).await?;
+            let start = latest.unwrap_or_else(|| "0".into());
+            payments::init_cursor(&state.db, spec.tenant_id, &spec.account, &start).await?;
+            start
+        }
+    };
+    let fence = Fence { key, holder };
+
+    loop {
+        // Catch up by paging.
+        loop {
+            if session.is_cancelled() {
+                return Ok(());
+            }
+            let page = horizon.payments_page(&spec.horizon_url, &spec.account, Some(&cursor), PAGE).await?;
+            *backoff = Duration::from_secs(1);
+            let full = page.len() == PAGE as usize;
+            if let Some(last) = apply(state, spec, &fence, page).await? {
+                cursor = last;
+            }
+            if !full {
+                break;
+            }
+        }
+        // Then stream; fall back to polling where Horizon does not stream.
+        let stream = match horizon.payments_stream(&spec.horizon_url, &spec.account, &cursor).await {
+            Ok(s) => s,
+            Err(HorizonError::Body(why)) if why.contains("streaming is not available") => {
+                sleep_or_cancel(session, Duration::from_millis(state.cfg.watch_poll_ms)).await;
+                continue;
+            }
+            Err(e) => return Err(e.into()),
+        };
+        let mut chunks = Box::pin(stream.ready_chunks(STREAM_BATCH));
+        loop {
+            let next = tokio::select! {
+                () = session.cancelled() => return Ok(()),
+                next = chunks.next() => next,
+            };
+            let Some(items) = next else { return Err(WatchError::StreamEnded) };
+            let records = items.into_iter().collect::<Result<Vec<_>, _>>()?;
+            *backoff = Duration::from_secs(1);
+            apply(state, spec, &fence, records).await?;
+        }
+    }
+}
+
+/// Applies records in one database transaction; returns the new cursor.
+async fn apply(
+    state: &AppState,
+    spec: &Spec,
+    fence: &Fence<'_>,
+    records: Vec<PaymentRecord>,
+) -> Result<Option<String>, WatchError> {
+    let tenant = state.tenants.by_id(spec.tenant_id).ok_or(WatchError::TenantGone)?;
+    let observed = records.iter().map(PaymentRecord::observed).collect::<Result<Vec<_>, _>>()?;
+    let outcomes = payments::apply_batch(&state.db, &tenant, &spec.account, &observed, fence).await?;
+    for (p, outcome) in observed.iter().zip(&outcomes) {
+        tracing::debug!(operation = %p.operation_id, ?outcome, "payment observed");
+    }
+    Ok(observed.last().map(|p| p.paging_token.clone()))
+}
