@@ -117,10 +117,24 @@ async fn apply_one(
     if !relevant(p, account) {
         return Ok(Outcome::Ignored);
     }
+    let t = find_by_memo(txn, tenant.id, p).await?;
+    let decision = decide(t.as_ref(), p);
+    let (label, note, excess) = match &decision {
+        Decision::Unmatched(why) => ("unmatched", why.clone(), Amount::ZERO),
+        Decision::Fail(why) => ("mismatched", why.clone(), Amount::ZERO),
+        Decision::Accept { excess } if *excess == Amount::ZERO => {
+            ("matched", format!("received {} {}", p.amount, p.asset_code), Amount::ZERO)
+        }
+        Decision::Accept { excess } => (
+            "overpaid",
+            format!("received {} {}: {} more than expected, to refund", p.amount, p.asset_code, excess),
+            *excess,
+        ),
+    };
     let row = payment::ActiveModel {
         id: Set(p.operation_id.clone()),
         tenant_id: Set(tenant.id),
-        transaction_id: Set(None),
+        transaction_id: Set(t.as_ref().map(|t| t.id)),
         account: Set(account.to_string()),
         op_type: Set(p.op_type.clone()),
         from_account: Set(p.from.clone()),
@@ -132,12 +146,13 @@ async fn apply_one(
         memo: Set(p.memo.clone()),
         tx_hash: Set(p.tx_hash.clone()),
         ledger_time: Set(p.ledger_time.clone()),
-        outcome: Set("unmatched".into()),
-        note: Set(None),
-        excess: Set(0),
+        outcome: Set(label.into()),
+        note: Set(Some(note.clone())),
+        excess: Set(excess.0),
         observed_at: Set(Utc::now()),
     };
-    // The operation id is the primary key: a payment seen before inserts nothing.
+    // The operation id is the primary key: a payment seen before inserts nothing, and
+    // then has no effect either.
     let inserted = payment::Entity::insert(row)
         .on_conflict(OnConflict::column(payment::Column::Id).do_nothing().to_owned())
         .exec_without_returning(txn)
@@ -145,36 +160,33 @@ async fn apply_one(
     if inserted == 0 {
         return Ok(Outcome::AlreadySeen);
     }
-
-    let t = find_by_memo(txn, tenant.id, p).await?;
-    let actor = Actor::System;
     let hash = p.tx_hash.clone();
-    let (outcome, note, excess, transaction_id) = match decide(t.as_ref(), p) {
-        Decision::Unmatched(why) => (Outcome::Unmatched, why, Amount::ZERO, t.map(|t| t.id)),
-        Decision::Fail(why) => {
-            let t = t.expect("a failed match has a transaction");
+    match (decision, t) {
+        (Decision::Fail(why), Some(t)) => {
             let message = why.clone();
-            transactions::transition_in(txn, tenant.id, t.id, Status::Error, &actor, Some(&why), |row| {
-                row.stellar_transaction_id = Set(Some(hash));
-                row.status_message = Set(Some(message));
-            })
+            transactions::transition_in(
+                txn,
+                tenant.id,
+                t.id,
+                Status::Error,
+                &Actor::System,
+                Some(&why),
+                |row| {
+                    row.stellar_transaction_id = Set(Some(hash));
+                    row.status_message = Set(Some(message));
+                },
+            )
             .await?;
-            (Outcome::Mismatched(t.id), why, Amount::ZERO, Some(t.id))
+            Ok(Outcome::Mismatched(t.id))
         }
-        Decision::Accept { excess } => {
-            let t = t.expect("an accepted match has a transaction");
-            let note = if excess == Amount::ZERO {
-                format!("received {} {}", p.amount, p.asset_code)
-            } else {
-                format!("received {} {}: {} more than expected, to refund", p.amount, p.asset_code, excess)
-            };
+        (Decision::Accept { excess }, Some(t)) => {
             let message = (excess != Amount::ZERO).then(|| note.clone());
             transactions::transition_in(
                 txn,
                 tenant.id,
                 t.id,
                 Status::PendingReceiver,
-                &actor,
+                &Actor::System,
                 Some(&note),
                 |row| {
                     row.stellar_transaction_id = Set(Some(hash));
@@ -182,26 +194,10 @@ async fn apply_one(
                 },
             )
             .await?;
-            let outcome =
-                if excess == Amount::ZERO { Outcome::Matched(t.id) } else { Outcome::Overpaid(t.id, excess) };
-            (outcome, note, excess, Some(t.id))
+            Ok(if excess == Amount::ZERO { Outcome::Matched(t.id) } else { Outcome::Overpaid(t.id, excess) })
         }
-    };
-    let label = match outcome {
-        Outcome::Matched(_) => "matched",
-        Outcome::Overpaid(..) => "overpaid",
-        Outcome::Mismatched(_) => "mismatched",
-        _ => "unmatched",
-    };
-    payment::Entity::update_many()
-        .col_expr(payment::Column::Outcome, label.into())
-        .col_expr(payment::Column::Note, Some(note).into())
-        .col_expr(payment::Column::Excess, excess.0.into())
-        .col_expr(payment::Column::TransactionId, transaction_id.into())
-        .filter(payment::Column::Id.eq(&p.operation_id))
-        .exec(txn)
-        .await?;
-    Ok(outcome)
+        _ => Ok(Outcome::Unmatched),
+    }
 }
 
 /// The watcher's holder identity and lease key, checked in the batch's transaction.

@@ -6,6 +6,8 @@ use clap::{Parser, Subcommand};
 use futures::StreamExt;
 use mooring_stellar::{Keypair, Network, challenge};
 
+mod watcher_bench;
+
 #[derive(Parser)]
 struct Cli {
     #[command(subcommand)]
@@ -21,6 +23,15 @@ enum Command {
     Horizon {
         #[arg(long, default_value_t = 18001)]
         port: u16,
+    },
+    /// Feed the payment watcher PAYMENTS payments for 1,000 open transactions across 10
+    /// tenants (PostgreSQL), and measure payments per second end to end.
+    Watcher {
+        /// PostgreSQL URL whose user may create databases.
+        #[arg(long)]
+        database_url: String,
+        #[arg(long, default_value_t = 100_000)]
+        payments: usize,
     },
     /// Fetch COUNT challenges and write them, signed, one form body per line.
     Presign {
@@ -59,6 +70,7 @@ async fn main() -> anyhow::Result<()> {
             let listener = tokio::net::TcpListener::bind(("127.0.0.1", port)).await?;
             axum::serve(listener, app).await?;
         }
+        Command::Watcher { database_url, payments } => watcher_bench::run(&database_url, payments).await?,
         Command::Presign { url, host, secret, count, out } => {
             let signer = Keypair::from_secret(&secret)?;
             let account = signer.public_key().to_string();
