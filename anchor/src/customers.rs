@@ -355,3 +355,80 @@ pub async fn set_callback(
     customer.update(db).await?;
     Ok(())
 }
+
+/// A tenant's review decision on a customer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Review {
+    Accept,
+    Reject,
+    NeedsInfo,
+}
+
+/// Records a review: ACCEPTED accepts every field under review; REJECTED is final;
+/// NEEDS_INFO rejects the named fields with their reasons. Fires the SEP-12 callback
+/// for each type whose status changed, and resumes transactions waiting on the
+/// customer.
+pub async fn review(
+    db: &DatabaseConnection,
+    tenant: &Tenant,
+    customer_id: Uuid,
+    decision: Review,
+    message: Option<String>,
+    field_errors: &[(String, String)],
+) -> AnchorResult<Loaded> {
+    let txn = mooring_entities::begin_write(db).await?;
+    let before = load_by_id(&txn, tenant.id, customer_id)
+        .await?
+        .ok_or_else(|| AnchorError::NotFound("customer not found".into()))?;
+    match decision {
+        Review::Accept => {
+            customer_field::Entity::update_many()
+                .col_expr(customer_field::Column::Status, FIELD_ACCEPTED.into())
+                .col_expr(customer_field::Column::Error, Option::<String>::None.into())
+                .filter(customer_field::Column::CustomerId.eq(customer_id))
+                .filter(customer_field::Column::Status.ne(FIELD_REJECTED))
+                .exec(&txn)
+                .await?;
+        }
+        Review::NeedsInfo => {
+            if field_errors.is_empty() {
+                return Err(AnchorError::invalid("NEEDS_INFO needs at least one field and its reason"));
+            }
+            reject_fields(&txn, customer_id, field_errors).await?;
+        }
+        Review::Reject => {
+            if message.as_deref().is_none_or(str::is_empty) {
+                return Err(AnchorError::invalid("REJECTED needs a message for the sending anchor"));
+            }
+        }
+    }
+    let mut row: customer::ActiveModel = before.customer.clone().into();
+    row.review_status = Set((decision == Review::Reject).then(|| "REJECTED".to_string()));
+    row.message = Set(message);
+    row.updated_at = Set(Utc::now());
+    row.update(&txn).await?;
+    let after = load_by_id(&txn, tenant.id, customer_id).await?.expect("still there");
+    for ty in &tenant.customer_types {
+        let involved = ty.fields.iter().any(|f| after.fields.iter().any(|p| p.name == f.name));
+        if involved {
+            notify_if_changed(&txn, ty, Some(&before), &after).await?;
+        }
+    }
+    txn.commit().await?;
+    transactions::resume_after_customer_update(db, tenant, customer_id).await?;
+    Ok(after)
+}
+
+/// A page of a tenant's customers, newest first, optionally of one review state.
+pub async fn list(
+    db: &DatabaseConnection,
+    tenant_id: Uuid,
+    offset: u64,
+    limit: u64,
+) -> AnchorResult<(Vec<customer::Model>, u64)> {
+    use sea_orm::{PaginatorTrait, QueryOrder, QuerySelect};
+    let query = customer::Entity::find().filter(customer::Column::TenantId.eq(tenant_id));
+    let total = query.clone().count(db).await?;
+    let rows = query.order_by_desc(customer::Column::CreatedAt).offset(offset).limit(limit).all(db).await?;
+    Ok((rows, total))
+}

@@ -24,6 +24,8 @@ pub use error::{AnchorError, AnchorResult};
 #[derive(Debug, Clone)]
 pub enum Actor {
     SendingAnchor(String),
+    /// The tenant, through the admin API.
+    Tenant,
     Operator,
     System,
 }
@@ -32,6 +34,7 @@ impl std::fmt::Display for Actor {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
             Self::SendingAnchor(account) => write!(f, "sending_anchor:{account}"),
+            Self::Tenant => f.write_str("tenant"),
             Self::Operator => f.write_str("operator"),
             Self::System => f.write_str("system"),
         }

@@ -4,6 +4,7 @@
 use chrono::{DateTime, Duration, Utc};
 use mooring_entities::outbox;
 use sea_orm::sea_query::Expr;
+use sea_orm::sea_query::ExprTrait;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder,
     QuerySelect, Set,
@@ -119,8 +120,6 @@ pub async fn mark_failed(
     update.filter(outbox::Column::Id.eq(row.id)).exec(db).await?;
     Ok(())
 }
-
-use sea_orm::sea_query::ExprTrait;
 
 #[cfg(test)]
 mod tests {

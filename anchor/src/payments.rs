@@ -282,6 +282,20 @@ pub async fn unmatched(db: &DatabaseConnection, tenant_id: Uuid) -> AnchorResult
         .await?)
 }
 
+/// Payments linked to one transaction.
+pub async fn for_transaction(
+    db: &DatabaseConnection,
+    tenant_id: Uuid,
+    transaction_id: Uuid,
+) -> AnchorResult<Vec<payment::Model>> {
+    Ok(payment::Entity::find()
+        .filter(payment::Column::TenantId.eq(tenant_id))
+        .filter(payment::Column::TransactionId.eq(transaction_id))
+        .order_by_asc(payment::Column::ObservedAt)
+        .all(db)
+        .await?)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -638,3 +638,151 @@ pub async fn expire_due(db: &DatabaseConnection, limit: u64) -> AnchorResult<usi
     }
     Ok(expired)
 }
+
+/// Filters for the admin API's transaction list.
+#[derive(Debug, Default, Clone)]
+pub struct Filter {
+    pub status: Option<String>,
+    pub asset_code: Option<String>,
+    pub sa_account: Option<String>,
+    pub memo: Option<String>,
+    pub id: Option<Uuid>,
+    pub created_after: Option<chrono::DateTime<Utc>>,
+    pub created_before: Option<chrono::DateTime<Utc>>,
+}
+
+/// A page of a tenant's transactions (newest first) and the total matching.
+pub async fn list(
+    db: &DatabaseConnection,
+    tenant_id: Uuid,
+    filter: &Filter,
+    offset: u64,
+    limit: u64,
+) -> AnchorResult<(Vec<transaction::Model>, u64)> {
+    use sea_orm::PaginatorTrait;
+    let mut query = transaction::Entity::find().filter(transaction::Column::TenantId.eq(tenant_id));
+    if let Some(s) = &filter.status {
+        query = query.filter(transaction::Column::Status.eq(s));
+    }
+    if let Some(a) = &filter.asset_code {
+        query = query.filter(transaction::Column::AssetCode.eq(a));
+    }
+    if let Some(a) = &filter.sa_account {
+        query = query.filter(transaction::Column::SaAccount.eq(a));
+    }
+    if let Some(m) = &filter.memo {
+        query = query.filter(transaction::Column::StellarMemo.eq(m));
+    }
+    if let Some(id) = filter.id {
+        query = query.filter(transaction::Column::Id.eq(id));
+    }
+    if let Some(t) = filter.created_after {
+        query = query.filter(transaction::Column::StartedAt.gte(t));
+    }
+    if let Some(t) = filter.created_before {
+        query = query.filter(transaction::Column::StartedAt.lt(t));
+    }
+    let total = query.clone().count(db).await?;
+    let rows = query
+        .order_by_desc(transaction::Column::StartedAt)
+        .order_by_desc(transaction::Column::Id)
+        .offset(offset)
+        .limit(limit)
+        .all(db)
+        .await?;
+    Ok((rows, total))
+}
+
+/// Transactions per status, for a tenant.
+pub async fn count_by_status(db: &DatabaseConnection, tenant_id: Uuid) -> AnchorResult<Vec<(String, i64)>> {
+    use sea_orm::FromQueryResult;
+    #[derive(FromQueryResult)]
+    struct Row {
+        status: String,
+        n: i64,
+    }
+    let rows = transaction::Entity::find()
+        .select_only()
+        .column(transaction::Column::Status)
+        .column_as(transaction::Column::Id.count(), "n")
+        .filter(transaction::Column::TenantId.eq(tenant_id))
+        .group_by(transaction::Column::Status)
+        .into_model::<Row>()
+        .all(db)
+        .await?;
+    Ok(rows.into_iter().map(|r| (r.status, r.n)).collect())
+}
+
+/// A refund paid back to the sending anchor.
+pub struct Refund {
+    pub amount: Amount,
+    /// Kept by the anchor out of the refund.
+    pub fee: Amount,
+    /// Hash of the Stellar transaction that paid it.
+    pub stellar_transaction_id: String,
+    pub reason: String,
+}
+
+/// Records a refund paid back to the sending anchor. A refund of the whole
+/// `amount_in` moves the transaction to `refunded`; a partial one is recorded in
+/// `refunds` and the transaction goes on.
+pub async fn refund(
+    db: &DatabaseConnection,
+    tenant_id: Uuid,
+    id: Uuid,
+    refund: &Refund,
+    actor: &Actor,
+) -> AnchorResult<transaction::Model> {
+    let Refund { amount, fee, stellar_transaction_id, reason } = refund;
+    let (amount, fee) = (*amount, *fee);
+    let t = get_for_tenant(db, tenant_id, id)
+        .await?
+        .ok_or_else(|| AnchorError::NotFound("transaction not found".into()))?;
+    if amount <= Amount::ZERO || fee < Amount::ZERO {
+        return Err(AnchorError::invalid("a refund needs a positive amount and a non-negative fee"));
+    }
+    let mut refunds = t
+        .refunds
+        .clone()
+        .unwrap_or_else(|| json!({ "amount_refunded": "0", "amount_fee": "0", "payments": [] }));
+    let parse = |v: &Value| v.as_str().and_then(|s| s.parse::<Amount>().ok()).unwrap_or(Amount::ZERO);
+    let refunded = Amount(parse(&refunds["amount_refunded"]).0 + amount.0);
+    let fees = Amount(parse(&refunds["amount_fee"]).0 + fee.0);
+    if refunded.0 + fees.0 > t.amount_in {
+        return Err(AnchorError::invalid("refunds would exceed amount_in"));
+    }
+    refunds["amount_refunded"] = json!(refunded.to_decimal().to_string());
+    refunds["amount_fee"] = json!(fees.to_decimal().to_string());
+    refunds["payments"].as_array_mut().expect("payments is an array").push(json!({
+        "id": stellar_transaction_id,
+        "amount": amount.to_decimal().to_string(),
+        "fee": fee.to_decimal().to_string(),
+    }));
+    let full = refunded.0 + fees.0 == t.amount_in;
+    if full {
+        return transition(db, tenant_id, id, Status::Refunded, actor, Some(reason.as_str()), |row| {
+            row.refunds = Set(Some(refunds));
+        })
+        .await;
+    }
+    let mut row: transaction::ActiveModel = t.into();
+    row.refunds = Set(Some(refunds));
+    row.updated_at = Set(Utc::now());
+    Ok(row.update(db).await?)
+}
+
+/// Events of a tenant's transactions after `after` (for live subscriptions), oldest first.
+pub async fn events_since(
+    db: &DatabaseConnection,
+    tenant_id: Uuid,
+    after: chrono::DateTime<Utc>,
+    limit: u64,
+) -> AnchorResult<Vec<transaction_event::Model>> {
+    Ok(transaction_event::Entity::find()
+        .filter(transaction_event::Column::TenantId.eq(tenant_id))
+        .filter(transaction_event::Column::At.gt(after))
+        .order_by_asc(transaction_event::Column::At)
+        .limit(limit)
+        .all(db)
+        .await?)
+}

@@ -3,6 +3,7 @@
 //! Invariant: this crate knows nothing about HTTP, SEP JSON or caching. Money columns
 //! are `i64` fixed-point with 7 decimals; `mooring_stellar::Amount` converts them.
 
+pub mod api_key;
 pub mod approved_sender;
 pub mod asset;
 pub mod asset_field;

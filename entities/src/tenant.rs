@@ -22,6 +22,8 @@ pub struct Model {
     pub org_support_email: Option<String>,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
+    /// How long a transaction waits for funds; `None`: the platform default.
+    pub transaction_expiry_secs: Option<i64>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

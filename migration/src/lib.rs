@@ -6,6 +6,7 @@ pub use sea_orm_migration::prelude::*;
 mod m20261127_000001_tenants;
 mod m20261127_000002_customers_transactions;
 mod m20261127_000003_payments;
+mod m20261127_000004_admin;
 
 pub struct Migrator;
 
@@ -15,6 +16,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261127_000001_tenants::Migration),
             Box::new(m20261127_000002_customers_transactions::Migration),
             Box::new(m20261127_000003_payments::Migration),
+            Box::new(m20261127_000004_admin::Migration),
         ]
     }
 }

@@ -58,6 +58,11 @@ pub struct Config {
     pub watch_poll_ms: u64,
     /// Largest SEP-12 file upload.
     pub max_upload_bytes: usize,
+    /// The host serving the GraphQL admin API (never a tenant's domain).
+    pub admin_host: String,
+    /// The operator's bearer token for the admin API (operators may also create
+    /// operator API keys). Unset: only API keys work.
+    pub operator_token: Option<String>,
     /// Demo tenant: Horizon to use, and extra approved sending anchors (comma-separated).
     pub demo_horizon_url: String,
     pub demo_senders: String,
@@ -88,6 +93,8 @@ impl Default for Config {
             watcher_enabled: true,
             watch_lease_secs: 15,
             watch_poll_ms: 5000,
+            admin_host: "admin.localhost".into(),
+            operator_token: None,
             demo_horizon_url: "https://horizon-testnet.stellar.org".into(),
             demo_senders: String::new(),
         }
@@ -101,6 +108,8 @@ impl std::fmt::Debug for Config {
             .field("redis_url", &self.redis_url.as_deref().map(redact_url))
             .field("bind", &self.bind)
             .field("master_key", &self.master_key.as_ref().map(|_| "<set>"))
+            .field("operator_token", &self.operator_token.as_ref().map(|_| "<set>"))
+            .field("admin_host", &self.admin_host)
             .finish_non_exhaustive()
     }
 }
@@ -137,6 +146,9 @@ impl Config {
         anyhow::ensure!(self.rate_limit_burst > 0, "MOORING_RATE_LIMIT_BURST must be > 0");
         anyhow::ensure!(self.config_poll_ms > 0, "MOORING_CONFIG_POLL_MS must be > 0");
         anyhow::ensure!(self.watch_lease_secs >= 2, "MOORING_WATCH_LEASE_SECS must be at least 2");
+        if let Some(token) = &self.operator_token {
+            anyhow::ensure!(token.len() >= 16, "MOORING_OPERATOR_TOKEN must be at least 16 characters");
+        }
         if let Some(url) = &self.redis_url {
             anyhow::ensure!(
                 url.starts_with("redis://") || url.starts_with("rediss://"),

@@ -90,7 +90,13 @@ pub async fn start(
     )?;
     let db = connect_db(&cfg.database_url).await?;
     migrate(&db).await?;
-    let tenants = Arc::new(Directory::load(db.clone(), master_key).await?);
+    let tenants = Arc::new(Directory::load(db.clone(), master_key.clone()).await?);
+    let graphql = mooring_graphql::build_schema(Some(mooring_graphql::CoreContext {
+        db: db.clone(),
+        tenants: tenants.clone(),
+        master_key,
+        admin_host: cfg.admin_host.clone(),
+    }));
 
     let (nonces, rate_limiter, redis): (Arc<dyn NonceStore>, Arc<dyn RateLimiter>, _) = match &cfg.redis_url {
         None => (
@@ -123,6 +129,7 @@ pub async fn start(
             cfg.allow_private_outbound,
         )),
         instance_id: uuid::Uuid::new_v4().to_string(),
+        graphql,
         cfg: Arc::new(cfg),
         db,
         tenants,

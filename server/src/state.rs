@@ -20,6 +20,8 @@ pub struct AppState {
     pub rate_limiter: Arc<dyn RateLimiter>,
     pub horizon: Horizon,
     pub client_domains: Arc<ClientDomains>,
+    /// The admin API schema.
+    pub graphql: mooring_graphql::MooringSchema,
     /// This process, for leases: unique per start.
     pub instance_id: String,
     /// Present when Redis is configured; the health check pings it.

@@ -58,10 +58,10 @@ pub fn spawn(state: AppState, shutdown: CancellationToken) {
             });
             for spec in wanted {
                 let key = (spec.tenant_id, spec.account.clone());
-                if !running.contains_key(&key) {
+                if let std::collections::hash_map::Entry::Vacant(slot) = running.entry(key) {
                     let token = shutdown.child_token();
                     tokio::spawn(watch(state.clone(), spec.clone(), token.clone()));
-                    running.insert(key, (spec, token));
+                    slot.insert((spec, token));
                 }
             }
             tokio::select! {

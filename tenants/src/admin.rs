@@ -114,6 +114,7 @@ pub async fn create_tenant(
         org_support_email: Set(None),
         created_at: Set(now),
         updated_at: Set(now),
+        transaction_expiry_secs: Set(None),
     }
     .insert(&txn)
     .await?;
@@ -202,6 +203,14 @@ pub async fn remove_sender(db: &DatabaseConnection, tenant_id: Uuid, account: &s
 }
 
 pub async fn add_asset(db: &DatabaseConnection, tenant_id: Uuid, new: NewAsset) -> Result<Uuid, Error> {
+    let txn = mooring_entities::begin_write(db).await?;
+    let id = insert_asset(&txn, tenant_id, new).await?;
+    bump_version(&txn).await?;
+    txn.commit().await?;
+    Ok(id)
+}
+
+async fn insert_asset(txn: &impl ConnectionTrait, tenant_id: Uuid, new: NewAsset) -> Result<Uuid, Error> {
     check_account(&new.issuer, "asset issuer")?;
     let code_ok = (1..=12).contains(&new.code.len()) && new.code.bytes().all(|b| b.is_ascii_alphanumeric());
     if !code_ok {
@@ -211,7 +220,6 @@ pub async fn add_asset(db: &DatabaseConnection, tenant_id: Uuid, new: NewAsset) 
         return Err(Error::Invalid("memo type must be id, text or hash".into()));
     }
     let id = Uuid::new_v4();
-    let txn = mooring_entities::begin_write(db).await?;
     asset::ActiveModel {
         id: Set(id),
         tenant_id: Set(tenant_id),
@@ -232,7 +240,7 @@ pub async fn add_asset(db: &DatabaseConnection, tenant_id: Uuid, new: NewAsset) 
         display_decimals: Set(new.display_decimals),
         created_at: Set(Utc::now()),
     }
-    .insert(&txn)
+    .insert(txn)
     .await?;
     for f in new.fields {
         asset_field::ActiveModel {
@@ -243,11 +251,9 @@ pub async fn add_asset(db: &DatabaseConnection, tenant_id: Uuid, new: NewAsset) 
             optional: Set(f.optional),
             choices: Set(f.choices.map(Into::into)),
         }
-        .insert(&txn)
+        .insert(txn)
         .await?;
     }
-    bump_version(&txn).await?;
-    txn.commit().await?;
     Ok(id)
 }
 
@@ -314,18 +320,29 @@ pub async fn add_customer_type(
     tenant_id: Uuid,
     new: NewCustomerType,
 ) -> Result<Uuid, Error> {
+    let txn = mooring_entities::begin_write(db).await?;
+    let id = insert_customer_type(&txn, tenant_id, new).await?;
+    bump_version(&txn).await?;
+    txn.commit().await?;
+    Ok(id)
+}
+
+async fn insert_customer_type(
+    txn: &impl ConnectionTrait,
+    tenant_id: Uuid,
+    new: NewCustomerType,
+) -> Result<Uuid, Error> {
     if new.name.is_empty() || new.name.len() > 64 {
         return Err(Error::Invalid("customer type name must be 1 to 64 characters".into()));
     }
     let id = Uuid::new_v4();
-    let txn = mooring_entities::begin_write(db).await?;
     customer_type::ActiveModel {
         id: Set(id),
         tenant_id: Set(tenant_id),
         name: Set(new.name),
         description: Set(new.description),
     }
-    .insert(&txn)
+    .insert(txn)
     .await?;
     for f in new.fields {
         let standard = mooring_stellar::sep9::field_type(&f.name);
@@ -349,10 +366,220 @@ pub async fn add_customer_type(
             optional: Set(f.optional),
             choices: Set(f.choices.map(Into::into)),
         }
-        .insert(&txn)
+        .insert(txn)
         .await?;
+    }
+    Ok(id)
+}
+
+async fn tenant_row(db: &impl ConnectionTrait, tenant_id: Uuid) -> Result<tenant::Model, Error> {
+    tenant::Entity::find_by_id(tenant_id).one(db).await?.ok_or_else(|| Error::NotFound("tenant".into()))
+}
+
+/// Removes a domain; a tenant keeps at least one.
+pub async fn remove_domain(db: &DatabaseConnection, tenant_id: Uuid, domain: &str) -> Result<(), Error> {
+    let domain = host::normalize(domain);
+    let txn = mooring_entities::begin_write(db).await?;
+    let owned =
+        tenant_domain::Entity::find().filter(tenant_domain::Column::TenantId.eq(tenant_id)).all(&txn).await?;
+    if !owned.iter().any(|d| d.domain == domain) {
+        return Err(Error::NotFound(format!("domain {domain}")));
+    }
+    if owned.len() == 1 {
+        return Err(Error::Invalid("a tenant keeps at least one domain".into()));
+    }
+    tenant_domain::Entity::delete_by_id(domain).exec(&txn).await?;
+    bump_version(&txn).await?;
+    txn.commit().await?;
+    Ok(())
+}
+
+/// Replaces the tenant's SEP-10 signing key with a new one. SEP-10 tokens stay valid:
+/// they are signed with a per-tenant secret derived from the master key, not with the
+/// signing key. Challenges issued under the old key can no longer be exchanged.
+pub async fn rotate_signing_key(
+    db: &DatabaseConnection,
+    master_key: &MasterKey,
+    tenant_id: Uuid,
+) -> Result<String, Error> {
+    let key = Keypair::generate();
+    let txn = mooring_entities::begin_write(db).await?;
+    tenant_row(&txn, tenant_id).await?;
+    tenant::Entity::update_many()
+        .col_expr(tenant::Column::SigningPublicKey, Expr::value(key.public_key().to_string()))
+        .col_expr(
+            tenant::Column::SigningSeedCiphertext,
+            Expr::value(master_key.encrypt_seed(tenant_id, &key.seed())),
+        )
+        .col_expr(tenant::Column::UpdatedAt, Expr::value(Utc::now()))
+        .filter(tenant::Column::Id.eq(tenant_id))
+        .exec(&txn)
+        .await?;
+    bump_version(&txn).await?;
+    txn.commit().await?;
+    Ok(key.public_key().to_string())
+}
+
+/// Tenant settings the admin API edits. `None` leaves a value as it is.
+#[derive(Default)]
+pub struct Settings {
+    pub name: Option<String>,
+    pub org_name: Option<String>,
+    pub org_url: Option<String>,
+    pub org_description: Option<String>,
+    pub org_logo: Option<String>,
+    pub org_official_email: Option<String>,
+    pub org_support_email: Option<String>,
+    pub distribution_account: Option<String>,
+    pub horizon_url: Option<String>,
+    pub transaction_expiry_secs: Option<i64>,
+}
+
+pub async fn update_settings(db: &DatabaseConnection, tenant_id: Uuid, s: Settings) -> Result<(), Error> {
+    if let Some(a) = &s.distribution_account {
+        check_account(a, "distribution account")?;
+    }
+    if let Some(url) = &s.horizon_url
+        && !(url.starts_with("https://") || url.starts_with("http://"))
+    {
+        return Err(Error::Invalid(format!("{url:?} is not an http(s) URL")));
+    }
+    if s.transaction_expiry_secs.is_some_and(|e| !(60..=30 * 86_400).contains(&e)) {
+        return Err(Error::Invalid("transaction expiry must be between 60 seconds and 30 days".into()));
+    }
+    let txn = mooring_entities::begin_write(db).await?;
+    let mut row: tenant::ActiveModel = tenant_row(&txn, tenant_id).await?.into();
+    if let Some(v) = s.name {
+        row.name = Set(v);
+    }
+    let optional = |v: Option<String>| v.map(|v| if v.is_empty() { None } else { Some(v) });
+    if let Some(v) = optional(s.org_name) {
+        row.org_name = Set(v);
+    }
+    if let Some(v) = optional(s.org_url) {
+        row.org_url = Set(v);
+    }
+    if let Some(v) = optional(s.org_description) {
+        row.org_description = Set(v);
+    }
+    if let Some(v) = optional(s.org_logo) {
+        row.org_logo = Set(v);
+    }
+    if let Some(v) = optional(s.org_official_email) {
+        row.org_official_email = Set(v);
+    }
+    if let Some(v) = optional(s.org_support_email) {
+        row.org_support_email = Set(v);
+    }
+    if let Some(v) = s.distribution_account {
+        row.distribution_account = Set(v);
+    }
+    if let Some(v) = s.horizon_url {
+        row.horizon_url = Set(v.trim_end_matches('/').to_string());
+    }
+    if let Some(v) = s.transaction_expiry_secs {
+        row.transaction_expiry_secs = Set(Some(v));
+    }
+    row.updated_at = Set(Utc::now());
+    row.update(&txn).await?;
+    bump_version(&txn).await?;
+    txn.commit().await?;
+    Ok(())
+}
+
+pub async fn set_sender_enabled(
+    db: &DatabaseConnection,
+    tenant_id: Uuid,
+    account: &str,
+    enabled: bool,
+) -> Result<(), Error> {
+    let txn = mooring_entities::begin_write(db).await?;
+    let updated = approved_sender::Entity::update_many()
+        .col_expr(approved_sender::Column::Enabled, Expr::value(enabled))
+        .filter(approved_sender::Column::TenantId.eq(tenant_id))
+        .filter(approved_sender::Column::Account.eq(account))
+        .exec(&txn)
+        .await?;
+    if updated.rows_affected == 0 {
+        return Err(Error::NotFound(format!("sender {account}")));
     }
     bump_version(&txn).await?;
     txn.commit().await?;
+    Ok(())
+}
+
+/// Creates or replaces (by code and issuer) an asset with its transaction fields.
+pub async fn upsert_asset(db: &DatabaseConnection, tenant_id: Uuid, new: NewAsset) -> Result<Uuid, Error> {
+    check_account(&new.issuer, "asset issuer")?;
+    if let (Some(min), Some(max)) = (new.min_amount, new.max_amount)
+        && min > max
+    {
+        return Err(Error::Invalid("min_amount is above max_amount".into()));
+    }
+    if new.fee_fixed.0 < 0 || new.fee_percent.0 < 0 || new.fee_percent > Amount::from_units(100) {
+        return Err(Error::Invalid("fees must be positive, and fee_percent at most 100".into()));
+    }
+    let existing = asset::Entity::find()
+        .filter(asset::Column::TenantId.eq(tenant_id))
+        .filter(asset::Column::Code.eq(&new.code))
+        .filter(asset::Column::Issuer.eq(&new.issuer))
+        .one(db)
+        .await?;
+    if let Some(old) = existing {
+        // Replace in one transaction: the new row gets the old id's place.
+        let txn = mooring_entities::begin_write(db).await?;
+        asset::Entity::delete_by_id(old.id).exec(&txn).await?;
+        let id = insert_asset(&txn, tenant_id, new).await?;
+        bump_version(&txn).await?;
+        txn.commit().await?;
+        return Ok(id);
+    }
+    add_asset(db, tenant_id, new).await
+}
+
+/// Removes an asset (by code); `false` if the tenant has none with that code.
+pub async fn remove_asset(db: &DatabaseConnection, tenant_id: Uuid, code: &str) -> Result<bool, Error> {
+    let txn = mooring_entities::begin_write(db).await?;
+    let deleted = asset::Entity::delete_many()
+        .filter(asset::Column::TenantId.eq(tenant_id))
+        .filter(asset::Column::Code.eq(code))
+        .exec(&txn)
+        .await?;
+    bump_version(&txn).await?;
+    txn.commit().await?;
+    Ok(deleted.rows_affected > 0)
+}
+
+/// Creates or replaces (by name) a SEP-12 customer type.
+pub async fn set_customer_type(
+    db: &DatabaseConnection,
+    tenant_id: Uuid,
+    new: NewCustomerType,
+) -> Result<Uuid, Error> {
+    let txn = mooring_entities::begin_write(db).await?;
+    customer_type::Entity::delete_many()
+        .filter(customer_type::Column::TenantId.eq(tenant_id))
+        .filter(customer_type::Column::Name.eq(&new.name))
+        .exec(&txn)
+        .await?;
+    let id = insert_customer_type(&txn, tenant_id, new).await?;
+    bump_version(&txn).await?;
+    txn.commit().await?;
     Ok(id)
+}
+
+pub async fn remove_customer_type(
+    db: &DatabaseConnection,
+    tenant_id: Uuid,
+    name: &str,
+) -> Result<bool, Error> {
+    let txn = mooring_entities::begin_write(db).await?;
+    let deleted = customer_type::Entity::delete_many()
+        .filter(customer_type::Column::TenantId.eq(tenant_id))
+        .filter(customer_type::Column::Name.eq(name))
+        .exec(&txn)
+        .await?;
+    bump_version(&txn).await?;
+    txn.commit().await?;
+    Ok(deleted.rows_affected > 0)
 }

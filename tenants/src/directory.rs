@@ -190,6 +190,7 @@ impl Directory {
                 approved_senders: senders.remove(&t.id).unwrap_or_default().into_iter().collect(),
                 assets: assets.remove(&t.id).unwrap_or_default(),
                 customer_types: customer_types.remove(&t.id).unwrap_or_default(),
+                transaction_expiry_secs: t.transaction_expiry_secs,
                 org: Organization {
                     name: t.org_name,
                     url: t.org_url,

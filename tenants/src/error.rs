@@ -6,6 +6,8 @@ pub enum Error {
     Corrupt(String),
     #[error("{0}")]
     Invalid(String),
+    #[error("{0} not found")]
+    NotFound(String),
     #[error("domain {0:?} already belongs to a tenant")]
     DomainTaken(String),
     #[error("seed decryption failed: wrong master key or tampered ciphertext")]

@@ -8,6 +8,7 @@
 //! - [`crypto`] encrypts signing seeds at rest and derives per-tenant JWT secrets.
 
 pub mod admin;
+pub mod api_keys;
 pub mod crypto;
 mod directory;
 mod error;

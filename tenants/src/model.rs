@@ -31,6 +31,8 @@ pub struct Tenant {
     /// SEP-12 customer types, with the fields each asks for.
     pub customer_types: Vec<CustomerType>,
     pub org: Organization,
+    /// How long a transaction waits for funds; `None`: the platform default.
+    pub transaction_expiry_secs: Option<i64>,
 }
 
 #[derive(Debug, Clone, Default)]

@@ -1,6 +1,7 @@
 //! The HTTP surface. Each SEP is one module with its own `router()`; this file merges
 //! them behind the tenant-resolving and rate-limiting middleware.
 
+mod admin;
 pub mod auth;
 mod health;
 mod sep1;
@@ -38,6 +39,7 @@ pub fn router(state: AppState) -> Router {
 
     Router::new()
         .merge(health::router())
+        .merge(admin::router(state.clone()))
         .merge(sep)
         .layer(DefaultBodyLimit::max(SEP_BODY_LIMIT))
         .layer(

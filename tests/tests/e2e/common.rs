@@ -159,6 +159,7 @@ impl TestEnv {
             client_domain_timeout_ms: 1000,
             horizon_timeout_ms: 2000,
             outbox_poll_ms: 50,
+            operator_token: Some(OPERATOR_TOKEN.to_string()),
             expiry_sweep_ms: 100,
             ..Config::default()
         }
@@ -493,4 +494,52 @@ impl CallbackReceiver {
 /// The tenant as the running app sees it (for calling domain operations in tests).
 pub fn tenant_of(app: &TestApp, domain: &str) -> std::sync::Arc<mooring_tenants::Tenant> {
     app.server.state.tenants.resolve(domain).unwrap()
+}
+
+pub const ADMIN_HOST: &str = "admin.localhost";
+pub const OPERATOR_TOKEN: &str = "operator-token-for-tests-0123456789";
+
+/// A GraphQL admin API client with one bearer token.
+pub struct Admin<'a> {
+    pub app: &'a TestApp,
+    pub token: String,
+}
+
+impl<'a> Admin<'a> {
+    pub fn operator(app: &'a TestApp) -> Self {
+        Admin { app, token: OPERATOR_TOKEN.to_string() }
+    }
+
+    pub fn with_key(app: &'a TestApp, key: &str) -> Self {
+        Admin { app, token: key.to_string() }
+    }
+
+    /// Runs a query; returns the whole response body (`data` and/or `errors`).
+    pub async fn gql(&self, query: &str, variables: Value) -> Value {
+        let res = self
+            .app
+            .post(ADMIN_HOST, "/graphql")
+            .bearer_auth(&self.token)
+            .json(&serde_json::json!({ "query": query, "variables": variables }))
+            .send()
+            .await
+            .unwrap();
+        res.json().await.unwrap()
+    }
+
+    /// Runs a query that must succeed; returns `data`.
+    pub async fn ok(&self, query: &str, variables: Value) -> Value {
+        let body = self.gql(query, variables).await;
+        assert!(body.get("errors").is_none(), "GraphQL errors: {body}");
+        body["data"].clone()
+    }
+
+    /// The `extensions.code` of the first error.
+    pub async fn error_code(&self, query: &str, variables: Value) -> String {
+        let body = self.gql(query, variables).await;
+        body["errors"][0]["extensions"]["code"]
+            .as_str()
+            .unwrap_or_else(|| panic!("expected an error: {body}"))
+            .to_string()
+    }
 }

@@ -229,7 +229,7 @@ async fn payments(
         if guard.failing {
             return server_error();
         }
-        if !(wants_stream && !guard.no_streaming) {
+        if !wants_stream || guard.no_streaming {
             let all = guard.payments.get(&account).cloned().unwrap_or_default();
             let limit = q.limit.unwrap_or(10);
             let records: Vec<Value> = if q.order.as_deref() == Some("desc") {

@@ -4,6 +4,7 @@
 //! Backends: SQLite + in-process stores by default; PostgreSQL + Redis when
 //! `MOORING_TEST_DATABASE_URL` / `MOORING_TEST_REDIS_URL` are set (CI runs both).
 
+mod admin;
 mod callbacks;
 mod common;
 mod config_cache;

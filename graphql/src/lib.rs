@@ -1,0 +1,122 @@
+//! The GraphQL admin API (async-graphql). Operators onboard and manage tenants; each
+//! tenant configures and operates its own anchor. Who is calling arrives as request
+//! data ([`Caller`]); the server's HTTP layer authenticates, this crate authorizes.
+//!
+//! Layout: `query/`, `mutation/` and `subscription.rs` hold one root struct per domain
+//! merged into the schema roots; `objects.rs` the output types; `scope.rs` the
+//! authorization helpers every resolver starts with.
+
+mod error;
+mod mutation;
+mod objects;
+mod pagination;
+mod query;
+mod scope;
+mod subscription;
+
+use std::sync::Arc;
+
+use async_graphql::Schema;
+use mooring_tenants::{Directory, MasterKey};
+use sea_orm::DatabaseConnection;
+use uuid::Uuid;
+
+pub use error::codes;
+
+/// Who is calling, decided by the server from the bearer token.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Caller {
+    Operator,
+    Tenant(Uuid),
+}
+
+/// What every resolver may use.
+#[derive(Clone)]
+pub struct CoreContext {
+    pub db: DatabaseConnection,
+    pub tenants: Arc<Directory>,
+    pub master_key: MasterKey,
+    /// The admin API's own host; no tenant may claim it.
+    pub admin_host: String,
+}
+
+pub type MooringSchema = Schema<query::Query, mutation::Mutation, subscription::Subscription>;
+
+/// Deep or wide queries are refused before they run: the endpoint is public.
+pub const MAX_DEPTH: usize = 10;
+pub const MAX_COMPLEXITY: usize = 5_000;
+
+pub fn build_schema(core: Option<CoreContext>) -> MooringSchema {
+    let builder =
+        Schema::build(query::Query::default(), mutation::Mutation::default(), subscription::Subscription)
+            .limit_depth(MAX_DEPTH)
+            .limit_complexity(MAX_COMPLEXITY);
+    match core {
+        Some(core) => builder.data(core).finish(),
+        None => builder.finish(),
+    }
+}
+
+/// The schema in SDL, as kept in `graphql/schema.graphql`.
+pub fn sdl() -> String {
+    build_schema(None).sdl()
+}
+
+#[cfg(test)]
+mod tests {
+    /// `graphql/schema.graphql` must match the code; regenerate it with
+    /// `MOORING_WRITE_SCHEMA=1 cargo test -p mooring-graphql`.
+    #[test]
+    fn schema_file_is_current() {
+        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/schema.graphql");
+        let sdl = super::sdl();
+        if std::env::var("MOORING_WRITE_SCHEMA").is_ok() {
+            std::fs::write(path, &sdl).unwrap();
+        }
+        let on_disk = std::fs::read_to_string(path).unwrap_or_default();
+        assert!(
+            on_disk == sdl,
+            "graphql/schema.graphql is stale: run MOORING_WRITE_SCHEMA=1 cargo test -p mooring-graphql"
+        );
+    }
+
+    /// Every field and argument of our own types has a description (GraphiQL shows them).
+    #[tokio::test]
+    async fn every_field_is_documented() {
+        let schema = super::build_schema(None);
+        let res = schema
+            .execute("{ __schema { types { name kind fields { name description args { name description } } inputFields { name description } } } }")
+            .await;
+        let data = res.data.into_json().unwrap();
+        let mut missing = Vec::new();
+        for ty in data["__schema"]["types"].as_array().unwrap() {
+            let name = ty["name"].as_str().unwrap();
+            // Introspection, scalars, and the connection plumbing async-graphql generates.
+            if name.starts_with("__")
+                || name.ends_with("Connection")
+                || name.ends_with("Edge")
+                || name == "PageInfo"
+            {
+                continue;
+            }
+            let fields = ty["fields"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .chain(ty["inputFields"].as_array().into_iter().flatten());
+            for f in fields {
+                if f["description"].as_str().is_none_or(str::is_empty) {
+                    missing.push(format!("{name}.{}", f["name"].as_str().unwrap()));
+                }
+                for a in f["args"].as_array().into_iter().flatten() {
+                    let arg = a["name"].as_str().unwrap();
+                    let paging = ["first", "after", "before", "last"].contains(&arg);
+                    if !paging && a["description"].as_str().is_none_or(str::is_empty) {
+                        missing.push(format!("{name}.{}({arg})", f["name"].as_str().unwrap()));
+                    }
+                }
+            }
+        }
+        assert!(missing.is_empty(), "undocumented: {missing:?}");
+    }
+}

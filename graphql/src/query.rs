@@ -1,0 +1,230 @@
+//! Query roots, one per domain, merged.
+
+use async_graphql::connection::Connection;
+use async_graphql::{Context, ID, InputObject, MergedObject, Object, Result};
+use chrono::{DateTime, Utc};
+use mooring_anchor::{customers, payments, transactions};
+use mooring_tenants::api_keys::{self, KeyScope};
+use sea_orm::EntityTrait;
+
+use crate::Caller;
+use crate::error::{from_anchor, from_tenants, not_found};
+use crate::objects::{ApiKey, CallerKind, CustomerObj, Me, PaymentObj, TenantObj, TransactionObj};
+use crate::pagination::{Totals, connection, page};
+use crate::scope::{self, core};
+
+#[derive(MergedObject, Default)]
+pub struct Query(TenantQuery, OperationsQuery);
+
+#[derive(Default)]
+pub struct TenantQuery;
+
+#[Object]
+impl TenantQuery {
+    /// Who the API key in use belongs to.
+    async fn me(&self, ctx: &Context<'_>) -> Result<Me> {
+        Ok(match scope::caller(ctx)? {
+            Caller::Operator => Me { kind: CallerKind::Operator, tenant_id: None },
+            Caller::Tenant(t) => Me { kind: CallerKind::Tenant, tenant_id: Some(ID(t.to_string())) },
+        })
+    }
+
+    /// All tenants (operator only), optionally those whose name or domain contains `search`.
+    async fn tenants(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "Case-insensitive part of a name or domain.")] search: Option<String>,
+        after: Option<String>,
+        first: Option<i32>,
+    ) -> Result<Connection<usize, TenantObj, Totals>> {
+        scope::operator(ctx)?;
+        let page = page(after, first)?;
+        let needle = search.unwrap_or_default().to_lowercase();
+        let snapshot = core(ctx).tenants.snapshot();
+        let matching: Vec<_> = snapshot
+            .tenants()
+            .iter()
+            .filter(|t| {
+                needle.is_empty()
+                    || t.name.to_lowercase().contains(&needle)
+                    || t.domains.iter().any(|d| d.contains(&needle))
+            })
+            .cloned()
+            .collect();
+        let total = matching.len() as u64;
+        let rows = matching
+            .into_iter()
+            .skip(page.offset as usize)
+            .take(page.limit as usize)
+            .map(TenantObj)
+            .collect();
+        Ok(connection(&page, rows, total))
+    }
+
+    /// A tenant: yours, or (operator) the one named.
+    async fn tenant(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "Tenant id; optional for tenant keys.")] id: Option<ID>,
+    ) -> Result<TenantObj> {
+        Ok(TenantObj(scope::tenant(ctx, id.as_ref())?))
+    }
+
+    /// API keys of a tenant, or the operator's own keys.
+    async fn api_keys(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "Tenant id (operator: omit for operator keys).")] tenant_id: Option<ID>,
+    ) -> Result<Vec<ApiKey>> {
+        let scope = match (scope::caller(ctx)?, &tenant_id) {
+            (Caller::Operator, None) => KeyScope::Operator,
+            _ => KeyScope::Tenant(scope::tenant_id(ctx, tenant_id.as_ref())?),
+        };
+        let keys = api_keys::list(&core(ctx).db, scope).await.map_err(from_tenants)?;
+        Ok(keys.into_iter().map(ApiKey::from).collect())
+    }
+}
+
+/// Narrows a transaction list; every field is optional.
+#[derive(InputObject, Default)]
+pub struct TransactionFilter {
+    /// A SEP-31 status.
+    pub status: Option<String>,
+    /// Asset code.
+    pub asset_code: Option<String>,
+    /// Sending anchor account.
+    pub sender_account: Option<String>,
+    /// Exact Stellar memo.
+    pub memo: Option<String>,
+    /// Transaction id.
+    pub id: Option<ID>,
+    /// Created at or after.
+    pub created_after: Option<DateTime<Utc>>,
+    /// Created before.
+    pub created_before: Option<DateTime<Utc>>,
+}
+
+#[derive(Default)]
+pub struct OperationsQuery;
+
+#[Object]
+impl OperationsQuery {
+    /// A tenant's transactions, newest first.
+    #[graphql(complexity = "child_complexity * first.unwrap_or(20).max(1) as usize")]
+    async fn transactions(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "Tenant id; optional for tenant keys.")] tenant_id: Option<ID>,
+        #[graphql(desc = "Filters, all optional.")] filter: Option<TransactionFilter>,
+        after: Option<String>,
+        first: Option<i32>,
+    ) -> Result<Connection<usize, TransactionObj, Totals>> {
+        let tenant = scope::tenant_id(ctx, tenant_id.as_ref())?;
+        let page = page(after, first)?;
+        let f = filter.unwrap_or_default();
+        let filter = transactions::Filter {
+            status: f.status,
+            asset_code: f.asset_code,
+            sa_account: f.sender_account,
+            memo: f.memo,
+            id: match f.id {
+                Some(id) => Some(id.parse().map_err(|_| not_found("transaction"))?),
+                None => None,
+            },
+            created_after: f.created_after,
+            created_before: f.created_before,
+        };
+        let (rows, total) = transactions::list(&core(ctx).db, tenant, &filter, page.offset, page.limit)
+            .await
+            .map_err(from_anchor)?;
+        Ok(connection(&page, rows.into_iter().map(TransactionObj::from).collect(), total))
+    }
+
+    /// One transaction, with its history, customers and payments.
+    async fn transaction(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "Transaction id.")] id: ID,
+    ) -> Result<TransactionObj> {
+        let id = scope::parse_id(&id, "transaction")?;
+        let t = mooring_entities::transaction::Entity::find_by_id(id)
+            .one(&core(ctx).db)
+            .await
+            .map_err(crate::error::internal)?
+            .ok_or_else(|| not_found("transaction"))?;
+        if !scope::may_see(ctx, t.tenant_id)? {
+            return Err(not_found("transaction"));
+        }
+        Ok(TransactionObj::from(t))
+    }
+
+    /// A tenant's SEP-12 customers, newest first.
+    #[graphql(complexity = "child_complexity * first.unwrap_or(20).max(1) as usize")]
+    async fn customers(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "Tenant id; optional for tenant keys.")] tenant_id: Option<ID>,
+        #[graphql(desc = "Only customers with this status for some type.")] status: Option<String>,
+        after: Option<String>,
+        first: Option<i32>,
+    ) -> Result<Connection<usize, CustomerObj, Totals>> {
+        let tenant = scope::tenant(ctx, tenant_id.as_ref())?;
+        let page = page(after, first)?;
+        let db = &core(ctx).db;
+        let (rows, total) = match &status {
+            None => customers::list(db, tenant.id, page.offset, page.limit).await.map_err(from_anchor)?,
+            // Status is computed per type, so filter after loading (bounded by the cap).
+            Some(_) => customers::list(db, tenant.id, 0, 10_000).await.map_err(from_anchor)?,
+        };
+        let mut loaded = Vec::new();
+        for c in rows {
+            if let Some(l) = customers::load_by_id(db, tenant.id, c.id).await.map_err(from_anchor)? {
+                loaded.push(l);
+            }
+        }
+        if let Some(wanted) = status {
+            loaded.retain(|l| {
+                tenant.customer_types.iter().any(|ty| customers::status(ty, Some(l)).as_str() == wanted)
+            });
+            let total = loaded.len() as u64;
+            let rows = loaded
+                .into_iter()
+                .skip(page.offset as usize)
+                .take(page.limit as usize)
+                .map(CustomerObj)
+                .collect();
+            return Ok(connection(&page, rows, total));
+        }
+        Ok(connection(&page, loaded.into_iter().map(CustomerObj).collect(), total))
+    }
+
+    /// One customer.
+    async fn customer(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "Customer id.")] id: ID,
+    ) -> Result<CustomerObj> {
+        let id = scope::parse_id(&id, "customer")?;
+        let row = mooring_entities::customer::Entity::find_by_id(id)
+            .one(&core(ctx).db)
+            .await
+            .map_err(crate::error::internal)?
+            .ok_or_else(|| not_found("customer"))?;
+        if !scope::may_see(ctx, row.tenant_id)? {
+            return Err(not_found("customer"));
+        }
+        let loaded = customers::load_by_id(&core(ctx).db, row.tenant_id, id).await.map_err(from_anchor)?;
+        loaded.map(CustomerObj).ok_or_else(|| not_found("customer"))
+    }
+
+    /// Payments that matched no waiting transaction: to refund or resolve.
+    async fn unmatched_payments(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "Tenant id; optional for tenant keys.")] tenant_id: Option<ID>,
+    ) -> Result<Vec<PaymentObj>> {
+        let tenant = scope::tenant_id(ctx, tenant_id.as_ref())?;
+        let rows = payments::unmatched(&core(ctx).db, tenant).await.map_err(from_anchor)?;
+        Ok(rows.into_iter().map(PaymentObj::from).collect())
+    }
+}

@@ -1,0 +1,49 @@
+//! Live transaction events. Each subscriber polls the event table (cheap, indexed),
+//! which works the same on every replica with no message bus to keep in step.
+
+use std::collections::VecDeque;
+use std::time::Duration;
+
+use async_graphql::{Context, ID, Result, Subscription as SubscriptionAttr};
+use futures::Stream;
+
+use crate::objects::Event;
+use crate::scope::{self, core};
+
+const POLL: Duration = Duration::from_millis(250);
+
+pub struct Subscription;
+
+#[SubscriptionAttr]
+impl Subscription {
+    /// Every status change of the tenant's transactions, from now on.
+    async fn transaction_events(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "Tenant id; optional for tenant keys.")] tenant_id: Option<ID>,
+    ) -> Result<impl Stream<Item = Event>> {
+        let tenant = scope::tenant_id(ctx, tenant_id.as_ref())?;
+        let db = core(ctx).db.clone();
+        let start = chrono::Utc::now();
+        Ok(futures::stream::unfold((start, VecDeque::new()), move |(mut since, mut queue)| {
+            let db = db.clone();
+            async move {
+                loop {
+                    if let Some(event) = queue.pop_front() {
+                        return Some((Event::from(event), (since, queue)));
+                    }
+                    tokio::time::sleep(POLL).await;
+                    match mooring_anchor::transactions::events_since(&db, tenant, since, 100).await {
+                        Ok(events) => {
+                            if let Some(last) = events.last() {
+                                since = last.at;
+                            }
+                            queue.extend(events);
+                        }
+                        Err(e) => tracing::warn!(error = %e, "event subscription poll failed"),
+                    }
+                }
+            }
+        }))
+    }
+}

@@ -1,0 +1,98 @@
+//! Admin API keys: 32 random bytes shown once as `mk_<hex>`, stored as a SHA-256 hash
+//! (the key has full entropy, so a slow hash would add nothing), revocable, with a
+//! last-used time.
+
+use chrono::{Duration, Utc};
+use mooring_entities::api_key;
+use sea_orm::sea_query::Expr;
+use sea_orm::{ActiveModelTrait, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, Set};
+use sha2::{Digest, Sha256};
+use uuid::Uuid;
+
+use crate::Error;
+
+const PREFIX: &str = "mk_";
+
+fn hash(key: &str) -> String {
+    Sha256::digest(key.as_bytes()).iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// Who a key speaks for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum KeyScope {
+    Operator,
+    Tenant(Uuid),
+}
+
+/// Creates a key; returns its row and the key itself (never stored, never shown again).
+pub async fn create(
+    db: &DatabaseConnection,
+    scope: KeyScope,
+    name: &str,
+) -> Result<(api_key::Model, String), Error> {
+    let mut raw = [0u8; 32];
+    getrandom::fill(&mut raw).expect("operating system random source");
+    let key = format!("{PREFIX}{}", raw.iter().map(|b| format!("{b:02x}")).collect::<String>());
+    let row = api_key::ActiveModel {
+        id: Set(Uuid::new_v4()),
+        tenant_id: Set(match scope {
+            KeyScope::Operator => None,
+            KeyScope::Tenant(t) => Some(t),
+        }),
+        name: Set(name.to_string()),
+        key_hash: Set(hash(&key)),
+        prefix: Set(key[..PREFIX.len() + 8].to_string()),
+        created_at: Set(Utc::now()),
+        last_used_at: Set(None),
+        revoked_at: Set(None),
+    }
+    .insert(db)
+    .await?;
+    Ok((row, key))
+}
+
+/// The scope of a presented key, if it is a live one. Records the use (at most once a
+/// minute per key, to keep authentication read-mostly).
+pub async fn verify(db: &DatabaseConnection, key: &str) -> Result<Option<KeyScope>, Error> {
+    if !key.starts_with(PREFIX) {
+        return Ok(None);
+    }
+    let Some(row) = api_key::Entity::find().filter(api_key::Column::KeyHash.eq(hash(key))).one(db).await?
+    else {
+        return Ok(None);
+    };
+    if row.revoked_at.is_some() {
+        return Ok(None);
+    }
+    let now = Utc::now();
+    if row.last_used_at.is_none_or(|t| now - t > Duration::minutes(1)) {
+        api_key::Entity::update_many()
+            .col_expr(api_key::Column::LastUsedAt, Expr::value(now))
+            .filter(api_key::Column::Id.eq(row.id))
+            .exec(db)
+            .await?;
+    }
+    Ok(Some(row.tenant_id.map_or(KeyScope::Operator, KeyScope::Tenant)))
+}
+
+pub async fn list(db: &DatabaseConnection, scope: KeyScope) -> Result<Vec<api_key::Model>, Error> {
+    let query = api_key::Entity::find().order_by_asc(api_key::Column::CreatedAt);
+    let query = match scope {
+        KeyScope::Operator => query.filter(api_key::Column::TenantId.is_null()),
+        KeyScope::Tenant(t) => query.filter(api_key::Column::TenantId.eq(t)),
+    };
+    Ok(query.all(db).await?)
+}
+
+/// Revokes a key of `scope`; `false` if there is no such key there.
+pub async fn revoke(db: &DatabaseConnection, scope: KeyScope, id: Uuid) -> Result<bool, Error> {
+    let query = api_key::Entity::update_many()
+        .col_expr(api_key::Column::RevokedAt, Expr::value(Utc::now()))
+        .filter(api_key::Column::Id.eq(id))
+        .filter(api_key::Column::RevokedAt.is_null());
+    let query = match scope {
+        KeyScope::Operator => query.filter(api_key::Column::TenantId.is_null()),
+        KeyScope::Tenant(t) => query.filter(api_key::Column::TenantId.eq(t)),
+    };
+    Ok(query.exec(db).await?.rows_affected == 1)
+}
