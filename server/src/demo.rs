@@ -14,6 +14,33 @@ use crate::cfg::Config;
 
 pub const DEMO_DOMAIN: &str = "localhost";
 const MASTER_KEY_FILE: &str = "mooring-demo-master-key";
+pub const OPERATOR_TOKEN_FILE: &str = "mooring-demo-operator-token";
+
+/// Reads a demo secret from `file`, or generates it there (owner-only) on first use.
+/// Secrets go to files, never to the terminal or the logs.
+fn demo_secret(file: &str, what: &str) -> anyhow::Result<String> {
+    let path = Path::new(file);
+    if path.exists() {
+        return Ok(std::fs::read_to_string(path)?.trim().to_string());
+    }
+    let secret = MasterKey::generate().to_base64();
+    std::fs::write(path, &secret).with_context(|| format!("writing the demo {what}"))?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600))?;
+    }
+    tracing::warn!(
+        file,
+        "DEMO MODE: generated a {what} and saved it to this file; set it explicitly in production"
+    );
+    Ok(secret)
+}
+
+/// The demo's admin API operator token (see [`OPERATOR_TOKEN_FILE`]).
+pub fn demo_operator_token() -> anyhow::Result<String> {
+    demo_secret(OPERATOR_TOKEN_FILE, "operator token")
+}
 
 /// The configured master key or, in demo mode only, one kept in a file beside the
 /// database so that restarts can still decrypt the seeds they stored.
@@ -21,23 +48,7 @@ pub fn demo_master_key(cfg: &Config) -> anyhow::Result<String> {
     if let Some(key) = &cfg.master_key {
         return Ok(key.clone());
     }
-    let path = Path::new(MASTER_KEY_FILE);
-    if path.exists() {
-        return Ok(std::fs::read_to_string(path)?.trim().to_string());
-    }
-    let key = MasterKey::generate().to_base64();
-    std::fs::write(path, &key).context("writing the demo master key")?;
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt;
-        std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600))?;
-    }
-    tracing::warn!(
-        file = MASTER_KEY_FILE,
-        "DEMO MODE: no MOORING_MASTER_KEY was set, so a new one was generated and saved to this file. \
-         Never run production this way: set MOORING_MASTER_KEY."
-    );
-    Ok(key)
+    demo_secret(MASTER_KEY_FILE, "master key (MOORING_MASTER_KEY was not set)")
 }
 
 pub struct DemoTenant {

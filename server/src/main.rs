@@ -45,6 +45,9 @@ async fn main() -> anyhow::Result<()> {
         Command::Serve { demo } => {
             if demo {
                 cfg.master_key = Some(demo::demo_master_key(&cfg)?);
+                if cfg.operator_token.is_none() {
+                    cfg.operator_token = Some(demo::demo_operator_token()?);
+                }
                 let db = mooring_server::connect_db(&cfg.database_url).await?;
                 mooring_server::migrate(&db).await?;
                 let key = MasterKey::parse(cfg.master_key.as_deref().unwrap_or_default())?;
@@ -92,6 +95,9 @@ fn print_demo_banner(cfg: &Config, seeded: &demo::DemoTenant) {
     println!("  SEP-10        {base}/auth?account=<G... of an approved sender>");
     println!("  SEP-31 info   {base}/sep31/info   (needs a SEP-10 token)");
     println!("  health        {base}/health");
+    let admin = format!("http://{}:{}", cfg.admin_host, cfg.bind.port());
+    println!("  admin API     {admin}/graphql   (GraphiQL in a browser)");
+    println!("  operator token: in ./{} (or MOORING_OPERATOR_TOKEN)", demo::OPERATOR_TOKEN_FILE);
     match &seeded.new_sender_secret {
         Some(secret) => {
             println!("\n  A demo sending-anchor key was generated and approved. Its secret is shown ONCE:");
