@@ -32,14 +32,14 @@ fn demo_secret(file: &str, what: &str) -> anyhow::Result<String> {
     }
     tracing::warn!(
         file,
-        "DEMO MODE: generated a {what} and saved it to this file; set it explicitly in production"
+        "DEMO MODE: generated {what} and saved it to this file; set it explicitly in production"
     );
     Ok(secret)
 }
 
 /// The demo's admin API operator token (see [`OPERATOR_TOKEN_FILE`]).
 pub fn demo_operator_token() -> anyhow::Result<String> {
-    demo_secret(OPERATOR_TOKEN_FILE, "operator token")
+    demo_secret(OPERATOR_TOKEN_FILE, "an operator token")
 }
 
 /// The configured master key or, in demo mode only, one kept in a file beside the
@@ -48,7 +48,7 @@ pub fn demo_master_key(cfg: &Config) -> anyhow::Result<String> {
     if let Some(key) = &cfg.master_key {
         return Ok(key.clone());
     }
-    demo_secret(MASTER_KEY_FILE, "master key (MOORING_MASTER_KEY was not set)")
+    demo_secret(MASTER_KEY_FILE, "a master key (MOORING_MASTER_KEY was not set)")
 }
 
 pub struct DemoTenant {
@@ -65,7 +65,11 @@ pub async fn ensure_demo_tenant(
     let extra_senders: Vec<&str> =
         cfg.demo_senders.split(',').map(str::trim).filter(|s| !s.is_empty()).collect();
     let (tenant_id, new_sender_secret) = match admin::tenant_for_domain(db, DEMO_DOMAIN).await? {
-        Some(id) => (id, None),
+        Some(id) => {
+            // The Horizon to use may differ from run to run (say, a local stand-in).
+            admin::set_horizon_url(db, id, &cfg.demo_horizon_url).await?;
+            (id, None)
+        }
         None => {
             let tenant_id = admin::create_tenant(
                 db,

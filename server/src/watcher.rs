@@ -82,6 +82,7 @@ async fn watch(state: AppState, spec: Spec, token: CancellationToken) {
     let holder = state.instance_id.clone();
     let ttl = chrono::Duration::seconds(state.cfg.watch_lease_secs as i64);
     let mut backoff = Duration::from_secs(1);
+    let mut announced = false;
     loop {
         if token.is_cancelled() {
             let _ = leases::release(&state.db, &key, &holder).await;
@@ -100,7 +101,10 @@ async fn watch(state: AppState, spec: Spec, token: CancellationToken) {
                 continue;
             }
         }
-        tracing::info!(tenant = %spec.tenant_id, account = %spec.account, "watching payments");
+        if !announced {
+            tracing::info!(tenant = %spec.tenant_id, account = %spec.account, "watching payments");
+            announced = true;
+        }
         let session = token.child_token();
         let renewer = tokio::spawn(renew(state.clone(), key.clone(), holder.clone(), ttl, session.clone()));
         let result = follow(&state, &spec, &key, &holder, &session, &mut backoff).await;
