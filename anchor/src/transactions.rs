@@ -47,18 +47,20 @@ fn parse_status(t: &transaction::Model) -> AnchorResult<Status> {
     t.status.parse().map_err(|e: String| AnchorError::Db(DbErr::Custom(e)))
 }
 
-/// Fee for `amount` of `asset`: `fee_fixed + amount × fee_percent / 100`, each part
-/// listed in `fee_details`.
+/// Fee for `amount` of `asset`: `fee_fixed + amount × fee_percent / 100`, with the
+/// terms of the fee tier `amount` falls in, if any; each part listed in `fee_details`.
 pub fn fees(asset: &Asset, amount: Amount) -> (Amount, Vec<(String, Amount)>) {
-    let percent = amount.percent(asset.fee_percent);
+    let (fixed, percent_rate, tier) = asset.fee_terms(amount);
+    let percent = amount.percent(percent_rate);
+    let from = tier.map(|t| format!(" (amounts from {})", t.min_amount.to_decimal())).unwrap_or_default();
     let mut details = Vec::new();
-    if asset.fee_fixed != Amount::ZERO {
-        details.push(("fixed fee".to_string(), asset.fee_fixed));
+    if fixed != Amount::ZERO {
+        details.push((format!("fixed fee{from}"), fixed));
     }
     if percent != Amount::ZERO {
-        details.push((format!("{}% fee", asset.fee_percent.to_decimal()), percent));
+        details.push((format!("{}% fee{from}", percent_rate.to_decimal()), percent));
     }
-    (Amount(asset.fee_fixed.0.saturating_add(percent.0)), details)
+    (Amount(fixed.0.saturating_add(percent.0)), details)
 }
 
 async fn require_kyc(

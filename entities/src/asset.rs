@@ -30,6 +30,9 @@ pub struct Model {
     pub description: String,
     pub display_decimals: i32,
     pub created_at: DateTimeUtc,
+    /// Fees by amount: `[{"min_amount", "fee_fixed", "fee_percent"}]` as decimal
+    /// strings, replacing the flat fees from each `min_amount` up. `None`: flat fees.
+    pub fee_tiers: Option<Json>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

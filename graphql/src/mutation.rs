@@ -253,6 +253,22 @@ pub struct AssetInput {
     /// Transaction fields required.
     #[graphql(default)]
     pub fields: Vec<TransactionFieldInput>,
+    /// Fees by amount: from each tier's minAmount up, its fees replace the flat ones.
+    #[graphql(default)]
+    pub fee_tiers: Vec<FeeTierInput>,
+}
+
+/// Fees for amounts from `minAmount` up (to the next tier).
+#[derive(InputObject)]
+pub struct FeeTierInput {
+    /// Smallest amount the tier applies to.
+    pub min_amount: String,
+    /// Fixed fee in units of the asset.
+    #[graphql(default_with = "String::from(\"0\")")]
+    pub fee_fixed: String,
+    /// Percentage fee, in percentage points.
+    #[graphql(default_with = "String::from(\"0\")")]
+    pub fee_percent: String,
 }
 
 #[derive(Enum, Copy, Clone, Eq, PartialEq)]
@@ -368,6 +384,17 @@ impl ConfigMutation {
                     choices: f.choices,
                 })
                 .collect(),
+            fee_tiers: input
+                .fee_tiers
+                .iter()
+                .map(|t| {
+                    Ok(mooring_tenants::FeeTier {
+                        min_amount: amount("feeTiers.minAmount", &t.min_amount)?,
+                        fee_fixed: amount("feeTiers.feeFixed", &t.fee_fixed)?,
+                        fee_percent: amount("feeTiers.feePercent", &t.fee_percent)?,
+                    })
+                })
+                .collect::<Result<Vec<_>>>()?,
         };
         admin::upsert_asset(&core(ctx).db, id, new).await.map_err(from_tenants)?;
         reload(ctx).await?;

@@ -158,6 +158,18 @@ impl AssetObj {
     async fn fee_percent(&self) -> String {
         self.0.fee_percent.to_decimal().to_string()
     }
+    /// Fees by amount (empty: the flat fees apply to every amount).
+    async fn fee_tiers(&self) -> Vec<FeeTierObj> {
+        self.0
+            .fee_tiers
+            .iter()
+            .map(|t| FeeTierObj {
+                min_amount: t.min_amount.to_decimal().to_string(),
+                fee_fixed: t.fee_fixed.to_decimal().to_string(),
+                fee_percent: t.fee_percent.to_decimal().to_string(),
+            })
+            .collect()
+    }
     /// Memo type issued for payments: id, text or hash.
     async fn memo_type(&self) -> &str {
         &self.0.memo_type
@@ -179,15 +191,21 @@ impl AssetObj {
         self.0
             .fields
             .iter()
-            .map(|f| FieldSpec {
-                name: f.name.clone(),
-                field_type: "string".into(),
-                description: f.description.clone(),
-                optional: f.optional,
-                choices: f.choices.clone(),
-            })
+            .map(|f| FieldSpec::new(&f.name, "string", &f.description, f.optional, &f.choices))
             .collect()
     }
+}
+
+/// Fees for amounts from `minAmount` up.
+#[derive(SimpleObject)]
+#[graphql(name = "FeeTier")]
+pub struct FeeTierObj {
+    /// Smallest amount the tier applies to.
+    pub min_amount: String,
+    /// Fixed fee.
+    pub fee_fixed: String,
+    /// Percentage fee, in percentage points.
+    pub fee_percent: String,
 }
 
 /// A field the tenant asks for.
@@ -205,6 +223,24 @@ pub struct FieldSpec {
     pub choices: Option<Vec<String>>,
 }
 
+impl FieldSpec {
+    fn new(
+        name: &str,
+        field_type: &str,
+        description: &str,
+        optional: bool,
+        choices: &Option<Vec<String>>,
+    ) -> Self {
+        Self {
+            name: name.into(),
+            field_type: field_type.into(),
+            description: description.into(),
+            optional,
+            choices: choices.clone(),
+        }
+    }
+}
+
 /// A SEP-12 customer type.
 pub struct CustomerTypeObj(pub mooring_tenants::CustomerType);
 
@@ -220,17 +256,10 @@ impl CustomerTypeObj {
     }
     /// Fields the type asks for.
     async fn fields(&self) -> Vec<FieldSpec> {
-        self.0
-            .fields
-            .iter()
-            .map(|f| FieldSpec {
-                name: f.name.clone(),
-                field_type: f.field_type.as_str().into(),
-                description: f.description.clone(),
-                optional: f.optional,
-                choices: f.choices.clone(),
-            })
-            .collect()
+        let spec = |f: &mooring_tenants::CustomerField| {
+            FieldSpec::new(&f.name, f.field_type.as_str(), &f.description, f.optional, &f.choices)
+        };
+        self.0.fields.iter().map(spec).collect()
     }
 }
 

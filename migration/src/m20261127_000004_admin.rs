@@ -1,5 +1,5 @@
 //! The admin API: API keys (stored as SHA-256 hashes; the key itself is shown once),
-//! and per-tenant settings the admin API edits.
+//! per-tenant settings the admin API edits, and fee tiers by amount.
 
 use sea_orm_migration::prelude::*;
 use sea_orm_migration::schema::*;
@@ -12,6 +12,12 @@ enum Tenants {
     Table,
     Id,
     TransactionExpirySecs,
+}
+
+#[derive(DeriveIden)]
+enum Assets {
+    Table,
+    FeeTiers,
 }
 
 #[derive(DeriveIden)]
@@ -37,6 +43,9 @@ impl MigrationTrait for Migration {
                 .to_owned(),
         )
         .await?;
+        // `[{min_amount, fee_fixed, fee_percent}]`, fixed-point strings; NULL: flat fees.
+        m.alter_table(Table::alter().table(Assets::Table).add_column(json_null(Assets::FeeTiers)).to_owned())
+            .await?;
         m.create_table(
             Table::create()
                 .table(ApiKeys::Table)
@@ -62,6 +71,7 @@ impl MigrationTrait for Migration {
 
     async fn down(&self, m: &SchemaManager) -> Result<(), DbErr> {
         m.drop_table(Table::drop().table(ApiKeys::Table).to_owned()).await?;
+        m.alter_table(Table::alter().table(Assets::Table).drop_column(Assets::FeeTiers).to_owned()).await?;
         m.alter_table(
             Table::alter().table(Tenants::Table).drop_column(Tenants::TransactionExpirySecs).to_owned(),
         )

@@ -86,37 +86,8 @@ pub async fn ensure_demo_tenant(
                 },
             )
             .await?;
-            let field = |name: &str, description: &str| NewAssetField {
-                name: name.into(),
-                description: description.into(),
-                optional: false,
-                choices: None,
-            };
-            admin::add_asset(
-                db,
-                tenant_id,
-                NewAsset {
-                    code: "SRT".into(),
-                    issuer: Keypair::generate().public_key().to_string(),
-                    status: "test".into(),
-                    min_amount: Some(Amount::from_units(10)),
-                    max_amount: Some(Amount::from_units(10_000)),
-                    fee_fixed: Amount::from_units(1),
-                    fee_percent: Amount::from_units(1),
-                    memo_type: "id".into(),
-                    sender_sep12_type: Some("sep31-sender".into()),
-                    receiver_sep12_type: Some("sep31-receiver".into()),
-                    funding_methods: vec!["SEPA".into(), "SWIFT".into(), "WIRE".into()],
-                    anchor_asset_type: "fiat".into(),
-                    description: "Stellar Reference Token, paid out 1:1 to a bank account".into(),
-                    display_decimals: 2,
-                    fields: vec![
-                        field("routing_number", "routing number of the destination bank account"),
-                        field("account_number", "bank account number of the destination"),
-                    ],
-                },
-            )
-            .await?;
+            admin::add_asset(db, tenant_id, guide_asset(Keypair::generate().public_key().to_string()))
+                .await?;
             for customer_type in guide_customer_types() {
                 admin::add_customer_type(db, tenant_id, customer_type).await?;
             }
@@ -132,6 +103,38 @@ pub async fn ensure_demo_tenant(
             .with_context(|| format!("MOORING_DEMO_SENDERS entry {account:?}"))?;
     }
     Ok(DemoTenant { tenant_id, new_sender_secret })
+}
+
+/// The SRT asset of the SEP-31 testnet guide's `/info`: limits 10 to 10,000, a fee of
+/// 1 + 1 %, the guide's transaction fields, and SEPA/SWIFT/WIRE payouts.
+pub fn guide_asset(issuer: String) -> NewAsset {
+    let field = |name: &str, description: &str| NewAssetField {
+        name: name.into(),
+        description: description.into(),
+        optional: false,
+        choices: None,
+    };
+    NewAsset {
+        code: "SRT".into(),
+        issuer,
+        status: "test".into(),
+        min_amount: Some(Amount::from_units(10)),
+        max_amount: Some(Amount::from_units(10_000)),
+        fee_fixed: Amount::from_units(1),
+        fee_percent: Amount::from_units(1),
+        memo_type: "id".into(),
+        sender_sep12_type: Some("sep31-sender".into()),
+        receiver_sep12_type: Some("sep31-receiver".into()),
+        funding_methods: vec!["SEPA".into(), "SWIFT".into(), "WIRE".into()],
+        anchor_asset_type: "fiat".into(),
+        description: "Stellar Reference Token, paid out 1:1 to a bank account".into(),
+        display_decimals: 2,
+        fields: vec![
+            field("routing_number", "routing number of the destination bank account"),
+            field("account_number", "bank account number of the destination"),
+        ],
+        fee_tiers: Vec::new(),
+    }
 }
 
 /// The SEP-12 types of the SEP-31 testnet guide: what a sender and a receiver provide.

@@ -43,6 +43,8 @@ pub struct NewAsset {
     pub description: String,
     pub display_decimals: i32,
     pub fields: Vec<NewAssetField>,
+    /// Fees by amount; empty: flat fees only.
+    pub fee_tiers: Vec<crate::FeeTier>,
 }
 
 pub struct NewAssetField {
@@ -239,6 +241,19 @@ async fn insert_asset(txn: &impl ConnectionTrait, tenant_id: Uuid, new: NewAsset
         description: Set(new.description),
         display_decimals: Set(new.display_decimals),
         created_at: Set(Utc::now()),
+        fee_tiers: Set((!new.fee_tiers.is_empty()).then(|| {
+            new.fee_tiers
+                .iter()
+                .map(|t| {
+                    serde_json::json!({
+                        "min_amount": t.min_amount.to_string(),
+                        "fee_fixed": t.fee_fixed.to_string(),
+                        "fee_percent": t.fee_percent.to_string(),
+                    })
+                })
+                .collect::<Vec<_>>()
+                .into()
+        })),
     }
     .insert(txn)
     .await?;
@@ -516,8 +531,18 @@ pub async fn upsert_asset(db: &DatabaseConnection, tenant_id: Uuid, new: NewAsse
     {
         return Err(Error::Invalid("min_amount is above max_amount".into()));
     }
-    if new.fee_fixed.0 < 0 || new.fee_percent.0 < 0 || new.fee_percent > Amount::from_units(100) {
+    let fee_ok =
+        |fixed: Amount, percent: Amount| fixed.0 >= 0 && percent.0 >= 0 && percent <= Amount::from_units(100);
+    if !fee_ok(new.fee_fixed, new.fee_percent)
+        || !new.fee_tiers.iter().all(|t| fee_ok(t.fee_fixed, t.fee_percent))
+    {
         return Err(Error::Invalid("fees must be positive, and fee_percent at most 100".into()));
+    }
+    let mut mins: Vec<_> = new.fee_tiers.iter().map(|t| t.min_amount).collect();
+    mins.sort();
+    mins.dedup();
+    if mins.len() != new.fee_tiers.len() || mins.first().is_some_and(|m| m.0 <= 0) {
+        return Err(Error::Invalid("fee tiers need distinct, positive min amounts".into()));
     }
     let existing = asset::Entity::find()
         .filter(asset::Column::TenantId.eq(tenant_id))

@@ -10,6 +10,7 @@ use mooring_stellar::sep9::FieldType;
 use mooring_stellar::{Amount, Keypair, Network, PublicKey};
 use sea_orm::{DatabaseConnection, EntityTrait, QueryOrder};
 
+use crate::model::FeeTier;
 use crate::model::Organization;
 use crate::{Asset, AssetField, CustomerField, CustomerType, Error, MasterKey, Tenant, TenantStatus};
 
@@ -142,6 +143,7 @@ impl Directory {
                 anchor_asset_type: a.anchor_asset_type,
                 description: a.description,
                 display_decimals: a.display_decimals,
+                fee_tiers: a.fee_tiers.as_ref().map(fee_tiers).transpose()?.unwrap_or_default(),
             });
         }
 
@@ -207,6 +209,28 @@ impl Directory {
         }
         Ok(snapshot)
     }
+}
+
+/// Parses stored fee tiers (see `asset::Model::fee_tiers`), ascending by amount.
+pub(crate) fn fee_tiers(v: &sea_orm::JsonValue) -> Result<Vec<FeeTier>, Error> {
+    let bad = || Error::Corrupt(format!("fee tiers {v}"));
+    let amount = |t: &sea_orm::JsonValue, k: &str| {
+        t[k].as_str().and_then(|s| s.parse::<Amount>().ok()).ok_or_else(bad)
+    };
+    let mut tiers = v
+        .as_array()
+        .ok_or_else(bad)?
+        .iter()
+        .map(|t| {
+            Ok(FeeTier {
+                min_amount: amount(t, "min_amount")?,
+                fee_fixed: amount(t, "fee_fixed")?,
+                fee_percent: amount(t, "fee_percent")?,
+            })
+        })
+        .collect::<Result<Vec<_>, Error>>()?;
+    tiers.sort_by_key(|t| t.min_amount);
+    Ok(tiers)
 }
 
 pub(crate) fn field_type(s: &str) -> Option<FieldType> {

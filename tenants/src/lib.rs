@@ -18,4 +18,4 @@ mod model;
 pub use crypto::MasterKey;
 pub use directory::{Directory, Snapshot};
 pub use error::Error;
-pub use model::{Asset, AssetField, CustomerField, CustomerType, Tenant, TenantStatus};
+pub use model::{Asset, AssetField, CustomerField, CustomerType, FeeTier, Tenant, TenantStatus};

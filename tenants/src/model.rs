@@ -65,6 +65,27 @@ pub struct Asset {
     pub description: String,
     pub display_decimals: i32,
     pub fields: Vec<AssetField>,
+    /// Fees by amount, ascending by `min_amount`; empty: the flat fees apply.
+    pub fee_tiers: Vec<FeeTier>,
+}
+
+/// From `min_amount` up (to the next tier), these fees replace the flat ones.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct FeeTier {
+    pub min_amount: Amount,
+    pub fee_fixed: Amount,
+    /// Percentage points.
+    pub fee_percent: Amount,
+}
+
+impl Asset {
+    /// The fixed and percentage fee for `amount`, and the tier they come from, if any.
+    pub fn fee_terms(&self, amount: Amount) -> (Amount, Amount, Option<&FeeTier>) {
+        match self.fee_tiers.iter().rev().find(|t| t.min_amount <= amount) {
+            Some(t) => (t.fee_fixed, t.fee_percent, Some(t)),
+            None => (self.fee_fixed, self.fee_percent, None),
+        }
+    }
 }
 
 #[derive(Debug, Clone)]

@@ -50,13 +50,17 @@ async fn info(ctx: TenantCtx, _auth: SepAuth) -> Json<Value> {
             "quotes_supported": false,
             "quotes_required": false,
             "funding_methods": asset.funding_methods,
-            "fee_fixed": number(asset.fee_fixed),
-            "fee_percent": number(asset.fee_percent),
             "sep12": {
                 "sender": sep12_types(&ctx, "Sender", &asset.sender_sep12_type),
                 "receiver": sep12_types(&ctx, "Receiver", &asset.receiver_sep12_type),
             },
         });
+        // Tiered fees do not fit /info's one fixed + one percentage fee: SEP-31 then
+        // leaves both out, and each transaction's fee_details shows the breakdown.
+        if asset.fee_tiers.is_empty() {
+            entry["fee_fixed"] = number(asset.fee_fixed);
+            entry["fee_percent"] = number(asset.fee_percent);
+        }
         if let Some(min) = asset.min_amount {
             entry["min_amount"] = number(min);
         }

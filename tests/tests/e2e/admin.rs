@@ -551,3 +551,60 @@ async fn transaction_events_arrive_over_websocket() {
     assert!(!acked, "{reply:?}");
     app.stop().await;
 }
+
+#[tokio::test]
+async fn fees_tiered_by_amount() {
+    let env = TestEnv::new().await;
+    let app = env.start().await;
+    let domain = unique_domain("f");
+    let (_, key) = onboard(&app, &env, &domain).await;
+    let tenant = Admin::with_key(&app, &key);
+    let sender = Keypair::generate();
+    let issuer = configure(&tenant, &sender, "1").await;
+    let mut tiered = asset_input(&issuer, "1");
+    tiered["input"]["feeTiers"] = json!([{ "minAmount": "1000", "feeFixed": "3", "feePercent": "0.5" }]);
+    let data = tenant.ok(r#"mutation($input: AssetInput!) { upsertAsset(input: $input) { assets { feeTiers { minAmount feeFixed feePercent } } } }"#, tiered).await;
+    assert_eq!(
+        data["upsertAsset"]["assets"][0]["feeTiers"],
+        json!([{ "minAmount": "1000", "feeFixed": "3", "feePercent": "0.5" }])
+    );
+    let mut bad = asset_input(&issuer, "1");
+    bad["input"]["feeTiers"] = json!([{ "minAmount": "0", "feeFixed": "3" }]);
+    assert_eq!(tenant.error_code(UPSERT_ASSET, bad).await, "INVALID_INPUT");
+
+    let sa = Sa::login(&app, &domain, &sender).await;
+    let (_, info) = sa.get("/sep31/info").await;
+    let srt = &info["receive"]["SRT"];
+    assert!(
+        srt.get("fee_fixed").is_none() && srt.get("fee_percent").is_none(),
+        "tiers do not fit /info's fee fields: {srt}"
+    );
+    let s = sa.accepted_customer("sep31-sender", "1").await;
+    let r = sa.accepted_customer("sep31-receiver", "2").await;
+    let mut fees = Vec::new();
+    for amount in ["100", "2000"] {
+        let body = json!({ "amount": amount, "asset_code": "SRT", "sender_id": s, "receiver_id": r, "fields": { "transaction": { "routing_number": "1" } } });
+        let (status, created) = sa.post_json("/sep31/transactions", &body).await;
+        assert_eq!(status, StatusCode::CREATED, "{created}");
+        let (_, tx) = sa.get(&format!("/sep31/transactions/{}", created["id"].as_str().unwrap())).await;
+        fees.push(tx["transaction"]["fee_details"].clone());
+    }
+    // Below the first tier: the flat 1 + 1 %. From 1000 up: 3 + 0.5 %.
+    assert_eq!(fees[0]["total"], "2");
+    assert_eq!(fees[1]["total"], "13");
+    let names: Vec<_> = fees[1]["details"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| d["name"].as_str().unwrap().to_string())
+        .collect();
+    assert!(names.iter().all(|n| n.contains("from 1000")), "{names:?}");
+    let parts: Vec<String> = fees[1]["details"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| d["amount"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(parts, ["3", "10"]);
+    app.stop().await;
+}

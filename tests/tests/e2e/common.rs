@@ -5,9 +5,9 @@ use std::io::Write;
 use std::sync::Once;
 
 use mooring_server::{CancellationToken, Config, Server};
-use mooring_stellar::{Amount, Keypair, Network, PublicKey, challenge};
+use mooring_stellar::{Keypair, Network, PublicKey, challenge};
 use mooring_tenants::MasterKey;
-use mooring_tenants::admin::{self, NewAsset, NewAssetField, NewTenant};
+use mooring_tenants::admin::{self, NewTenant};
 use reqwest::StatusCode;
 use sea_orm::{ConnectionTrait, DatabaseConnection};
 use serde_json::Value;
@@ -195,34 +195,8 @@ impl TestEnv {
         )
         .await
         .unwrap();
-        admin::add_asset(
-            &self.db,
-            id,
-            NewAsset {
-                code: "SRT".into(),
-                issuer: Keypair::generate().public_key().to_string(),
-                status: "test".into(),
-                min_amount: Some(Amount::from_units(10)),
-                max_amount: Some(Amount::from_units(10_000)),
-                fee_fixed: Amount::from_units(1),
-                fee_percent: Amount::from_units(1),
-                memo_type: "id".into(),
-                sender_sep12_type: Some("sep31-sender".into()),
-                receiver_sep12_type: Some("sep31-receiver".into()),
-                funding_methods: vec!["SEPA".into(), "SWIFT".into()],
-                anchor_asset_type: "fiat".into(),
-                description: "test asset".into(),
-                display_decimals: 2,
-                fields: vec![NewAssetField {
-                    name: "routing_number".into(),
-                    description: "routing number".into(),
-                    optional: false,
-                    choices: None,
-                }],
-            },
-        )
-        .await
-        .unwrap();
+        let asset = mooring_server::demo::guide_asset(Keypair::generate().public_key().to_string());
+        admin::add_asset(&self.db, id, asset).await.unwrap();
         for customer_type in mooring_server::demo::guide_customer_types() {
             admin::add_customer_type(&self.db, id, customer_type).await.unwrap();
         }
@@ -421,7 +395,7 @@ impl<'a> Sa<'a> {
                     "funding_method": "SEPA",
                     "sender_id": sender,
                     "receiver_id": receiver,
-                    "fields": { "transaction": { "routing_number": "026009593" } },
+                    "fields": { "transaction": { "routing_number": "026009593", "account_number": "12345678" } },
                 }),
             )
             .await;

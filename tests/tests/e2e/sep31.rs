@@ -28,7 +28,7 @@ async fn guide_flow_info_kyc_and_transaction() {
     assert_eq!(srt["fee_fixed"], json!(1));
     assert_eq!(srt["fee_percent"], json!(1));
     assert_eq!(srt["quotes_supported"], json!(false));
-    assert_eq!(srt["funding_methods"], json!(["SEPA", "SWIFT"]));
+    assert_eq!(srt["funding_methods"], json!(["SEPA", "SWIFT", "WIRE"]));
     assert!(srt["sep12"]["sender"]["types"]["sep31-sender"]["description"].is_string());
     assert!(srt["sep12"]["receiver"]["types"]["sep31-receiver"]["description"].is_string());
     assert!(srt["fields"]["transaction"]["routing_number"]["description"].is_string());
@@ -97,7 +97,7 @@ async fn guide_flow_info_kyc_and_transaction() {
     let create = json!({
         "amount": 100, "asset_code": "SRT", "funding_method": "SEPA",
         "sender_id": sender_id, "receiver_id": receiver_id,
-        "fields": {"transaction": {"routing_number": "026009593"}},
+        "fields": {"transaction": {"routing_number": "026009593", "account_number": "12345678"}},
     });
     let (status, err) = sa.post_json("/sep31/transactions", &create).await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
@@ -284,7 +284,7 @@ async fn bad_requests_are_clear_4xx_and_write_nothing() {
     let receiver = sa.accepted_customer("sep31-receiver", "2").await;
     let good = json!({
         "amount": "100", "asset_code": "SRT", "funding_method": "SEPA", "sender_id": sender, "receiver_id": receiver,
-        "fields": {"transaction": {"routing_number": "1"}},
+        "fields": {"transaction": {"routing_number": "1", "account_number": "2"}},
     });
     let with = |key: &str, value: Value| {
         let mut body = good.clone();
@@ -407,7 +407,7 @@ async fn idempotency_key_makes_retries_safe() {
     let receiver = sa.accepted_customer("sep31-receiver", "2").await;
     let body = json!({
         "amount": 50, "asset_code": "SRT", "sender_id": sender, "receiver_id": receiver,
-        "fields": {"transaction": {"routing_number": "1"}},
+        "fields": {"transaction": {"routing_number": "1", "account_number": "2"}},
     });
     let post = |key: &'static str, body: Value| {
         sa.req(reqwest::Method::POST, "/sep31/transactions").header("idempotency-key", key).json(&body).send()
