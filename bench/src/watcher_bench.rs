@@ -133,6 +133,7 @@ async fn bench(database_url: &str, payments_total: usize) -> anyhow::Result<()> 
                 description: String::new(),
                 display_decimals: 2,
                 fields: vec![],
+                fee_tiers: vec![],
             },
         )
         .await?;
