@@ -324,3 +324,27 @@ async fn an_expired_lease_passes_to_another_holder() {
     assert!(!leases::still_held(&env.db, "k", "a").await.unwrap());
     assert!(leases::still_held(&env.db, "k", "b").await.unwrap());
 }
+
+#[tokio::test]
+async fn a_suspended_tenant_is_not_watched_until_resumed() {
+    let env = TestEnv::new().await;
+    let app = env.start().await;
+    let (t, domain) = setup(&env, &app).await;
+    let sa = Sa::login(&app, &domain, &t.sender).await;
+    let id = sa.transaction().await;
+    let row = tx(&env, &id).await;
+
+    mooring_tenants::admin::set_status(&env.db, t.id, true).await.unwrap();
+    app.server.state.tenants.refresh().await.unwrap();
+    // The supervisor stops the watch on its next round (config_poll_ms = 50 in tests).
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    env.horizon.disconnect_all();
+    env.horizon.add_payment(&row.stellar_account_id, &pay_for(&row));
+    tokio::time::sleep(Duration::from_millis(1000)).await;
+    assert_eq!(tx(&env, &id).await.status, "pending_sender", "a suspended tenant is not watched");
+
+    mooring_tenants::admin::set_status(&env.db, t.id, false).await.unwrap();
+    app.server.state.tenants.refresh().await.unwrap();
+    wait_status(&env, &id, "pending_receiver").await;
+    app.stop().await;
+}
