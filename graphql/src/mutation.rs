@@ -25,7 +25,7 @@ use crate::scope::{self, core};
 pub struct Mutation(OperatorMutation, ConfigMutation, OperationsMutation);
 
 async fn reload(ctx: &Context<'_>) -> Result<()> {
-    core(ctx).tenants.reload().await.map_err(internal)
+    core(ctx).tenants.changed().await.map_err(internal)
 }
 
 fn amount(field: &str, v: &str) -> Result<Amount> {

@@ -139,6 +139,9 @@ pub async fn start(
     };
 
     spawn_config_watcher(&state, shutdown.clone());
+    if let Some(url) = &state.cfg.redis_url {
+        spawn_config_bus(&state, redis::Client::open(url.as_str())?, shutdown.clone());
+    }
     callbacks::spawn(state.clone(), shutdown.clone());
     callbacks::spawn_expiry(state.clone(), shutdown.clone());
     if state.cfg.watcher_enabled {
@@ -156,6 +159,71 @@ pub async fn start(
     });
     tracing::info!(%addr, "listening");
     Ok(Server { addr, state, shutdown, handle })
+}
+
+/// With Redis, a replica that changes tenant config says so on a channel and every
+/// other replica reloads at once; the version poll below stays as the safety net (a
+/// missed message costs at most one poll interval).
+fn spawn_config_bus(state: &AppState, client: redis::Client, shutdown: CancellationToken) {
+    let channel = state.redis_key(&["config"]);
+    let me = state.instance_id.clone();
+    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<()>();
+    state.tenants.set_change_hook(Box::new(move || {
+        let _ = tx.send(());
+    }));
+    if let Some(conn) = state.redis.clone() {
+        let (channel, me, stop) = (channel.clone(), me.clone(), shutdown.clone());
+        tokio::spawn(async move {
+            loop {
+                tokio::select! {
+                    () = stop.cancelled() => return,
+                    msg = rx.recv() => if msg.is_none() { return },
+                }
+                let mut conn = conn.clone();
+                let sent: Result<i64, _> =
+                    redis::cmd("PUBLISH").arg(&channel).arg(&me).query_async(&mut conn).await;
+                if let Err(e) = sent {
+                    tracing::warn!(error = %e, "config change not published; replicas will poll it");
+                }
+            }
+        });
+    }
+    let tenants = state.tenants.clone();
+    tokio::spawn(async move {
+        use futures::StreamExt;
+        loop {
+            let subscribed = async {
+                let mut pubsub = client.get_async_pubsub().await?;
+                pubsub.subscribe(&channel).await?;
+                redis::RedisResult::Ok(pubsub)
+            };
+            let mut pubsub = tokio::select! {
+                () = shutdown.cancelled() => return,
+                p = subscribed => match p {
+                    Ok(p) => p,
+                    Err(e) => {
+                        tracing::warn!(error = %e, "config channel unavailable; retrying");
+                        tokio::time::sleep(Duration::from_secs(2)).await;
+                        continue;
+                    }
+                },
+            };
+            let mut messages = pubsub.on_message();
+            loop {
+                let msg = tokio::select! {
+                    () = shutdown.cancelled() => return,
+                    m = messages.next() => m,
+                };
+                let Some(msg) = msg else { break };
+                if msg.get_payload::<String>().is_ok_and(|from| from == me) {
+                    continue;
+                }
+                if let Err(e) = tenants.reload().await {
+                    tracing::warn!(error = %e, "tenant config reload failed");
+                }
+            }
+        }
+    });
 }
 
 /// Every replica polls the tenant config version (one primary-key read) and reloads

@@ -37,7 +37,11 @@ pub struct Directory {
     master_key: MasterKey,
     snapshot: ArcSwap<Snapshot>,
     reload_lock: tokio::sync::Mutex<()>,
+    /// Tells other replicas right away (e.g. over Redis) that the config changed.
+    on_change: std::sync::OnceLock<ChangeHook>,
 }
+
+pub type ChangeHook = Box<dyn Fn() + Send + Sync>;
 
 impl Directory {
     pub async fn load(db: DatabaseConnection, master_key: MasterKey) -> Result<Self, Error> {
@@ -46,6 +50,7 @@ impl Directory {
             master_key,
             snapshot: ArcSwap::from_pointee(Snapshot::default()),
             reload_lock: tokio::sync::Mutex::new(()),
+            on_change: std::sync::OnceLock::new(),
         };
         dir.reload().await?;
         Ok(dir)
@@ -70,6 +75,20 @@ impl Directory {
 
     pub async fn stored_version(&self) -> Result<i64, Error> {
         Ok(config_state::Entity::find_by_id(1).one(&self.db).await?.map_or(0, |row| row.version))
+    }
+
+    /// Installs the hook [`Directory::changed`] calls; the first one installed stays.
+    pub fn set_change_hook(&self, hook: ChangeHook) {
+        let _ = self.on_change.set(hook);
+    }
+
+    /// After this process changed the configuration: reload here, and tell the others.
+    pub async fn changed(&self) -> Result<(), Error> {
+        self.reload().await?;
+        if let Some(hook) = self.on_change.get() {
+            hook();
+        }
+        Ok(())
     }
 
     /// Reloads if the stored config version differs from the cached one. One cheap

@@ -90,3 +90,32 @@ async fn a_second_domain_serves_the_same_tenant() {
     assert_eq!(status, StatusCode::OK);
     app.stop().await;
 }
+
+#[tokio::test]
+async fn with_redis_a_change_is_pushed_to_the_other_replicas() {
+    if !crate::common::redis_only("with_redis_a_change_is_pushed_to_the_other_replicas") {
+        return;
+    }
+    let env = TestEnv::new().await;
+    let domain = unique_domain("a");
+    let t = env.tenant(&domain).await;
+    // Polling so slow that only the push can explain a quick change.
+    let slow = |c: &mut mooring_server::Config| c.config_poll_ms = 600_000;
+    let (a, b) = (env.start_with(slow).await, env.start_with(slow).await);
+    tokio::time::sleep(Duration::from_millis(300)).await; // subscriptions up
+    let newcomer = Keypair::generate();
+    let query = format!("account={}", newcomer.public_key());
+    assert_eq!(b.challenge(&domain, &query).await.0, StatusCode::FORBIDDEN);
+    crate::common::Admin::operator(&a)
+        .ok(
+            r#"mutation($t: ID, $a: String!) { approveSender(tenantId: $t, account: $a, name: "late") { id } }"#,
+            serde_json::json!({ "t": t.id, "a": newcomer.public_key().to_string() }),
+        )
+        .await;
+    let took =
+        within(Duration::from_secs(3), || async { b.challenge(&domain, &query).await.0 == StatusCode::OK })
+            .await;
+    assert!(took < Duration::from_secs(3));
+    a.stop().await;
+    b.stop().await;
+}
