@@ -16,8 +16,14 @@ fn workspace() -> PathBuf {
 }
 
 /// The venv's python, with the SDK installed. Fails loudly (never skips) when it
-/// cannot be set up: CI must run this test.
+/// cannot be set up: CI must run this test. Set up once per test run, however many
+/// tests ask at the same time.
 fn python_with_sdk() -> PathBuf {
+    static PYTHON: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
+    PYTHON.get_or_init(set_up_venv).clone()
+}
+
+fn set_up_venv() -> PathBuf {
     let venv = workspace().join("target").join("pyenv");
     let python = venv.join("bin").join("python");
     let has_sdk = python.exists()
