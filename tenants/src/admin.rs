@@ -10,7 +10,8 @@ use mooring_entities::{
 use mooring_stellar::{Amount, Keypair, Network, PublicKey};
 use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter, Set,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, DatabaseTransaction, EntityTrait,
+    QueryFilter, Set,
 };
 use uuid::Uuid;
 
@@ -52,6 +53,19 @@ pub struct NewAssetField {
     pub description: String,
     pub optional: bool,
     pub choices: Option<Vec<String>>,
+}
+
+/// Runs `write` in one write transaction that also bumps the config version, so every
+/// replica learns of it; nothing is written if `write` fails.
+async fn config_write<T>(
+    db: &DatabaseConnection,
+    write: impl AsyncFnOnce(&DatabaseTransaction) -> Result<T, Error>,
+) -> Result<T, Error> {
+    let txn = mooring_entities::begin_write(db).await?;
+    let value = write(&txn).await?;
+    bump_version(&txn).await?;
+    txn.commit().await?;
+    Ok(value)
 }
 
 pub async fn bump_version(db: &impl ConnectionTrait) -> Result<(), Error> {
@@ -98,34 +112,34 @@ pub async fn create_tenant(
     let id = Uuid::new_v4();
     let key = Keypair::generate();
     let now = Utc::now();
-    let txn = mooring_entities::begin_write(db).await?;
-    tenant::ActiveModel {
-        id: Set(id),
-        name: Set(new.name),
-        network_passphrase: Set(new.network.passphrase().to_string()),
-        horizon_url: Set(new.horizon_url),
-        signing_public_key: Set(key.public_key().to_string()),
-        signing_seed_ciphertext: Set(master_key.encrypt_seed(id, &key.seed())),
-        distribution_account: Set(new.distribution_account),
-        status: Set("active".into()),
-        org_name: Set(new.org_name),
-        org_url: Set(new.org_url),
-        org_description: Set(new.org_description),
-        org_logo: Set(None),
-        org_official_email: Set(None),
-        org_support_email: Set(None),
-        created_at: Set(now),
-        updated_at: Set(now),
-        transaction_expiry_secs: Set(None),
-    }
-    .insert(&txn)
-    .await?;
-    for domain in domains {
-        insert_domain(&txn, id, domain).await?;
-    }
-    bump_version(&txn).await?;
-    txn.commit().await?;
-    Ok(id)
+    config_write(db, async move |txn| {
+        tenant::ActiveModel {
+            id: Set(id),
+            name: Set(new.name),
+            network_passphrase: Set(new.network.passphrase().to_string()),
+            horizon_url: Set(new.horizon_url),
+            signing_public_key: Set(key.public_key().to_string()),
+            signing_seed_ciphertext: Set(master_key.encrypt_seed(id, &key.seed())),
+            distribution_account: Set(new.distribution_account),
+            status: Set("active".into()),
+            org_name: Set(new.org_name),
+            org_url: Set(new.org_url),
+            org_description: Set(new.org_description),
+            org_logo: Set(None),
+            org_official_email: Set(None),
+            org_support_email: Set(None),
+            created_at: Set(now),
+            updated_at: Set(now),
+            transaction_expiry_secs: Set(None),
+        }
+        .insert(txn)
+        .await?;
+        for domain in domains {
+            insert_domain(txn, id, domain).await?;
+        }
+        Ok(id)
+    })
+    .await
 }
 
 async fn insert_domain(db: &impl ConnectionTrait, tenant_id: Uuid, domain: String) -> Result<(), Error> {
@@ -144,11 +158,11 @@ async fn insert_domain(db: &impl ConnectionTrait, tenant_id: Uuid, domain: Strin
 
 pub async fn add_domain(db: &DatabaseConnection, tenant_id: Uuid, domain: &str) -> Result<(), Error> {
     let domain = check_domain(domain)?;
-    let txn = mooring_entities::begin_write(db).await?;
-    insert_domain(&txn, tenant_id, domain).await?;
-    bump_version(&txn).await?;
-    txn.commit().await?;
-    Ok(())
+    config_write(db, async move |txn| {
+        insert_domain(txn, tenant_id, domain).await?;
+        Ok(())
+    })
+    .await
 }
 
 /// Adds an approved sending anchor, or re-enables it. Idempotent.
@@ -159,57 +173,57 @@ pub async fn approve_sender(
     name: &str,
 ) -> Result<(), Error> {
     check_account(account, "sending anchor account")?;
-    let txn = mooring_entities::begin_write(db).await?;
-    let existing = approved_sender::Entity::find()
-        .filter(approved_sender::Column::TenantId.eq(tenant_id))
-        .filter(approved_sender::Column::Account.eq(account))
-        .one(&txn)
-        .await?;
-    match existing {
-        Some(row) if row.enabled => return Ok(()),
-        Some(row) => {
-            let mut row: approved_sender::ActiveModel = row.into();
-            row.enabled = Set(true);
-            row.update(&txn).await?;
-        }
-        None => {
-            approved_sender::ActiveModel {
-                id: Set(Uuid::new_v4()),
-                tenant_id: Set(tenant_id),
-                account: Set(account.to_string()),
-                name: Set(name.to_string()),
-                enabled: Set(true),
-                created_at: Set(Utc::now()),
-            }
-            .insert(&txn)
+    config_write(db, async move |txn| {
+        let existing = approved_sender::Entity::find()
+            .filter(approved_sender::Column::TenantId.eq(tenant_id))
+            .filter(approved_sender::Column::Account.eq(account))
+            .one(txn)
             .await?;
+        match existing {
+            Some(row) if row.enabled => {}
+            Some(row) => {
+                let mut row: approved_sender::ActiveModel = row.into();
+                row.enabled = Set(true);
+                row.update(txn).await?;
+            }
+            None => {
+                approved_sender::ActiveModel {
+                    id: Set(Uuid::new_v4()),
+                    tenant_id: Set(tenant_id),
+                    account: Set(account.to_string()),
+                    name: Set(name.to_string()),
+                    enabled: Set(true),
+                    created_at: Set(Utc::now()),
+                }
+                .insert(txn)
+                .await?;
+            }
         }
-    }
-    bump_version(&txn).await?;
-    txn.commit().await?;
-    Ok(())
+        Ok(())
+    })
+    .await
 }
 
 /// Removes an approved sending anchor: it can no longer obtain SEP-10 tokens.
 pub async fn remove_sender(db: &DatabaseConnection, tenant_id: Uuid, account: &str) -> Result<bool, Error> {
-    let txn = mooring_entities::begin_write(db).await?;
-    let deleted = approved_sender::Entity::delete_many()
-        .filter(approved_sender::Column::TenantId.eq(tenant_id))
-        .filter(approved_sender::Column::Account.eq(account))
-        .exec(&txn)
-        .await?
-        .rows_affected;
-    bump_version(&txn).await?;
-    txn.commit().await?;
-    Ok(deleted > 0)
+    config_write(db, async move |txn| {
+        let deleted = approved_sender::Entity::delete_many()
+            .filter(approved_sender::Column::TenantId.eq(tenant_id))
+            .filter(approved_sender::Column::Account.eq(account))
+            .exec(txn)
+            .await?
+            .rows_affected;
+        Ok(deleted > 0)
+    })
+    .await
 }
 
 pub async fn add_asset(db: &DatabaseConnection, tenant_id: Uuid, new: NewAsset) -> Result<Uuid, Error> {
-    let txn = mooring_entities::begin_write(db).await?;
-    let id = insert_asset(&txn, tenant_id, new).await?;
-    bump_version(&txn).await?;
-    txn.commit().await?;
-    Ok(id)
+    config_write(db, async move |txn| {
+        let id = insert_asset(txn, tenant_id, new).await?;
+        Ok(id)
+    })
+    .await
 }
 
 async fn insert_asset(txn: &impl ConnectionTrait, tenant_id: Uuid, new: NewAsset) -> Result<Uuid, Error> {
@@ -274,16 +288,16 @@ async fn insert_asset(txn: &impl ConnectionTrait, tenant_id: Uuid, new: NewAsset
 
 /// Suspends or resumes a tenant.
 pub async fn set_status(db: &DatabaseConnection, tenant_id: Uuid, suspended: bool) -> Result<(), Error> {
-    let txn = mooring_entities::begin_write(db).await?;
-    tenant::Entity::update_many()
-        .col_expr(tenant::Column::Status, Expr::value(if suspended { "suspended" } else { "active" }))
-        .col_expr(tenant::Column::UpdatedAt, Expr::value(Utc::now()))
-        .filter(tenant::Column::Id.eq(tenant_id))
-        .exec(&txn)
-        .await?;
-    bump_version(&txn).await?;
-    txn.commit().await?;
-    Ok(())
+    config_write(db, async move |txn| {
+        tenant::Entity::update_many()
+            .col_expr(tenant::Column::Status, Expr::value(if suspended { "suspended" } else { "active" }))
+            .col_expr(tenant::Column::UpdatedAt, Expr::value(Utc::now()))
+            .filter(tenant::Column::Id.eq(tenant_id))
+            .exec(txn)
+            .await?;
+        Ok(())
+    })
+    .await
 }
 
 /// The tenant serving `domain`, if any: how the demo seed finds what it made before.
@@ -301,16 +315,16 @@ pub async fn set_horizon_url(
     if !(url.starts_with("https://") || url.starts_with("http://")) {
         return Err(Error::Invalid(format!("{horizon_url:?} is not an http(s) URL")));
     }
-    let txn = mooring_entities::begin_write(db).await?;
-    tenant::Entity::update_many()
-        .col_expr(tenant::Column::HorizonUrl, Expr::value(url))
-        .col_expr(tenant::Column::UpdatedAt, Expr::value(Utc::now()))
-        .filter(tenant::Column::Id.eq(tenant_id))
-        .exec(&txn)
-        .await?;
-    bump_version(&txn).await?;
-    txn.commit().await?;
-    Ok(())
+    config_write(db, async move |txn| {
+        tenant::Entity::update_many()
+            .col_expr(tenant::Column::HorizonUrl, Expr::value(url))
+            .col_expr(tenant::Column::UpdatedAt, Expr::value(Utc::now()))
+            .filter(tenant::Column::Id.eq(tenant_id))
+            .exec(txn)
+            .await?;
+        Ok(())
+    })
+    .await
 }
 
 pub struct NewCustomerType {
@@ -335,11 +349,11 @@ pub async fn add_customer_type(
     tenant_id: Uuid,
     new: NewCustomerType,
 ) -> Result<Uuid, Error> {
-    let txn = mooring_entities::begin_write(db).await?;
-    let id = insert_customer_type(&txn, tenant_id, new).await?;
-    bump_version(&txn).await?;
-    txn.commit().await?;
-    Ok(id)
+    config_write(db, async move |txn| {
+        let id = insert_customer_type(txn, tenant_id, new).await?;
+        Ok(id)
+    })
+    .await
 }
 
 async fn insert_customer_type(
@@ -394,19 +408,21 @@ async fn tenant_row(db: &impl ConnectionTrait, tenant_id: Uuid) -> Result<tenant
 /// Removes a domain; a tenant keeps at least one.
 pub async fn remove_domain(db: &DatabaseConnection, tenant_id: Uuid, domain: &str) -> Result<(), Error> {
     let domain = host::normalize(domain);
-    let txn = mooring_entities::begin_write(db).await?;
-    let owned =
-        tenant_domain::Entity::find().filter(tenant_domain::Column::TenantId.eq(tenant_id)).all(&txn).await?;
-    if !owned.iter().any(|d| d.domain == domain) {
-        return Err(Error::NotFound(format!("domain {domain}")));
-    }
-    if owned.len() == 1 {
-        return Err(Error::Invalid("a tenant keeps at least one domain".into()));
-    }
-    tenant_domain::Entity::delete_by_id(domain).exec(&txn).await?;
-    bump_version(&txn).await?;
-    txn.commit().await?;
-    Ok(())
+    config_write(db, async move |txn| {
+        let owned = tenant_domain::Entity::find()
+            .filter(tenant_domain::Column::TenantId.eq(tenant_id))
+            .all(txn)
+            .await?;
+        if !owned.iter().any(|d| d.domain == domain) {
+            return Err(Error::NotFound(format!("domain {domain}")));
+        }
+        if owned.len() == 1 {
+            return Err(Error::Invalid("a tenant keeps at least one domain".into()));
+        }
+        tenant_domain::Entity::delete_by_id(domain).exec(txn).await?;
+        Ok(())
+    })
+    .await
 }
 
 /// Replaces the tenant's SEP-10 signing key with a new one. SEP-10 tokens stay valid:
@@ -418,21 +434,21 @@ pub async fn rotate_signing_key(
     tenant_id: Uuid,
 ) -> Result<String, Error> {
     let key = Keypair::generate();
-    let txn = mooring_entities::begin_write(db).await?;
-    tenant_row(&txn, tenant_id).await?;
-    tenant::Entity::update_many()
-        .col_expr(tenant::Column::SigningPublicKey, Expr::value(key.public_key().to_string()))
-        .col_expr(
-            tenant::Column::SigningSeedCiphertext,
-            Expr::value(master_key.encrypt_seed(tenant_id, &key.seed())),
-        )
-        .col_expr(tenant::Column::UpdatedAt, Expr::value(Utc::now()))
-        .filter(tenant::Column::Id.eq(tenant_id))
-        .exec(&txn)
-        .await?;
-    bump_version(&txn).await?;
-    txn.commit().await?;
-    Ok(key.public_key().to_string())
+    config_write(db, async move |txn| {
+        tenant_row(txn, tenant_id).await?;
+        tenant::Entity::update_many()
+            .col_expr(tenant::Column::SigningPublicKey, Expr::value(key.public_key().to_string()))
+            .col_expr(
+                tenant::Column::SigningSeedCiphertext,
+                Expr::value(master_key.encrypt_seed(tenant_id, &key.seed())),
+            )
+            .col_expr(tenant::Column::UpdatedAt, Expr::value(Utc::now()))
+            .filter(tenant::Column::Id.eq(tenant_id))
+            .exec(txn)
+            .await?;
+        Ok(key.public_key().to_string())
+    })
+    .await
 }
 
 /// Tenant settings the admin API edits. `None` leaves a value as it is.
@@ -462,44 +478,44 @@ pub async fn update_settings(db: &DatabaseConnection, tenant_id: Uuid, s: Settin
     if s.transaction_expiry_secs.is_some_and(|e| !(60..=30 * 86_400).contains(&e)) {
         return Err(Error::Invalid("transaction expiry must be between 60 seconds and 30 days".into()));
     }
-    let txn = mooring_entities::begin_write(db).await?;
-    let mut row: tenant::ActiveModel = tenant_row(&txn, tenant_id).await?.into();
-    if let Some(v) = s.name {
-        row.name = Set(v);
-    }
-    let optional = |v: Option<String>| v.map(|v| if v.is_empty() { None } else { Some(v) });
-    if let Some(v) = optional(s.org_name) {
-        row.org_name = Set(v);
-    }
-    if let Some(v) = optional(s.org_url) {
-        row.org_url = Set(v);
-    }
-    if let Some(v) = optional(s.org_description) {
-        row.org_description = Set(v);
-    }
-    if let Some(v) = optional(s.org_logo) {
-        row.org_logo = Set(v);
-    }
-    if let Some(v) = optional(s.org_official_email) {
-        row.org_official_email = Set(v);
-    }
-    if let Some(v) = optional(s.org_support_email) {
-        row.org_support_email = Set(v);
-    }
-    if let Some(v) = s.distribution_account {
-        row.distribution_account = Set(v);
-    }
-    if let Some(v) = s.horizon_url {
-        row.horizon_url = Set(v.trim_end_matches('/').to_string());
-    }
-    if let Some(v) = s.transaction_expiry_secs {
-        row.transaction_expiry_secs = Set(Some(v));
-    }
-    row.updated_at = Set(Utc::now());
-    row.update(&txn).await?;
-    bump_version(&txn).await?;
-    txn.commit().await?;
-    Ok(())
+    config_write(db, async move |txn| {
+        let mut row: tenant::ActiveModel = tenant_row(txn, tenant_id).await?.into();
+        if let Some(v) = s.name {
+            row.name = Set(v);
+        }
+        let optional = |v: Option<String>| v.map(|v| if v.is_empty() { None } else { Some(v) });
+        if let Some(v) = optional(s.org_name) {
+            row.org_name = Set(v);
+        }
+        if let Some(v) = optional(s.org_url) {
+            row.org_url = Set(v);
+        }
+        if let Some(v) = optional(s.org_description) {
+            row.org_description = Set(v);
+        }
+        if let Some(v) = optional(s.org_logo) {
+            row.org_logo = Set(v);
+        }
+        if let Some(v) = optional(s.org_official_email) {
+            row.org_official_email = Set(v);
+        }
+        if let Some(v) = optional(s.org_support_email) {
+            row.org_support_email = Set(v);
+        }
+        if let Some(v) = s.distribution_account {
+            row.distribution_account = Set(v);
+        }
+        if let Some(v) = s.horizon_url {
+            row.horizon_url = Set(v.trim_end_matches('/').to_string());
+        }
+        if let Some(v) = s.transaction_expiry_secs {
+            row.transaction_expiry_secs = Set(Some(v));
+        }
+        row.updated_at = Set(Utc::now());
+        row.update(txn).await?;
+        Ok(())
+    })
+    .await
 }
 
 pub async fn set_sender_enabled(
@@ -508,19 +524,19 @@ pub async fn set_sender_enabled(
     account: &str,
     enabled: bool,
 ) -> Result<(), Error> {
-    let txn = mooring_entities::begin_write(db).await?;
-    let updated = approved_sender::Entity::update_many()
-        .col_expr(approved_sender::Column::Enabled, Expr::value(enabled))
-        .filter(approved_sender::Column::TenantId.eq(tenant_id))
-        .filter(approved_sender::Column::Account.eq(account))
-        .exec(&txn)
-        .await?;
-    if updated.rows_affected == 0 {
-        return Err(Error::NotFound(format!("sender {account}")));
-    }
-    bump_version(&txn).await?;
-    txn.commit().await?;
-    Ok(())
+    config_write(db, async move |txn| {
+        let updated = approved_sender::Entity::update_many()
+            .col_expr(approved_sender::Column::Enabled, Expr::value(enabled))
+            .filter(approved_sender::Column::TenantId.eq(tenant_id))
+            .filter(approved_sender::Column::Account.eq(account))
+            .exec(txn)
+            .await?;
+        if updated.rows_affected == 0 {
+            return Err(Error::NotFound(format!("sender {account}")));
+        }
+        Ok(())
+    })
+    .await
 }
 
 /// Creates or replaces (by code and issuer) an asset with its transaction fields.
@@ -550,29 +566,27 @@ pub async fn upsert_asset(db: &DatabaseConnection, tenant_id: Uuid, new: NewAsse
         .filter(asset::Column::Issuer.eq(&new.issuer))
         .one(db)
         .await?;
-    if let Some(old) = existing {
-        // Replace in one transaction: the new row gets the old id's place.
-        let txn = mooring_entities::begin_write(db).await?;
-        asset::Entity::delete_by_id(old.id).exec(&txn).await?;
-        let id = insert_asset(&txn, tenant_id, new).await?;
-        bump_version(&txn).await?;
-        txn.commit().await?;
-        return Ok(id);
-    }
-    add_asset(db, tenant_id, new).await
+    config_write(db, async move |txn| {
+        // A replacement happens in the same transaction as the removal it needs.
+        if let Some(old) = existing {
+            asset::Entity::delete_by_id(old.id).exec(txn).await?;
+        }
+        insert_asset(txn, tenant_id, new).await
+    })
+    .await
 }
 
 /// Removes an asset (by code); `false` if the tenant has none with that code.
 pub async fn remove_asset(db: &DatabaseConnection, tenant_id: Uuid, code: &str) -> Result<bool, Error> {
-    let txn = mooring_entities::begin_write(db).await?;
-    let deleted = asset::Entity::delete_many()
-        .filter(asset::Column::TenantId.eq(tenant_id))
-        .filter(asset::Column::Code.eq(code))
-        .exec(&txn)
-        .await?;
-    bump_version(&txn).await?;
-    txn.commit().await?;
-    Ok(deleted.rows_affected > 0)
+    config_write(db, async move |txn| {
+        let deleted = asset::Entity::delete_many()
+            .filter(asset::Column::TenantId.eq(tenant_id))
+            .filter(asset::Column::Code.eq(code))
+            .exec(txn)
+            .await?;
+        Ok(deleted.rows_affected > 0)
+    })
+    .await
 }
 
 /// Creates or replaces (by name) a SEP-12 customer type.
@@ -581,16 +595,16 @@ pub async fn set_customer_type(
     tenant_id: Uuid,
     new: NewCustomerType,
 ) -> Result<Uuid, Error> {
-    let txn = mooring_entities::begin_write(db).await?;
-    customer_type::Entity::delete_many()
-        .filter(customer_type::Column::TenantId.eq(tenant_id))
-        .filter(customer_type::Column::Name.eq(&new.name))
-        .exec(&txn)
-        .await?;
-    let id = insert_customer_type(&txn, tenant_id, new).await?;
-    bump_version(&txn).await?;
-    txn.commit().await?;
-    Ok(id)
+    config_write(db, async move |txn| {
+        customer_type::Entity::delete_many()
+            .filter(customer_type::Column::TenantId.eq(tenant_id))
+            .filter(customer_type::Column::Name.eq(&new.name))
+            .exec(txn)
+            .await?;
+        let id = insert_customer_type(txn, tenant_id, new).await?;
+        Ok(id)
+    })
+    .await
 }
 
 pub async fn remove_customer_type(
@@ -598,13 +612,13 @@ pub async fn remove_customer_type(
     tenant_id: Uuid,
     name: &str,
 ) -> Result<bool, Error> {
-    let txn = mooring_entities::begin_write(db).await?;
-    let deleted = customer_type::Entity::delete_many()
-        .filter(customer_type::Column::TenantId.eq(tenant_id))
-        .filter(customer_type::Column::Name.eq(name))
-        .exec(&txn)
-        .await?;
-    bump_version(&txn).await?;
-    txn.commit().await?;
-    Ok(deleted.rows_affected > 0)
+    config_write(db, async move |txn| {
+        let deleted = customer_type::Entity::delete_many()
+            .filter(customer_type::Column::TenantId.eq(tenant_id))
+            .filter(customer_type::Column::Name.eq(name))
+            .exec(txn)
+            .await?;
+        Ok(deleted.rows_affected > 0)
+    })
+    .await
 }
