@@ -32,6 +32,9 @@ enum Command {
         database_url: String,
         #[arg(long, default_value_t = 100_000)]
         payments: usize,
+        /// Hand the payments over as catch-up pages or as an SSE stream.
+        #[arg(long, value_enum, default_value = "stream")]
+        via: watcher_bench::Via,
     },
     /// Fetch COUNT challenges and write them, signed, one form body per line.
     Presign {
@@ -70,7 +73,9 @@ async fn main() -> anyhow::Result<()> {
             let listener = tokio::net::TcpListener::bind(("127.0.0.1", port)).await?;
             axum::serve(listener, app).await?;
         }
-        Command::Watcher { database_url, payments } => watcher_bench::run(&database_url, payments).await?,
+        Command::Watcher { database_url, payments, via } => {
+            watcher_bench::run(&database_url, payments, via).await?
+        }
         Command::Presign { url, host, secret, count, out } => {
             let signer = Keypair::from_secret(&secret)?;
             let account = signer.public_key().to_string();

@@ -22,7 +22,16 @@ use serde_json::{Value, json};
 const TENANTS: usize = 10;
 const OPEN_PER_TENANT: usize = 100;
 
-type Feeds = Arc<HashMap<String, Vec<Value>>>;
+type Feeds = Arc<(HashMap<String, Vec<Value>>, Via)>;
+
+/// How the stand-in hands the payments over.
+#[derive(Debug, Clone, Copy, clap::ValueEnum)]
+pub enum Via {
+    /// Catch-up pages of 200 (what a watcher does after downtime).
+    Pages,
+    /// Server-Sent Events (what a watcher does when it is live).
+    Stream,
+}
 
 #[derive(serde::Deserialize)]
 struct PageQuery {
@@ -32,32 +41,45 @@ struct PageQuery {
 }
 
 async fn payments(
-    State(feeds): State<Feeds>,
+    State(state): State<Feeds>,
     Path(account): Path<String>,
     Query(q): Query<PageQuery>,
     headers: axum::http::HeaderMap,
 ) -> axum::response::Response {
     use axum::response::IntoResponse;
+    let (feeds, via) = &*state;
+    let feed = feeds.get(&account).map_or(&[][..], |f| f.as_slice());
+    let cursor: u64 = q.cursor.and_then(|c| c.parse().ok()).unwrap_or(0);
+    let after = |cursor: u64| {
+        let start =
+            feed.partition_point(|r| r["paging_token"].as_str().unwrap().parse::<u64>().unwrap() <= cursor);
+        &feed[start..]
+    };
     if headers.get("accept").is_some_and(|v| v.to_str().unwrap_or("").contains("event-stream")) {
-        // Everything is served by catch-up paging; the stream only greets and idles.
-        let body = futures::stream::once(async {
-            Ok::<_, std::convert::Infallible>("retry: 1000\nevent: open\ndata: \"hello\"\n\n".to_string())
-        })
-        .chain(futures::stream::pending());
+        let mut frames = vec!["retry: 1000\nevent: open\ndata: \"hello\"\n\n".to_string()];
+        if matches!(via, Via::Stream) {
+            frames.extend(
+                after(cursor)
+                    .iter()
+                    .map(|r| format!("id: {}\ndata: {r}\n\n", r["paging_token"].as_str().unwrap())),
+            );
+        }
+        let body = futures::stream::iter(frames.into_iter().map(Ok::<_, std::convert::Infallible>))
+            .chain(futures::stream::pending());
         return axum::response::Response::builder()
             .header("content-type", "text/event-stream")
             .body(axum::body::Body::from_stream(body))
             .unwrap();
     }
-    let feed = feeds.get(&account).map_or(&[][..], |f| f.as_slice());
-    let cursor: u64 = q.cursor.and_then(|c| c.parse().ok()).unwrap_or(0);
+    if matches!(via, Via::Stream) && q.order.as_deref() != Some("desc") {
+        // Nothing to catch up: everything comes over the stream.
+        return Json(json!({ "_embedded": { "records": [] } })).into_response();
+    }
     let limit = q.limit.unwrap_or(10);
     let records: Vec<&Value> = if q.order.as_deref() == Some("desc") {
         feed.iter().rev().take(limit).collect()
     } else {
-        let start =
-            feed.partition_point(|r| r["paging_token"].as_str().unwrap().parse::<u64>().unwrap() <= cursor);
-        feed[start..].iter().take(limit).collect()
+        after(cursor).iter().take(limit).collect()
     };
     Json(json!({ "_embedded": { "records": records } })).into_response()
 }
@@ -74,18 +96,18 @@ fn record(op: u64, to: &str, code: &str, issuer: &str, amount: &str, memo: &str)
     })
 }
 
-pub async fn run(admin_url: &str, payments_total: usize) -> anyhow::Result<()> {
+pub async fn run(admin_url: &str, payments_total: usize, via: Via) -> anyhow::Result<()> {
     let name = format!("mooring_bench_{}", std::process::id());
     let admin = mooring_server::connect_db(admin_url).await?;
     admin.execute_unprepared(&format!("CREATE DATABASE \"{name}\"")).await?;
     let mut url = url::Url::parse(admin_url)?;
     url.set_path(&format!("/{name}"));
-    let result = bench(url.as_str(), payments_total).await;
+    let result = bench(url.as_str(), payments_total, via).await;
     admin.execute_unprepared(&format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)")).await?;
     result
 }
 
-async fn bench(database_url: &str, payments_total: usize) -> anyhow::Result<()> {
+async fn bench(database_url: &str, payments_total: usize, via: Via) -> anyhow::Result<()> {
     let db = mooring_server::connect_db(database_url).await?;
     mooring_server::migrate(&db).await?;
     let key = MasterKey::generate();
@@ -196,7 +218,7 @@ async fn bench(database_url: &str, payments_total: usize) -> anyhow::Result<()> 
 
     let app = Router::new()
         .route("/accounts/{id}/payments", axum::routing::get(payments))
-        .with_state(Arc::new(feeds));
+        .with_state(Arc::new((feeds, via)));
     tokio::spawn(async move { axum::serve(horizon_listener, app).await });
 
     let cfg = Config {
