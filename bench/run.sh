@@ -49,7 +49,8 @@ run() { # name, then wrk arguments
   wrk -t1 -c"$CONNECTIONS" -d"$DURATION" --latency "$@" | grep -E "Requests/sec|99%|50%|Non-2xx|Socket errors"
 }
 
-echo "backend: ${REDIS:+Redis}${REDIS:-in-process}, $(nproc) cores, $CONNECTIONS connections, $DURATION each"
+backend=in-process; [ "${REDIS:-}" = 1 ] && backend=Redis
+echo "backend: $backend, $(nproc) cores, $CONNECTIONS connections, $DURATION each"
 run "GET /.well-known/stellar.toml" "$BASE/.well-known/stellar.toml"
 run "GET /auth (challenge)" "$BASE/auth?account=$ACCOUNT"
 "$bin/bench-helper" presign --url "$BASE" --host "localhost:$PORT" --secret "$SECRET" --count "$EXCHANGES" --out "$work/bodies.txt"

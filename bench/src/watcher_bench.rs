@@ -253,7 +253,7 @@ async fn bench(database_url: &str, payments_total: usize, via: Via) -> anyhow::R
         .await?;
     server.stop().await?;
     println!(
-        "watcher: {total} payments stored ({matched} matched to transactions, the rest unmatched) in {elapsed:.2?}"
+        "watcher ({via:?}): {total} payments stored ({matched} matched to transactions, the rest unmatched) in {elapsed:.2?}"
     );
     println!("watcher: {:.0} payments/s end to end", total as f64 / elapsed.as_secs_f64());
     anyhow::ensure!(

@@ -23,6 +23,8 @@ const PAGE: u32 = 200;
 const MAX_BACKOFF: Duration = Duration::from_secs(30);
 /// How many already-received stream events are applied in one database transaction.
 const STREAM_BATCH: usize = 200;
+/// How long a small stream batch may wait for more events before it is applied.
+const BATCH_WAIT: Duration = Duration::from_millis(5);
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 struct Spec {
@@ -228,10 +230,27 @@ async fn follow(
                 () = session.cancelled() => return Ok(()),
                 next = chunks.next() => next,
             };
-            let Some(items) = next else { return Err(WatchError::StreamEnded) };
+            let Some(mut items) = next else { return Err(WatchError::StreamEnded) };
+            // Under load, top a small batch up for a moment: one database transaction
+            // per few hundred payments instead of one per handful.
+            let deadline = tokio::time::Instant::now() + BATCH_WAIT;
+            let mut ended = false;
+            while items.len() < STREAM_BATCH {
+                match tokio::time::timeout_at(deadline, chunks.next()).await {
+                    Ok(Some(more)) => items.extend(more),
+                    Ok(None) => {
+                        ended = true;
+                        break;
+                    }
+                    Err(_) => break,
+                }
+            }
             let records = items.into_iter().collect::<Result<Vec<_>, _>>()?;
             *backoff = Duration::from_secs(1);
             apply(state, spec, &fence, records).await?;
+            if ended {
+                return Err(WatchError::StreamEnded);
+            }
         }
     }
 }

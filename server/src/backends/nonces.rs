@@ -19,26 +19,35 @@ pub trait NonceStore: Send + Sync {
 
 #[derive(Default)]
 pub struct MemoryNonces {
-    live: Mutex<HashMap<String, Instant>>,
+    live: Mutex<Live>,
 }
 
-/// Expired entries are swept when the map grows past this, keeping memory bounded by
-/// the issue rate times the challenge lifetime.
+#[derive(Default)]
+struct Live {
+    expiry: HashMap<String, Instant>,
+    /// Size at which the next sweep runs. It doubles past what a sweep leaves, so
+    /// sweeping costs O(1) per insert however many challenges are alive.
+    sweep_at: usize,
+}
+
+/// Expired entries are swept once the map reaches this size (or twice what the last
+/// sweep left), keeping memory bounded by the issue rate times the challenge lifetime.
 const SWEEP_AT: usize = 10_000;
 
 impl NonceStore for MemoryNonces {
     fn issue<'a>(&'a self, key: &'a str, ttl: Duration) -> StoreResult<'a, ()> {
         let now = Instant::now();
         let mut live = self.live.lock().expect("nonce map poisoned");
-        if live.len() >= SWEEP_AT {
-            live.retain(|_, expires| *expires > now);
+        if live.expiry.len() >= live.sweep_at.max(SWEEP_AT) {
+            live.expiry.retain(|_, expires| *expires > now);
+            live.sweep_at = live.expiry.len() * 2;
         }
-        live.insert(key.to_string(), now + ttl);
+        live.expiry.insert(key.to_string(), now + ttl);
         futures::future::ready(Ok(())).boxed()
     }
 
     fn consume<'a>(&'a self, key: &'a str) -> StoreResult<'a, bool> {
-        let removed = self.live.lock().expect("nonce map poisoned").remove(key);
+        let removed = self.live.lock().expect("nonce map poisoned").expiry.remove(key);
         let alive = removed.is_some_and(|expires| expires > Instant::now());
         futures::future::ready(Ok(alive)).boxed()
     }
