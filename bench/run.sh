@@ -8,7 +8,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 DURATION=${DURATION:-10s}
 CONNECTIONS=${CONNECTIONS:-32}
-EXCHANGES=${EXCHANGES:-60000}
+EXCHANGES=${EXCHANGES:-90000}   # more than a 10 s run exchanges: a replayed body would be refused
 PORT=18000
 HORIZON_PORT=18001
 BASE="http://localhost:$PORT"
