@@ -773,16 +773,18 @@ pub async fn refund(
     Ok(row.update(db).await?)
 }
 
-/// Events of a tenant's transactions after `after` (for live subscriptions), oldest first.
+/// Events of a tenant's transactions at or after `since` (for live subscriptions),
+/// oldest first. Inclusive, so that events sharing the last seen timestamp are not
+/// lost; callers skip the ones they already have.
 pub async fn events_since(
     db: &DatabaseConnection,
     tenant_id: Uuid,
-    after: chrono::DateTime<Utc>,
+    since: chrono::DateTime<Utc>,
     limit: u64,
 ) -> AnchorResult<Vec<transaction_event::Model>> {
     Ok(transaction_event::Entity::find()
         .filter(transaction_event::Column::TenantId.eq(tenant_id))
-        .filter(transaction_event::Column::At.gt(after))
+        .filter(transaction_event::Column::At.gte(since))
         .order_by_asc(transaction_event::Column::At)
         .limit(limit)
         .all(db)

@@ -1,7 +1,7 @@
 //! Live transaction events. Each subscriber polls the event table (cheap, indexed),
 //! which works the same on every replica with no message bus to keep in step.
 
-use std::collections::VecDeque;
+use std::collections::{HashSet, VecDeque};
 use std::time::Duration;
 
 use async_graphql::{Context, ID, Result, Subscription as SubscriptionAttr};
@@ -24,21 +24,29 @@ impl Subscription {
     ) -> Result<impl Stream<Item = Event>> {
         let tenant = scope::tenant_id(ctx, tenant_id.as_ref())?;
         let db = core(ctx).db.clone();
-        let start = chrono::Utc::now();
-        Ok(futures::stream::unfold((start, VecDeque::new()), move |(mut since, mut queue)| {
+        // Where the next poll starts, the events already sent at exactly that time, and
+        // what is waiting to be sent.
+        let state = (chrono::Utc::now(), HashSet::new(), VecDeque::new());
+        Ok(futures::stream::unfold(state, move |(mut since, mut sent_at_since, mut queue)| {
             let db = db.clone();
             async move {
                 loop {
                     if let Some(event) = queue.pop_front() {
-                        return Some((Event::from(event), (since, queue)));
+                        return Some((Event::from(event), (since, sent_at_since, queue)));
                     }
                     tokio::time::sleep(POLL).await;
                     match mooring_anchor::transactions::events_since(&db, tenant, since, 100).await {
                         Ok(events) => {
-                            if let Some(last) = events.last() {
-                                since = last.at;
+                            let fresh: Vec<_> =
+                                events.into_iter().filter(|e| !sent_at_since.contains(&e.id)).collect();
+                            if let Some(last) = fresh.last().map(|e| e.at) {
+                                if last != since {
+                                    sent_at_since.clear();
+                                    since = last;
+                                }
+                                sent_at_since.extend(fresh.iter().filter(|e| e.at == since).map(|e| e.id));
                             }
-                            queue.extend(events);
+                            queue.extend(fresh);
                         }
                         Err(e) => tracing::warn!(error = %e, "event subscription poll failed"),
                     }

@@ -522,21 +522,26 @@ async fn transaction_events_arrive_over_websocket() {
     tokio::time::sleep(Duration::from_millis(300)).await;
 
     let sa = Sa::login(&app, &domain, &sender).await;
-    let id = sa.transaction().await;
-    let next = tokio::time::timeout(Duration::from_secs(10), async {
-        loop {
-            let msg = ws.next().await.unwrap().unwrap();
-            let v: Value = serde_json::from_str(msg.to_text().unwrap()).unwrap();
-            if v["type"] == "next" {
-                return v;
+    let mut next_event = async || {
+        tokio::time::timeout(Duration::from_secs(10), async {
+            loop {
+                let msg = ws.next().await.unwrap().unwrap();
+                let v: Value = serde_json::from_str(msg.to_text().unwrap()).unwrap();
+                if v["type"] == "next" {
+                    return v["payload"]["data"]["transactionEvents"].clone();
+                }
             }
-        }
-    })
-    .await
-    .expect("an event");
-    let event = &next["payload"]["data"]["transactionEvents"];
-    assert_eq!(event["transactionId"], id);
-    assert_eq!(event["toStatus"], "pending_sender");
+        })
+        .await
+        .expect("an event")
+    };
+    // Each event once, in order, including several created back to back.
+    let ids = [sa.transaction().await, sa.transaction().await, sa.transaction().await];
+    for id in &ids {
+        let event = next_event().await;
+        assert_eq!(event["transactionId"], id.as_str());
+        assert_eq!(event["toStatus"], "pending_sender");
+    }
 
     // A wrong key is refused at connection_init.
     let mut request = format!("ws://{}/graphql/ws", app.server.addr).into_client_request().unwrap();
