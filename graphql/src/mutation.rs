@@ -28,6 +28,13 @@ async fn reload(ctx: &Context<'_>) -> Result<()> {
     core(ctx).tenants.changed().await.map_err(internal)
 }
 
+/// After a configuration write: reload (here and, through the hook, everywhere) and
+/// answer with the tenant as it now is.
+async fn reloaded(ctx: &Context<'_>, tenant_id: Option<&ID>) -> Result<TenantObj> {
+    reload(ctx).await?;
+    Ok(TenantObj(scope::tenant(ctx, tenant_id)?))
+}
+
 fn amount(field: &str, v: &str) -> Result<Amount> {
     v.parse::<Amount>().map_err(|e| invalid(format!("{field}: {e}")))
 }
@@ -125,8 +132,7 @@ impl OperatorMutation {
         check_domain_allowed(ctx, &domain)?;
         let id = scope::tenant_id(ctx, Some(&tenant_id))?;
         admin::add_domain(&core(ctx).db, id, &domain).await.map_err(from_tenants)?;
-        reload(ctx).await?;
-        Ok(TenantObj(scope::tenant(ctx, Some(&tenant_id))?))
+        reloaded(ctx, Some(&tenant_id)).await
     }
 
     /// Removes a domain (a tenant keeps at least one).
@@ -139,8 +145,7 @@ impl OperatorMutation {
         scope::operator(ctx)?;
         let id = scope::tenant_id(ctx, Some(&tenant_id))?;
         admin::remove_domain(&core(ctx).db, id, &domain).await.map_err(from_tenants)?;
-        reload(ctx).await?;
-        Ok(TenantObj(scope::tenant(ctx, Some(&tenant_id))?))
+        reloaded(ctx, Some(&tenant_id)).await
     }
 
     /// Replaces the SEP-10 signing key. Tokens already issued stay valid until they
@@ -193,8 +198,7 @@ async fn set_suspended(ctx: &Context<'_>, tenant_id: ID, suspended: bool) -> Res
     scope::operator(ctx)?;
     let id = scope::tenant_id(ctx, Some(&tenant_id))?;
     admin::set_status(&core(ctx).db, id, suspended).await.map_err(from_tenants)?;
-    reload(ctx).await?;
-    Ok(TenantObj(scope::tenant(ctx, Some(&tenant_id))?))
+    reloaded(ctx, Some(&tenant_id)).await
 }
 
 /// A transaction field an asset requires.
@@ -397,8 +401,7 @@ impl ConfigMutation {
                 .collect::<Result<Vec<_>>>()?,
         };
         admin::upsert_asset(&core(ctx).db, id, new).await.map_err(from_tenants)?;
-        reload(ctx).await?;
-        Ok(TenantObj(scope::tenant(ctx, tenant_id.as_ref())?))
+        reloaded(ctx, tenant_id.as_ref()).await
     }
 
     /// Removes an asset; returns whether there was one.
@@ -450,8 +453,7 @@ impl ConfigMutation {
         }
         let new = NewCustomerType { name: input.name, description: input.description, fields };
         admin::set_customer_type(&core(ctx).db, id, new).await.map_err(from_tenants)?;
-        reload(ctx).await?;
-        Ok(TenantObj(scope::tenant(ctx, tenant_id.as_ref())?))
+        reloaded(ctx, tenant_id.as_ref()).await
     }
 
     /// Approves a sending anchor (or re-enables it).
@@ -464,8 +466,7 @@ impl ConfigMutation {
     ) -> Result<TenantObj> {
         let id = scope::tenant_id(ctx, tenant_id.as_ref())?;
         admin::approve_sender(&core(ctx).db, id, &account, &name).await.map_err(from_tenants)?;
-        reload(ctx).await?;
-        Ok(TenantObj(scope::tenant(ctx, tenant_id.as_ref())?))
+        reloaded(ctx, tenant_id.as_ref()).await
     }
 
     /// Enables or disables a sending anchor; disabled ones get no new tokens, and their
@@ -479,8 +480,7 @@ impl ConfigMutation {
     ) -> Result<TenantObj> {
         let id = scope::tenant_id(ctx, tenant_id.as_ref())?;
         admin::set_sender_enabled(&core(ctx).db, id, &account, enabled).await.map_err(from_tenants)?;
-        reload(ctx).await?;
-        Ok(TenantObj(scope::tenant(ctx, tenant_id.as_ref())?))
+        reloaded(ctx, tenant_id.as_ref()).await
     }
 
     /// Removes a sending anchor; returns whether there was one.
@@ -517,8 +517,7 @@ impl ConfigMutation {
             transaction_expiry_secs: input.transaction_expiry_secs,
         };
         admin::update_settings(&core(ctx).db, id, settings).await.map_err(from_tenants)?;
-        reload(ctx).await?;
-        Ok(TenantObj(scope::tenant(ctx, tenant_id.as_ref())?))
+        reloaded(ctx, tenant_id.as_ref()).await
     }
 
     /// Creates an API key for the tenant (shown once).

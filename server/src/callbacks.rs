@@ -2,7 +2,6 @@
 //! as SEP-31 prescribes: `Signature: t=<unix seconds>, s=<base64 ed25519>` over
 //! `"<t>.<host>.<body>"` with the tenant's SIGNING_KEY, signed just before sending.
 
-use std::sync::Arc;
 use std::time::Duration;
 
 use base64::Engine;
@@ -12,7 +11,6 @@ use mooring_entities::outbox::Model as Callback;
 use mooring_stellar::Keypair;
 use tokio_util::sync::CancellationToken;
 
-use crate::outbound::PublicOnlyResolver;
 use crate::state::AppState;
 
 const BATCH: u64 = 50;
@@ -27,19 +25,6 @@ pub fn signature(key: &Keypair, url: &url::Url, t: i64, body: &str) -> String {
     };
     let signed = key.sign(format!("{t}.{host}.{body}").as_bytes());
     format!("t={t}, s={}", B64.encode(signed))
-}
-
-pub fn http_client(allow_private: bool) -> reqwest::Client {
-    crate::install_crypto_provider();
-    let mut builder = reqwest::Client::builder()
-        .timeout(Duration::from_secs(10))
-        .connect_timeout(Duration::from_secs(5))
-        .redirect(reqwest::redirect::Policy::none())
-        .user_agent(concat!("mooring/", env!("CARGO_PKG_VERSION")));
-    if !allow_private {
-        builder = builder.dns_resolver(Arc::new(PublicOnlyResolver));
-    }
-    builder.build().expect("HTTP client")
 }
 
 async fn deliver(state: &AppState, http: &reqwest::Client, cb: &Callback) -> Result<(), String> {
@@ -65,7 +50,11 @@ async fn deliver(state: &AppState, http: &reqwest::Client, cb: &Callback) -> Res
 
 /// Runs until `shutdown`: claims due callbacks and delivers them.
 pub fn spawn(state: AppState, shutdown: CancellationToken) {
-    let http = http_client(state.cfg.allow_private_outbound);
+    let http = crate::outbound::client(
+        Duration::from_secs(10),
+        Duration::from_secs(5),
+        state.cfg.allow_private_outbound,
+    );
     let period = Duration::from_millis(state.cfg.outbox_poll_ms);
     tokio::spawn(async move {
         loop {

@@ -13,7 +13,7 @@ use moka::future::Cache;
 use mooring_stellar::PublicKey;
 use tokio::sync::Semaphore;
 
-use crate::outbound::{PublicOnlyResolver, is_public};
+use crate::outbound::is_public;
 
 const MAX_TOML_BYTES: usize = 100 * 1024;
 const CACHE_TTL: Duration = Duration::from_secs(300);
@@ -45,17 +45,8 @@ pub struct ClientDomains {
 
 impl ClientDomains {
     pub fn new(timeout: Duration, max_concurrent: usize, allow_private: bool) -> Self {
-        crate::install_crypto_provider();
-        let mut builder = reqwest::Client::builder()
-            .timeout(timeout)
-            .connect_timeout(timeout)
-            .redirect(reqwest::redirect::Policy::none())
-            .user_agent(concat!("mooring/", env!("CARGO_PKG_VERSION")));
-        if !allow_private {
-            builder = builder.dns_resolver(Arc::new(PublicOnlyResolver));
-        }
         Self {
-            http: builder.build().expect("HTTP client"),
+            http: crate::outbound::client(timeout, timeout, allow_private),
             allow_private,
             found: Cache::builder().max_capacity(10_000).time_to_live(CACHE_TTL).build(),
             failed: Cache::builder().max_capacity(10_000).time_to_live(FAILURE_TTL).build(),

@@ -48,6 +48,25 @@ pub fn is_public(ip: IpAddr) -> bool {
     }
 }
 
+/// An HTTP client for addresses clients chose: no redirects (a redirect could lead
+/// anywhere), and, unless tests allow it, only public addresses.
+pub fn client(
+    timeout: std::time::Duration,
+    connect_timeout: std::time::Duration,
+    allow_private: bool,
+) -> reqwest::Client {
+    crate::install_crypto_provider();
+    let mut builder = reqwest::Client::builder()
+        .timeout(timeout)
+        .connect_timeout(connect_timeout)
+        .redirect(reqwest::redirect::Policy::none())
+        .user_agent(concat!("mooring/", env!("CARGO_PKG_VERSION")));
+    if !allow_private {
+        builder = builder.dns_resolver(std::sync::Arc::new(PublicOnlyResolver));
+    }
+    builder.build().expect("HTTP client")
+}
+
 /// Checks a callback URL a client registers: https (http only where private outbound
 /// calls are allowed, i.e. tests), a host, and no literal private address.
 pub fn check_callback_url(raw: &str, allow_private: bool) -> Result<url::Url, String> {

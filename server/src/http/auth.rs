@@ -44,6 +44,17 @@ pub struct SepAuth {
     pub claims: Claims,
 }
 
+impl SepAuth {
+    /// The sending anchor this token speaks for at `ctx`'s tenant: its `G...` key
+    /// (the memo, if any, identifies a user of it, not another anchor).
+    pub fn owner(&self, ctx: &TenantCtx) -> mooring_anchor::customers::Owner {
+        mooring_anchor::customers::Owner {
+            tenant_id: ctx.tenant.id,
+            sa_account: self.client.key().to_string(),
+        }
+    }
+}
+
 impl<S: Send + Sync> FromRequestParts<S> for SepAuth {
     type Rejection = ApiError;
 

@@ -23,6 +23,12 @@ use crate::state::AppState;
 
 pub use tenant::TenantCtx;
 
+/// `a=1&b=2` (a query string or a form body) as a map; malformed escapes decode
+/// leniently, as browsers do.
+fn form_params(raw: &[u8]) -> std::collections::HashMap<String, String> {
+    url::form_urlencoded::parse(raw).into_owned().collect()
+}
+
 /// SEP request bodies are small JSON or form documents.
 const SEP_BODY_LIMIT: usize = 64 * 1024;
 

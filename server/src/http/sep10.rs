@@ -2,7 +2,6 @@
 //! signed one for a JWT. Only the tenant's approved sending anchors get that far, and
 //! each challenge buys at most one token.
 
-use std::collections::HashMap;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use axum::body::Bytes;
@@ -29,10 +28,6 @@ fn nonce_key(state: &AppState, ctx: &TenantCtx, hash: &[u8; 32]) -> String {
     state.redis_key(&["sep10", &ctx.tenant.id.to_string(), &hex::encode(hash)])
 }
 
-fn params(raw: &[u8]) -> HashMap<String, String> {
-    url::form_urlencoded::parse(raw).into_owned().collect()
-}
-
 fn require_approved(ctx: &TenantCtx, account: &PublicKey) -> ApiResult<()> {
     if ctx.tenant.is_approved_sender(account) {
         Ok(())
@@ -52,7 +47,7 @@ async fn get_challenge(
     ctx: TenantCtx,
     RawQuery(query): RawQuery,
 ) -> ApiResult<Json<ChallengeResponse>> {
-    let q = params(query.unwrap_or_default().as_bytes());
+    let q = super::form_params(query.unwrap_or_default().as_bytes());
     let account = q
         .get("account")
         .filter(|a| !a.is_empty())
@@ -109,7 +104,7 @@ fn transaction_from_body(headers: &HeaderMap, body: &[u8]) -> ApiResult<String> 
             serde_json::from_slice(body).map_err(|_| ApiError::bad_request("body is not valid JSON"))?;
         v.get("transaction").and_then(Value::as_str).map(str::to_string)
     } else {
-        params(body).remove("transaction")
+        super::form_params(body).remove("transaction")
     };
     tx.filter(|t| !t.is_empty()).ok_or_else(|| ApiError::bad_request("transaction is required"))
 }

@@ -8,7 +8,7 @@ use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{delete, get, put};
 use axum::{Json, Router};
-use mooring_anchor::customers::{self, Incoming, Owner, PutCustomer, Target};
+use mooring_anchor::customers::{self, Incoming, PutCustomer, Target};
 use mooring_anchor::transactions;
 use mooring_stellar::ClientAccount;
 use serde_json::{Value, json};
@@ -23,10 +23,6 @@ use crate::state::AppState;
 const IDENTITY_PARAMS: [&str; 7] = ["id", "account", "memo", "memo_type", "type", "transaction_id", "lang"];
 /// Room for a few files of `max_upload_bytes` each in one request.
 const UPLOAD_FILES_PER_REQUEST: usize = 4;
-
-fn owner(ctx: &TenantCtx, auth: &SepAuth) -> Owner {
-    Owner { tenant_id: ctx.tenant.id, sa_account: auth.client.key().to_string() }
-}
 
 /// The memo a request speaks for: the token's, if it has one (a `memo` parameter must
 /// then agree), else the parameter (a shared account names its users), else none.
@@ -92,7 +88,7 @@ async fn target_and_type(
             return Err(ApiError::bad_request("transaction_id requires type"));
         }
         let tx_id: Uuid = tx_id.parse().map_err(|_| ApiError::NotFound("transaction not found".into()))?;
-        let tx = transactions::get(&state.db, &owner(ctx, auth), tx_id)
+        let tx = transactions::get(&state.db, &auth.owner(ctx), tx_id)
             .await?
             .ok_or_else(|| ApiError::NotFound("transaction not found".into()))?;
         let asset = ctx.tenant.sep31_asset(&tx.asset_code, Some(&tx.asset_issuer));
@@ -111,19 +107,15 @@ async fn target_and_type(
     Ok((Target::Memo(memo), type_name))
 }
 
-fn query_params(raw: Option<String>) -> HashMap<String, String> {
-    url::form_urlencoded::parse(raw.unwrap_or_default().as_bytes()).into_owned().collect()
-}
-
 async fn get_customer(
     State(state): State<AppState>,
     ctx: TenantCtx,
     auth: SepAuth,
     RawQuery(query): RawQuery,
 ) -> ApiResult<Json<Value>> {
-    let params = query_params(query);
+    let params = super::form_params(query.unwrap_or_default().as_bytes());
     let (target, type_name) = target_and_type(&state, &ctx, &auth, &params).await?;
-    let loaded = customers::load(&state.db, &owner(&ctx, &auth), &target).await?;
+    let loaded = customers::load(&state.db, &auth.owner(&ctx), &target).await?;
     if loaded.is_none() && matches!(target, Target::Id(_)) {
         return Err(ApiError::NotFound("customer not found".into()));
     }
@@ -245,7 +237,7 @@ async fn put_customer(
     let id = customers::put(
         &state.db,
         &ctx.tenant,
-        &owner(&ctx, &auth),
+        &auth.owner(&ctx),
         PutCustomer { target, type_name, values: body.values },
     )
     .await?;
@@ -270,7 +262,7 @@ async fn put_callback(
     let url = crate::outbound::check_callback_url(&url, state.cfg.allow_private_outbound)
         .map_err(ApiError::BadRequest)?;
     let (target, _) = target_and_type(&state, &ctx, &auth, &body.params).await?;
-    customers::set_callback(&state.db, &owner(&ctx, &auth), &target, url.as_str()).await?;
+    customers::set_callback(&state.db, &auth.owner(&ctx), &target, url.as_str()).await?;
     Ok(Json(json!({})))
 }
 
@@ -286,7 +278,7 @@ async fn delete_customer(
     }
     let body = read_body(&state, req).await?;
     let memo = memo_for(&auth, body.params.get("memo").map(String::as_str))?;
-    if customers::delete(&state.db, &owner(&ctx, &auth), &memo).await? {
+    if customers::delete(&state.db, &auth.owner(&ctx), &memo).await? {
         Ok(StatusCode::OK)
     } else {
         Err(ApiError::NotFound("customer not found".into()))

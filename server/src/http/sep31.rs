@@ -10,7 +10,6 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post, put};
 use axum::{Json, Router};
-use mooring_anchor::customers::Owner;
 use mooring_anchor::transactions::{self, NewTransaction};
 use mooring_stellar::Amount;
 use serde_json::{Map, Value, json};
@@ -82,10 +81,6 @@ async fn info(ctx: TenantCtx, _auth: SepAuth) -> Json<Value> {
         receive.insert(asset.code.clone(), entry);
     }
     Json(json!({ "receive": receive }))
-}
-
-fn owner(ctx: &TenantCtx, auth: &SepAuth) -> Owner {
-    Owner { tenant_id: ctx.tenant.id, sa_account: auth.client.key().to_string() }
 }
 
 fn json_object(body: &[u8]) -> ApiResult<Map<String, Value>> {
@@ -181,7 +176,7 @@ async fn create_transaction(
     };
     let expiry =
         chrono::Duration::seconds(i64::try_from(state.cfg.transaction_expiry_secs).unwrap_or(i64::MAX));
-    let created = transactions::create(&state.db, &ctx.tenant, &owner(&ctx, &auth), new, expiry).await?;
+    let created = transactions::create(&state.db, &ctx.tenant, &auth.owner(&ctx), new, expiry).await?;
     let t = created.transaction;
     let response = json!({
         "id": t.id,
@@ -207,7 +202,7 @@ async fn get_transaction(
     auth: SepAuth,
     Path(id): Path<String>,
 ) -> ApiResult<Json<Value>> {
-    let t = transactions::get(&state.db, &owner(&ctx, &auth), transaction_id(&id)?)
+    let t = transactions::get(&state.db, &auth.owner(&ctx), transaction_id(&id)?)
         .await?
         .ok_or_else(|| ApiError::NotFound("transaction not found".into()))?;
     Ok(Json(json!({ "transaction": transactions::sep31_json(&t) })))
@@ -228,7 +223,7 @@ async fn patch_transaction(
         .and_then(Value::as_object)
         .cloned()
         .ok_or_else(|| ApiError::bad_request("body must be {\"fields\": {\"transaction\": {...}}}"))?;
-    let t = transactions::patch_fields(&state.db, &owner(&ctx, &auth), id, fields).await?;
+    let t = transactions::patch_fields(&state.db, &auth.owner(&ctx), id, fields).await?;
     Ok(Json(json!({ "transaction": transactions::sep31_json(&t) })))
 }
 
@@ -244,7 +239,7 @@ async fn put_callback(
     let url = opt_string(&body, "url")?.ok_or_else(|| ApiError::bad_request("url is required"))?;
     let url = crate::outbound::check_callback_url(&url, state.cfg.allow_private_outbound)
         .map_err(ApiError::BadRequest)?;
-    transactions::set_callback(&state.db, &owner(&ctx, &auth), id, url.as_str()).await?;
+    transactions::set_callback(&state.db, &auth.owner(&ctx), id, url.as_str()).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
