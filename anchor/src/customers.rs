@@ -6,6 +6,7 @@ use chrono::Utc;
 use mooring_entities::{customer, customer_field};
 use mooring_stellar::sep9::{self, FieldType};
 use mooring_tenants::{CustomerField, CustomerType, Tenant};
+use sea_orm::sea_query::OnConflict;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter, Set,
 };
@@ -245,7 +246,10 @@ pub async fn put(
         (Some(l), _) => l.customer.clone(),
         (None, Target::Id(_)) => return Err(AnchorError::NotFound("customer not found".into())),
         (None, Target::Memo(memo)) => {
-            customer::ActiveModel {
+            // Concurrent first PUTs for one (account, memo) race here: the loser's
+            // insert does nothing (after waiting for the winner), and it reads the
+            // winner's row, so every request gets its 202.
+            let row = customer::ActiveModel {
                 id: Set(Uuid::new_v4()),
                 tenant_id: Set(owner.tenant_id),
                 sa_account: Set(owner.sa_account.clone()),
@@ -255,22 +259,31 @@ pub async fn put(
                 callback_url: Set(None),
                 created_at: Set(now),
                 updated_at: Set(now),
-            }
-            .insert(&txn)
-            .await?
+            };
+            customer::Entity::insert(row)
+                .on_conflict(
+                    OnConflict::columns([
+                        customer::Column::TenantId,
+                        customer::Column::SaAccount,
+                        customer::Column::Memo,
+                    ])
+                    .do_nothing()
+                    .to_owned(),
+                )
+                .exec_without_returning(&txn)
+                .await?;
+            load(&txn, owner, &put.target)
+                .await?
+                .ok_or_else(|| AnchorError::Conflict("the customer changed concurrently; try again".into()))?
+                .customer
         }
     };
     for (name, value) in put.values {
-        customer_field::Entity::delete_many()
-            .filter(customer_field::Column::CustomerId.eq(customer.id))
-            .filter(customer_field::Column::Name.eq(&name))
-            .exec(&txn)
-            .await?;
         let (text, data, content_type) = match value {
             Incoming::Text(t) => (Some(t.trim().to_string()), None, None),
             Incoming::File { bytes, content_type } => (None, Some(bytes), content_type),
         };
-        customer_field::ActiveModel {
+        let field = customer_field::ActiveModel {
             customer_id: Set(customer.id),
             name: Set(name),
             value: Set(text),
@@ -279,18 +292,27 @@ pub async fn put(
             status: Set(field_status.into()),
             error: Set(None),
             updated_at: Set(now),
-        }
-        .insert(&txn)
-        .await?;
+        };
+        // An upsert, not delete-then-insert: concurrent updates of one field both
+        // succeed (the last one wins) instead of one hitting the primary key.
+        use customer_field::Column as F;
+        customer_field::Entity::insert(field)
+            .on_conflict(
+                OnConflict::columns([F::CustomerId, F::Name])
+                    .update_columns([F::Value, F::Data, F::ContentType, F::Status, F::Error, F::UpdatedAt])
+                    .to_owned(),
+            )
+            .exec_without_returning(&txn)
+            .await?;
     }
     let mut touched: customer::ActiveModel = customer.clone().into();
     touched.updated_at = Set(now);
     let customer = touched.update(&txn).await?;
     let after = Loaded { fields: fields_of(&txn, customer.id).await?, customer };
     notify_if_changed(&txn, ty, before.as_ref(), &after).await?;
+    // In the same transaction: a committed update never leaves its transactions stuck.
+    transactions::resume_after_customer_update(&txn, tenant, after.customer.id).await?;
     txn.commit().await?;
-
-    transactions::resume_after_customer_update(db, tenant, after.customer.id).await?;
     Ok(after.customer.id)
 }
 
@@ -414,8 +436,8 @@ pub async fn review(
             notify_if_changed(&txn, ty, Some(&before), &after).await?;
         }
     }
+    transactions::resume_after_customer_update(&txn, tenant, customer_id).await?;
     txn.commit().await?;
-    transactions::resume_after_customer_update(db, tenant, customer_id).await?;
     Ok(after)
 }
 

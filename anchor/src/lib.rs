@@ -5,6 +5,7 @@
 //!   (compare-and-set on the old status, an event, a callback in the outbox, all in one
 //!   database transaction).
 //! - [`outbox`]: callbacks waiting to be delivered.
+//! - [`refunds`]: refund payments back to the sending anchor, one row each.
 //! - [`payments`]: payments seen on the ledger, matched by memo, applied exactly once;
 //!   [`leases`] decide which replica watches an account.
 //!
@@ -16,6 +17,7 @@ mod error;
 pub mod leases;
 pub mod outbox;
 pub mod payments;
+pub mod refunds;
 pub mod transactions;
 
 pub use error::{AnchorError, AnchorResult};

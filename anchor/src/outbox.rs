@@ -3,8 +3,7 @@
 
 use chrono::{DateTime, Duration, Utc};
 use mooring_entities::outbox;
-use sea_orm::sea_query::Expr;
-use sea_orm::sea_query::ExprTrait;
+use sea_orm::sea_query::{Alias, Expr, ExprTrait, Query};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder,
     QuerySelect, Set,
@@ -13,8 +12,10 @@ use uuid::Uuid;
 
 /// After this many failed attempts a callback is given up (and kept for the operator).
 pub const MAX_ATTEMPTS: i32 = 12;
-/// How long a worker owns a claimed row before another may retry it.
-const LEASE: Duration = Duration::seconds(60);
+/// How long a worker owns a claimed row before another may retry it. Longer than any
+/// one send (the HTTP client's timeout), so a claim renewed just before sending holds
+/// until the send is over.
+pub const LEASE: Duration = Duration::seconds(60);
 
 #[derive(Debug, Clone, Copy)]
 pub enum Kind {
@@ -53,46 +54,108 @@ pub async fn enqueue(
         failed_at: Set(None),
         last_error: Set(None),
         created_at: Set(now),
+        claim_token: Set(None),
     }
     .insert(db)
     .await?;
     Ok(())
 }
 
-/// Claims up to `limit` due callbacks, oldest first. A row is claimed by moving its
-/// `next_attempt_at` forward by a lease, compare-and-set on the value read, so two
-/// replicas never both send it.
-pub async fn claim_due(db: &DatabaseConnection, limit: u64) -> Result<Vec<outbox::Model>, sea_orm::DbErr> {
+/// A row claimed by one worker: only this claim may send it and record the outcome.
+#[derive(Debug, Clone)]
+pub struct Claimed {
+    pub row: outbox::Model,
+    pub token: Uuid,
+}
+
+/// Claims up to `limit` due callbacks, soonest due first. A row is claimed by moving
+/// its `next_attempt_at` forward by [`LEASE`] and setting a fresh claim token,
+/// compare-and-set on the value read, so two replicas never both claim it.
+pub async fn claim_due(db: &DatabaseConnection, limit: u64) -> Result<Vec<Claimed>, sea_orm::DbErr> {
+    if limit == 0 {
+        return Ok(Vec::new());
+    }
     let now = Utc::now();
+    // One subject's callbacks go out in the order they were written: a row waits while
+    // an older one of the same subject is still pending (delivered or given up frees
+    // it), so a sending anchor never sees a status older than the one it has.
+    let older = Alias::new("older");
+    let pending_older = Query::select()
+        .expr(Expr::val(1))
+        .from_as(outbox::Entity, older.clone())
+        .and_where(
+            Expr::col((older.clone(), outbox::Column::SubjectId))
+                .equals((outbox::Entity, outbox::Column::SubjectId)),
+        )
+        .and_where(Expr::col((older.clone(), outbox::Column::DeliveredAt)).is_null())
+        .and_where(Expr::col((older.clone(), outbox::Column::FailedAt)).is_null())
+        .and_where(
+            Expr::col((older, outbox::Column::CreatedAt))
+                .lt(Expr::col((outbox::Entity, outbox::Column::CreatedAt))),
+        )
+        .to_owned();
     let due = outbox::Entity::find()
         .filter(outbox::Column::DeliveredAt.is_null())
         .filter(outbox::Column::FailedAt.is_null())
         .filter(outbox::Column::NextAttemptAt.lte(now))
-        .order_by_asc(outbox::Column::CreatedAt)
+        .filter(Expr::exists(pending_older).not())
+        .order_by_asc(outbox::Column::NextAttemptAt)
         .limit(limit)
         .all(db)
         .await?;
     let mut claimed = Vec::with_capacity(due.len());
     for row in due {
+        let token = Uuid::new_v4();
         let result = outbox::Entity::update_many()
             .col_expr(outbox::Column::NextAttemptAt, Expr::value(now + LEASE))
+            .col_expr(outbox::Column::ClaimToken, Expr::value(token))
             .filter(outbox::Column::Id.eq(row.id))
             .filter(outbox::Column::NextAttemptAt.eq(row.next_attempt_at))
             .filter(outbox::Column::DeliveredAt.is_null())
             .exec(db)
             .await?;
         if result.rows_affected == 1 {
-            claimed.push(row);
+            claimed.push(Claimed { row, token });
         }
     }
     Ok(claimed)
 }
 
-pub async fn mark_delivered(db: &DatabaseConnection, id: Uuid) -> Result<(), sea_orm::DbErr> {
+/// Renews a claim right before sending: `false` if it expired or was taken over, and
+/// then the row must not be sent. A send is bounded by the HTTP timeout, well inside
+/// [`LEASE`], so a renewed claim cannot run out while its request is in flight.
+pub async fn renew(db: &DatabaseConnection, c: &Claimed) -> Result<bool, sea_orm::DbErr> {
+    let now = Utc::now();
+    let result = outbox::Entity::update_many()
+        .col_expr(outbox::Column::NextAttemptAt, Expr::value(now + LEASE))
+        .filter(outbox::Column::Id.eq(c.row.id))
+        .filter(outbox::Column::ClaimToken.eq(c.token))
+        .filter(outbox::Column::NextAttemptAt.gt(now))
+        .filter(outbox::Column::DeliveredAt.is_null())
+        .exec(db)
+        .await?;
+    Ok(result.rows_affected == 1)
+}
+
+/// Gives a claimed row back without counting an attempt, due again at `at` (its
+/// destination is busy or backing off).
+pub async fn release(db: &DatabaseConnection, c: &Claimed, at: DateTime<Utc>) -> Result<(), sea_orm::DbErr> {
+    outbox::Entity::update_many()
+        .col_expr(outbox::Column::NextAttemptAt, Expr::value(at))
+        .col_expr(outbox::Column::ClaimToken, Expr::value(Option::<Uuid>::None))
+        .filter(outbox::Column::Id.eq(c.row.id))
+        .filter(outbox::Column::ClaimToken.eq(c.token))
+        .exec(db)
+        .await?;
+    Ok(())
+}
+
+pub async fn mark_delivered(db: &DatabaseConnection, c: &Claimed) -> Result<(), sea_orm::DbErr> {
     outbox::Entity::update_many()
         .col_expr(outbox::Column::DeliveredAt, Expr::value(Utc::now()))
         .col_expr(outbox::Column::Attempts, Expr::col(outbox::Column::Attempts).add(1))
-        .filter(outbox::Column::Id.eq(id))
+        .filter(outbox::Column::Id.eq(c.row.id))
+        .filter(outbox::Column::ClaimToken.eq(c.token))
         .exec(db)
         .await?;
     Ok(())
@@ -103,12 +166,8 @@ pub fn backoff(attempts: i32) -> Duration {
     Duration::seconds(1i64 << attempts.clamp(0, 12)).min(Duration::hours(1))
 }
 
-pub async fn mark_failed(
-    db: &DatabaseConnection,
-    row: &outbox::Model,
-    error: &str,
-) -> Result<(), sea_orm::DbErr> {
-    let attempts = row.attempts + 1;
+pub async fn mark_failed(db: &DatabaseConnection, c: &Claimed, error: &str) -> Result<(), sea_orm::DbErr> {
+    let attempts = c.row.attempts + 1;
     let now: DateTime<Utc> = Utc::now();
     let mut update = outbox::Entity::update_many()
         .col_expr(outbox::Column::Attempts, Expr::value(attempts))
@@ -117,7 +176,11 @@ pub async fn mark_failed(
     if attempts >= MAX_ATTEMPTS {
         update = update.col_expr(outbox::Column::FailedAt, Expr::value(now));
     }
-    update.filter(outbox::Column::Id.eq(row.id)).exec(db).await?;
+    update
+        .filter(outbox::Column::Id.eq(c.row.id))
+        .filter(outbox::Column::ClaimToken.eq(c.token))
+        .exec(db)
+        .await?;
     Ok(())
 }
 

@@ -151,10 +151,15 @@ async fn apply_one(
         excess: Set(excess.0),
         observed_at: Set(Utc::now()),
     };
-    // The operation id is the primary key: a payment seen before inserts nothing, and
-    // then has no effect either.
+    // (tenant, account, operation id) is the primary key: a payment this watch saw
+    // before inserts nothing, and then has no effect either. Another tenant's rows,
+    // whatever ids its Horizon reported, cannot collide with ours.
     let inserted = payment::Entity::insert(row)
-        .on_conflict(OnConflict::column(payment::Column::Id).do_nothing().to_owned())
+        .on_conflict(
+            OnConflict::columns([payment::Column::TenantId, payment::Column::Account, payment::Column::Id])
+                .do_nothing()
+                .to_owned(),
+        )
         .exec_without_returning(txn)
         .await?;
     if inserted == 0 {
@@ -328,7 +333,6 @@ mod tests {
             required_info_updates: None,
             stellar_transaction_id: None,
             external_transaction_id: None,
-            refunds: None,
             callback_url: None,
             idempotency_key: None,
             request_hash: None,

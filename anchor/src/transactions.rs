@@ -3,7 +3,7 @@
 //! sending anchor's callback queued in the outbox, all in one database transaction.
 
 use chrono::{Duration, Utc};
-use mooring_entities::{transaction, transaction_event};
+use mooring_entities::{refund, transaction, transaction_event};
 use mooring_stellar::Amount;
 use mooring_stellar::memo::MemoType;
 use mooring_stellar::sep31::Status;
@@ -201,7 +201,6 @@ pub async fn create(
             required_info_updates: Set(None),
             stellar_transaction_id: Set(None),
             external_transaction_id: Set(None),
-            refunds: Set(None),
             callback_url: Set(None),
             idempotency_key: Set(new.idempotency_key.clone()),
             request_hash: Set(Some(request_hash.clone())),
@@ -302,7 +301,7 @@ fn amount(v: i64) -> String {
 
 /// The SEP-31 transaction object: the body of `GET /transactions/:id` (inside
 /// `{"transaction": …}`) and of every callback.
-pub fn sep31_json(t: &transaction::Model) -> Value {
+pub fn sep31_json(t: &transaction::Model, refunds: &[refund::Model]) -> Value {
     let asset = format!("stellar:{}:{}", t.asset_code, t.asset_issuer);
     let mut v = json!({
         "id": t.id,
@@ -345,9 +344,9 @@ pub fn sep31_json(t: &transaction::Model) -> Value {
     {
         v["required_info_updates"] = updates.clone();
     }
-    if let Some(refunds) = &t.refunds {
-        v["refunds"] = refunds.clone();
+    if let Some(refunds) = crate::refunds::sep31_refunds(refunds) {
         v["refunded"] = json!(refunds["amount_refunded"] == json!(amount(t.amount_in)));
+        v["refunds"] = refunds;
     }
     v
 }
@@ -413,7 +412,8 @@ pub async fn transition_in(
         })?;
     record_event(txn, &updated, Some(from), to, actor, message).await?;
     if let Some(url) = &updated.callback_url {
-        let body = json!({ "transaction": sep31_json(&updated) }).to_string();
+        let refunds = crate::refunds::for_transaction(txn, tenant_id, updated.id).await?;
+        let body = json!({ "transaction": sep31_json(&updated, &refunds) }).to_string();
         outbox::enqueue(txn, tenant_id, Kind::Transaction, updated.id, url, body).await?;
     }
     Ok(updated)
@@ -551,7 +551,7 @@ pub async fn request_customer_info(
 /// After a customer's KYC changed: transactions waiting on it go back to
 /// `pending_receiver` once both their sender and receiver are accepted again.
 pub async fn resume_after_customer_update(
-    db: &DatabaseConnection,
+    db: &DatabaseTransaction,
     tenant: &Tenant,
     customer_id: Uuid,
 ) -> AnchorResult<()> {
@@ -581,7 +581,7 @@ pub async fn resume_after_customer_update(
         if accepted(asset.sender_sep12_type.as_ref(), t.sender_id).await?
             && accepted(asset.receiver_sep12_type.as_ref(), t.receiver_id).await?
         {
-            let result = transition(
+            let result = transition_in(
                 db,
                 tenant.id,
                 t.id,
@@ -713,64 +713,6 @@ pub async fn count_by_status(db: &DatabaseConnection, tenant_id: Uuid) -> Anchor
         .all(db)
         .await?;
     Ok(rows.into_iter().map(|r| (r.status, r.n)).collect())
-}
-
-/// A refund paid back to the sending anchor.
-pub struct Refund {
-    pub amount: Amount,
-    /// Kept by the anchor out of the refund.
-    pub fee: Amount,
-    /// Hash of the Stellar transaction that paid it.
-    pub stellar_transaction_id: String,
-    pub reason: String,
-}
-
-/// Records a refund paid back to the sending anchor. A refund of the whole
-/// `amount_in` moves the transaction to `refunded`; a partial one is recorded in
-/// `refunds` and the transaction goes on.
-pub async fn refund(
-    db: &DatabaseConnection,
-    tenant_id: Uuid,
-    id: Uuid,
-    refund: &Refund,
-    actor: &Actor,
-) -> AnchorResult<transaction::Model> {
-    let Refund { amount, fee, stellar_transaction_id, reason } = refund;
-    let (amount, fee) = (*amount, *fee);
-    let t = get_for_tenant(db, tenant_id, id)
-        .await?
-        .ok_or_else(|| AnchorError::NotFound("transaction not found".into()))?;
-    if amount <= Amount::ZERO || fee < Amount::ZERO {
-        return Err(AnchorError::invalid("a refund needs a positive amount and a non-negative fee"));
-    }
-    let mut refunds = t
-        .refunds
-        .clone()
-        .unwrap_or_else(|| json!({ "amount_refunded": "0", "amount_fee": "0", "payments": [] }));
-    let parse = |v: &Value| v.as_str().and_then(|s| s.parse::<Amount>().ok()).unwrap_or(Amount::ZERO);
-    let refunded = Amount(parse(&refunds["amount_refunded"]).0 + amount.0);
-    let fees = Amount(parse(&refunds["amount_fee"]).0 + fee.0);
-    if refunded.0 + fees.0 > t.amount_in {
-        return Err(AnchorError::invalid("refunds would exceed amount_in"));
-    }
-    refunds["amount_refunded"] = json!(refunded.to_decimal().to_string());
-    refunds["amount_fee"] = json!(fees.to_decimal().to_string());
-    refunds["payments"].as_array_mut().expect("payments is an array").push(json!({
-        "id": stellar_transaction_id,
-        "amount": amount.to_decimal().to_string(),
-        "fee": fee.to_decimal().to_string(),
-    }));
-    let full = refunded.0 + fees.0 == t.amount_in;
-    if full {
-        return transition(db, tenant_id, id, Status::Refunded, actor, Some(reason.as_str()), |row| {
-            row.refunds = Set(Some(refunds));
-        })
-        .await;
-    }
-    let mut row: transaction::ActiveModel = t.into();
-    row.refunds = Set(Some(refunds));
-    row.updated_at = Set(Utc::now());
-    Ok(row.update(db).await?)
 }
 
 /// Events of a tenant's transactions at or after `since` (for live subscriptions),

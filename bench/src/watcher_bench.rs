@@ -49,6 +49,7 @@ async fn payments(
     use axum::response::IntoResponse;
     let (feeds, via) = &*state;
     let feed = feeds.get(&account).map_or(&[][..], |f| f.as_slice());
+    let has_cursor = q.cursor.is_some();
     let cursor: u64 = q.cursor.and_then(|c| c.parse().ok()).unwrap_or(0);
     let after = |cursor: u64| {
         let start =
@@ -77,7 +78,9 @@ async fn payments(
     }
     let limit = q.limit.unwrap_or(10);
     let records: Vec<&Value> = if q.order.as_deref() == Some("desc") {
-        feed.iter().rev().take(limit).collect()
+        let before =
+            |r: &&Value| !has_cursor || r["paging_token"].as_str().unwrap().parse::<u64>().unwrap() < cursor;
+        feed.iter().rev().filter(before).take(limit).collect()
     } else {
         after(cursor).iter().take(limit).collect()
     };
@@ -89,7 +92,7 @@ use futures::StreamExt;
 fn record(op: u64, to: &str, code: &str, issuer: &str, amount: &str, memo: &str) -> Value {
     json!({
         "id": op.to_string(), "paging_token": op.to_string(), "transaction_successful": true,
-        "type": "payment", "created_at": "2026-11-27T10:00:00Z",
+        "type": "payment", "created_at": chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
         "transaction_hash": format!("{op:064x}"), "from": "GBENCHSENDERXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXX",
         "to": to, "amount": amount, "asset_type": "credit_alphanum4", "asset_code": code, "asset_issuer": issuer,
         "transaction": { "memo_type": "id", "memo": memo, "successful": true },

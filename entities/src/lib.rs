@@ -14,6 +14,7 @@ pub mod customer_type;
 pub mod customer_type_field;
 pub mod outbox;
 pub mod payment;
+pub mod refund;
 pub mod tenant;
 pub mod tenant_domain;
 pub mod transaction;

@@ -20,6 +20,9 @@ pub struct Model {
     pub failed_at: Option<DateTimeUtc>,
     pub last_error: Option<String>,
     pub created_at: DateTimeUtc,
+    /// Set when a worker claims the row; only that claim may send it and record the
+    /// result, and only while `next_attempt_at` (the claim's expiry) is ahead.
+    pub claim_token: Option<Uuid>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -1,16 +1,20 @@
 use sea_orm::entity::prelude::*;
 
-/// A payment to a tenant's distribution account, as the watcher observed it.
+/// A payment to a tenant's distribution account, as the watcher observed it. Keyed by
+/// (tenant, account, operation id): an operation id alone comes from a Horizon and
+/// must not let one tenant's rows shadow another's.
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
 #[sea_orm(table_name = "payments")]
 pub struct Model {
+    #[sea_orm(primary_key, auto_increment = false)]
+    pub tenant_id: Uuid,
+    /// The watched (receiving) account.
+    #[sea_orm(primary_key, auto_increment = false)]
+    pub account: String,
     /// Horizon's operation id.
     #[sea_orm(primary_key, auto_increment = false)]
     pub id: String,
-    pub tenant_id: Uuid,
     pub transaction_id: Option<Uuid>,
-    /// The watched (receiving) account.
-    pub account: String,
     /// `payment`, `path_payment_strict_receive` or `path_payment_strict_send`.
     pub op_type: String,
     pub from_account: String,

@@ -24,6 +24,10 @@ pub struct Model {
     pub updated_at: DateTimeUtc,
     /// How long a transaction waits for funds; `None`: the platform default.
     pub transaction_expiry_secs: Option<i64>,
+    /// When the distribution account (or Horizon) was configured: a first watch
+    /// catches up from here. `None` only on rows older than the column (then
+    /// `created_at`).
+    pub watch_from: Option<DateTimeUtc>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -32,7 +32,6 @@ pub struct Model {
     pub required_info_updates: Option<Json>,
     pub stellar_transaction_id: Option<String>,
     pub external_transaction_id: Option<String>,
-    pub refunds: Option<Json>,
     pub callback_url: Option<String>,
     pub idempotency_key: Option<String>,
     pub request_hash: Option<String>,

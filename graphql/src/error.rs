@@ -47,6 +47,7 @@ pub fn from_tenants(e: mooring_tenants::Error) -> Error {
         T::Invalid(m) => invalid(m),
         T::NotFound(m) => coded(codes::NOT_FOUND, format!("{m} not found")),
         T::DomainTaken(d) => coded(codes::CONFLICT, format!("domain {d} already belongs to a tenant")),
+        e @ T::AccountTaken(_) => coded(codes::CONFLICT, e.to_string()),
         other => internal(other),
     }
 }

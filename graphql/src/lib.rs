@@ -38,6 +38,9 @@ pub struct CoreContext {
     pub master_key: MasterKey,
     /// The admin API's own host; no tenant may claim it.
     pub admin_host: String,
+    /// The platform's Horizon per network, for tenants created without one.
+    pub horizon_public_url: String,
+    pub horizon_testnet_url: String,
 }
 
 pub type MooringSchema = Schema<query::Query, mutation::Mutation, subscription::Subscription>;

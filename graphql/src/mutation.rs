@@ -5,7 +5,7 @@
 
 use async_graphql::{Context, Enum, ID, InputObject, MergedObject, Object, Result, SimpleObject};
 use mooring_anchor::customers::{self, Review};
-use mooring_anchor::{Actor, transactions};
+use mooring_anchor::{Actor, refunds, transactions};
 use mooring_stellar::sep9::FieldType;
 use mooring_stellar::sep31::Status;
 use mooring_stellar::{Amount, Network};
@@ -63,8 +63,8 @@ pub struct CreateTenantInput {
     pub domains: Vec<String>,
     /// The Stellar network.
     pub network: StellarNetwork,
-    /// Horizon URL.
-    pub horizon_url: String,
+    /// Horizon URL; null: the platform's Horizon for the network.
+    pub horizon_url: Option<String>,
     /// Account sending anchors pay.
     pub distribution_account: String,
 }
@@ -94,9 +94,9 @@ impl OperatorMutation {
             check_domain_allowed(ctx, d)?;
         }
         let c = core(ctx);
-        let network = match input.network {
-            StellarNetwork::Public => Network::public(),
-            StellarNetwork::Testnet => Network::testnet(),
+        let (network, platform_horizon) = match input.network {
+            StellarNetwork::Public => (Network::public(), &c.horizon_public_url),
+            StellarNetwork::Testnet => (Network::testnet(), &c.horizon_testnet_url),
         };
         let id = admin::create_tenant(
             &c.db,
@@ -105,7 +105,7 @@ impl OperatorMutation {
                 name: input.name,
                 domains: input.domains,
                 network,
-                horizon_url: input.horizon_url.trim_end_matches('/').to_string(),
+                horizon_url: input.horizon_url.unwrap_or_else(|| platform_horizon.clone()),
                 distribution_account: input.distribution_account,
                 org_name: None,
                 org_url: None,
@@ -338,7 +338,7 @@ pub struct SettingsInput {
     pub org_support_email: Option<String>,
     /// Account sending anchors pay.
     pub distribution_account: Option<String>,
-    /// Horizon URL.
+    /// Horizon URL (operators only: where the server connects is the platform's choice).
     pub horizon_url: Option<String>,
     /// Seconds a transaction waits for funds.
     pub transaction_expiry_secs: Option<i64>,
@@ -504,6 +504,9 @@ impl ConfigMutation {
         #[graphql(desc = "What to change.")] input: SettingsInput,
     ) -> Result<TenantObj> {
         let id = scope::tenant_id(ctx, tenant_id.as_ref())?;
+        if input.horizon_url.is_some() {
+            scope::operator(ctx)?;
+        }
         let settings = Settings {
             name: input.name,
             org_name: input.org_name,
@@ -729,7 +732,11 @@ impl OperationsMutation {
         Ok(updated.into())
     }
 
-    /// Records a refund sent back to the sending anchor; a full one → refunded.
+    /// Records a refund payment sent back to the sending anchor. Allowed while the
+    /// funds are held and not paid out: PENDING_RECEIVER, or ERROR once the payment
+    /// arrived (anything else is CONFLICT). `amount + fee` over all refunds may not
+    /// exceed amount_in; reaching it moves the transaction to REFUNDED. Each refund
+    /// payment (by hash) is recorded once.
     async fn refund_transaction(
         &self,
         ctx: &Context<'_>,
@@ -740,13 +747,13 @@ impl OperationsMutation {
         #[graphql(desc = "Why.")] reason: String,
     ) -> Result<TransactionObj> {
         let t = owned_transaction(ctx, &id).await?;
-        let refund = transactions::Refund {
+        let refund = refunds::Refund {
             amount: self::amount("amount", &amount)?,
             fee: self::amount("fee", &fee)?,
             stellar_transaction_id,
             reason,
         };
-        let updated = transactions::refund(&core(ctx).db, t.tenant_id, t.id, &refund, &actor(ctx))
+        let updated = refunds::record(&core(ctx).db, t.tenant_id, t.id, &refund, &actor(ctx))
             .await
             .map_err(from_anchor)?;
         Ok(updated.into())

@@ -4,7 +4,7 @@ use std::sync::Arc;
 
 use async_graphql::{ComplexObject, Context, Enum, ID, Object, Result, SimpleObject};
 use chrono::{DateTime, Utc};
-use mooring_anchor::{customers, payments, transactions};
+use mooring_anchor::{customers, payments, refunds, transactions};
 use mooring_entities::{api_key, approved_sender, payment, transaction, transaction_event};
 use mooring_stellar::Amount;
 use mooring_tenants::Tenant;
@@ -344,8 +344,6 @@ pub struct TransactionObj {
     pub external_transaction_id: Option<String>,
     /// Chosen payout method.
     pub funding_method: Option<String>,
-    /// Refunds as SEP-31 reports them (JSON).
-    pub refunds: Option<String>,
     /// Created.
     pub started_at: DateTime<Utc>,
     /// Current status since.
@@ -373,7 +371,6 @@ impl From<transaction::Model> for TransactionObj {
             stellar_transaction_id: t.stellar_transaction_id.clone(),
             external_transaction_id: t.external_transaction_id.clone(),
             funding_method: t.funding_method.clone(),
-            refunds: t.refunds.as_ref().map(|r| r.to_string()),
             started_at: t.started_at,
             updated_at: t.updated_at,
             completed_at: t.completed_at,
@@ -384,6 +381,15 @@ impl From<transaction::Model> for TransactionObj {
 
 #[ComplexObject]
 impl TransactionObj {
+    /// Refunds as SEP-31 reports them (JSON), or null when nothing was refunded.
+    #[graphql(complexity = 10)]
+    async fn refunds(&self, ctx: &Context<'_>) -> Result<Option<String>> {
+        let rows = refunds::for_transaction(&core(ctx).db, self.model.tenant_id, self.model.id)
+            .await
+            .map_err(from_anchor)?;
+        Ok(refunds::sep31_refunds(&rows).map(|r| r.to_string()))
+    }
+
     /// Every status change, oldest first.
     #[graphql(complexity = 10)]
     async fn events(&self, ctx: &Context<'_>) -> Result<Vec<Event>> {

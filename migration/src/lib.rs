@@ -7,6 +7,7 @@ mod m20261127_000001_tenants;
 mod m20261127_000002_customers_transactions;
 mod m20261127_000003_payments;
 mod m20261127_000004_admin;
+mod m20261130_000005_money_path;
 
 pub struct Migrator;
 
@@ -17,6 +18,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261127_000002_customers_transactions::Migration),
             Box::new(m20261127_000003_payments::Migration),
             Box::new(m20261127_000004_admin::Migration),
+            Box::new(m20261130_000005_money_path::Migration),
         ]
     }
 }

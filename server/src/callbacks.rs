@@ -2,18 +2,20 @@
 //! as SEP-31 prescribes: `Signature: t=<unix seconds>, s=<base64 ed25519>` over
 //! `"<t>.<host>.<body>"` with the tenant's SIGNING_KEY, signed just before sending.
 
-use std::time::Duration;
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD as B64;
 use mooring_anchor::outbox;
 use mooring_entities::outbox::Model as Callback;
 use mooring_stellar::Keypair;
+use tokio::sync::Semaphore;
 use tokio_util::sync::CancellationToken;
+use uuid::Uuid;
 
 use crate::state::AppState;
-
-const BATCH: u64 = 50;
 
 /// The `Signature` header value for `body` sent to `url` at `t`.
 pub fn signature(key: &Keypair, url: &url::Url, t: i64, body: &str) -> String {
@@ -27,9 +29,10 @@ pub fn signature(key: &Keypair, url: &url::Url, t: i64, body: &str) -> String {
     format!("t={t}, s={}", B64.encode(signed))
 }
 
-async fn deliver(state: &AppState, http: &reqwest::Client, cb: &Callback) -> Result<(), String> {
-    let tenant = state.tenants.by_id(cb.tenant_id).ok_or("tenant no longer exists")?;
-    let url = url::Url::parse(&cb.url).map_err(|e| e.to_string())?;
+async fn deliver(state: &AppState, http: &reqwest::Client, cb: &Callback) -> Result<(), Failure> {
+    let tenant =
+        state.tenants.by_id(cb.tenant_id).ok_or(Failure::Refused("tenant no longer exists".into()))?;
+    let url = url::Url::parse(&cb.url).map_err(|e| Failure::Refused(e.to_string()))?;
     let t = chrono::Utc::now().timestamp();
     let sig = signature(&tenant.signing_key, &url, t, &cb.body);
     let response = http
@@ -40,55 +43,207 @@ async fn deliver(state: &AppState, http: &reqwest::Client, cb: &Callback) -> Res
         .body(cb.body.clone())
         .send()
         .await
-        .map_err(|e| e.without_url().to_string())?;
-    if response.status().is_success() {
-        Ok(())
-    } else {
-        Err(format!("receiver answered {}", response.status().as_u16()))
+        .map_err(|e| Failure::Unreachable(e.without_url().to_string()))?;
+    match response.status() {
+        s if s.is_success() => Ok(()),
+        s if s.is_server_error() => Failure::unreachable(format!("receiver answered {}", s.as_u16())),
+        s => Err(Failure::Refused(format!("receiver answered {}", s.as_u16()))),
     }
 }
 
-/// Runs until `shutdown`: claims due callbacks and delivers them.
+/// Why a delivery failed: the destination is down or slow (it backs off as a whole),
+/// or it answered and refused this one callback (only the row backs off).
+enum Failure {
+    Unreachable(String),
+    Refused(String),
+}
+
+impl Failure {
+    fn unreachable<T>(why: String) -> Result<T, Self> {
+        Err(Self::Unreachable(why))
+    }
+}
+
+/// Deliveries in flight at once, over all destinations.
+const MAX_IN_FLIGHT: usize = 64;
+/// In flight at once to one destination (scheme, host and port of the URL).
+const PER_DESTINATION: usize = 2;
+/// In flight at once for one tenant's callbacks, so one tenant's receivers (or its
+/// sending anchors' tarpits) cannot take every slot.
+const PER_TENANT: usize = 8;
+/// When a busy destination's (or tenant's) rows are due again.
+const BUSY_RETRY: chrono::Duration = chrono::Duration::seconds(2);
+/// Longest pause for a destination that keeps failing.
+const MAX_DESTINATION_BACKOFF: Duration = Duration::from_secs(300);
+
+/// What is in flight, by destination and tenant, and which destinations are paused
+/// after failing. Per replica: each replica paces its own sends.
+#[derive(Default)]
+struct Load {
+    by_destination: HashMap<String, usize>,
+    by_tenant: HashMap<Uuid, usize>,
+    /// destination → (paused until, consecutive failures)
+    paused: HashMap<String, (Instant, u32)>,
+}
+
+fn destination(url: &str) -> String {
+    match url::Url::parse(url) {
+        Ok(u) => format!(
+            "{}://{}:{}",
+            u.scheme(),
+            u.host_str().unwrap_or(""),
+            u.port_or_known_default().unwrap_or(0)
+        ),
+        Err(_) => url.to_string(),
+    }
+}
+
+/// A slot taken in [`Load`]; given back when the delivery ends, however it ends.
+struct Slot {
+    load: Arc<Mutex<Load>>,
+    destination: String,
+    tenant: Uuid,
+    _permit: tokio::sync::OwnedSemaphorePermit,
+}
+
+impl Drop for Slot {
+    fn drop(&mut self) {
+        let mut load = self.load.lock().expect("load lock");
+        decrement(&mut load.by_destination, &self.destination);
+        decrement(&mut load.by_tenant, &self.tenant);
+    }
+}
+
+fn decrement<K: std::hash::Hash + Eq>(counts: &mut HashMap<K, usize>, key: &K) {
+    if let Some(n) = counts.get_mut(key) {
+        *n -= 1;
+        if *n == 0 {
+            counts.remove(key);
+        }
+    }
+}
+
+enum Admission {
+    Go(Slot),
+    /// Not now: give the row back, due at this time.
+    Later(chrono::DateTime<chrono::Utc>),
+}
+
+fn admit(load: &Arc<Mutex<Load>>, permits: &Arc<Semaphore>, cb: &Callback) -> Admission {
+    let destination = destination(&cb.url);
+    let now = Instant::now();
+    let mut guard = load.lock().expect("load lock");
+    if let Some((until, _)) = guard.paused.get(&destination)
+        && *until > now
+    {
+        let wait = chrono::Duration::from_std(*until - now).unwrap_or(BUSY_RETRY);
+        return Admission::Later(chrono::Utc::now() + wait);
+    }
+    let busy = guard.by_destination.get(&destination).copied().unwrap_or(0) >= PER_DESTINATION
+        || guard.by_tenant.get(&cb.tenant_id).copied().unwrap_or(0) >= PER_TENANT;
+    let Some(permit) = (!busy).then(|| permits.clone().try_acquire_owned().ok()).flatten() else {
+        return Admission::Later(chrono::Utc::now() + BUSY_RETRY);
+    };
+    *guard.by_destination.entry(destination.clone()).or_default() += 1;
+    *guard.by_tenant.entry(cb.tenant_id).or_default() += 1;
+    drop(guard);
+    Admission::Go(Slot { load: load.clone(), destination, tenant: cb.tenant_id, _permit: permit })
+}
+
+/// Runs until `shutdown`: claims due callbacks and delivers them concurrently, within
+/// the limits above, so one slow or failing receiver only delays its own callbacks.
 pub fn spawn(state: AppState, shutdown: CancellationToken) {
-    let http = crate::outbound::client(
-        Duration::from_secs(10),
-        Duration::from_secs(5),
-        state.cfg.allow_private_outbound,
-    );
+    let http =
+        crate::outbound::client(SEND_TIMEOUT, Duration::from_secs(5), state.cfg.allow_private_outbound);
     let period = Duration::from_millis(state.cfg.outbox_poll_ms);
-    tokio::spawn(async move {
+    let permits = Arc::new(Semaphore::new(MAX_IN_FLIGHT));
+    let load = Arc::new(Mutex::new(Load::default()));
+    let tasks = state.tasks.clone();
+    tasks.spawn(async move {
         loop {
             tokio::select! {
                 () = shutdown.cancelled() => return,
                 () = tokio::time::sleep(period) => {}
             }
-            let due = match outbox::claim_due(&state.db, BATCH).await {
+            let free = permits.available_permits() as u64;
+            let due = match outbox::claim_due(&state.db, free).await {
                 Ok(due) => due,
                 Err(e) => {
                     tracing::warn!(error = %e, "callback outbox unavailable");
                     continue;
                 }
             };
-            for cb in due {
-                let result = match deliver(&state, &http, &cb).await {
-                    Ok(()) => outbox::mark_delivered(&state.db, cb.id).await,
-                    Err(why) => {
-                        tracing::info!(callback = %cb.id, kind = %cb.kind, attempt = cb.attempts + 1, %why, "callback not delivered");
-                        outbox::mark_failed(&state.db, &cb, &why).await
+            for claim in due {
+                let slot = match admit(&load, &permits, &claim.row) {
+                    Admission::Go(slot) => slot,
+                    Admission::Later(at) => {
+                        if let Err(e) = outbox::release(&state.db, &claim, at).await {
+                            tracing::warn!(error = %e, "giving a callback back failed; its claim will expire");
+                        }
+                        continue;
                     }
                 };
-                if let Err(e) = result {
-                    tracing::warn!(error = %e, "recording a callback attempt failed");
-                }
+                let (state, http) = (state.clone(), http.clone());
+                state.tasks.clone().spawn(async move {
+                    send(&state, &http, &claim, &slot).await;
+                    drop(slot);
+                });
             }
         }
     });
 }
 
+const SEND_TIMEOUT: Duration = Duration::from_secs(10);
+const _: () = assert!(SEND_TIMEOUT.as_secs() * 2 < outbox::LEASE.num_seconds() as u64);
+
+async fn send(state: &AppState, http: &reqwest::Client, claim: &outbox::Claimed, slot: &Slot) {
+    // Fenced: a claim that expired or was taken over is another worker's now.
+    match outbox::renew(&state.db, claim).await {
+        Ok(true) => {}
+        Ok(false) => return,
+        Err(e) => {
+            tracing::warn!(error = %e, "renewing a callback claim failed; not sending");
+            return;
+        }
+    }
+    let cb = &claim.row;
+    let result = match deliver(state, http, cb).await {
+        Ok(()) => {
+            slot.load.lock().expect("load lock").paused.remove(&slot.destination);
+            outbox::mark_delivered(&state.db, claim).await
+        }
+        Err(failure) => {
+            let why = match failure {
+                Failure::Unreachable(why) => {
+                    pause(&slot.load, &slot.destination);
+                    why
+                }
+                Failure::Refused(why) => why,
+            };
+            tracing::info!(callback = %cb.id, kind = %cb.kind, attempt = cb.attempts + 1, %why, "callback not delivered");
+            outbox::mark_failed(&state.db, claim, &why).await
+        }
+    };
+    if let Err(e) = result {
+        tracing::warn!(error = %e, "recording a callback attempt failed");
+    }
+}
+
+/// A destination that failed pauses for 1 s, 2 s, 4 s, … up to five minutes.
+fn pause(load: &Mutex<Load>, destination: &str) {
+    let mut load = load.lock().expect("load lock");
+    let now = Instant::now();
+    // Forget destinations quiet for ten minutes; the rest keep their failure count.
+    load.paused.retain(|_, (until, _)| now.saturating_duration_since(*until) < Duration::from_secs(600));
+    let failures = load.paused.get(destination).map_or(0, |(_, n)| *n) + 1;
+    let wait = Duration::from_secs(1u64 << failures.min(9)).min(MAX_DESTINATION_BACKOFF);
+    load.paused.insert(destination.to_string(), (now + wait, failures));
+}
+
 /// Moves unpaid transactions past their deadline to `expired`.
 pub fn spawn_expiry(state: AppState, shutdown: CancellationToken) {
     let period = Duration::from_millis(state.cfg.expiry_sweep_ms);
-    tokio::spawn(async move {
+    state.tasks.clone().spawn(async move {
         loop {
             tokio::select! {
                 () = shutdown.cancelled() => return,

@@ -43,6 +43,11 @@ pub struct Config {
     pub client_domain_timeout_ms: u64,
     pub client_domain_max_concurrent: usize,
     pub horizon_timeout_ms: u64,
+    /// The platform's Horizon for each network. Operators choose where the server
+    /// connects: a tenant created without a Horizon URL uses these, and only an
+    /// operator may give a tenant another one.
+    pub horizon_public_url: String,
+    pub horizon_testnet_url: String,
     /// How long a transaction waits for the sending anchor's payment before it expires.
     pub transaction_expiry_secs: u64,
     /// How often the callback outbox and the expiry sweep look for work.
@@ -86,6 +91,8 @@ impl Default for Config {
             client_domain_timeout_ms: 2000,
             client_domain_max_concurrent: 16,
             horizon_timeout_ms: 5000,
+            horizon_public_url: "https://horizon.stellar.org".into(),
+            horizon_testnet_url: "https://horizon-testnet.stellar.org".into(),
             transaction_expiry_secs: 24 * 3600,
             outbox_poll_ms: 500,
             expiry_sweep_ms: 5000,
@@ -148,6 +155,13 @@ impl Config {
         anyhow::ensure!(self.watch_lease_secs >= 2, "MOORING_WATCH_LEASE_SECS must be at least 2");
         if let Some(token) = &self.operator_token {
             anyhow::ensure!(token.len() >= 16, "MOORING_OPERATOR_TOKEN must be at least 16 characters");
+        }
+        for (name, url) in [
+            ("MOORING_HORIZON_PUBLIC_URL", &self.horizon_public_url),
+            ("MOORING_HORIZON_TESTNET_URL", &self.horizon_testnet_url),
+        ] {
+            mooring_tenants::admin::check_http_url(url, "Horizon URL")
+                .map_err(|e| anyhow::anyhow!("{name}: {e}"))?;
         }
         if let Some(url) = &self.redis_url {
             anyhow::ensure!(

@@ -196,8 +196,23 @@ impl Horizon {
         cursor: Option<&str>,
         limit: u32,
     ) -> Result<Vec<PaymentRecord>, HorizonError> {
+        match self.page(horizon_url, account, cursor, limit, "asc").await? {
+            Some(records) => Ok(records),
+            None => Err(HorizonError::Status(404)),
+        }
+    }
+
+    /// `None` when the account is not on the ledger (404).
+    async fn page(
+        &self,
+        horizon_url: &str,
+        account: &str,
+        cursor: Option<&str>,
+        limit: u32,
+        order: &str,
+    ) -> Result<Option<Vec<PaymentRecord>>, HorizonError> {
         let mut query =
-            vec![("order", "asc".to_string()), ("limit", limit.to_string()), ("join", "transactions".into())];
+            vec![("order", order.to_string()), ("limit", limit.to_string()), ("join", "transactions".into())];
         if let Some(c) = cursor {
             query.push(("cursor", c.to_string()));
         }
@@ -208,34 +223,45 @@ impl Horizon {
             .send()
             .await
             .map_err(|e| HorizonError::Unreachable(e.without_url().to_string()))?;
-        if !response.status().is_success() {
-            return Err(HorizonError::Status(response.status().as_u16()));
-        }
-        let page: Page = response.json().await.map_err(|e| HorizonError::Body(e.to_string()))?;
-        Ok(page.embedded.records)
-    }
-
-    /// The paging token of the account's latest payment-feed operation, if any.
-    pub async fn latest_payment_token(
-        &self,
-        horizon_url: &str,
-        account: &str,
-    ) -> Result<Option<String>, HorizonError> {
-        let response = self
-            .http
-            .get(payments_url(horizon_url, account))
-            .query(&[("order", "desc"), ("limit", "1")])
-            .send()
-            .await
-            .map_err(|e| HorizonError::Unreachable(e.without_url().to_string()))?;
         match response.status().as_u16() {
-            200 => {}
-            // An account not yet on the ledger has no history to skip.
+            200..=299 => {}
             404 => return Ok(None),
             other => return Err(HorizonError::Status(other)),
         }
         let page: Page = response.json().await.map_err(|e| HorizonError::Body(e.to_string()))?;
-        Ok(page.embedded.records.into_iter().next().map(|r| r.paging_token))
+        Ok(Some(page.embedded.records))
+    }
+
+    /// Where to start watching an account so that every operation at or after `since`
+    /// is seen: the paging token of the newest operation older than `since`, found by
+    /// paging backwards, or `"0"` (the account's whole history) when there is none.
+    pub async fn cursor_before(
+        &self,
+        horizon_url: &str,
+        account: &str,
+        since: chrono::DateTime<chrono::Utc>,
+        limit: u32,
+    ) -> Result<String, HorizonError> {
+        let mut cursor: Option<String> = None;
+        loop {
+            let Some(records) = self.page(horizon_url, account, cursor.as_deref(), limit, "desc").await?
+            else {
+                // Not on the ledger yet: everything it will ever receive is after `since`.
+                return Ok("0".into());
+            };
+            for r in &records {
+                let at = chrono::DateTime::parse_from_rfc3339(&r.created_at).map_err(|_| {
+                    HorizonError::Body(format!("operation {}: bad created_at {:?}", r.id, r.created_at))
+                })?;
+                if at < since {
+                    return Ok(r.paging_token.clone());
+                }
+            }
+            match records.last() {
+                Some(last) if records.len() == limit as usize => cursor = Some(last.paging_token.clone()),
+                _ => return Ok("0".into()),
+            }
+        }
     }
 
     /// The account's payments after `cursor` as Server-Sent Events. Horizon's `"hello"`

@@ -66,16 +66,28 @@ pub struct Server {
     handle: JoinHandle<anyhow::Result<()>>,
 }
 
+/// How long a stop waits for background work (an in-flight watcher batch, callback
+/// sends bounded by their timeout) before giving up on it.
+const BACKGROUND_GRACE: Duration = Duration::from_secs(30);
+
 impl Server {
-    /// Stops accepting, lets in-flight requests finish, and waits for the end.
+    /// Stops accepting, lets in-flight requests and background work finish, and waits
+    /// for the end.
     pub async fn stop(self) -> anyhow::Result<()> {
         self.shutdown.cancel();
-        self.handle.await?
+        self.wait().await
     }
 
-    /// Waits until the server ends (after its shutdown token is cancelled).
+    /// Waits until the server ends (after its shutdown token is cancelled): the HTTP
+    /// server drained, then every background task finished (leases released).
     pub async fn wait(self) -> anyhow::Result<()> {
-        self.handle.await?
+        let served = self.handle.await?;
+        self.shutdown.cancel();
+        self.state.tasks.close();
+        if tokio::time::timeout(BACKGROUND_GRACE, self.state.tasks.wait()).await.is_err() {
+            tracing::warn!("background work still running after the grace period; stopping anyway");
+        }
+        served
     }
 }
 
@@ -96,6 +108,8 @@ pub async fn start(
         tenants: tenants.clone(),
         master_key,
         admin_host: cfg.admin_host.clone(),
+        horizon_public_url: cfg.horizon_public_url.clone(),
+        horizon_testnet_url: cfg.horizon_testnet_url.clone(),
     }));
 
     let (nonces, rate_limiter, redis): (Arc<dyn NonceStore>, Arc<dyn RateLimiter>, _) = match &cfg.redis_url {
@@ -136,6 +150,7 @@ pub async fn start(
         nonces,
         rate_limiter,
         redis,
+        tasks: tokio_util::task::TaskTracker::new(),
     };
 
     spawn_config_watcher(&state, shutdown.clone());
@@ -173,7 +188,7 @@ fn spawn_config_bus(state: &AppState, client: redis::Client, shutdown: Cancellat
     }));
     if let Some(conn) = state.redis.clone() {
         let (channel, me, stop) = (channel.clone(), me.clone(), shutdown.clone());
-        tokio::spawn(async move {
+        state.tasks.spawn(async move {
             loop {
                 tokio::select! {
                     () = stop.cancelled() => return,
@@ -189,7 +204,7 @@ fn spawn_config_bus(state: &AppState, client: redis::Client, shutdown: Cancellat
         });
     }
     let tenants = state.tenants.clone();
-    tokio::spawn(async move {
+    state.tasks.spawn(async move {
         use futures::StreamExt;
         loop {
             let subscribed = async {
@@ -232,7 +247,7 @@ fn spawn_config_bus(state: &AppState, client: redis::Client, shutdown: Cancellat
 fn spawn_config_watcher(state: &AppState, shutdown: CancellationToken) {
     let tenants = state.tenants.clone();
     let period = Duration::from_millis(state.cfg.config_poll_ms);
-    tokio::spawn(async move {
+    state.tasks.spawn(async move {
         let mut tick = tokio::time::interval(period);
         tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {

@@ -3,6 +3,7 @@ use std::sync::Arc;
 use mooring_tenants::Directory;
 use redis::aio::ConnectionManager;
 use sea_orm::DatabaseConnection;
+use tokio_util::task::TaskTracker;
 
 use crate::backends::nonces::NonceStore;
 use crate::backends::rate_limit::RateLimiter;
@@ -26,6 +27,9 @@ pub struct AppState {
     pub instance_id: String,
     /// Present when Redis is configured; the health check pings it.
     pub redis: Option<ConnectionManager>,
+    /// Background work (watchers, callback deliveries, sweeps): stopping the server
+    /// waits for it, so an in-flight batch finishes and leases are given back.
+    pub tasks: TaskTracker,
 }
 
 impl AppState {

@@ -26,16 +26,23 @@ const STREAM_BATCH: usize = 200;
 /// How long a small stream batch may wait for more events before it is applied.
 const BATCH_WAIT: Duration = Duration::from_millis(5);
 
+/// How far before the moment an account was configured a first watch starts:
+/// tolerance for the difference between our clock and the ledger's close times. A
+/// payment that early is stored (as unmatched, usually), never skipped.
+const CLOCK_SKEW: chrono::Duration = chrono::Duration::seconds(30);
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 struct Spec {
     tenant_id: Uuid,
     horizon_url: String,
     account: String,
+    watch_from: chrono::DateTime<chrono::Utc>,
 }
 
 /// Starts the supervisor; it stops every watch when `shutdown` fires.
 pub fn spawn(state: AppState, shutdown: CancellationToken) {
-    tokio::spawn(async move {
+    let tasks = state.tasks.clone();
+    tasks.spawn(async move {
         let mut running: HashMap<(Uuid, String), (Spec, CancellationToken)> = HashMap::new();
         let period = Duration::from_millis(state.cfg.config_poll_ms);
         loop {
@@ -49,6 +56,7 @@ pub fn spawn(state: AppState, shutdown: CancellationToken) {
                     tenant_id: t.id,
                     horizon_url: t.horizon_url.clone(),
                     account: t.distribution_account.clone(),
+                    watch_from: t.watch_from,
                 })
                 .collect();
             running.retain(|key, (spec, token)| {
@@ -62,7 +70,7 @@ pub fn spawn(state: AppState, shutdown: CancellationToken) {
                 let key = (spec.tenant_id, spec.account.clone());
                 if let std::collections::hash_map::Entry::Vacant(slot) = running.entry(key) {
                     let token = shutdown.child_token();
-                    tokio::spawn(watch(state.clone(), spec.clone(), token.clone()));
+                    state.tasks.spawn(watch(state.clone(), spec.clone(), token.clone()));
                     slot.insert((spec, token));
                 }
             }
@@ -189,10 +197,11 @@ async fn follow(
     let mut cursor = match payments::cursor(&state.db, spec.tenant_id, &spec.account).await? {
         Some(c) => c,
         None => {
-            // First watch of this account: start from its latest operation, and store
-            // that at once, so payments made while we are down are caught up later.
-            let latest = horizon.latest_payment_token(&spec.horizon_url, &spec.account).await?;
-            let start = latest.unwrap_or_else(|| "0".into());
+            // First watch of this account: start where the account became the tenant's
+            // (not "now": a sending anchor may have paid before we got here), and store
+            // that at once, so a restart resumes from there.
+            let since = spec.watch_from - CLOCK_SKEW;
+            let start = horizon.cursor_before(&spec.horizon_url, &spec.account, since, PAGE).await?;
             payments::init_cursor(&state.db, spec.tenant_id, &spec.account, &start).await?;
             start
         }

@@ -5,7 +5,7 @@
 use chrono::Utc;
 use mooring_entities::{
     approved_sender, asset, asset_field, config_state, customer_type, customer_type_field, tenant,
-    tenant_domain,
+    tenant_domain, watch_cursor,
 };
 use mooring_stellar::{Amount, Keypair, Network, PublicKey};
 use sea_orm::sea_query::{Expr, ExprTrait};
@@ -83,6 +83,49 @@ fn check_account(account: &str, what: &str) -> Result<PublicKey, Error> {
         .map_err(|_| Error::Invalid(format!("{what} {account:?} is not a valid G... account")))
 }
 
+/// An http(s) URL with a host and nothing that could smuggle a second one in
+/// (userinfo). Returned without a trailing slash.
+pub fn check_http_url(raw: &str, what: &str) -> Result<String, Error> {
+    let bad = || Error::Invalid(format!("{what} {raw:?} is not an http(s) URL"));
+    let url = url::Url::parse(raw).map_err(|_| bad())?;
+    let ok = matches!(url.scheme(), "http" | "https")
+        && url.host_str().is_some_and(|h| !h.is_empty())
+        && url.username().is_empty()
+        && url.password().is_none()
+        && url.query().is_none()
+        && url.fragment().is_none()
+        && raw.len() <= 500;
+    ok.then(|| raw.trim_end_matches('/').to_string()).ok_or_else(bad)
+}
+
+/// Refuses a distribution account another tenant on the same network already has.
+/// The unique index (network, account) backs this up against concurrent writers.
+async fn check_account_free(
+    db: &impl ConnectionTrait,
+    network_passphrase: &str,
+    account: &str,
+    except: Option<Uuid>,
+) -> Result<(), Error> {
+    let mut query = tenant::Entity::find()
+        .filter(tenant::Column::NetworkPassphrase.eq(network_passphrase))
+        .filter(tenant::Column::DistributionAccount.eq(account));
+    if let Some(id) = except {
+        query = query.filter(tenant::Column::Id.ne(id));
+    }
+    if query.one(db).await?.is_some() {
+        return Err(Error::AccountTaken(account.to_string()));
+    }
+    Ok(())
+}
+
+/// A unique-index violation on the distribution account, as the error it means.
+fn account_taken(e: sea_orm::DbErr, account: &str) -> Error {
+    match e.sql_err() {
+        Some(sea_orm::SqlErr::UniqueConstraintViolation(_)) => Error::AccountTaken(account.to_string()),
+        _ => e.into(),
+    }
+}
+
 fn check_domain(domain: &str) -> Result<String, Error> {
     let d = host::normalize(domain);
     let valid = !d.is_empty()
@@ -105,6 +148,7 @@ pub async fn create_tenant(
     new: NewTenant,
 ) -> Result<Uuid, Error> {
     check_account(&new.distribution_account, "distribution account")?;
+    let horizon_url = check_http_url(&new.horizon_url, "Horizon URL")?;
     if new.domains.is_empty() {
         return Err(Error::Invalid("a tenant needs at least one domain".into()));
     }
@@ -113,11 +157,14 @@ pub async fn create_tenant(
     let key = Keypair::generate();
     let now = Utc::now();
     config_write(db, async move |txn| {
+        let network = new.network.passphrase().to_string();
+        check_account_free(txn, &network, &new.distribution_account, None).await?;
+        let account = new.distribution_account.clone();
         tenant::ActiveModel {
             id: Set(id),
             name: Set(new.name),
-            network_passphrase: Set(new.network.passphrase().to_string()),
-            horizon_url: Set(new.horizon_url),
+            network_passphrase: Set(network),
+            horizon_url: Set(horizon_url),
             signing_public_key: Set(key.public_key().to_string()),
             signing_seed_ciphertext: Set(master_key.encrypt_seed(id, &key.seed())),
             distribution_account: Set(new.distribution_account),
@@ -131,9 +178,13 @@ pub async fn create_tenant(
             created_at: Set(now),
             updated_at: Set(now),
             transaction_expiry_secs: Set(None),
+            // Payments to the account from now on are the tenant's: the first watch
+            // catches up from here, however late it starts.
+            watch_from: Set(Some(now)),
         }
         .insert(txn)
-        .await?;
+        .await
+        .map_err(|e| account_taken(e, &account))?;
         for domain in domains {
             insert_domain(txn, id, domain).await?;
         }
@@ -311,10 +362,7 @@ pub async fn set_horizon_url(
     tenant_id: Uuid,
     horizon_url: &str,
 ) -> Result<(), Error> {
-    let url = horizon_url.trim_end_matches('/');
-    if !(url.starts_with("https://") || url.starts_with("http://")) {
-        return Err(Error::Invalid(format!("{horizon_url:?} is not an http(s) URL")));
-    }
+    let url = check_http_url(horizon_url, "Horizon URL")?;
     config_write(db, async move |txn| {
         tenant::Entity::update_many()
             .col_expr(tenant::Column::HorizonUrl, Expr::value(url))
@@ -470,16 +518,24 @@ pub async fn update_settings(db: &DatabaseConnection, tenant_id: Uuid, s: Settin
     if let Some(a) = &s.distribution_account {
         check_account(a, "distribution account")?;
     }
-    if let Some(url) = &s.horizon_url
-        && !(url.starts_with("https://") || url.starts_with("http://"))
-    {
-        return Err(Error::Invalid(format!("{url:?} is not an http(s) URL")));
-    }
-    if s.transaction_expiry_secs.is_some_and(|e| !(60..=30 * 86_400).contains(&e)) {
-        return Err(Error::Invalid("transaction expiry must be between 60 seconds and 30 days".into()));
+    let horizon_url = s.horizon_url.as_deref().map(|u| check_http_url(u, "Horizon URL")).transpose()?;
+    if s.transaction_expiry_secs.is_some_and(|e| !(1..=30 * 86_400).contains(&e)) {
+        return Err(Error::Invalid("transaction expiry must be between 1 second and 30 days".into()));
     }
     config_write(db, async move |txn| {
-        let mut row: tenant::ActiveModel = tenant_row(txn, tenant_id).await?.into();
+        let current = tenant_row(txn, tenant_id).await?;
+        let new_account = s.distribution_account.filter(|a| *a != current.distribution_account);
+        if let Some(account) = &new_account {
+            check_account_free(txn, &current.network_passphrase, account, Some(tenant_id)).await?;
+            // A cursor left from an earlier time with this account would replay
+            // payments from when it was not ours; start from now instead.
+            watch_cursor::Entity::delete_many()
+                .filter(watch_cursor::Column::TenantId.eq(tenant_id))
+                .filter(watch_cursor::Column::Account.eq(account))
+                .exec(txn)
+                .await?;
+        }
+        let mut row: tenant::ActiveModel = current.into();
         if let Some(v) = s.name {
             row.name = Set(v);
         }
@@ -502,17 +558,18 @@ pub async fn update_settings(db: &DatabaseConnection, tenant_id: Uuid, s: Settin
         if let Some(v) = optional(s.org_support_email) {
             row.org_support_email = Set(v);
         }
-        if let Some(v) = s.distribution_account {
-            row.distribution_account = Set(v);
+        if let Some(v) = &new_account {
+            row.distribution_account = Set(v.clone());
+            row.watch_from = Set(Some(Utc::now()));
         }
-        if let Some(v) = s.horizon_url {
-            row.horizon_url = Set(v.trim_end_matches('/').to_string());
+        if let Some(v) = horizon_url {
+            row.horizon_url = Set(v);
         }
         if let Some(v) = s.transaction_expiry_secs {
             row.transaction_expiry_secs = Set(Some(v));
         }
         row.updated_at = Set(Utc::now());
-        row.update(txn).await?;
+        row.update(txn).await.map_err(|e| account_taken(e, new_account.as_deref().unwrap_or_default()))?;
         Ok(())
     })
     .await

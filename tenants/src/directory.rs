@@ -207,6 +207,7 @@ impl Directory {
                 jwt_secret: self.master_key.jwt_secret(t.id),
                 signing_key,
                 distribution_account: t.distribution_account,
+                watch_from: t.watch_from.unwrap_or(t.created_at),
                 status: if t.status == "suspended" { TenantStatus::Suspended } else { TenantStatus::Active },
                 approved_senders: senders.remove(&t.id).unwrap_or_default().into_iter().collect(),
                 assets: assets.remove(&t.id).unwrap_or_default(),

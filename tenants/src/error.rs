@@ -10,6 +10,9 @@ pub enum Error {
     NotFound(String),
     #[error("domain {0:?} already belongs to a tenant")]
     DomainTaken(String),
+    /// A distribution account is watched for one tenant per network only.
+    #[error("account {0} is already the distribution account of another tenant on this network")]
+    AccountTaken(String),
     #[error("seed decryption failed: wrong master key or tampered ciphertext")]
     Decrypt,
 }

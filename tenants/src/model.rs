@@ -24,6 +24,9 @@ pub struct Tenant {
     pub signing_key: Keypair,
     pub jwt_secret: [u8; 32],
     pub distribution_account: String,
+    /// When the distribution account was configured: payments from then on are this
+    /// tenant's, and a first watch catches up from here.
+    pub watch_from: chrono::DateTime<chrono::Utc>,
     pub status: TenantStatus,
     /// Enabled approved sending anchors; the only accounts SEP-10 will authenticate.
     pub approved_senders: HashSet<PublicKey>,

@@ -10,6 +10,7 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post, put};
 use axum::{Json, Router};
+use mooring_anchor::refunds;
 use mooring_anchor::transactions::{self, NewTransaction};
 use mooring_stellar::Amount;
 use serde_json::{Map, Value, json};
@@ -174,8 +175,13 @@ async fn create_transaction(
         idempotency_key: idempotency_key(&headers)?,
         request: Value::Object(body),
     };
-    let expiry =
-        chrono::Duration::seconds(i64::try_from(state.cfg.transaction_expiry_secs).unwrap_or(i64::MAX));
+    // The tenant's own setting wins; the platform's is the default.
+    let expiry = chrono::Duration::seconds(
+        ctx.tenant
+            .transaction_expiry_secs
+            .unwrap_or_else(|| i64::try_from(state.cfg.transaction_expiry_secs).unwrap_or(i64::MAX))
+            .min(100 * 365 * 86_400),
+    );
     let created = transactions::create(&state.db, &ctx.tenant, &auth.owner(&ctx), new, expiry).await?;
     let t = created.transaction;
     let response = json!({
@@ -205,7 +211,8 @@ async fn get_transaction(
     let t = transactions::get(&state.db, &auth.owner(&ctx), transaction_id(&id)?)
         .await?
         .ok_or_else(|| ApiError::NotFound("transaction not found".into()))?;
-    Ok(Json(json!({ "transaction": transactions::sep31_json(&t) })))
+    let refunds = refunds::for_transaction(&state.db, t.tenant_id, t.id).await?;
+    Ok(Json(json!({ "transaction": transactions::sep31_json(&t, &refunds) })))
 }
 
 async fn patch_transaction(
@@ -224,7 +231,8 @@ async fn patch_transaction(
         .cloned()
         .ok_or_else(|| ApiError::bad_request("body must be {\"fields\": {\"transaction\": {...}}}"))?;
     let t = transactions::patch_fields(&state.db, &auth.owner(&ctx), id, fields).await?;
-    Ok(Json(json!({ "transaction": transactions::sep31_json(&t) })))
+    let refunds = refunds::for_transaction(&state.db, t.tenant_id, t.id).await?;
+    Ok(Json(json!({ "transaction": transactions::sep31_json(&t, &refunds) })))
 }
 
 async fn put_callback(

@@ -16,7 +16,7 @@ const CREATE_TENANT: &str = r#"mutation($input: CreateTenantInput!) {
 }"#;
 
 /// Onboards a tenant through the API; returns (tenant id, its API key).
-async fn onboard(app: &TestApp, env: &TestEnv, domain: &str) -> (String, String) {
+pub(crate) async fn onboard(app: &TestApp, env: &TestEnv, domain: &str) -> (String, String) {
     let data = Admin::operator(app)
         .ok(
             CREATE_TENANT,
@@ -39,7 +39,7 @@ const UPSERT_ASSET: &str =
     r#"mutation($input: AssetInput!) { upsertAsset(input: $input) { assets { code feeFixed feePercent } } }"#;
 
 /// Configures the guide's asset, types and a sending anchor, through the API only.
-async fn configure(tenant: &Admin<'_>, sender: &Keypair, fee_fixed: &str) -> String {
+pub(crate) async fn configure(tenant: &Admin<'_>, sender: &Keypair, fee_fixed: &str) -> String {
     for (name, extra) in [
         ("sep31-sender", json!([])),
         (

@@ -159,3 +159,71 @@ async fn customer_status_changes_are_called_back() {
     verify_signature(&key, &headers, &receiver.url, &body);
     app.stop().await;
 }
+
+/// A receiver that accepts connections and never answers (nor closes them).
+async fn tarpit() -> (String, tokio::task::JoinHandle<()>) {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}/cb", listener.local_addr().unwrap());
+    let handle = tokio::spawn(async move {
+        let mut held = Vec::new();
+        while let Ok((socket, _)) = listener.accept().await {
+            held.push(socket);
+        }
+    });
+    (url, handle)
+}
+
+#[tokio::test]
+async fn slow_receivers_only_delay_their_own_callbacks() {
+    let env = TestEnv::new().await;
+    let (a_domain, b_domain) = (unique_domain("a"), unique_domain("b"));
+    let a = env.tenant(&a_domain).await;
+    let b = env.tenant(&b_domain).await;
+    let app = env.start().await;
+
+    // Tenant B's sending anchor points callbacks at eight receivers that never answer.
+    let sb = Sa::login(&app, &b_domain, &b.sender).await;
+    let mut tarpits = Vec::new();
+    for _ in 0..8 {
+        let (url, handle) = tarpit().await;
+        tarpits.push(handle);
+        for _ in 0..2 {
+            let id: Uuid = sb.transaction().await.parse().unwrap();
+            let (status, _) =
+                sb.put_json(&format!("/sep31/transactions/{id}/callback"), &json!({ "url": url })).await;
+            assert_eq!(status, StatusCode::NO_CONTENT);
+            transactions::transition(
+                &env.db,
+                b.id,
+                id,
+                Status::PendingReceiver,
+                &Actor::System,
+                None,
+                |_| {},
+            )
+            .await
+            .unwrap();
+        }
+    }
+    // Let those deliveries start (and hang).
+    tokio::time::sleep(Duration::from_millis(300)).await;
+
+    let sa = Sa::login(&app, &a_domain, &a.sender).await;
+    let receiver = CallbackReceiver::start().await;
+    let id: Uuid = sa.transaction().await.parse().unwrap();
+    sa.put_json(&format!("/sep31/transactions/{id}/callback"), &json!({ "url": receiver.url })).await;
+    let started = std::time::Instant::now();
+    transactions::transition(&env.db, a.id, id, Status::PendingReceiver, &Actor::System, None, |_| {})
+        .await
+        .unwrap();
+    receiver.wait_for(2, |b| !b.is_empty()).await;
+    assert!(started.elapsed() < Duration::from_secs(2), "took {:?}", started.elapsed());
+
+    // B's rows are claimed by one delivery each and none was sent twice.
+    let rows = outbox::Entity::find().all(&env.db).await.unwrap();
+    assert!(rows.iter().all(|r| r.attempts <= 1), "{rows:?}");
+    for t in tarpits {
+        t.abort();
+    }
+    app.stop().await;
+}

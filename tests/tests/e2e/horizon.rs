@@ -18,6 +18,8 @@ struct Inner {
     /// account id → (signers as (key, weight), medium threshold)
     accounts: HashMap<String, (Vec<(String, u32)>, u32)>,
     failing: bool,
+    /// Only the payments feed answers 500 (accounts still load, so SEP-10 works).
+    payments_failing: bool,
     delay: Duration,
     /// account id → its payment-feed records, oldest first.
     payments: HashMap<String, Vec<Value>>,
@@ -68,14 +70,19 @@ impl HorizonStandIn {
         Self { url: format!("http://{addr}"), inner, new_records }
     }
 
-    /// Appends a record to `account`'s payment feed (and so to every open stream);
-    /// returns its operation id.
+    /// Appends a record to `account`'s payment feed (and so to every open stream),
+    /// made now; returns its operation id.
     pub fn add_payment(&self, account: &str, pay: &Pay) -> String {
+        self.add_payment_at(account, pay, chrono::Utc::now())
+    }
+
+    /// As [`Self::add_payment`], for a payment whose ledger closed at `at`.
+    pub fn add_payment_at(&self, account: &str, pay: &Pay, at: chrono::DateTime<chrono::Utc>) -> String {
         let id = {
             let mut inner = self.inner.lock().unwrap();
             inner.next_operation += 1;
             let id = inner.next_operation.to_string();
-            let record = payment_record(&id, pay);
+            let record = payment_record(&id, pay, at);
             inner.payments.entry(account.to_string()).or_default().push(record);
             id
         };
@@ -115,6 +122,16 @@ impl HorizonStandIn {
         self.inner.lock().unwrap().failing = failing;
     }
 
+    pub fn set_payments_failing(&self, failing: bool) {
+        let mut inner = self.inner.lock().unwrap();
+        inner.payments_failing = failing;
+        if failing {
+            inner.stream_generation += 1;
+        }
+        drop(inner);
+        self.new_records.send_modify(|v| *v += 1);
+    }
+
     pub fn set_delay(&self, delay: Duration) {
         self.inner.lock().unwrap().delay = delay;
     }
@@ -136,7 +153,8 @@ fn server_error() -> Response {
 
 /// A payment-feed record with the fields Horizon sends for the operation type, and the
 /// joined transaction (`join=transactions`).
-fn payment_record(id: &str, p: &Pay) -> Value {
+fn payment_record(id: &str, p: &Pay, at: chrono::DateTime<chrono::Utc>) -> Value {
+    let created_at = at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
     let hash = format!("{:0>64}", format!("{:x}", id.parse::<u64>().unwrap() * 7919));
     let mut r = json!({
         "_links": {
@@ -152,7 +170,7 @@ fn payment_record(id: &str, p: &Pay) -> Value {
         "source_account": p.from,
         "type": p.op_type,
         "type_i": match p.op_type { "payment" => 1, "path_payment_strict_receive" => 2, "path_payment_strict_send" => 13, _ => 0 },
-        "created_at": "2026-11-27T10:00:00Z",
+        "created_at": created_at,
         "transaction_hash": hash,
         "from": p.from,
         "to": p.to,
@@ -186,7 +204,7 @@ fn payment_record(id: &str, p: &Pay) -> Value {
         "successful": p.successful,
         "hash": hash,
         "ledger": 1234,
-        "created_at": "2026-11-27T10:00:00Z",
+        "created_at": created_at,
         "source_account": p.from,
         "fee_charged": "100",
         "operation_count": 1,
@@ -226,14 +244,17 @@ async fn payments(
         headers.get("accept").and_then(|v| v.to_str().ok()).is_some_and(|v| v.contains("text/event-stream"));
     {
         let mut guard = inner.lock().unwrap();
-        if guard.failing {
+        if guard.failing || guard.payments_failing {
             return server_error();
         }
         if !wants_stream || guard.no_streaming {
             let all = guard.payments.get(&account).cloned().unwrap_or_default();
             let limit = q.limit.unwrap_or(10);
             let records: Vec<Value> = if q.order.as_deref() == Some("desc") {
-                all.iter().rev().take(limit).cloned().collect()
+                let before = |r: &&Value| {
+                    q.cursor.is_none() || r["paging_token"].as_str().unwrap().parse::<u64>().unwrap() < cursor
+                };
+                all.iter().rev().filter(before).take(limit).cloned().collect()
             } else {
                 after(&all, cursor).into_iter().take(limit).collect()
             };

@@ -11,6 +11,7 @@ mod config_cache;
 mod health;
 mod horizon;
 mod interop_python;
+mod money_path;
 mod rate_limit;
 mod sep1;
 mod sep10;

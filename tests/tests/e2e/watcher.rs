@@ -12,12 +12,12 @@ use uuid::Uuid;
 use crate::common::{Sa, TestApp, TestEnv, unique_domain};
 use crate::horizon::Pay;
 
-async fn tx(env: &TestEnv, id: &str) -> transaction::Model {
+pub(crate) async fn tx(env: &TestEnv, id: &str) -> transaction::Model {
     transaction::Entity::find_by_id(id.parse::<Uuid>().unwrap()).one(&env.db).await.unwrap().unwrap()
 }
 
 /// A payment that pays `t` exactly, by memo, from some sending-anchor account.
-fn pay_for(t: &transaction::Model) -> Pay {
+pub(crate) fn pay_for(t: &transaction::Model) -> Pay {
     Pay {
         op_type: "payment",
         from: Keypair::generate().public_key().to_string(),
@@ -31,7 +31,7 @@ fn pay_for(t: &transaction::Model) -> Pay {
     }
 }
 
-async fn wait_status(env: &TestEnv, id: &str, status: &str) -> transaction::Model {
+pub(crate) async fn wait_status(env: &TestEnv, id: &str, status: &str) -> transaction::Model {
     let deadline = Instant::now() + Duration::from_secs(15);
     loop {
         let t = tx(env, id).await;
