@@ -22,6 +22,9 @@ pub struct Owner {
     pub tenant_id: Uuid,
     /// The `G...` account from the SEP-10 token.
     pub sa_account: String,
+    /// The token's memo (or muxed id), if any: it speaks for that one user of the
+    /// account, and nothing under another memo exists for it. `None`: the whole account.
+    pub memo: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -73,6 +76,10 @@ pub async fn find(
     let query = match target {
         Target::Id(id) => query.filter(customer::Column::Id.eq(*id)),
         Target::Memo(memo) => query.filter(customer::Column::Memo.eq(memo)),
+    };
+    let query = match &owner.memo {
+        Some(memo) => query.filter(customer::Column::Memo.eq(memo)),
+        None => query,
     };
     Ok(query.one(db).await?)
 }

@@ -311,6 +311,7 @@ mod tests {
             id: Uuid::new_v4(),
             tenant_id: Uuid::new_v4(),
             sa_account: "G".into(),
+            sa_memo: None,
             asset_code: "SRT".into(),
             asset_issuer: "GISSUER".into(),
             amount_in,

@@ -179,6 +179,7 @@ pub async fn create(
             id: Set(Uuid::new_v4()),
             tenant_id: Set(tenant.id),
             sa_account: Set(owner.sa_account.clone()),
+            sa_memo: Set(owner.memo.clone()),
             asset_code: Set(asset.code.clone()),
             asset_issuer: Set(asset.issuer.clone()),
             amount_in: Set(new.amount.0),
@@ -239,17 +240,24 @@ pub async fn create(
     Err(AnchorError::Conflict("could not allocate a unique memo; try again".into()))
 }
 
+/// The transactions `owner` may see: its account's at its tenant, and with a memo
+/// token only those created under that memo.
+fn owned_by(owner: &Owner) -> sea_orm::Select<transaction::Entity> {
+    let query = transaction::Entity::find()
+        .filter(transaction::Column::TenantId.eq(owner.tenant_id))
+        .filter(transaction::Column::SaAccount.eq(&owner.sa_account));
+    match &owner.memo {
+        Some(memo) => query.filter(transaction::Column::SaMemo.eq(memo)),
+        None => query,
+    }
+}
+
 async fn by_idempotency_key(
     db: &impl ConnectionTrait,
     owner: &Owner,
     key: &str,
 ) -> AnchorResult<Option<transaction::Model>> {
-    Ok(transaction::Entity::find()
-        .filter(transaction::Column::TenantId.eq(owner.tenant_id))
-        .filter(transaction::Column::SaAccount.eq(&owner.sa_account))
-        .filter(transaction::Column::IdempotencyKey.eq(key))
-        .one(db)
-        .await?)
+    Ok(owned_by(owner).filter(transaction::Column::IdempotencyKey.eq(key)).one(db).await?)
 }
 
 fn replay(existing: transaction::Model, request_hash: &str) -> AnchorResult<Created> {
@@ -266,11 +274,7 @@ pub async fn get(
     owner: &Owner,
     id: Uuid,
 ) -> AnchorResult<Option<transaction::Model>> {
-    Ok(transaction::Entity::find_by_id(id)
-        .filter(transaction::Column::TenantId.eq(owner.tenant_id))
-        .filter(transaction::Column::SaAccount.eq(&owner.sa_account))
-        .one(db)
-        .await?)
+    Ok(owned_by(owner).filter(transaction::Column::Id.eq(id)).one(db).await?)
 }
 
 pub async fn get_for_tenant(

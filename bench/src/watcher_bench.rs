@@ -165,7 +165,8 @@ async fn bench(database_url: &str, payments_total: usize, via: Via) -> anyhow::R
         // The directory snapshot is what the server hands the anchor code.
         let dir = mooring_tenants::Directory::load(db.clone(), key.clone()).await?;
         let tenant = dir.by_id(id).expect("just created");
-        let owner = Owner { tenant_id: id, sa_account: Keypair::generate().public_key().to_string() };
+        let owner =
+            Owner { tenant_id: id, sa_account: Keypair::generate().public_key().to_string(), memo: None };
         let mut memos = Vec::new();
         for _ in 0..OPEN_PER_TENANT {
             let created = transactions::create(

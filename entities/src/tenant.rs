@@ -28,6 +28,8 @@ pub struct Model {
     /// catches up from here. `None` only on rows older than the column (then
     /// `created_at`).
     pub watch_from: Option<DateTimeUtc>,
+    /// SEP-31 `/info` answers only with a valid SEP-10 token (default: public).
+    pub info_requires_auth: bool,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -8,6 +8,9 @@ pub struct Model {
     pub id: Uuid,
     pub tenant_id: Uuid,
     pub sa_account: String,
+    /// The memo (or muxed id) of the SEP-10 token that created it, if any: a token
+    /// with a memo sees only the transactions created under that memo.
+    pub sa_memo: Option<String>,
     pub asset_code: String,
     pub asset_issuer: String,
     pub amount_in: i64,

@@ -9,6 +9,8 @@ pub mod codes {
     pub const INVALID_INPUT: &str = "INVALID_INPUT";
     pub const CONFLICT: &str = "CONFLICT";
     pub const INTERNAL: &str = "INTERNAL";
+    /// The request itself could not be read (too large, not JSON).
+    pub const BAD_REQUEST: &str = "BAD_REQUEST";
 }
 
 pub fn coded(code: &'static str, message: impl Into<String>) -> Error {

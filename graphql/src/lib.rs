@@ -7,6 +7,7 @@
 //! authorization helpers every resolver starts with.
 
 mod error;
+mod input_text;
 mod mutation;
 mod objects;
 mod pagination;
@@ -22,6 +23,7 @@ use sea_orm::DatabaseConnection;
 use uuid::Uuid;
 
 pub use error::codes;
+pub use subscription::Recheck;
 
 /// Who is calling, decided by the server from the bearer token.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -53,7 +55,8 @@ pub fn build_schema(core: Option<CoreContext>) -> MooringSchema {
     let builder =
         Schema::build(query::Query::default(), mutation::Mutation::default(), subscription::Subscription)
             .limit_depth(MAX_DEPTH)
-            .limit_complexity(MAX_COMPLEXITY);
+            .limit_complexity(MAX_COMPLEXITY)
+            .extension(input_text::RejectControlCharacters);
     match core {
         Some(core) => builder.data(core).finish(),
         None => builder.finish(),

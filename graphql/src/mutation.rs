@@ -342,6 +342,8 @@ pub struct SettingsInput {
     pub horizon_url: Option<String>,
     /// Seconds a transaction waits for funds.
     pub transaction_expiry_secs: Option<i64>,
+    /// Whether SEP-31 /info needs a SEP-10 token (default false: /info is public).
+    pub info_requires_auth: Option<bool>,
 }
 
 #[derive(Default)]
@@ -518,6 +520,7 @@ impl ConfigMutation {
             distribution_account: input.distribution_account,
             horizon_url: input.horizon_url,
             transaction_expiry_secs: input.transaction_expiry_secs,
+            info_requires_auth: input.info_requires_auth,
         };
         admin::update_settings(&core(ctx).db, id, settings).await.map_err(from_tenants)?;
         reloaded(ctx, tenant_id.as_ref()).await

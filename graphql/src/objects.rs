@@ -87,6 +87,10 @@ impl TenantObj {
     async fn transaction_expiry_secs(&self) -> Option<i64> {
         self.0.transaction_expiry_secs
     }
+    /// Whether SEP-31 /info needs a SEP-10 token.
+    async fn info_requires_auth(&self) -> bool {
+        self.0.info_requires_auth
+    }
     /// ORG_NAME in stellar.toml.
     async fn org_name(&self) -> Option<&str> {
         self.0.org.name.as_deref()

@@ -11,6 +11,14 @@ use crate::objects::Event;
 use crate::scope::{self, core};
 
 const POLL: Duration = Duration::from_millis(250);
+/// How often a running subscription re-checks its credential and its tenant.
+const RECHECK: Duration = Duration::from_secs(1);
+
+/// Set by the server on a WebSocket connection: whether the credential the connection
+/// started with still holds (not revoked). A subscription ends within [`RECHECK`] of a
+/// revocation or of its tenant's suspension.
+#[derive(Clone)]
+pub struct Recheck(pub std::sync::Arc<dyn Fn() -> futures::future::BoxFuture<'static, bool> + Send + Sync>);
 
 pub struct Subscription;
 
@@ -24,15 +32,30 @@ impl Subscription {
     ) -> Result<impl Stream<Item = Event>> {
         let tenant = scope::tenant_id(ctx, tenant_id.as_ref())?;
         let db = core(ctx).db.clone();
-        // Where the next poll starts, the events already sent at exactly that time, and
-        // what is waiting to be sent.
-        let state = (chrono::Utc::now(), HashSet::new(), VecDeque::new());
-        Ok(futures::stream::unfold(state, move |(mut since, mut sent_at_since, mut queue)| {
-            let db = db.clone();
+        let tenants = core(ctx).tenants.clone();
+        let recheck = ctx.data_opt::<Recheck>().cloned();
+        // Where the next poll starts, the events already sent at exactly that time,
+        // what is waiting to be sent, and when the credential was last checked.
+        let state = (chrono::Utc::now(), HashSet::new(), VecDeque::new(), tokio::time::Instant::now());
+        Ok(futures::stream::unfold(state, move |(mut since, mut sent_at_since, mut queue, mut checked)| {
+            let (db, tenants, recheck) = (db.clone(), tenants.clone(), recheck.clone());
             async move {
                 loop {
+                    if checked.elapsed() >= RECHECK {
+                        checked = tokio::time::Instant::now();
+                        let active = tenants
+                            .by_id(tenant)
+                            .is_some_and(|t| t.status == mooring_tenants::TenantStatus::Active);
+                        let valid = match &recheck {
+                            Some(recheck) => recheck.0().await,
+                            None => true,
+                        };
+                        if !active || !valid {
+                            return None;
+                        }
+                    }
                     if let Some(event) = queue.pop_front() {
-                        return Some((Event::from(event), (since, sent_at_since, queue)));
+                        return Some((Event::from(event), (since, sent_at_since, queue, checked)));
                     }
                     tokio::time::sleep(POLL).await;
                     match mooring_anchor::transactions::events_since(&db, tenant, since, 100).await {

@@ -8,6 +8,7 @@ mod m20261127_000002_customers_transactions;
 mod m20261127_000003_payments;
 mod m20261127_000004_admin;
 mod m20261130_000005_money_path;
+mod m20261130_000006_isolation;
 
 pub struct Migrator;
 
@@ -19,6 +20,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261127_000003_payments::Migration),
             Box::new(m20261127_000004_admin::Migration),
             Box::new(m20261130_000005_money_path::Migration),
+            Box::new(m20261130_000006_isolation::Migration),
         ]
     }
 }

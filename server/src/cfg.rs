@@ -63,6 +63,8 @@ pub struct Config {
     pub watch_poll_ms: u64,
     /// Largest SEP-12 file upload.
     pub max_upload_bytes: usize,
+    /// Largest GraphQL request body (read only after authentication).
+    pub graphql_max_body_bytes: usize,
     /// The host serving the GraphQL admin API (never a tenant's domain).
     pub admin_host: String,
     /// The operator's bearer token for the admin API (operators may also create
@@ -97,6 +99,7 @@ impl Default for Config {
             outbox_poll_ms: 500,
             expiry_sweep_ms: 5000,
             max_upload_bytes: 5 * 1024 * 1024,
+            graphql_max_body_bytes: 256 * 1024,
             watcher_enabled: true,
             watch_lease_secs: 15,
             watch_poll_ms: 5000,
@@ -160,7 +163,7 @@ impl Config {
             ("MOORING_HORIZON_PUBLIC_URL", &self.horizon_public_url),
             ("MOORING_HORIZON_TESTNET_URL", &self.horizon_testnet_url),
         ] {
-            mooring_tenants::admin::check_http_url(url, "Horizon URL")
+            mooring_tenants::rules::check_http_url(url, "Horizon URL")
                 .map_err(|e| anyhow::anyhow!("{name}: {e}"))?;
         }
         if let Some(url) = &self.redis_url {

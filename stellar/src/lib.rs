@@ -13,6 +13,7 @@ pub mod memo;
 pub mod network;
 pub mod sep31;
 pub mod sep9;
+pub mod text;
 
 pub use account::ClientAccount;
 pub use amount::Amount;

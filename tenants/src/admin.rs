@@ -7,7 +7,7 @@ use mooring_entities::{
     approved_sender, asset, asset_field, config_state, customer_type, customer_type_field, tenant,
     tenant_domain, watch_cursor,
 };
-use mooring_stellar::{Amount, Keypair, Network, PublicKey};
+use mooring_stellar::{Amount, Keypair, Network};
 use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, DatabaseTransaction, EntityTrait,
@@ -15,7 +15,7 @@ use sea_orm::{
 };
 use uuid::Uuid;
 
-use crate::{Error, MasterKey, host};
+use crate::{Error, MasterKey, host, rules};
 
 pub struct NewTenant {
     pub name: String,
@@ -77,27 +77,6 @@ pub async fn bump_version(db: &impl ConnectionTrait) -> Result<(), Error> {
     Ok(())
 }
 
-fn check_account(account: &str, what: &str) -> Result<PublicKey, Error> {
-    account
-        .parse::<PublicKey>()
-        .map_err(|_| Error::Invalid(format!("{what} {account:?} is not a valid G... account")))
-}
-
-/// An http(s) URL with a host and nothing that could smuggle a second one in
-/// (userinfo). Returned without a trailing slash.
-pub fn check_http_url(raw: &str, what: &str) -> Result<String, Error> {
-    let bad = || Error::Invalid(format!("{what} {raw:?} is not an http(s) URL"));
-    let url = url::Url::parse(raw).map_err(|_| bad())?;
-    let ok = matches!(url.scheme(), "http" | "https")
-        && url.host_str().is_some_and(|h| !h.is_empty())
-        && url.username().is_empty()
-        && url.password().is_none()
-        && url.query().is_none()
-        && url.fragment().is_none()
-        && raw.len() <= 500;
-    ok.then(|| raw.trim_end_matches('/').to_string()).ok_or_else(bad)
-}
-
 /// Refuses a distribution account another tenant on the same network already has.
 /// The unique index (network, account) backs this up against concurrent writers.
 async fn check_account_free(
@@ -126,20 +105,6 @@ fn account_taken(e: sea_orm::DbErr, account: &str) -> Error {
     }
 }
 
-fn check_domain(domain: &str) -> Result<String, Error> {
-    let d = host::normalize(domain);
-    let valid = !d.is_empty()
-        && d.len() <= 253
-        && d.split('.').all(|label| {
-            !label.is_empty()
-                && label.len() <= 63
-                && label.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
-                && !label.starts_with('-')
-                && !label.ends_with('-')
-        });
-    valid.then_some(d).ok_or_else(|| Error::Invalid(format!("{domain:?} is not a valid domain")))
-}
-
 /// Creates a tenant with a freshly generated SEP-10 signing key (stored encrypted).
 /// Returns the tenant id.
 pub async fn create_tenant(
@@ -147,12 +112,12 @@ pub async fn create_tenant(
     master_key: &MasterKey,
     new: NewTenant,
 ) -> Result<Uuid, Error> {
-    check_account(&new.distribution_account, "distribution account")?;
-    let horizon_url = check_http_url(&new.horizon_url, "Horizon URL")?;
+    rules::check_account(&new.distribution_account, "distribution account")?;
+    let horizon_url = rules::check_http_url(&new.horizon_url, "Horizon URL")?;
     if new.domains.is_empty() {
         return Err(Error::Invalid("a tenant needs at least one domain".into()));
     }
-    let domains = new.domains.iter().map(|d| check_domain(d)).collect::<Result<Vec<_>, _>>()?;
+    let domains = new.domains.iter().map(|d| rules::check_domain(d)).collect::<Result<Vec<_>, _>>()?;
     let id = Uuid::new_v4();
     let key = Keypair::generate();
     let now = Utc::now();
@@ -181,6 +146,7 @@ pub async fn create_tenant(
             // Payments to the account from now on are the tenant's: the first watch
             // catches up from here, however late it starts.
             watch_from: Set(Some(now)),
+            info_requires_auth: Set(false),
         }
         .insert(txn)
         .await
@@ -208,7 +174,7 @@ async fn insert_domain(db: &impl ConnectionTrait, tenant_id: Uuid, domain: Strin
 }
 
 pub async fn add_domain(db: &DatabaseConnection, tenant_id: Uuid, domain: &str) -> Result<(), Error> {
-    let domain = check_domain(domain)?;
+    let domain = rules::check_domain(domain)?;
     config_write(db, async move |txn| {
         insert_domain(txn, tenant_id, domain).await?;
         Ok(())
@@ -223,7 +189,7 @@ pub async fn approve_sender(
     account: &str,
     name: &str,
 ) -> Result<(), Error> {
-    check_account(account, "sending anchor account")?;
+    rules::check_account(account, "sending anchor account")?;
     config_write(db, async move |txn| {
         let existing = approved_sender::Entity::find()
             .filter(approved_sender::Column::TenantId.eq(tenant_id))
@@ -278,14 +244,7 @@ pub async fn add_asset(db: &DatabaseConnection, tenant_id: Uuid, new: NewAsset) 
 }
 
 async fn insert_asset(txn: &impl ConnectionTrait, tenant_id: Uuid, new: NewAsset) -> Result<Uuid, Error> {
-    check_account(&new.issuer, "asset issuer")?;
-    let code_ok = (1..=12).contains(&new.code.len()) && new.code.bytes().all(|b| b.is_ascii_alphanumeric());
-    if !code_ok {
-        return Err(Error::Invalid(format!("{:?} is not a valid asset code", new.code)));
-    }
-    if !matches!(new.memo_type.as_str(), "id" | "text" | "hash") {
-        return Err(Error::Invalid("memo type must be id, text or hash".into()));
-    }
+    rules::check_asset(&new)?;
     let id = Uuid::new_v4();
     asset::ActiveModel {
         id: Set(id),
@@ -362,7 +321,7 @@ pub async fn set_horizon_url(
     tenant_id: Uuid,
     horizon_url: &str,
 ) -> Result<(), Error> {
-    let url = check_http_url(horizon_url, "Horizon URL")?;
+    let url = rules::check_http_url(horizon_url, "Horizon URL")?;
     config_write(db, async move |txn| {
         tenant::Entity::update_many()
             .col_expr(tenant::Column::HorizonUrl, Expr::value(url))
@@ -409,9 +368,7 @@ async fn insert_customer_type(
     tenant_id: Uuid,
     new: NewCustomerType,
 ) -> Result<Uuid, Error> {
-    if new.name.is_empty() || new.name.len() > 64 {
-        return Err(Error::Invalid("customer type name must be 1 to 64 characters".into()));
-    }
+    rules::check_customer_type(&new)?;
     let id = Uuid::new_v4();
     customer_type::ActiveModel {
         id: Set(id),
@@ -512,13 +469,15 @@ pub struct Settings {
     pub distribution_account: Option<String>,
     pub horizon_url: Option<String>,
     pub transaction_expiry_secs: Option<i64>,
+    pub info_requires_auth: Option<bool>,
 }
 
 pub async fn update_settings(db: &DatabaseConnection, tenant_id: Uuid, s: Settings) -> Result<(), Error> {
     if let Some(a) = &s.distribution_account {
-        check_account(a, "distribution account")?;
+        rules::check_account(a, "distribution account")?;
     }
-    let horizon_url = s.horizon_url.as_deref().map(|u| check_http_url(u, "Horizon URL")).transpose()?;
+    let horizon_url =
+        s.horizon_url.as_deref().map(|u| rules::check_http_url(u, "Horizon URL")).transpose()?;
     if s.transaction_expiry_secs.is_some_and(|e| !(1..=30 * 86_400).contains(&e)) {
         return Err(Error::Invalid("transaction expiry must be between 1 second and 30 days".into()));
     }
@@ -568,6 +527,9 @@ pub async fn update_settings(db: &DatabaseConnection, tenant_id: Uuid, s: Settin
         if let Some(v) = s.transaction_expiry_secs {
             row.transaction_expiry_secs = Set(Some(v));
         }
+        if let Some(v) = s.info_requires_auth {
+            row.info_requires_auth = Set(v);
+        }
         row.updated_at = Set(Utc::now());
         row.update(txn).await.map_err(|e| account_taken(e, new_account.as_deref().unwrap_or_default()))?;
         Ok(())
@@ -598,25 +560,7 @@ pub async fn set_sender_enabled(
 
 /// Creates or replaces (by code and issuer) an asset with its transaction fields.
 pub async fn upsert_asset(db: &DatabaseConnection, tenant_id: Uuid, new: NewAsset) -> Result<Uuid, Error> {
-    check_account(&new.issuer, "asset issuer")?;
-    if let (Some(min), Some(max)) = (new.min_amount, new.max_amount)
-        && min > max
-    {
-        return Err(Error::Invalid("min_amount is above max_amount".into()));
-    }
-    let fee_ok =
-        |fixed: Amount, percent: Amount| fixed.0 >= 0 && percent.0 >= 0 && percent <= Amount::from_units(100);
-    if !fee_ok(new.fee_fixed, new.fee_percent)
-        || !new.fee_tiers.iter().all(|t| fee_ok(t.fee_fixed, t.fee_percent))
-    {
-        return Err(Error::Invalid("fees must be positive, and fee_percent at most 100".into()));
-    }
-    let mut mins: Vec<_> = new.fee_tiers.iter().map(|t| t.min_amount).collect();
-    mins.sort();
-    mins.dedup();
-    if mins.len() != new.fee_tiers.len() || mins.first().is_some_and(|m| m.0 <= 0) {
-        return Err(Error::Invalid("fee tiers need distinct, positive min amounts".into()));
-    }
+    rules::check_asset(&new)?;
     let existing = asset::Entity::find()
         .filter(asset::Column::TenantId.eq(tenant_id))
         .filter(asset::Column::Code.eq(&new.code))

@@ -213,6 +213,7 @@ impl Directory {
                 assets: assets.remove(&t.id).unwrap_or_default(),
                 customer_types: customer_types.remove(&t.id).unwrap_or_default(),
                 transaction_expiry_secs: t.transaction_expiry_secs,
+                info_requires_auth: t.info_requires_auth,
                 org: Organization {
                     name: t.org_name,
                     url: t.org_url,

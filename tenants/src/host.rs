@@ -12,6 +12,36 @@ pub fn normalize(host: &str) -> String {
     without_port.trim_end_matches('.').to_ascii_lowercase()
 }
 
+/// Whether a `Host` header is a plain `host[:port]`: a DNS name or IP literal and an
+/// optional numeric port, nothing else. Anything more (userinfo such as
+/// `localhost:1@evil.example`, paths, spaces) would end up in URLs we publish.
+pub fn is_valid(header: &str) -> bool {
+    let (host, port) = match header.strip_prefix('[') {
+        Some(rest) => match rest.split_once(']') {
+            Some((ip, after)) if ip.parse::<std::net::Ipv6Addr>().is_ok() => match after {
+                "" => (ip, None),
+                _ => match after.strip_prefix(':') {
+                    Some(port) => (ip, Some(port)),
+                    None => return false,
+                },
+            },
+            _ => return false,
+        },
+        None => {
+            let (host, port) = header.rsplit_once(':').map_or((header, None), |(h, p)| (h, Some(p)));
+            let name_ok = !host.is_empty()
+                && host.len() <= 253
+                && host.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'.');
+            if !name_ok {
+                return false;
+            }
+            (host, port)
+        }
+    };
+    let port_ok = port.is_none_or(|p| (1..=5).contains(&p.len()) && p.parse::<u16>().is_ok());
+    !host.is_empty() && port_ok
+}
+
 /// Hosts that may be served over plain HTTP: development on one's own machine.
 pub fn is_local(host: &str) -> bool {
     matches!(normalize(host).as_str(), "localhost" | "127.0.0.1" | "::1")
@@ -33,6 +63,29 @@ mod tests {
         assert_eq!(normalize("anchor.example."), "anchor.example");
         assert_eq!(normalize("localhost:8000"), "localhost");
         assert_eq!(normalize("[::1]:8000"), "::1");
+    }
+
+    #[test]
+    fn only_plain_host_and_port_is_valid() {
+        for ok in
+            ["anchor.example", "anchor.example:443", "localhost:8000", "127.0.0.1:9", "[::1]:8000", "[::1]"]
+        {
+            assert!(is_valid(ok), "{ok}");
+        }
+        for bad in [
+            "localhost:1@evil.example",
+            "user@anchor.example",
+            "anchor.example:80:80",
+            "anchor.example:port",
+            "anchor.example/path",
+            "anchor example",
+            "",
+            "[::1",
+            "[nope]:80",
+            "anchor.example:99999",
+        ] {
+            assert!(!is_valid(bad), "{bad}");
+        }
     }
 
     #[test]

@@ -14,6 +14,7 @@ mod directory;
 mod error;
 pub mod host;
 mod model;
+pub mod rules;
 
 pub use crypto::MasterKey;
 pub use directory::{Directory, Snapshot};

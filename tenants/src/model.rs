@@ -36,6 +36,8 @@ pub struct Tenant {
     pub org: Organization,
     /// How long a transaction waits for funds; `None`: the platform default.
     pub transaction_expiry_secs: Option<i64>,
+    /// SEP-31 `/info` needs a SEP-10 token (default: public information).
+    pub info_requires_auth: bool,
 }
 
 #[derive(Debug, Clone, Default)]

@@ -2,16 +2,16 @@
 //! on a tenant's domain. Authentication happens here (bearer token: the operator token,
 //! or an API key); authorization is the graphql crate's.
 
-use async_graphql::Data;
 use async_graphql::http::{ALL_WEBSOCKET_PROTOCOLS, GraphiQLSource};
-use async_graphql_axum::{GraphQLProtocol, GraphQLRequest, GraphQLResponse, GraphQLWebSocket};
+use async_graphql::{BatchRequest, Data};
+use async_graphql_axum::{GraphQLProtocol, GraphQLResponse, GraphQLWebSocket};
 use axum::extract::{Request, State, WebSocketUpgrade};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::middleware::{self, Next};
 use axum::response::{Html, IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
-use mooring_graphql::{Caller, codes};
+use mooring_graphql::{Caller, Recheck, codes};
 use mooring_tenants::api_keys::{self, KeyScope};
 use mooring_tenants::host;
 use serde_json::json;
@@ -57,11 +57,30 @@ fn unauthenticated() -> Response {
     (StatusCode::UNAUTHORIZED, [(header::WWW_AUTHENTICATE, "Bearer")], Json(body)).into_response()
 }
 
-async fn execute(State(state): State<AppState>, headers: HeaderMap, req: GraphQLRequest) -> Response {
+fn refused(status: StatusCode, message: &str) -> Response {
+    let body = json!({ "errors": [{ "message": message, "extensions": { "code": codes::BAD_REQUEST } }] });
+    (status, Json(body)).into_response()
+}
+
+/// The caller is authenticated from the headers before a byte of the body is read, and
+/// the body is read only up to `MOORING_GRAPHQL_MAX_BODY_BYTES`: an anonymous client
+/// costs a header parse, whatever it sends.
+async fn execute(State(state): State<AppState>, headers: HeaderMap, body: axum::body::Body) -> Response {
     let Some(caller) = authenticate(&state, bearer(&headers).unwrap_or("")).await else {
         return unauthenticated();
     };
-    let response: GraphQLResponse = state.graphql.execute(req.into_inner().data(caller)).await.into();
+    let bytes = match axum::body::to_bytes(body, state.cfg.graphql_max_body_bytes).await {
+        Ok(bytes) => bytes,
+        Err(e) if crate::http::too_large(&e) => {
+            return refused(StatusCode::PAYLOAD_TOO_LARGE, "request body is too large");
+        }
+        Err(_) => return refused(StatusCode::BAD_REQUEST, "unreadable request body"),
+    };
+    let batch: BatchRequest = match serde_json::from_slice(&bytes) {
+        Ok(batch) => batch,
+        Err(e) => return refused(StatusCode::BAD_REQUEST, &format!("invalid GraphQL request: {e}")),
+    };
+    let response: GraphQLResponse = state.graphql.execute_batch(batch.data(caller)).await.into();
     response.into_response()
 }
 
@@ -93,6 +112,11 @@ async fn subscriptions(
                         .ok_or_else(|| async_graphql::Error::new("missing or invalid API key"))?;
                     let mut data = Data::default();
                     data.insert(caller);
+                    // Subscriptions outlive the handshake: they re-check the key as they run.
+                    data.insert(Recheck(std::sync::Arc::new(move || {
+                        let (state, token) = (state.clone(), token.clone());
+                        Box::pin(async move { authenticate(&state, &token).await == Some(caller) })
+                    })));
                     Ok(data)
                 })
                 .serve()
@@ -102,11 +126,10 @@ async fn subscriptions(
 
 /// Only the admin host reaches the admin API; elsewhere it does not exist.
 async fn admin_host_only(State(state): State<AppState>, req: Request, next: Next) -> Response {
-    let on_admin_host = req
-        .headers()
-        .get(header::HOST)
-        .and_then(|h| h.to_str().ok())
-        .is_some_and(|h| host::normalize(h) == host::normalize(&state.cfg.admin_host));
+    let on_admin_host =
+        req.headers().get(header::HOST).and_then(|h| h.to_str().ok()).is_some_and(|h| {
+            host::is_valid(h) && host::normalize(h) == host::normalize(&state.cfg.admin_host)
+        });
     if on_admin_host {
         next.run(req).await
     } else {

@@ -1,7 +1,7 @@
 //! SEP-10 JWTs: minting (at the end of the challenge exchange) next to checking (the
 //! extractor every protected SEP endpoint uses).
 
-use axum::extract::FromRequestParts;
+use axum::extract::{FromRequestParts, OptionalFromRequestParts};
 use axum::http::header;
 use axum::http::request::Parts;
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
@@ -45,13 +45,31 @@ pub struct SepAuth {
 }
 
 impl SepAuth {
-    /// The sending anchor this token speaks for at `ctx`'s tenant: its `G...` key
-    /// (the memo, if any, identifies a user of it, not another anchor).
+    /// The sending anchor this token speaks for at `ctx`'s tenant: its `G...` key, and
+    /// the memo or muxed id, if any, of the one user of it the token stands for.
     pub fn owner(&self, ctx: &TenantCtx) -> mooring_anchor::customers::Owner {
+        let memo = match self.client {
+            ClientAccount::Account { memo, .. } => memo,
+            ClientAccount::Muxed { id, .. } => Some(id),
+        };
         mooring_anchor::customers::Owner {
             tenant_id: ctx.tenant.id,
             sa_account: self.client.key().to_string(),
+            memo: memo.map(|m| m.to_string()),
         }
+    }
+}
+
+/// For endpoints a token is optional on (`/info`): no `Authorization` header is `None`;
+/// a header with a bad token is still refused.
+impl<S: Send + Sync> OptionalFromRequestParts<S> for SepAuth {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Option<Self>, ApiError> {
+        if !parts.headers.contains_key(header::AUTHORIZATION) {
+            return Ok(None);
+        }
+        <Self as FromRequestParts<S>>::from_request_parts(parts, state).await.map(Some)
     }
 }
 

@@ -9,6 +9,7 @@ mod sep10;
 mod sep12;
 mod sep31;
 mod tenant;
+mod text;
 
 use std::time::Duration;
 
@@ -23,14 +24,23 @@ use crate::state::AppState;
 
 pub use tenant::TenantCtx;
 
-/// `a=1&b=2` (a query string or a form body) as a map; malformed escapes decode
-/// leniently, as browsers do.
-fn form_params(raw: &[u8]) -> std::collections::HashMap<String, String> {
-    url::form_urlencoded::parse(raw).into_owned().collect()
-}
+use text::form_params;
 
-/// SEP request bodies are small JSON or form documents.
-const SEP_BODY_LIMIT: usize = 64 * 1024;
+/// SEP request bodies are small JSON or form documents; only SEP-12 files, sent as
+/// multipart, may be larger (and are capped per file).
+pub const SEP_BODY_LIMIT: usize = 64 * 1024;
+
+/// Whether reading a body failed because it was over its limit.
+pub fn too_large(e: &axum::Error) -> bool {
+    let mut source: Option<&(dyn std::error::Error + 'static)> = Some(e);
+    while let Some(err) = source {
+        if err.is::<http_body_util::LengthLimitError>() {
+            return true;
+        }
+        source = err.source();
+    }
+    false
+}
 
 pub fn router(state: AppState) -> Router {
     let sep = Router::new()

@@ -47,7 +47,7 @@ async fn get_challenge(
     ctx: TenantCtx,
     RawQuery(query): RawQuery,
 ) -> ApiResult<Json<ChallengeResponse>> {
-    let q = super::form_params(query.unwrap_or_default().as_bytes());
+    let q = super::form_params(query.unwrap_or_default().as_bytes())?;
     let account = q
         .get("account")
         .filter(|a| !a.is_empty())
@@ -104,7 +104,7 @@ fn transaction_from_body(headers: &HeaderMap, body: &[u8]) -> ApiResult<String> 
             serde_json::from_slice(body).map_err(|_| ApiError::bad_request("body is not valid JSON"))?;
         v.get("transaction").and_then(Value::as_str).map(str::to_string)
     } else {
-        super::form_params(body).remove("transaction")
+        super::form_params(body)?.remove("transaction")
     };
     tx.filter(|t| !t.is_empty()).ok_or_else(|| ApiError::bad_request("transaction is required"))
 }

@@ -113,7 +113,7 @@ async fn get_customer(
     auth: SepAuth,
     RawQuery(query): RawQuery,
 ) -> ApiResult<Json<Value>> {
-    let params = super::form_params(query.unwrap_or_default().as_bytes());
+    let params = super::form_params(query.unwrap_or_default().as_bytes())?;
     let (target, type_name) = target_and_type(&state, &ctx, &auth, &params).await?;
     let loaded = customers::load(&state.db, &auth.owner(&ctx), &target).await?;
     if loaded.is_none() && matches!(target, Target::Id(_)) {
@@ -142,7 +142,7 @@ async fn read_body(state: &AppState, req: Request) -> ApiResult<CustomerBody> {
             .await
             .map_err(|e| ApiError::bad_request(format!("invalid multipart body: {e}")))?;
         loop {
-            let field = match multipart.next_field().await {
+            let mut field = match multipart.next_field().await {
                 Ok(Some(f)) => f,
                 Ok(None) => break,
                 Err(e) if e.status() == StatusCode::PAYLOAD_TOO_LARGE => {
@@ -153,30 +153,35 @@ async fn read_body(state: &AppState, req: Request) -> ApiResult<CustomerBody> {
             let name = field.name().unwrap_or_default().to_string();
             let is_file = field.file_name().is_some();
             let content_type = field.content_type().map(str::to_string);
-            let bytes = field.bytes().await.map_err(|e| {
-                if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
-                    ApiError::PayloadTooLarge("request body is too large".into())
-                } else {
-                    ApiError::bad_request(format!("invalid multipart body: {e}"))
+            // Files may be large (up to the upload cap); every other part is a small
+            // text value. Reading stops at the cap, before the part is buffered whole.
+            let cap = if is_file { state.cfg.max_upload_bytes } else { super::SEP_BODY_LIMIT };
+            let mut bytes = Vec::new();
+            loop {
+                match field.chunk().await {
+                    Ok(Some(chunk)) if bytes.len() + chunk.len() > cap => {
+                        return Err(ApiError::PayloadTooLarge(format!("{name} is larger than {cap} bytes")));
+                    }
+                    Ok(Some(chunk)) => bytes.extend_from_slice(&chunk),
+                    Ok(None) => break,
+                    Err(e) if e.status() == StatusCode::PAYLOAD_TOO_LARGE => {
+                        return Err(ApiError::PayloadTooLarge("request body is too large".into()));
+                    }
+                    Err(e) => return Err(ApiError::bad_request(format!("invalid multipart body: {e}"))),
                 }
-            })?;
+            }
             if is_file {
-                if bytes.len() > state.cfg.max_upload_bytes {
-                    return Err(ApiError::PayloadTooLarge(format!(
-                        "{name} is larger than {} bytes",
-                        state.cfg.max_upload_bytes
-                    )));
-                }
-                pairs.push((name, Incoming::File { bytes: bytes.to_vec(), content_type }));
+                pairs.push((name, Incoming::File { bytes, content_type }));
             } else {
-                let text = String::from_utf8(bytes.to_vec())
+                let text = String::from_utf8(bytes)
                     .map_err(|_| ApiError::bad_request(format!("{name} is not UTF-8 text")))?;
                 pairs.push((name, Incoming::Text(text)));
             }
         }
     } else {
-        let bytes = axum::body::Bytes::from_request(req, state).await.map_err(|e| {
-            if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
+        // JSON and form bodies carry no files: the small SEP limit, not the upload cap.
+        let bytes = axum::body::to_bytes(req.into_body(), super::SEP_BODY_LIMIT).await.map_err(|e| {
+            if super::too_large(&e) {
                 ApiError::PayloadTooLarge("request body is too large".into())
             } else {
                 ApiError::bad_request("unreadable body")
@@ -205,6 +210,10 @@ async fn read_body(state: &AppState, req: Request) -> ApiResult<CustomerBody> {
     let mut params = HashMap::new();
     let mut values = Vec::new();
     for (name, value) in pairs {
+        match &value {
+            Incoming::Text(text) => super::text::check(&name, text)?,
+            Incoming::File { .. } => super::text::check(&name, "")?,
+        }
         match value {
             Incoming::Text(t) if IDENTITY_PARAMS.contains(&name.as_str()) => {
                 params.insert(name, t);

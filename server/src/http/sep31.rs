@@ -42,7 +42,13 @@ fn sep12_types(ctx: &TenantCtx, kind: &str, ty: &Option<String>) -> Value {
     json!({ "types": types })
 }
 
-async fn info(ctx: TenantCtx, _auth: SepAuth) -> Json<Value> {
+/// Public information for sending anchors and other Stellar apps (as SDF's anchor
+/// validator and django-polaris read it): no token needed unless the tenant asks; a
+/// token that is sent must be valid.
+async fn info(ctx: TenantCtx, auth: Option<SepAuth>) -> ApiResult<Json<Value>> {
+    if ctx.tenant.info_requires_auth && auth.is_none() {
+        return Err(ApiError::Forbidden("this anchor's /info needs a SEP-10 token".into()));
+    }
     let mut receive = BTreeMap::new();
     for asset in ctx.tenant.assets.iter().filter(|a| a.sep31_enabled) {
         let mut entry = json!({
@@ -81,12 +87,13 @@ async fn info(ctx: TenantCtx, _auth: SepAuth) -> Json<Value> {
         entry["fields"] = json!({ "transaction": fields });
         receive.insert(asset.code.clone(), entry);
     }
-    Json(json!({ "receive": receive }))
+    Ok(Json(json!({ "receive": receive })))
 }
 
 fn json_object(body: &[u8]) -> ApiResult<Map<String, Value>> {
     let value: Value =
         serde_json::from_slice(body).map_err(|_| ApiError::bad_request("body is not valid JSON"))?;
+    super::text::check_json(&value)?;
     match value {
         Value::Object(map) => Ok(map),
         _ => Err(ApiError::bad_request("body must be a JSON object")),

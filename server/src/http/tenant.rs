@@ -52,6 +52,9 @@ pub async fn resolve(State(state): State<AppState>, mut req: Request, next: Next
     let Some(host) = host_header(req.headers()).map(str::to_string) else {
         return ApiError::bad_request("missing Host header").into_response();
     };
+    if !host::is_valid(&host) {
+        return ApiError::bad_request("invalid Host header").into_response();
+    }
     let Some(tenant) = state.tenants.resolve(&host) else {
         return ApiError::NotFound(format!("no anchor is served at {:?}", host::normalize(&host)))
             .into_response();

@@ -10,6 +10,7 @@ mod common;
 mod config_cache;
 mod health;
 mod horizon;
+mod hostile;
 mod interop_python;
 mod money_path;
 mod rate_limit;

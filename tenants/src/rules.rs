@@ -1,0 +1,164 @@
+//! Every rule tenant configuration must follow, in one place: the admin API, the demo,
+//! tests and benches all write through `admin`, which checks with these first.
+
+use std::collections::HashSet;
+
+use mooring_stellar::text::has_forbidden;
+use mooring_stellar::{Amount, PublicKey};
+
+use crate::Error;
+use crate::admin::{NewAsset, NewCustomerType};
+use crate::host;
+
+pub fn check_account(account: &str, what: &str) -> Result<PublicKey, Error> {
+    account
+        .parse::<PublicKey>()
+        .map_err(|_| Error::Invalid(format!("{what} {account:?} is not a valid G... account")))
+}
+
+/// An http(s) URL with a host and nothing that could smuggle a second one in
+/// (userinfo). Returned without a trailing slash.
+pub fn check_http_url(raw: &str, what: &str) -> Result<String, Error> {
+    let bad = || Error::Invalid(format!("{what} {raw:?} is not an http(s) URL"));
+    let url = url::Url::parse(raw).map_err(|_| bad())?;
+    let ok = matches!(url.scheme(), "http" | "https")
+        && url.host_str().is_some_and(|h| !h.is_empty())
+        && url.username().is_empty()
+        && url.password().is_none()
+        && url.query().is_none()
+        && url.fragment().is_none()
+        && raw.len() <= 500;
+    ok.then(|| raw.trim_end_matches('/').to_string()).ok_or_else(bad)
+}
+
+pub fn check_domain(domain: &str) -> Result<String, Error> {
+    let d = host::normalize(domain);
+    let valid = !d.is_empty()
+        && d.len() <= 253
+        && d.split('.').all(|label| {
+            !label.is_empty()
+                && label.len() <= 63
+                && label.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
+                && !label.starts_with('-')
+                && !label.ends_with('-')
+        });
+    valid.then_some(d).ok_or_else(|| Error::Invalid(format!("{domain:?} is not a valid domain")))
+}
+
+/// SEP-1 `CURRENCIES` statuses.
+const ASSET_STATUSES: [&str; 4] = ["live", "dead", "test", "private"];
+/// Amounts carry 7 decimals on Stellar; more cannot be displayed meaningfully.
+const MAX_DISPLAY_DECIMALS: i32 = 7;
+
+fn invalid(message: impl Into<String>) -> Error {
+    Error::Invalid(message.into())
+}
+
+/// A short machine name: a field name, a funding method, a customer type.
+fn check_name(name: &str, what: &str) -> Result<(), Error> {
+    let ok = (1..=64).contains(&name.len())
+        && name.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b'.'));
+    ok.then_some(())
+        .ok_or_else(|| invalid(format!("{what} {name:?} must be 1 to 64 letters, digits, '_', '-' or '.'")))
+}
+
+/// Free text shown to sending anchors.
+fn check_text(text: &str, what: &str, max: usize) -> Result<(), Error> {
+    if has_forbidden(text) {
+        return Err(invalid(format!("{what} contains a control character")));
+    }
+    if text.len() > max {
+        return Err(invalid(format!("{what} is longer than {max} bytes")));
+    }
+    Ok(())
+}
+
+fn check_unique<'a>(names: impl IntoIterator<Item = &'a str>, what: &str) -> Result<(), Error> {
+    let mut seen = HashSet::new();
+    for name in names {
+        if !seen.insert(name) {
+            return Err(invalid(format!("{what} {name:?} is given twice")));
+        }
+    }
+    Ok(())
+}
+
+pub fn check_asset(new: &NewAsset) -> Result<(), Error> {
+    check_account(&new.issuer, "asset issuer")?;
+    let code_ok = (1..=12).contains(&new.code.len()) && new.code.bytes().all(|b| b.is_ascii_alphanumeric());
+    if !code_ok {
+        return Err(invalid(format!("{:?} is not a valid asset code", new.code)));
+    }
+    if !ASSET_STATUSES.contains(&new.status.as_str()) {
+        return Err(invalid(format!("status must be one of {}", ASSET_STATUSES.join(", "))));
+    }
+    if !matches!(new.memo_type.as_str(), "id" | "text" | "hash") {
+        return Err(invalid("memo type must be id, text or hash"));
+    }
+    for (amount, what) in [(new.min_amount, "min_amount"), (new.max_amount, "max_amount")] {
+        if amount.is_some_and(|a| a <= Amount::ZERO) {
+            return Err(invalid(format!("{what} must be positive")));
+        }
+    }
+    if let (Some(min), Some(max)) = (new.min_amount, new.max_amount)
+        && min > max
+    {
+        return Err(invalid("min_amount is above max_amount"));
+    }
+    let fee_ok =
+        |fixed: Amount, percent: Amount| fixed.0 >= 0 && percent.0 >= 0 && percent <= Amount::from_units(100);
+    if !fee_ok(new.fee_fixed, new.fee_percent)
+        || !new.fee_tiers.iter().all(|t| fee_ok(t.fee_fixed, t.fee_percent))
+    {
+        return Err(invalid("fees must be positive, and fee_percent at most 100"));
+    }
+    let mut mins: Vec<_> = new.fee_tiers.iter().map(|t| t.min_amount).collect();
+    mins.sort();
+    mins.dedup();
+    if mins.len() != new.fee_tiers.len() || mins.first().is_some_and(|m| m.0 <= 0) {
+        return Err(invalid("fee tiers need distinct, positive min amounts"));
+    }
+    if !(0..=MAX_DISPLAY_DECIMALS).contains(&new.display_decimals) {
+        return Err(invalid(format!("display_decimals must be between 0 and {MAX_DISPLAY_DECIMALS}")));
+    }
+    check_text(&new.description, "description", 1000)?;
+    check_text(&new.anchor_asset_type, "anchor_asset_type", 64)?;
+    for method in &new.funding_methods {
+        check_name(method, "funding method")?;
+    }
+    check_unique(new.funding_methods.iter().map(String::as_str), "funding method")?;
+    for ty in [&new.sender_sep12_type, &new.receiver_sep12_type].into_iter().flatten() {
+        check_name(ty, "SEP-12 type")?;
+    }
+    for field in &new.fields {
+        check_name(&field.name, "field")?;
+        check_text(&field.description, "field description", 1000)?;
+        check_choices(field.choices.as_deref(), &field.name)?;
+    }
+    check_unique(new.fields.iter().map(|f| f.name.as_str()), "field")
+}
+
+fn check_choices(choices: Option<&[String]>, field: &str) -> Result<(), Error> {
+    let Some(choices) = choices else { return Ok(()) };
+    if choices.is_empty() {
+        return Err(invalid(format!("{field}: choices, when given, list at least one value")));
+    }
+    for choice in choices {
+        if choice.is_empty() {
+            return Err(invalid(format!("{field}: a choice is empty")));
+        }
+        check_text(choice, &format!("{field} choice"), 200)?;
+    }
+    check_unique(choices.iter().map(String::as_str), &format!("{field} choice"))
+}
+
+pub fn check_customer_type(new: &NewCustomerType) -> Result<(), Error> {
+    check_name(&new.name, "customer type name")?;
+    check_text(&new.description, "description", 1000)?;
+    for field in &new.fields {
+        check_name(&field.name, "field")?;
+        check_text(&field.description, "field description", 1000)?;
+        check_choices(field.choices.as_deref(), &field.name)?;
+    }
+    check_unique(new.fields.iter().map(|f| f.name.as_str()), "field")
+}
