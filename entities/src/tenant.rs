@@ -30,6 +30,9 @@ pub struct Model {
     pub watch_from: Option<DateTimeUtc>,
     /// SEP-31 `/info` answers only with a valid SEP-10 token (default: public).
     pub info_requires_auth: bool,
+    /// The operator's cap on all of this tenant's SEP requests; NULL: platform default.
+    pub rate_limit_per_second: Option<i32>,
+    pub rate_limit_burst: Option<i32>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -11,6 +11,8 @@ pub mod codes {
     pub const INTERNAL: &str = "INTERNAL";
     /// The request itself could not be read (too large, not JSON).
     pub const BAD_REQUEST: &str = "BAD_REQUEST";
+    /// Too many requests from this address or key; see `Retry-After`.
+    pub const RATE_LIMITED: &str = "RATE_LIMITED";
 }
 
 pub fn coded(code: &'static str, message: impl Into<String>) -> Error {

@@ -181,6 +181,31 @@ impl OperatorMutation {
         set_suspended(ctx, tenant_id, false).await
     }
 
+    /// Caps all of a tenant's SEP requests together (from every client address), so a
+    /// flood on it is answered with cheap 429s instead of work that slows other
+    /// tenants. Both null: back to the platform default (MOORING_TENANT_RATE_LIMIT_*).
+    async fn set_tenant_rate_limit(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "Tenant id.")] tenant_id: ID,
+        #[graphql(desc = "Sustained requests per second; null with burst for the default.")]
+        per_second: Option<i32>,
+        #[graphql(desc = "Requests allowed at once before the rate applies.")] burst: Option<i32>,
+    ) -> Result<TenantObj> {
+        scope::operator(ctx)?;
+        let id = scope::tenant_id(ctx, Some(&tenant_id))?;
+        let limit = match (per_second, burst) {
+            (None, None) => None,
+            (Some(rate), Some(burst)) => Some((
+                u32::try_from(rate).map_err(|_| invalid("perSecond must be positive"))?,
+                u32::try_from(burst).map_err(|_| invalid("burst must be positive"))?,
+            )),
+            _ => return Err(invalid("give perSecond and burst together, or neither")),
+        };
+        admin::set_rate_limit(&core(ctx).db, id, limit).await.map_err(from_tenants)?;
+        reloaded(ctx, Some(&tenant_id)).await
+    }
+
     /// Creates an operator API key (shown once).
     async fn create_operator_key(
         &self,

@@ -91,6 +91,15 @@ impl TenantObj {
     async fn info_requires_auth(&self) -> bool {
         self.0.info_requires_auth
     }
+    /// The operator's cap on all of the tenant's SEP requests per second (null: the
+    /// platform default).
+    async fn rate_limit_per_second(&self) -> Option<u32> {
+        self.0.rate_limit.map(|l| l.0)
+    }
+    /// The burst that goes with `rateLimitPerSecond`.
+    async fn rate_limit_burst(&self) -> Option<u32> {
+        self.0.rate_limit.map(|l| l.1)
+    }
     /// ORG_NAME in stellar.toml.
     async fn org_name(&self) -> Option<&str> {
         self.0.org.name.as_deref()

@@ -3,6 +3,9 @@
 //!   shared account. Transactions remember that memo so such a token sees only its own.
 //! - `tenants.info_requires_auth`: SEP-31 `/info` is public by default (as anchors'
 //!   validators and peers expect); a tenant may require a token.
+//! - `tenants.rate_limit_per_second` / `rate_limit_burst`: the operator's cap on all
+//!   of a tenant's SEP traffic together (NULL: the platform default), so a flood on
+//!   one tenant is answered with cheap 429s instead of work that slows the others.
 
 use sea_orm_migration::prelude::*;
 use sea_orm_migration::schema::*;
@@ -20,6 +23,8 @@ enum Transactions {
 enum Tenants {
     Table,
     InfoRequiresAuth,
+    RateLimitPerSecond,
+    RateLimitBurst,
 }
 
 #[async_trait::async_trait]
@@ -38,10 +43,19 @@ impl MigrationTrait for Migration {
                 .add_column(boolean(Tenants::InfoRequiresAuth).default(false))
                 .to_owned(),
         )
-        .await
+        .await?;
+        // SQLite adds one column per ALTER TABLE.
+        for column in [Tenants::RateLimitPerSecond, Tenants::RateLimitBurst] {
+            m.alter_table(Table::alter().table(Tenants::Table).add_column(integer_null(column)).to_owned())
+                .await?;
+        }
+        Ok(())
     }
 
     async fn down(&self, m: &SchemaManager) -> Result<(), DbErr> {
+        for column in [Tenants::RateLimitPerSecond, Tenants::RateLimitBurst] {
+            m.alter_table(Table::alter().table(Tenants::Table).drop_column(column).to_owned()).await?;
+        }
         m.alter_table(Table::alter().table(Tenants::Table).drop_column(Tenants::InfoRequiresAuth).to_owned())
             .await?;
         m.alter_table(Table::alter().table(Transactions::Table).drop_column(Transactions::SaMemo).to_owned())

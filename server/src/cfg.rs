@@ -27,13 +27,28 @@ pub struct Config {
     /// 32 bytes, base64 or hex: encrypts tenant signing seeds, derives JWT secrets.
     pub master_key: Option<String>,
     pub log_format: LogFormat,
-    /// Sustained SEP requests per second allowed per (tenant, client IP).
+    /// Sustained cheap SEP requests (reads) per second per (tenant, client address).
     pub rate_limit_per_second: u32,
-    /// Requests a (tenant, client IP) may send at once before the rate applies.
+    /// Requests a (tenant, client address) may send at once before the rate applies.
     pub rate_limit_burst: u32,
-    /// Take the client IP from the first `X-Forwarded-For` entry (only behind a
-    /// proxy that sets it; otherwise clients could pick their own rate-limit key).
+    /// SEP-10 token exchanges per (tenant, client address).
+    pub rate_limit_auth_per_second: u32,
+    pub rate_limit_auth_burst: u32,
+    /// Writes (new transactions, SEP-12 uploads, PATCH, callbacks) per (tenant, client).
+    pub rate_limit_write_per_second: u32,
+    pub rate_limit_write_burst: u32,
+    /// All of one tenant's SEP requests together, unless its operator set a cap.
+    pub tenant_rate_limit_per_second: u32,
+    pub tenant_rate_limit_burst: u32,
+    /// Admin API requests per client address (a failed login costs ten) and per key.
+    pub admin_rate_limit_per_second: u32,
+    pub admin_rate_limit_burst: u32,
+    /// The direct peer is a proxy: the client is the rightmost `X-Forwarded-For` entry
+    /// that is not a trusted proxy. Only behind a proxy that appends to that header.
     pub trust_forwarded_for: bool,
+    /// More proxies whose `X-Forwarded-For` entries are believed (comma-separated
+    /// CIDRs or addresses), for multi-hop set-ups.
+    pub trusted_proxies: String,
     /// How often each replica checks the tenant config version.
     pub config_poll_ms: u64,
     pub jwt_ttl_secs: u64,
@@ -43,6 +58,9 @@ pub struct Config {
     pub client_domain_timeout_ms: u64,
     pub client_domain_max_concurrent: usize,
     pub horizon_timeout_ms: u64,
+    /// How long SEP-10 reuses an account's signers read from Horizon (0: no cache). A
+    /// signer removed on the ledger can complete a token exchange for this long.
+    pub signer_cache_secs: u64,
     /// The platform's Horizon for each network. Operators choose where the server
     /// connects: a tenant created without a Horizon URL uses these, and only an
     /// operator may give a tenant another one.
@@ -86,13 +104,23 @@ impl Default for Config {
             log_format: LogFormat::Human,
             rate_limit_per_second: 100,
             rate_limit_burst: 200,
+            rate_limit_auth_per_second: 5,
+            rate_limit_auth_burst: 20,
+            rate_limit_write_per_second: 10,
+            rate_limit_write_burst: 50,
+            tenant_rate_limit_per_second: 2000,
+            tenant_rate_limit_burst: 4000,
+            admin_rate_limit_per_second: 20,
+            admin_rate_limit_burst: 100,
             trust_forwarded_for: false,
+            trusted_proxies: String::new(),
             config_poll_ms: 1000,
             jwt_ttl_secs: 3600,
             allow_private_outbound: false,
             client_domain_timeout_ms: 2000,
             client_domain_max_concurrent: 16,
             horizon_timeout_ms: 5000,
+            signer_cache_secs: 10,
             horizon_public_url: "https://horizon.stellar.org".into(),
             horizon_testnet_url: "https://horizon-testnet.stellar.org".into(),
             transaction_expiry_secs: 24 * 3600,
@@ -152,8 +180,22 @@ impl Config {
             self.database_url.starts_with("sqlite:") || self.database_url.starts_with("postgres"),
             "MOORING_DATABASE_URL must be a sqlite:// or postgres:// URL"
         );
-        anyhow::ensure!(self.rate_limit_per_second > 0, "MOORING_RATE_LIMIT_PER_SECOND must be > 0");
-        anyhow::ensure!(self.rate_limit_burst > 0, "MOORING_RATE_LIMIT_BURST must be > 0");
+        for (name, value) in [
+            ("MOORING_RATE_LIMIT_PER_SECOND", self.rate_limit_per_second),
+            ("MOORING_RATE_LIMIT_BURST", self.rate_limit_burst),
+            ("MOORING_RATE_LIMIT_AUTH_PER_SECOND", self.rate_limit_auth_per_second),
+            ("MOORING_RATE_LIMIT_AUTH_BURST", self.rate_limit_auth_burst),
+            ("MOORING_RATE_LIMIT_WRITE_PER_SECOND", self.rate_limit_write_per_second),
+            ("MOORING_RATE_LIMIT_WRITE_BURST", self.rate_limit_write_burst),
+            ("MOORING_TENANT_RATE_LIMIT_PER_SECOND", self.tenant_rate_limit_per_second),
+            ("MOORING_TENANT_RATE_LIMIT_BURST", self.tenant_rate_limit_burst),
+            ("MOORING_ADMIN_RATE_LIMIT_PER_SECOND", self.admin_rate_limit_per_second),
+            ("MOORING_ADMIN_RATE_LIMIT_BURST", self.admin_rate_limit_burst),
+        ] {
+            anyhow::ensure!(value > 0, "{name} must be > 0");
+        }
+        crate::http::ClientIpPolicy::new(self.trust_forwarded_for, &self.trusted_proxies)
+            .map_err(anyhow::Error::msg)?;
         anyhow::ensure!(self.config_poll_ms > 0, "MOORING_CONFIG_POLL_MS must be > 0");
         anyhow::ensure!(self.watch_lease_secs >= 2, "MOORING_WATCH_LEASE_SECS must be at least 2");
         if let Some(token) = &self.operator_token {

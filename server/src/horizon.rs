@@ -7,7 +7,7 @@ use mooring_stellar::PublicKey;
 use mooring_stellar::challenge::Signer;
 use serde::Deserialize;
 
-#[derive(Debug, thiserror::Error)]
+#[derive(Debug, Clone, thiserror::Error)]
 pub enum HorizonError {
     #[error("Horizon could not be reached: {0}")]
     Unreachable(String),
@@ -48,10 +48,16 @@ pub struct Horizon {
     http: reqwest::Client,
     /// No overall timeout: a stream lives as long as Horizon keeps it open.
     stream_http: reqwest::Client,
+    /// (Horizon URL, account) → signers. Concurrent look-ups of one account share one
+    /// request (single flight); failures are not cached. `None`: no cache.
+    signers: Option<moka::future::Cache<(String, String), Option<AccountSigners>>>,
 }
 
 impl Horizon {
-    pub fn new(timeout: Duration) -> Self {
+    /// `signer_ttl`: how long an account's signers are reused for SEP-10. A signer
+    /// removed on the ledger can still complete a token exchange for at most that long;
+    /// in return a burst of exchanges for one account costs one Horizon request.
+    pub fn new(timeout: Duration, signer_ttl: Duration) -> Self {
         crate::install_crypto_provider();
         let http = reqwest::Client::builder()
             .timeout(timeout)
@@ -64,7 +70,24 @@ impl Horizon {
             .user_agent(concat!("mooring/", env!("CARGO_PKG_VERSION")))
             .build()
             .expect("HTTP client");
-        Self { http, stream_http }
+        let signers = (!signer_ttl.is_zero())
+            .then(|| moka::future::Cache::builder().max_capacity(100_000).time_to_live(signer_ttl).build());
+        Self { http, stream_http, signers }
+    }
+
+    /// [`Self::account_signers`], cached and single-flight, so no tenant's SEP-10
+    /// traffic can spend the platform's Horizon quota.
+    pub async fn account_signers_cached(
+        &self,
+        horizon_url: &str,
+        account: &PublicKey,
+    ) -> Result<Option<AccountSigners>, HorizonError> {
+        let Some(cache) = &self.signers else { return self.account_signers(horizon_url, account).await };
+        let key = (horizon_url.to_string(), account.to_string());
+        cache
+            .try_get_with(key, self.account_signers(horizon_url, account))
+            .await
+            .map_err(|e: std::sync::Arc<HorizonError>| (*e).clone())
     }
 
     /// `GET /accounts/{id}`: `None` when the account does not exist (404).

@@ -113,11 +113,7 @@ pub async fn start(
     }));
 
     let (nonces, rate_limiter, redis): (Arc<dyn NonceStore>, Arc<dyn RateLimiter>, _) = match &cfg.redis_url {
-        None => (
-            Arc::new(MemoryNonces::default()),
-            Arc::new(MemoryRateLimiter::new(cfg.rate_limit_per_second, cfg.rate_limit_burst)),
-            None,
-        ),
+        None => (Arc::new(MemoryNonces::default()), Arc::new(MemoryRateLimiter::default()), None),
         Some(url) => {
             let conn = redis::Client::open(url.as_str())?
                 .get_connection_manager()
@@ -125,18 +121,22 @@ pub async fn start(
                 .context("connecting to Redis")?;
             (
                 Arc::new(RedisNonces::new(conn.clone())),
-                Arc::new(RedisRateLimiter::new(
-                    conn.clone(),
-                    cfg.rate_limit_per_second,
-                    cfg.rate_limit_burst,
-                )),
+                Arc::new(RedisRateLimiter::new(conn.clone())),
                 Some(conn),
             )
         }
     };
 
+    let rate_limits = http::RateLimits::from_config(&cfg);
+    let client_ip = Arc::new(
+        http::ClientIpPolicy::new(cfg.trust_forwarded_for, &cfg.trusted_proxies)
+            .map_err(anyhow::Error::msg)?,
+    );
     let state = AppState {
-        horizon: Horizon::new(Duration::from_millis(cfg.horizon_timeout_ms)),
+        horizon: Horizon::new(
+            Duration::from_millis(cfg.horizon_timeout_ms),
+            Duration::from_secs(cfg.signer_cache_secs),
+        ),
         client_domains: Arc::new(ClientDomains::new(
             Duration::from_millis(cfg.client_domain_timeout_ms),
             cfg.client_domain_max_concurrent,
@@ -149,6 +149,8 @@ pub async fn start(
         tenants,
         nonces,
         rate_limiter,
+        rate_limits,
+        client_ip,
         redis,
         tasks: tokio_util::task::TaskTracker::new(),
     };

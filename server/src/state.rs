@@ -19,6 +19,9 @@ pub struct AppState {
     pub tenants: Arc<Directory>,
     pub nonces: Arc<dyn NonceStore>,
     pub rate_limiter: Arc<dyn RateLimiter>,
+    pub rate_limits: crate::http::RateLimits,
+    /// Who the client is behind our proxies.
+    pub client_ip: Arc<crate::http::ClientIpPolicy>,
     pub horizon: Horizon,
     pub client_domains: Arc<ClientDomains>,
     /// The admin API schema.
@@ -33,6 +36,13 @@ pub struct AppState {
 }
 
 impl AppState {
+    /// The client's address for a request that arrived from `peer`.
+    pub fn client_address(&self, peer: Option<std::net::IpAddr>, headers: &axum::http::HeaderMap) -> String {
+        let Some(peer) = peer else { return "unknown".into() };
+        let forwarded = headers.get_all("x-forwarded-for").iter().filter_map(|v| v.to_str().ok());
+        crate::http::client_ip::limit_key(self.client_ip.client(peer, forwarded))
+    }
+
     /// Redis keys carry the configured prefix, so deployments (and test runs) that share
     /// one Redis never see each other's keys.
     pub fn redis_key(&self, parts: &[&str]) -> String {

@@ -147,6 +147,8 @@ pub async fn create_tenant(
             // catches up from here, however late it starts.
             watch_from: Set(Some(now)),
             info_requires_auth: Set(false),
+            rate_limit_per_second: Set(None),
+            rate_limit_burst: Set(None),
         }
         .insert(txn)
         .await
@@ -294,6 +296,31 @@ async fn insert_asset(txn: &impl ConnectionTrait, tenant_id: Uuid, new: NewAsset
         .await?;
     }
     Ok(id)
+}
+
+/// Sets (or, with `None`, clears back to the platform default) the cap on all of a
+/// tenant's SEP requests together: (per second, burst).
+pub async fn set_rate_limit(
+    db: &DatabaseConnection,
+    tenant_id: Uuid,
+    limit: Option<(u32, u32)>,
+) -> Result<(), Error> {
+    if let Some(limit) = limit {
+        rules::check_rate_limit(limit)?;
+    }
+    let as_column = |v: u32| i32::try_from(v).ok();
+    config_write(db, async move |txn| {
+        tenant_row(txn, tenant_id).await?;
+        tenant::Entity::update_many()
+            .col_expr(tenant::Column::RateLimitPerSecond, Expr::value(limit.and_then(|l| as_column(l.0))))
+            .col_expr(tenant::Column::RateLimitBurst, Expr::value(limit.and_then(|l| as_column(l.1))))
+            .col_expr(tenant::Column::UpdatedAt, Expr::value(Utc::now()))
+            .filter(tenant::Column::Id.eq(tenant_id))
+            .exec(txn)
+            .await?;
+        Ok(())
+    })
+    .await
 }
 
 /// Suspends or resumes a tenant.

@@ -214,6 +214,10 @@ impl Directory {
                 customer_types: customer_types.remove(&t.id).unwrap_or_default(),
                 transaction_expiry_secs: t.transaction_expiry_secs,
                 info_requires_auth: t.info_requires_auth,
+                rate_limit: t
+                    .rate_limit_per_second
+                    .zip(t.rate_limit_burst)
+                    .and_then(|(rate, burst)| Some((u32::try_from(rate).ok()?, u32::try_from(burst).ok()?))),
                 org: Organization {
                     name: t.org_name,
                     url: t.org_url,

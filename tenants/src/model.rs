@@ -38,6 +38,9 @@ pub struct Tenant {
     pub transaction_expiry_secs: Option<i64>,
     /// SEP-31 `/info` needs a SEP-10 token (default: public information).
     pub info_requires_auth: bool,
+    /// The operator's cap on all of the tenant's SEP requests together, as
+    /// (per second, burst); `None`: the platform default.
+    pub rate_limit: Option<(u32, u32)>,
 }
 
 #[derive(Debug, Clone, Default)]

@@ -162,3 +162,13 @@ pub fn check_customer_type(new: &NewCustomerType) -> Result<(), Error> {
     }
     check_unique(new.fields.iter().map(|f| f.name.as_str()), "field")
 }
+
+/// A request rate: (per second, burst), both from 1 to a million.
+pub fn check_rate_limit((per_second, burst): (u32, u32)) -> Result<(), Error> {
+    let range = 1..=1_000_000;
+    if range.contains(&per_second) && range.contains(&burst) {
+        Ok(())
+    } else {
+        Err(invalid("a rate limit needs a rate and a burst between 1 and 1,000,000"))
+    }
+}

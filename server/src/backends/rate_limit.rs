@@ -1,9 +1,13 @@
-//! Rate limiting by key (tenant and client IP), with the GCRA algorithm in both
-//! backends: governor's keyed limiter in process, a Lua script in Redis so that every
-//! replica draws from the same allowance.
+//! Rate limiting with the GCRA algorithm in both backends: governor's keyed limiters
+//! in process, a Lua script in Redis so that every replica draws from the same
+//! allowance. A request is checked against several buckets at once (its tenant's
+//! aggregate cap, its client's quota for its cost class); each bucket names its own
+//! limit, and a check may cost more than one unit (a failed admin login).
 
+use std::collections::HashMap;
 use std::num::NonZeroU32;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, RwLock};
 use std::time::Duration;
 
 use futures::FutureExt;
@@ -19,85 +23,143 @@ pub enum Decision {
     Deny { retry_after: Duration },
 }
 
-pub trait RateLimiter: Send + Sync {
-    fn check<'a>(&'a self, key: &'a str) -> StoreResult<'a, Decision>;
+/// A sustained rate and the burst allowed before it applies (both validated > 0).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct Limit {
+    pub per_second: u32,
+    pub burst: u32,
 }
 
+impl Limit {
+    pub fn new(per_second: u32, burst: u32) -> Self {
+        Self { per_second: per_second.max(1), burst: burst.max(1) }
+    }
+
+    fn interval(self) -> Duration {
+        Duration::from_secs_f64(1.0 / f64::from(self.per_second))
+    }
+}
+
+/// One bucket a request draws from.
+#[derive(Debug, Clone)]
+pub struct Check {
+    pub key: String,
+    pub limit: Limit,
+    pub cost: u32,
+}
+
+pub trait RateLimiter: Send + Sync {
+    /// Allowed only if every bucket allows it; the answer to a denial is the longest
+    /// wait among the buckets that refused.
+    fn check<'a>(&'a self, checks: &'a [Check]) -> StoreResult<'a, Decision>;
+}
+
+/// One governor keyed limiter per distinct limit (a handful: the cost classes and the
+/// tenant caps operators set).
+#[derive(Default)]
 pub struct MemoryRateLimiter {
-    limiter: DefaultKeyedRateLimiter<String>,
+    limiters: RwLock<HashMap<Limit, Arc<DefaultKeyedRateLimiter<String>>>>,
     checks: AtomicU64,
 }
 
 impl MemoryRateLimiter {
-    pub fn new(per_second: u32, burst: u32) -> Self {
-        let quota = Quota::per_second(NonZeroU32::new(per_second).expect("validated > 0"))
-            .allow_burst(NonZeroU32::new(burst).expect("validated > 0"));
-        Self { limiter: DefaultKeyedRateLimiter::keyed(quota), checks: AtomicU64::new(0) }
+    fn limiter(&self, limit: Limit) -> Arc<DefaultKeyedRateLimiter<String>> {
+        if let Some(l) = self.limiters.read().expect("limiters lock").get(&limit) {
+            return l.clone();
+        }
+        let quota = Quota::per_second(NonZeroU32::new(limit.per_second).expect("Limit::new keeps it > 0"))
+            .allow_burst(NonZeroU32::new(limit.burst).expect("Limit::new keeps it > 0"));
+        let mut limiters = self.limiters.write().expect("limiters lock");
+        limiters.entry(limit).or_insert_with(|| Arc::new(DefaultKeyedRateLimiter::keyed(quota))).clone()
+    }
+
+    fn check_one(&self, check: &Check) -> Decision {
+        let limiter = self.limiter(check.limit);
+        let cost = NonZeroU32::new(check.cost.max(1)).expect("at least 1");
+        match limiter.check_key_n(&check.key, cost) {
+            Ok(Ok(())) => Decision::Allow,
+            Ok(Err(not_until)) => {
+                Decision::Deny { retry_after: not_until.wait_time_from(DefaultClock::default().now()) }
+            }
+            // A cost above the burst can never pass: wait as long as it would take.
+            Err(_) => Decision::Deny { retry_after: check.limit.interval() * check.cost },
+        }
     }
 }
 
 impl RateLimiter for MemoryRateLimiter {
-    fn check<'a>(&'a self, key: &'a str) -> StoreResult<'a, Decision> {
-        // Forget idle keys now and then, so one-off client IPs don't pile up.
+    fn check<'a>(&'a self, checks: &'a [Check]) -> StoreResult<'a, Decision> {
+        // Forget idle keys now and then, so one-off client addresses don't pile up.
         if self.checks.fetch_add(1, Ordering::Relaxed) % 100_000 == 99_999 {
-            self.limiter.retain_recent();
-        }
-        let decision = match self.limiter.check_key(&key.to_string()) {
-            Ok(()) => Decision::Allow,
-            Err(not_until) => {
-                Decision::Deny { retry_after: not_until.wait_time_from(DefaultClock::default().now()) }
+            for limiter in self.limiters.read().expect("limiters lock").values() {
+                limiter.retain_recent();
             }
-        };
+        }
+        // In order, stopping at the first refusal: the cheap aggregate bucket comes
+        // first, so a flood is refused before it spends anyone's own allowance.
+        let decision = checks
+            .iter()
+            .map(|c| self.check_one(c))
+            .find(|d| matches!(d, Decision::Deny { .. }))
+            .unwrap_or(Decision::Allow);
         futures::future::ready(Ok(decision)).boxed()
     }
 }
 
-/// GCRA on the Redis server's clock: the key holds the theoretical arrival time (ms).
+/// GCRA on the Redis server's clock over every key at once: each key holds its
+/// theoretical arrival time (ms); nothing is spent unless every key allows the request.
+/// ARGV holds (interval ms, tolerance ms, cost) per key.
 const GCRA: &str = r#"
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
-local interval = tonumber(ARGV[1])
-local tolerance = tonumber(ARGV[2])
-local tat = tonumber(redis.call('GET', KEYS[1]) or now)
-if tat < now then tat = now end
-local new_tat = tat + interval
-if new_tat - now > tolerance then
-  return math.ceil(new_tat - now - tolerance)
+local wait = 0
+local tats = {}
+for i = 1, #KEYS do
+  local interval = tonumber(ARGV[3 * i - 2])
+  local tolerance = tonumber(ARGV[3 * i - 1])
+  local cost = tonumber(ARGV[3 * i])
+  local tat = tonumber(redis.call('GET', KEYS[i]) or now)
+  if tat < now then tat = now end
+  local new_tat = tat + interval * cost
+  if new_tat - now > tolerance and new_tat - now - tolerance > wait then
+    wait = new_tat - now - tolerance
+  end
+  tats[i] = new_tat
 end
-redis.call('SET', KEYS[1], new_tat, 'PX', math.ceil(new_tat - now))
+if wait > 0 then
+  return math.ceil(wait)
+end
+for i = 1, #KEYS do
+  redis.call('SET', KEYS[i], tats[i], 'PX', math.ceil(tats[i] - now))
+end
 return 0
 "#;
 
 pub struct RedisRateLimiter {
     conn: ConnectionManager,
     script: redis::Script,
-    interval_ms: f64,
-    tolerance_ms: f64,
 }
 
 impl RedisRateLimiter {
-    pub fn new(conn: ConnectionManager, per_second: u32, burst: u32) -> Self {
-        let interval_ms = 1000.0 / f64::from(per_second);
-        Self {
-            conn,
-            script: redis::Script::new(GCRA),
-            interval_ms,
-            tolerance_ms: interval_ms * f64::from(burst),
-        }
+    pub fn new(conn: ConnectionManager) -> Self {
+        Self { conn, script: redis::Script::new(GCRA) }
     }
 }
 
 impl RateLimiter for RedisRateLimiter {
-    fn check<'a>(&'a self, key: &'a str) -> StoreResult<'a, Decision> {
+    fn check<'a>(&'a self, checks: &'a [Check]) -> StoreResult<'a, Decision> {
         async move {
             let mut conn = self.conn.clone();
-            let wait_ms: i64 = self
-                .script
-                .key(key)
-                .arg(self.interval_ms)
-                .arg(self.tolerance_ms)
-                .invoke_async(&mut conn)
-                .await?;
+            let mut invocation = self.script.prepare_invoke();
+            for c in checks {
+                let interval_ms = 1000.0 / f64::from(c.limit.per_second);
+                invocation
+                    .key(&c.key)
+                    .arg(interval_ms)
+                    .arg(interval_ms * f64::from(c.limit.burst))
+                    .arg(c.cost);
+            }
+            let wait_ms: i64 = invocation.invoke_async(&mut conn).await?;
             Ok(if wait_ms > 0 {
                 Decision::Deny { retry_after: Duration::from_millis(wait_ms.unsigned_abs()) }
             } else {
@@ -112,13 +174,30 @@ impl RateLimiter for RedisRateLimiter {
 mod tests {
     use super::*;
 
+    fn check(key: &str, per_second: u32, burst: u32, cost: u32) -> Vec<Check> {
+        vec![Check { key: key.into(), limit: Limit::new(per_second, burst), cost }]
+    }
+
     #[tokio::test]
     async fn memory_limiter_allows_the_burst_then_denies_per_key() {
-        let limiter = MemoryRateLimiter::new(1, 3);
+        let limiter = MemoryRateLimiter::default();
         for _ in 0..3 {
-            assert_eq!(limiter.check("a").await.unwrap(), Decision::Allow);
+            assert_eq!(limiter.check(&check("a", 1, 3, 1)).await.unwrap(), Decision::Allow);
         }
-        assert!(matches!(limiter.check("a").await.unwrap(), Decision::Deny { .. }));
-        assert_eq!(limiter.check("b").await.unwrap(), Decision::Allow);
+        assert!(matches!(limiter.check(&check("a", 1, 3, 1)).await.unwrap(), Decision::Deny { .. }));
+        assert_eq!(limiter.check(&check("b", 1, 3, 1)).await.unwrap(), Decision::Allow);
+    }
+
+    #[tokio::test]
+    async fn costs_and_limits_differ_per_check() {
+        let limiter = MemoryRateLimiter::default();
+        assert_eq!(limiter.check(&check("x", 1, 10, 6)).await.unwrap(), Decision::Allow);
+        assert!(matches!(limiter.check(&check("x", 1, 10, 6)).await.unwrap(), Decision::Deny { .. }));
+        // A cost above the burst never passes.
+        assert!(matches!(limiter.check(&check("y", 1, 2, 3)).await.unwrap(), Decision::Deny { .. }));
+        // The first refusing bucket stops the request.
+        let both = [check("cap", 1, 1, 1), check("client", 1, 5, 1)].concat();
+        assert_eq!(limiter.check(&both).await.unwrap(), Decision::Allow);
+        assert!(matches!(limiter.check(&both).await.unwrap(), Decision::Deny { .. }));
     }
 }

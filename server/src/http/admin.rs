@@ -5,7 +5,9 @@
 use async_graphql::http::{ALL_WEBSOCKET_PROTOCOLS, GraphiQLSource};
 use async_graphql::{BatchRequest, Data};
 use async_graphql_axum::{GraphQLProtocol, GraphQLResponse, GraphQLWebSocket};
-use axum::extract::{Request, State, WebSocketUpgrade};
+use std::net::SocketAddr;
+
+use axum::extract::{ConnectInfo, Request, State, WebSocketUpgrade};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::middleware::{self, Next};
 use axum::response::{Html, IntoResponse, Response};
@@ -15,7 +17,10 @@ use mooring_graphql::{Caller, Recheck, codes};
 use mooring_tenants::api_keys::{self, KeyScope};
 use mooring_tenants::host;
 use serde_json::json;
+use sha2::{Digest, Sha256};
 
+use super::limits::ADMIN_FAILURE_COST;
+use crate::backends::rate_limit::{Check, Decision};
 use crate::state::AppState;
 
 /// Constant-time comparison, so the operator token cannot be guessed byte by byte.
@@ -62,12 +67,72 @@ fn refused(status: StatusCode, message: &str) -> Response {
     (status, Json(body)).into_response()
 }
 
+fn too_many(retry_after: std::time::Duration) -> Response {
+    let body = json!({ "errors": [{ "message": "too many requests", "extensions": { "code": codes::RATE_LIMITED } }] });
+    let secs = retry_after.as_secs_f64().ceil().max(1.0) as u64;
+    (StatusCode::TOO_MANY_REQUESTS, [(header::RETRY_AFTER, secs.to_string())], Json(body)).into_response()
+}
+
+/// Draws `cost` from one admin bucket; a 429 if it is empty. A store outage lets the
+/// request through, as on the SEP side.
+async fn draw(state: &AppState, parts: &[&str], cost: u32) -> Result<(), Response> {
+    let check = Check { key: state.redis_key(parts), limit: state.rate_limits.admin, cost };
+    match state.rate_limiter.check(std::slice::from_ref(&check)).await {
+        Ok(Decision::Deny { retry_after }) => Err(too_many(retry_after)),
+        Ok(Decision::Allow) => Ok(()),
+        Err(e) => {
+            tracing::warn!(error = %e, "rate limiter unavailable; letting the request through");
+            Ok(())
+        }
+    }
+}
+
+/// Charges a failed authentication. When the allowance cannot cover a whole failure,
+/// what is left of it is spent, so the address's next attempt is refused before any
+/// key is checked: guessing stops, even for a guess that would be right.
+async fn failed(state: &AppState, client: &str) -> Result<(), Response> {
+    let key = ["rl", "admin-ip", client];
+    let Err(refused) = draw(state, &key, ADMIN_FAILURE_COST).await else { return Ok(()) };
+    for _ in 0..ADMIN_FAILURE_COST {
+        if draw(state, &key, 1).await.is_err() {
+            break;
+        }
+    }
+    Err(refused)
+}
+
+/// Authenticates within the admin limits: every attempt draws from the client
+/// address's allowance, a failed one ten times over (guessing API keys is slow), and
+/// each key has its own allowance for the calls it makes.
+async fn authenticate_limited(
+    state: &AppState,
+    peer: SocketAddr,
+    headers: &HeaderMap,
+    token: &str,
+) -> Result<Caller, Response> {
+    let client = state.client_address(Some(peer.ip()), headers);
+    draw(state, &["rl", "admin-ip", &client], 1).await?;
+    let Some(caller) = authenticate(state, token).await else {
+        failed(state, &client).await?;
+        return Err(unauthenticated());
+    };
+    let key_id = hex::encode(&Sha256::digest(token.trim().as_bytes())[..12]);
+    draw(state, &["rl", "admin-key", &key_id], 1).await?;
+    Ok(caller)
+}
+
 /// The caller is authenticated from the headers before a byte of the body is read, and
 /// the body is read only up to `MOORING_GRAPHQL_MAX_BODY_BYTES`: an anonymous client
 /// costs a header parse, whatever it sends.
-async fn execute(State(state): State<AppState>, headers: HeaderMap, body: axum::body::Body) -> Response {
-    let Some(caller) = authenticate(&state, bearer(&headers).unwrap_or("")).await else {
-        return unauthenticated();
+async fn execute(
+    State(state): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+    body: axum::body::Body,
+) -> Response {
+    let caller = match authenticate_limited(&state, peer, &headers, bearer(&headers).unwrap_or("")).await {
+        Ok(caller) => caller,
+        Err(refused) => return refused,
     };
     let bytes = match axum::body::to_bytes(body, state.cfg.graphql_max_body_bytes).await {
         Ok(bytes) => bytes,
@@ -92,9 +157,16 @@ async fn graphiql() -> Html<String> {
 /// `connection_init` payload as `{"Authorization": "Bearer …"}`.
 async fn subscriptions(
     State(state): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
     protocol: GraphQLProtocol,
     upgrade: WebSocketUpgrade,
 ) -> Response {
+    // The key comes later, in connection_init; the address pays for the upgrade now.
+    let client = state.client_address(Some(peer.ip()), &headers);
+    if let Err(refused) = draw(&state, &["rl", "admin-ip", &client], 1).await {
+        return refused;
+    }
     let schema = state.graphql.clone();
     upgrade
         .protocols(ALL_WEBSOCKET_PROTOCOLS)
@@ -107,9 +179,10 @@ async fn subscriptions(
                         .and_then(|v| v.as_str())
                         .map(|v| v.trim_start_matches("Bearer ").trim_start_matches("bearer ").to_string())
                         .unwrap_or_default();
-                    let caller = authenticate(&state, &token)
-                        .await
-                        .ok_or_else(|| async_graphql::Error::new("missing or invalid API key"))?;
+                    let Some(caller) = authenticate(&state, &token).await else {
+                        let _ = failed(&state, &client).await;
+                        return Err(async_graphql::Error::new("missing or invalid API key"));
+                    };
                     let mut data = Data::default();
                     data.insert(caller);
                     // Subscriptions outlive the handshake: they re-check the key as they run.

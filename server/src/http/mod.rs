@@ -3,7 +3,9 @@
 
 mod admin;
 pub mod auth;
+pub(crate) mod client_ip;
 mod health;
+mod limits;
 mod sep1;
 mod sep10;
 mod sep12;
@@ -22,6 +24,8 @@ use tracing::Span;
 
 use crate::state::AppState;
 
+pub use client_ip::ClientIpPolicy;
+pub use limits::RateLimits;
 pub use tenant::TenantCtx;
 
 use text::form_params;

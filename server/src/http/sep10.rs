@@ -132,7 +132,8 @@ async fn post_challenge(
     let account = read.client.key();
     require_approved(&ctx, &account)?;
 
-    let (signers, threshold) = match state.horizon.account_signers(&tenant.horizon_url, &account).await {
+    let (signers, threshold) = match state.horizon.account_signers_cached(&tenant.horizon_url, &account).await
+    {
         Ok(Some(info)) => (info.signers, info.med_threshold),
         // An account not yet on the ledger can only prove control with its master key.
         Ok(None) => (vec![Signer { key: account, weight: 1 }], 1),

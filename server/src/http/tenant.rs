@@ -1,7 +1,7 @@
 //! Tenant resolution: every SEP request belongs to the tenant whose domain is its
 //! `Host`. The middleware puts a [`TenantCtx`] in the request; handlers extract it.
 
-use std::net::{IpAddr, SocketAddr};
+use std::net::SocketAddr;
 use std::sync::Arc;
 
 use axum::extract::{ConnectInfo, FromRequestParts, Request, State};
@@ -11,7 +11,8 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use mooring_tenants::{Tenant, TenantStatus, host};
 
-use crate::backends::rate_limit::Decision;
+use super::limits::Class;
+use crate::backends::rate_limit::{Check, Decision, Limit};
 use crate::error::ApiError;
 use crate::state::AppState;
 
@@ -68,27 +69,31 @@ pub async fn resolve(State(state): State<AppState>, mut req: Request, next: Next
     next.run(req).await
 }
 
-fn client_ip(state: &AppState, req: &Request) -> Option<IpAddr> {
-    if state.cfg.trust_forwarded_for
-        && let Some(ip) = req
-            .headers()
-            .get("x-forwarded-for")
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.split(',').next())
-            .and_then(|v| v.trim().parse().ok())
-    {
-        return Some(ip);
-    }
-    req.extensions().get::<ConnectInfo<SocketAddr>>().map(|c| c.0.ip())
-}
-
 pub async fn rate_limit(State(state): State<AppState>, req: Request, next: Next) -> Response {
     let Some(ctx) = req.extensions().get::<TenantCtx>() else {
         return next.run(req).await;
     };
-    let ip = client_ip(&state, &req).map_or_else(|| "unknown".to_string(), |ip| ip.to_string());
-    let key = state.redis_key(&["rl", &ctx.tenant.id.to_string(), &ip]);
-    match state.rate_limiter.check(&key).await {
+    let peer = req.extensions().get::<ConnectInfo<SocketAddr>>().map(|c| c.0.ip());
+    let client = state.client_address(peer, req.headers());
+    let class = Class::of(req.method(), req.uri().path());
+    let tenant = ctx.tenant.id.to_string();
+    let cap = ctx.tenant.rate_limit.map_or(state.rate_limits.tenant, |(rate, burst)| Limit::new(rate, burst));
+    let checks = [
+        // The tenant's aggregate cap first: under a flood it refuses before anyone's
+        // own allowance is spent. The key names the cap, so a new cap starts afresh
+        // (in Redis as in process, where each limit has its own limiter).
+        Check {
+            key: state.redis_key(&["rl", "tenant", &tenant, &format!("{}-{}", cap.per_second, cap.burst)]),
+            limit: cap,
+            cost: 1,
+        },
+        Check {
+            key: state.redis_key(&["rl", class.name(), &tenant, &client]),
+            limit: state.rate_limits.for_class(class),
+            cost: 1,
+        },
+    ];
+    match state.rate_limiter.check(&checks).await {
         Ok(Decision::Allow) => next.run(req).await,
         Ok(Decision::Deny { retry_after }) => {
             ApiError::TooManyRequests { retry_after_secs: retry_after.as_secs_f64().ceil() as u64 }

@@ -30,6 +30,7 @@ struct Inner {
     /// Send every streamed record twice (a proxy that replays).
     duplicate_events: bool,
     stream_connects: usize,
+    account_requests: usize,
     /// Bumped to cut every open stream.
     stream_generation: u64,
 }
@@ -106,6 +107,11 @@ impl HorizonStandIn {
     pub fn disconnect_all(&self) {
         self.inner.lock().unwrap().stream_generation += 1;
         self.new_records.send_modify(|v| *v += 1);
+    }
+
+    /// How many `GET /accounts/{id}` requests were served.
+    pub fn account_requests(&self) -> usize {
+        self.inner.lock().unwrap().account_requests
     }
 
     pub fn stream_connects(&self) -> usize {
@@ -318,7 +324,8 @@ async fn payments(
 
 async fn account(State((inner, _)): State<Shared>, Path(id): Path<String>) -> Response {
     let (found, failing, delay) = {
-        let inner = inner.lock().unwrap();
+        let mut inner = inner.lock().unwrap();
+        inner.account_requests += 1;
         (inner.accounts.get(&id).cloned(), inner.failing, inner.delay)
     };
     tokio::time::sleep(delay).await;

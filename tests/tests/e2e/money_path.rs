@@ -6,7 +6,7 @@ use std::time::{Duration, Instant};
 
 use mooring_entities::{payment, refund, watch_lease};
 use mooring_stellar::Keypair;
-use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
+use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter};
 use serde_json::json;
 use uuid::Uuid;
 
@@ -267,4 +267,67 @@ async fn stopping_waits_for_background_work_and_releases_leases() {
     // Returned from stop: every watcher has finished and given its lease back, so
     // another replica can take over at once instead of after the lease expires.
     assert_eq!(watch_lease::Entity::find().count(&env.db).await.unwrap(), 0, "tenant {}", t.id);
+}
+
+/// Makes the step that resumes a waiting transaction fail, as a database can.
+async fn break_resuming(env: &TestEnv) {
+    let statements: &[&str] = match env.db.get_database_backend() {
+        sea_orm::DbBackend::Sqlite => {
+            &["CREATE TRIGGER refuse_resume BEFORE UPDATE OF status ON transactions \
+              WHEN NEW.status = 'pending_receiver' BEGIN SELECT RAISE(ABORT, 'injected failure'); END"]
+        }
+        _ => &[
+            "CREATE FUNCTION refuse_resume() RETURNS trigger AS $$ BEGIN \
+               IF NEW.status = 'pending_receiver' THEN RAISE EXCEPTION 'injected failure'; END IF; \
+               RETURN NEW; END $$ LANGUAGE plpgsql",
+            "CREATE TRIGGER refuse_resume BEFORE UPDATE ON transactions \
+               FOR EACH ROW EXECUTE FUNCTION refuse_resume()",
+        ],
+    };
+    for sql in statements {
+        env.db.execute_unprepared(sql).await.unwrap();
+    }
+}
+
+#[tokio::test]
+async fn a_kyc_update_and_the_resumed_transaction_commit_together() {
+    use mooring_anchor::{Actor, transactions};
+    use mooring_stellar::sep31::Status;
+
+    let env = TestEnv::new().await;
+    let domain = unique_domain("kyc");
+    let t = env.tenant(&domain).await;
+    let app = env.start().await;
+    let sa = Sa::login(&app, &domain, &t.sender).await;
+    let id: Uuid = sa.transaction().await.parse().unwrap();
+    let receiver = tx(&env, &id.to_string()).await.receiver_id.unwrap();
+    transactions::transition(&env.db, t.id, id, Status::PendingReceiver, &Actor::System, None, |_| {})
+        .await
+        .unwrap();
+    let tenant = app.server.state.tenants.resolve(&domain).unwrap();
+    let fix = [("bank_number".to_string(), "unknown bank".to_string())];
+    transactions::request_customer_info(&env.db, &tenant, id, receiver, &fix, "fix it", &Actor::Tenant)
+        .await
+        .unwrap();
+
+    break_resuming(&env).await;
+    let update = json!({ "id": receiver, "type": "sep31-receiver", "bank_number": "121000358" });
+    let (status, _) = sa.put_json("/kyc/customer", &update).await;
+    assert_eq!(status, reqwest::StatusCode::INTERNAL_SERVER_ERROR);
+    // Nothing of the update stuck: the field is still the rejected one.
+    let field = mooring_entities::customer_field::Entity::find_by_id((receiver, "bank_number".to_string()))
+        .one(&env.db)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(field.value.as_deref(), Some("026009593"));
+    assert_eq!(field.status, "REJECTED");
+    assert_eq!(tx(&env, &id.to_string()).await.status, "pending_customer_info_update");
+
+    env.db.execute_unprepared("DROP TRIGGER refuse_resume").await.ok();
+    env.db.execute_unprepared("DROP TRIGGER refuse_resume ON transactions").await.ok();
+    let (status, _) = sa.put_json("/kyc/customer", &update).await;
+    assert_eq!(status, reqwest::StatusCode::ACCEPTED);
+    assert_eq!(tx(&env, &id.to_string()).await.status, "pending_receiver");
+    app.stop().await;
 }
