@@ -8,7 +8,9 @@ use mooring_stellar::Keypair;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
-use crate::common::{ADMIN_HOST, Admin, CallbackReceiver, Sa, TestApp, TestEnv, unique_domain};
+use crate::common::{
+    ADMIN_HOST, Admin, CallbackReceiver, Sa, TestApp, TestEnv, graphql_ws, unique_domain, ws_message,
+};
 use crate::horizon::Pay;
 
 const CREATE_TENANT: &str = r#"mutation($input: CreateTenantInput!) {
@@ -502,21 +504,10 @@ async fn transaction_events_arrive_over_websocket() {
     let sender = Keypair::generate();
     configure(&tenant, &sender, "1").await;
 
-    use tokio_tungstenite::tungstenite::client::IntoClientRequest;
-    let mut request = format!("ws://{}/graphql/ws", app.server.addr).into_client_request().unwrap();
-    request.headers_mut().insert("host", ADMIN_HOST.parse().unwrap());
-    request.headers_mut().insert("sec-websocket-protocol", "graphql-transport-ws".parse().unwrap());
-    let (mut ws, _) = tokio_tungstenite::connect_async(request).await.unwrap();
-    use tokio_tungstenite::tungstenite::Message;
-    let send = |v: Value| Message::Text(v.to_string().into());
-    ws.send(send(
-        json!({ "type": "connection_init", "payload": { "Authorization": format!("Bearer {key}") } }),
-    ))
-    .await
-    .unwrap();
+    let mut ws = graphql_ws(&app, &key).await;
     let ack = ws.next().await.unwrap().unwrap();
     assert!(ack.to_text().unwrap().contains("connection_ack"), "{ack:?}");
-    ws.send(send(json!({ "id": "1", "type": "subscribe", "payload": { "query": "subscription { transactionEvents { transactionId toStatus actor } }" } })))
+    ws.send(ws_message(json!({ "id": "1", "type": "subscribe", "payload": { "query": "subscription { transactionEvents { transactionId toStatus actor } }" } })))
         .await
         .unwrap();
     tokio::time::sleep(Duration::from_millis(300)).await;
@@ -544,13 +535,7 @@ async fn transaction_events_arrive_over_websocket() {
     }
 
     // A wrong key is refused at connection_init.
-    let mut request = format!("ws://{}/graphql/ws", app.server.addr).into_client_request().unwrap();
-    request.headers_mut().insert("host", ADMIN_HOST.parse().unwrap());
-    request.headers_mut().insert("sec-websocket-protocol", "graphql-transport-ws".parse().unwrap());
-    let (mut bad, _) = tokio_tungstenite::connect_async(request).await.unwrap();
-    bad.send(send(json!({ "type": "connection_init", "payload": { "Authorization": "Bearer mk_nope" } })))
-        .await
-        .unwrap();
+    let mut bad = graphql_ws(&app, "mk_nope").await;
     let reply = tokio::time::timeout(Duration::from_secs(5), bad.next()).await.unwrap();
     let acked = matches!(&reply, Some(Ok(m)) if m.to_text().is_ok_and(|t| t.contains("connection_ack")));
     assert!(!acked, "{reply:?}");

@@ -396,22 +396,43 @@ impl<'a> Sa<'a> {
         let memo = Uuid::new_v4().simple().to_string();
         let sender = self.accepted_customer("sep31-sender", &format!("s{memo}")).await;
         let receiver = self.accepted_customer("sep31-receiver", &format!("r{memo}")).await;
-        let (status, res) = self
-            .post_json(
-                "/sep31/transactions",
-                &serde_json::json!({
-                    "amount": "100",
-                    "asset_code": "SRT",
-                    "funding_method": "SEPA",
-                    "sender_id": sender,
-                    "receiver_id": receiver,
-                    "fields": { "transaction": { "routing_number": "026009593", "account_number": "12345678" } },
-                }),
-            )
-            .await;
+        let (status, res) =
+            self.post_json("/sep31/transactions", &transaction_request(&sender, &receiver)).await;
         assert_eq!(status, StatusCode::CREATED, "{res}");
         res["id"].as_str().unwrap().to_string()
     }
+}
+
+/// The guide's `POST /sep31/transactions` body: 100 SRT between two customers.
+pub fn transaction_request(sender_id: &str, receiver_id: &str) -> Value {
+    serde_json::json!({
+        "amount": "100",
+        "asset_code": "SRT",
+        "funding_method": "SEPA",
+        "sender_id": sender_id,
+        "receiver_id": receiver_id,
+        "fields": { "transaction": { "routing_number": "026009593", "account_number": "12345678" } },
+    })
+}
+
+pub type Ws = tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
+
+pub fn ws_message(v: Value) -> tokio_tungstenite::tungstenite::Message {
+    tokio_tungstenite::tungstenite::Message::Text(v.to_string().into())
+}
+
+/// A graphql-transport-ws connection to the admin API with `connection_init` sent for
+/// `key`; the server's answer is left for the caller to read.
+pub async fn graphql_ws(app: &TestApp, key: &str) -> Ws {
+    use futures::SinkExt;
+    use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+    let mut request = format!("ws://{}/graphql/ws", app.server.addr).into_client_request().unwrap();
+    request.headers_mut().insert("host", ADMIN_HOST.parse().unwrap());
+    request.headers_mut().insert("sec-websocket-protocol", "graphql-transport-ws".parse().unwrap());
+    let (mut ws, _) = tokio_tungstenite::connect_async(request).await.unwrap();
+    let init = serde_json::json!({ "type": "connection_init", "payload": { "Authorization": format!("Bearer {key}") } });
+    ws.send(ws_message(init)).await.unwrap();
+    ws
 }
 
 /// Captures POSTs (headers and body) and answers with a status tests can change.

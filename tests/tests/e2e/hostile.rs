@@ -12,7 +12,10 @@ use sea_orm::{EntityTrait, PaginatorTrait};
 use serde_json::{Value, json};
 
 use crate::admin::{configure, onboard};
-use crate::common::{ADMIN_HOST, Admin, OPERATOR_TOKEN, Sa, TestApp, TestEnv, network, unique_domain};
+use crate::common::{
+    ADMIN_HOST, Admin, OPERATOR_TOKEN, Sa, TestApp, TestEnv, graphql_ws, network, transaction_request,
+    unique_domain, ws_message,
+};
 
 /// Peak resident memory of this process (the test binary runs the server in-process).
 fn peak_rss_kb() -> u64 {
@@ -138,14 +141,8 @@ async fn a_memo_or_muxed_token_reaches_only_its_own_records() {
     // User 1 of the shared account registers its customers and a transaction.
     let sender = one.accepted_customer("sep31-sender", "1").await;
     let receiver = one.accepted_customer("sep31-receiver", "1").await;
-    let (status, created) = one
-        .post_json(
-            "/sep31/transactions",
-            &json!({ "amount": "100", "asset_code": "SRT", "funding_method": "SEPA",
-                     "sender_id": sender, "receiver_id": receiver,
-                     "fields": { "transaction": { "routing_number": "026009593", "account_number": "12345678" } } }),
-        )
-        .await;
+    let (status, created) =
+        one.post_json("/sep31/transactions", &transaction_request(&sender, &receiver)).await;
     assert_eq!(status, StatusCode::CREATED, "{created}");
     let tx = created["id"].as_str().unwrap().to_string();
 
@@ -168,14 +165,7 @@ async fn a_memo_or_muxed_token_reaches_only_its_own_records() {
         assert_eq!(statuses[5], StatusCode::NO_CONTENT, "{who}: {statuses:?}");
     }
     // User 2 cannot use user 1's customers in a transaction either.
-    let (status, _) = two
-        .post_json(
-            "/sep31/transactions",
-            &json!({ "amount": "100", "asset_code": "SRT", "funding_method": "SEPA",
-                     "sender_id": sender, "receiver_id": receiver,
-                     "fields": { "transaction": { "routing_number": "026009593", "account_number": "12345678" } } }),
-        )
-        .await;
+    let (status, _) = two.post_json("/sep31/transactions", &transaction_request(&sender, &receiver)).await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
     app.stop().await;
 }
@@ -346,21 +336,10 @@ async fn a_revoked_key_loses_its_subscription() {
     let key = data["createApiKey"]["key"].as_str().unwrap().to_string();
     let key_id = data["createApiKey"]["apiKey"]["id"].as_str().unwrap().to_string();
 
-    use tokio_tungstenite::tungstenite::Message;
-    use tokio_tungstenite::tungstenite::client::IntoClientRequest;
-    let mut request = format!("ws://{}/graphql/ws", app.server.addr).into_client_request().unwrap();
-    request.headers_mut().insert("host", ADMIN_HOST.parse().unwrap());
-    request.headers_mut().insert("sec-websocket-protocol", "graphql-transport-ws".parse().unwrap());
-    let (mut ws, _) = tokio_tungstenite::connect_async(request).await.unwrap();
-    let send = |v: Value| Message::Text(v.to_string().into());
-    ws.send(send(
-        json!({ "type": "connection_init", "payload": { "Authorization": format!("Bearer {key}") } }),
-    ))
-    .await
-    .unwrap();
+    let mut ws = graphql_ws(&app, &key).await;
     let ack = ws.next().await.unwrap().unwrap();
     assert!(ack.to_text().unwrap().contains("connection_ack"), "{ack:?}");
-    ws.send(send(json!({ "id": "1", "type": "subscribe",
+    ws.send(ws_message(json!({ "id": "1", "type": "subscribe",
         "payload": { "query": "subscription { transactionEvents { transactionId } }" } })))
         .await
         .unwrap();
