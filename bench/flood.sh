@@ -3,13 +3,16 @@
 # tenant) gets a SEP-10 challenge flood from 62,500 rotating X-Forwarded-For addresses
 # while tenant B's stellar.toml latency is measured on one connection: first with no
 # flood, then under the flood with the platform's default tenant cap, then with an
-# operator cap on A (setTenantRateLimit).
+# operator cap on A (setTenantRateLimit). The flood is open loop at FLOOD_RATE req/s
+# (bench-helper flood); FLOOD=wrk uses a closed-loop wrk flood instead, which saturates
+# the CPU whatever a request costs.
 #   bash bench/flood.sh            # SQLite + in-process stores
 #   REDIS=1 bash bench/flood.sh    # with Redis for rate limits
 set -euo pipefail
 cd "$(dirname "$0")/.."
 DURATION=${DURATION:-10s}
 FLOOD_CONNECTIONS=${FLOOD_CONNECTIONS:-64}
+FLOOD_RATE=${FLOOD_RATE:-15000}
 CAP=${CAP:-100}
 PORT=18010
 HORIZON_PORT=18011
@@ -60,18 +63,28 @@ measure_b() { # label
 }
 
 flood_and_measure() { # label
-  ACCOUNT=$ACCOUNT wrk -t1 -c"$FLOOD_CONNECTIONS" -d"$DURATION" -s "$work/flood.lua" "$BASE" >"$work/flood.txt" &
+  if [ "${FLOOD:-}" = wrk ]; then
+    ACCOUNT=$ACCOUNT wrk -t1 -c"$FLOOD_CONNECTIONS" -d"$DURATION" -s "$work/flood.lua" "$BASE" >"$work/flood.txt" &
+  else
+    "$bin/bench-helper" flood --url "$BASE/auth?account=$ACCOUNT" --host "localhost:$PORT" \
+      --rate "$FLOOD_RATE" --secs "$(( ${DURATION%s} + 2 ))" >"$work/flood.txt" &
+  fi
   local flood=$!
   sleep 1
   measure_b "$1"
   wait $flood
-  printf '%-34s A flood: %s req/s answered, %s non-2xx\n' "" \
-    "$(awk '/Requests\/sec/ {print $2}' "$work/flood.txt")" \
-    "$(awk '/Non-2xx/ {print $5}' "$work/flood.txt" | tr -d '\n' || true)"
+  if [ "${FLOOD:-}" = wrk ]; then
+    printf '%-34s A flood: %s req/s answered, %s non-2xx\n' "" \
+      "$(awk '/Requests\/sec/ {print $2}' "$work/flood.txt")" \
+      "$(awk '/Non-2xx/ {print $5}' "$work/flood.txt" | tr -d '\n' || true)"
+  else
+    printf '%-34s A flood: %s\n' "" "$(cat "$work/flood.txt")"
+  fi
 }
 
 backend=in-process; [ "${REDIS:-}" = 1 ] && backend=Redis
-echo "backend: $backend, $(nproc) cores, flood on $FLOOD_CONNECTIONS connections, $DURATION each"
+flood="open loop at $FLOOD_RATE req/s"; [ "${FLOOD:-}" = wrk ] && flood="wrk on $FLOOD_CONNECTIONS connections"
+echo "backend: $backend, $(nproc) cores, flood $flood, $DURATION each"
 measure_b "no flood"
 flood_and_measure "flood, default tenant cap"
 gql "{\"query\":\"mutation { setTenantRateLimit(tenantId: \\\"$a_id\\\", perSecond: $CAP, burst: $((CAP * 2))) { id } }\"}" >/dev/null

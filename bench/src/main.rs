@@ -6,6 +6,7 @@ use clap::{Parser, Subcommand};
 use futures::StreamExt;
 use mooring_stellar::{Keypair, Network, challenge};
 
+mod flood;
 mod watcher_bench;
 
 #[derive(Parser)]
@@ -35,6 +36,20 @@ enum Command {
         /// Hand the payments over as catch-up pages or as an SSE stream.
         #[arg(long, value_enum, default_value = "stream")]
         via: watcher_bench::Via,
+    },
+    /// Send GETs to URL at RATE per second for SECS seconds (open loop), each from one of
+    /// ADDRESSES rotating X-Forwarded-For addresses; print how they were answered.
+    Flood {
+        #[arg(long)]
+        url: String,
+        #[arg(long)]
+        host: String,
+        #[arg(long, default_value_t = 10_000)]
+        rate: u32,
+        #[arg(long, default_value_t = 10)]
+        secs: u64,
+        #[arg(long, default_value_t = 62_500)]
+        addresses: u32,
     },
     /// Fetch COUNT challenges and write them, signed, one form body per line.
     Presign {
@@ -75,6 +90,9 @@ async fn main() -> anyhow::Result<()> {
         }
         Command::Watcher { database_url, payments, via } => {
             watcher_bench::run(&database_url, payments, via).await?
+        }
+        Command::Flood { url, host, rate, secs, addresses } => {
+            flood::run(&url, &host, rate, secs, addresses).await?
         }
         Command::Presign { url, host, secret, count, out } => {
             let signer = Keypair::from_secret(&secret)?;
