@@ -50,6 +50,9 @@ enum Command {
         secs: u64,
         #[arg(long, default_value_t = 62_500)]
         addresses: u32,
+        /// Keep-alive connections the requests are pipelined on.
+        #[arg(long, default_value_t = 16)]
+        connections: u32,
     },
     /// Fetch COUNT challenges and write them, signed, one form body per line.
     Presign {
@@ -91,8 +94,8 @@ async fn main() -> anyhow::Result<()> {
         Command::Watcher { database_url, payments, via } => {
             watcher_bench::run(&database_url, payments, via).await?
         }
-        Command::Flood { url, host, rate, secs, addresses } => {
-            flood::run(&url, &host, rate, secs, addresses).await?
+        Command::Flood { url, host, rate, secs, addresses, connections } => {
+            flood::run(flood::Flood { url, host, rate, secs, addresses, connections }).await?
         }
         Command::Presign { url, host, secret, count, out } => {
             let signer = Keypair::from_secret(&secret)?;

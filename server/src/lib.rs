@@ -132,7 +132,7 @@ pub async fn start(
         http::ClientIpPolicy::new(cfg.trust_forwarded_for, &cfg.trusted_proxies)
             .map_err(anyhow::Error::msg)?,
     );
-    let state = AppState {
+    let state = AppState::new(state::Shared {
         horizon: Horizon::new(
             Duration::from_millis(cfg.horizon_timeout_ms),
             Duration::from_secs(cfg.signer_cache_secs),
@@ -150,10 +150,11 @@ pub async fn start(
         nonces,
         rate_limiter,
         rate_limits,
+        cap_gate: Default::default(),
         client_ip,
         redis,
         tasks: tokio_util::task::TaskTracker::new(),
-    };
+    });
 
     spawn_config_watcher(&state, shutdown.clone());
     if let Some(url) = &state.cfg.redis_url {

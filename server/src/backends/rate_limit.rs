@@ -11,7 +11,7 @@ use std::sync::{Arc, RwLock};
 use std::time::Duration;
 
 use futures::FutureExt;
-use governor::clock::{Clock, DefaultClock};
+use governor::clock::Clock;
 use governor::{DefaultKeyedRateLimiter, Quota};
 use redis::aio::ConnectionManager;
 
@@ -20,7 +20,11 @@ use super::StoreResult;
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Decision {
     Allow,
-    Deny { retry_after: Duration },
+    /// `refused_by` is the index, in the checks given, of the bucket whose wait this is.
+    Deny {
+        retry_after: Duration,
+        refused_by: usize,
+    },
 }
 
 /// A sustained rate and the burst allowed before it applies (both validated > 0).
@@ -73,16 +77,21 @@ impl MemoryRateLimiter {
         limiters.entry(limit).or_insert_with(|| Arc::new(DefaultKeyedRateLimiter::keyed(quota))).clone()
     }
 
-    fn check_one(&self, check: &Check) -> Decision {
+    fn check_one(&self, index: usize, check: &Check) -> Decision {
         let limiter = self.limiter(check.limit);
         let cost = NonZeroU32::new(check.cost.max(1)).expect("at least 1");
         match limiter.check_key_n(&check.key, cost) {
             Ok(Ok(())) => Decision::Allow,
             Ok(Err(not_until)) => {
-                Decision::Deny { retry_after: not_until.wait_time_from(DefaultClock::default().now()) }
+                Decision::Deny {
+                    // The limiter's own clock: making a new one reads the CPU's
+                    // features every time.
+                    retry_after: not_until.wait_time_from(limiter.clock().now()),
+                    refused_by: index,
+                }
             }
             // A cost above the burst can never pass: wait as long as it would take.
-            Err(_) => Decision::Deny { retry_after: check.limit.interval() * check.cost },
+            Err(_) => Decision::Deny { retry_after: check.limit.interval() * check.cost, refused_by: index },
         }
     }
 }
@@ -99,7 +108,8 @@ impl RateLimiter for MemoryRateLimiter {
         // first, so a flood is refused before it spends anyone's own allowance.
         let decision = checks
             .iter()
-            .map(|c| self.check_one(c))
+            .enumerate()
+            .map(|(i, c)| self.check_one(i, c))
             .find(|d| matches!(d, Decision::Deny { .. }))
             .unwrap_or(Decision::Allow);
         futures::future::ready(Ok(decision)).boxed()
@@ -108,11 +118,13 @@ impl RateLimiter for MemoryRateLimiter {
 
 /// GCRA on the Redis server's clock over every key at once: each key holds its
 /// theoretical arrival time (ms); nothing is spent unless every key allows the request.
-/// ARGV holds (interval ms, tolerance ms, cost) per key.
+/// ARGV holds (interval ms, tolerance ms, cost) per key. Returns {wait ms, index of the
+/// key that asked for that wait (1-based)}, wait 0 when allowed.
 const GCRA: &str = r#"
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 local wait = 0
+local refused_by = 0
 local tats = {}
 for i = 1, #KEYS do
   local interval = tonumber(ARGV[3 * i - 2])
@@ -123,16 +135,17 @@ for i = 1, #KEYS do
   local new_tat = tat + interval * cost
   if new_tat - now > tolerance and new_tat - now - tolerance > wait then
     wait = new_tat - now - tolerance
+    refused_by = i
   end
   tats[i] = new_tat
 end
 if wait > 0 then
-  return math.ceil(wait)
+  return {math.ceil(wait), refused_by}
 end
 for i = 1, #KEYS do
   redis.call('SET', KEYS[i], tats[i], 'PX', math.ceil(tats[i] - now))
 end
-return 0
+return {0, 0}
 "#;
 
 pub struct RedisRateLimiter {
@@ -159,9 +172,12 @@ impl RateLimiter for RedisRateLimiter {
                     .arg(interval_ms * f64::from(c.limit.burst))
                     .arg(c.cost);
             }
-            let wait_ms: i64 = invocation.invoke_async(&mut conn).await?;
+            let (wait_ms, refused_by): (i64, usize) = invocation.invoke_async(&mut conn).await?;
             Ok(if wait_ms > 0 {
-                Decision::Deny { retry_after: Duration::from_millis(wait_ms.unsigned_abs()) }
+                Decision::Deny {
+                    retry_after: Duration::from_millis(wait_ms.unsigned_abs()),
+                    refused_by: refused_by.saturating_sub(1),
+                }
             } else {
                 Decision::Allow
             })
@@ -198,6 +214,33 @@ mod tests {
         // The first refusing bucket stops the request.
         let both = [check("cap", 1, 1, 1), check("client", 1, 5, 1)].concat();
         assert_eq!(limiter.check(&both).await.unwrap(), Decision::Allow);
-        assert!(matches!(limiter.check(&both).await.unwrap(), Decision::Deny { .. }));
+        assert!(matches!(limiter.check(&both).await.unwrap(), Decision::Deny { refused_by: 0, .. }));
+        let client_only = [check("cap2", 100, 100, 1), check("client2", 1, 1, 1)].concat();
+        assert_eq!(limiter.check(&client_only).await.unwrap(), Decision::Allow);
+        assert!(matches!(limiter.check(&client_only).await.unwrap(), Decision::Deny { refused_by: 1, .. }));
+    }
+
+    #[tokio::test]
+    async fn redis_limiter_names_the_bucket_that_refused() {
+        let Ok(url) = std::env::var("MOORING_TEST_REDIS_URL") else {
+            eprintln!(
+                "*** SKIPPED redis_limiter_names_the_bucket_that_refused: needs MOORING_TEST_REDIS_URL ***"
+            );
+            return;
+        };
+        let conn = ConnectionManager::new(redis::Client::open(url).unwrap()).await.unwrap();
+        let limiter = RedisRateLimiter::new(conn);
+        let run = uuid::Uuid::new_v4();
+        let key = |name: &str| format!("mooring-unit-{run}:{name}");
+        let cap_first = [check(&key("cap"), 1, 1, 1), check(&key("client"), 1, 5, 1)].concat();
+        assert_eq!(limiter.check(&cap_first).await.unwrap(), Decision::Allow);
+        assert!(matches!(limiter.check(&cap_first).await.unwrap(), Decision::Deny { refused_by: 0, .. }));
+        let client_second = [check(&key("cap2"), 100, 100, 1), check(&key("client2"), 1, 1, 1)].concat();
+        assert_eq!(limiter.check(&client_second).await.unwrap(), Decision::Allow);
+        let Decision::Deny { retry_after, refused_by } = limiter.check(&client_second).await.unwrap() else {
+            panic!("the client's bucket is empty")
+        };
+        assert_eq!(refused_by, 1);
+        assert!(retry_after > Duration::ZERO && retry_after <= Duration::from_secs(1));
     }
 }

@@ -78,7 +78,7 @@ fn too_many(retry_after: std::time::Duration) -> Response {
 async fn draw(state: &AppState, parts: &[&str], cost: u32) -> Result<(), Response> {
     let check = Check { key: state.redis_key(parts), limit: state.rate_limits.admin, cost };
     match state.rate_limiter.check(std::slice::from_ref(&check)).await {
-        Ok(Decision::Deny { retry_after }) => Err(too_many(retry_after)),
+        Ok(Decision::Deny { retry_after, .. }) => Err(too_many(retry_after)),
         Ok(Decision::Allow) => Ok(()),
         Err(e) => {
             tracing::warn!(error = %e, "rate limiter unavailable; letting the request through");

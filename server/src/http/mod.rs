@@ -3,6 +3,7 @@
 
 mod admin;
 pub mod auth;
+mod cap_gate;
 pub(crate) mod client_ip;
 mod health;
 mod limits;
@@ -24,6 +25,7 @@ use tracing::Span;
 
 use crate::state::AppState;
 
+pub use cap_gate::CapGate;
 pub use client_ip::ClientIpPolicy;
 pub use limits::RateLimits;
 pub use tenant::TenantCtx;

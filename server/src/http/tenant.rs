@@ -3,6 +3,7 @@
 
 use std::net::SocketAddr;
 use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 use axum::extract::{ConnectInfo, FromRequestParts, Request, State};
 use axum::http::request::Parts;
@@ -73,11 +74,17 @@ pub async fn rate_limit(State(state): State<AppState>, req: Request, next: Next)
     let Some(ctx) = req.extensions().get::<TenantCtx>() else {
         return next.run(req).await;
     };
+    let cap = ctx.tenant.rate_limit.map_or(state.rate_limits.tenant, |(rate, burst)| Limit::new(rate, burst));
+    let now = Instant::now();
+    if let Some(wait) = state.cap_gate.closed_for(ctx.tenant.id, cap, now) {
+        return too_many(wait);
+    }
     let peer = req.extensions().get::<ConnectInfo<SocketAddr>>().map(|c| c.0.ip());
     let client = state.client_address(peer, req.headers());
     let class = Class::of(req.method(), req.uri().path());
-    let tenant = ctx.tenant.id.to_string();
-    let cap = ctx.tenant.rate_limit.map_or(state.rate_limits.tenant, |(rate, burst)| Limit::new(rate, burst));
+    let tenant_id = ctx.tenant.id;
+    let tenant = tenant_id.to_string();
+    // The order is TENANT_CAP's meaning.
     let checks = [
         // The tenant's aggregate cap first: under a flood it refuses before anyone's
         // own allowance is spent. The key names the cap, so a new cap starts afresh
@@ -95,9 +102,11 @@ pub async fn rate_limit(State(state): State<AppState>, req: Request, next: Next)
     ];
     match state.rate_limiter.check(&checks).await {
         Ok(Decision::Allow) => next.run(req).await,
-        Ok(Decision::Deny { retry_after }) => {
-            ApiError::TooManyRequests { retry_after_secs: retry_after.as_secs_f64().ceil() as u64 }
-                .into_response()
+        Ok(Decision::Deny { retry_after, refused_by }) => {
+            if refused_by == TENANT_CAP {
+                state.cap_gate.close(tenant_id, cap, now, retry_after);
+            }
+            too_many(retry_after)
         }
         Err(e) => {
             // A rate-limit store outage must not take the anchor down with it.
@@ -105,4 +114,11 @@ pub async fn rate_limit(State(state): State<AppState>, req: Request, next: Next)
             next.run(req).await
         }
     }
+}
+
+/// Where the tenant's aggregate cap sits among a SEP request's rate-limit checks.
+const TENANT_CAP: usize = 0;
+
+fn too_many(retry_after: Duration) -> Response {
+    ApiError::TooManyRequests { retry_after_secs: retry_after.as_secs_f64().ceil() as u64 }.into_response()
 }
