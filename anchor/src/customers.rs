@@ -46,9 +46,8 @@ impl Status {
     }
 }
 
-pub const FIELD_ACCEPTED: &str = "ACCEPTED";
-pub const FIELD_PROCESSING: &str = "PROCESSING";
-pub const FIELD_REJECTED: &str = "REJECTED";
+pub use customer::ReviewStatus;
+pub use customer_field::Status as FieldStatus;
 
 /// A value sent with `PUT /customer`.
 #[derive(Debug, Clone)]
@@ -124,16 +123,16 @@ pub async fn load_by_id(
 /// The customer's status for one type.
 pub fn status(ty: &CustomerType, loaded: Option<&Loaded>) -> Status {
     let Some(loaded) = loaded else { return Status::NeedsInfo };
-    if loaded.customer.review_status.as_deref() == Some("REJECTED") {
+    if loaded.customer.review_status == Some(ReviewStatus::Rejected) {
         return Status::Rejected;
     }
     let provided = |name: &str| loaded.fields.iter().find(|f| f.name == name);
     let mut processing = false;
     for field in ty.fields.iter().filter(|f| !f.optional) {
-        match provided(&field.name).map(|f| f.status.as_str()) {
-            None | Some(FIELD_REJECTED) => return Status::NeedsInfo,
-            Some(FIELD_ACCEPTED) => {}
-            Some(_) => processing = true,
+        match provided(&field.name).map(|f| f.status) {
+            None | Some(FieldStatus::Rejected) => return Status::NeedsInfo,
+            Some(FieldStatus::Accepted) => {}
+            Some(FieldStatus::Processing) => processing = true,
         }
     }
     if processing { Status::Processing } else { Status::Accepted }
@@ -161,12 +160,12 @@ pub fn view(ty: &CustomerType, loaded: Option<&Loaded>) -> Value {
         match given {
             Some(row) => {
                 let mut v = describe(field);
-                v["status"] = json!(row.status);
+                v["status"] = json!(row.status.as_str());
                 if let Some(error) = &row.error {
                     v["error"] = json!(error);
                 }
                 // A rejected field must be sent again: list it in both.
-                if row.status == FIELD_REJECTED {
+                if row.status == FieldStatus::Rejected {
                     fields.insert(field.name.clone(), describe(field));
                 }
                 provided_fields.insert(field.name.clone(), v);
@@ -244,7 +243,8 @@ pub async fn put(
         check(tenant, ty, name, value)?;
     }
     // Review happens off-line on the public network; testnet accepts what is valid.
-    let field_status = if tenant.network.is_public() { FIELD_PROCESSING } else { FIELD_ACCEPTED };
+    let field_status =
+        if tenant.network.is_public() { FieldStatus::Processing } else { FieldStatus::Accepted };
 
     let txn = mooring_entities::begin_write(db).await?;
     let now = Utc::now();
@@ -296,7 +296,7 @@ pub async fn put(
             value: Set(text),
             data: Set(data),
             content_type: Set(content_type),
-            status: Set(field_status.into()),
+            status: Set(field_status),
             error: Set(None),
             updated_at: Set(now),
         };
@@ -351,7 +351,7 @@ pub async fn reject_fields(
             return Err(AnchorError::invalid(format!("customer has not provided {name}")));
         };
         let mut row: customer_field::ActiveModel = row.into();
-        row.status = Set(FIELD_REJECTED.into());
+        row.status = Set(FieldStatus::Rejected);
         row.error = Set(Some(reason.clone()));
         row.updated_at = Set(Utc::now());
         row.update(db).await?;
@@ -412,10 +412,10 @@ pub async fn review(
     match decision {
         Review::Accept => {
             customer_field::Entity::update_many()
-                .col_expr(customer_field::Column::Status, FIELD_ACCEPTED.into())
+                .col_expr(customer_field::Column::Status, FieldStatus::Accepted.into())
                 .col_expr(customer_field::Column::Error, Option::<String>::None.into())
                 .filter(customer_field::Column::CustomerId.eq(customer_id))
-                .filter(customer_field::Column::Status.ne(FIELD_REJECTED))
+                .filter(customer_field::Column::Status.ne(FieldStatus::Rejected))
                 .exec(&txn)
                 .await?;
         }
@@ -432,7 +432,7 @@ pub async fn review(
         }
     }
     let mut row: customer::ActiveModel = before.customer.clone().into();
-    row.review_status = Set((decision == Review::Reject).then(|| "REJECTED".to_string()));
+    row.review_status = Set((decision == Review::Reject).then_some(ReviewStatus::Rejected));
     row.message = Set(message);
     row.updated_at = Set(Utc::now());
     row.update(&txn).await?;

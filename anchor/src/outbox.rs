@@ -17,20 +17,7 @@ pub const MAX_ATTEMPTS: i32 = 12;
 /// until the send is over.
 pub const LEASE: Duration = Duration::seconds(60);
 
-#[derive(Debug, Clone, Copy)]
-pub enum Kind {
-    Transaction,
-    Customer,
-}
-
-impl Kind {
-    fn as_str(self) -> &'static str {
-        match self {
-            Self::Transaction => "transaction",
-            Self::Customer => "customer",
-        }
-    }
-}
+pub use outbox::Kind;
 
 pub async fn enqueue(
     db: &impl ConnectionTrait,
@@ -44,7 +31,7 @@ pub async fn enqueue(
     outbox::ActiveModel {
         id: Set(Uuid::new_v4()),
         tenant_id: Set(tenant_id),
-        kind: Set(kind.as_str().into()),
+        kind: Set(kind),
         subject_id: Set(subject_id),
         url: Set(url.to_string()),
         body: Set(body),

@@ -8,6 +8,7 @@
 use chrono::Utc;
 use mooring_entities::{payment, transaction, watch_cursor};
 use mooring_stellar::Amount;
+use mooring_stellar::memo::MemoType;
 use mooring_stellar::sep31::Status;
 use mooring_tenants::Tenant;
 use sea_orm::sea_query::OnConflict;
@@ -17,6 +18,8 @@ use sea_orm::{
 use uuid::Uuid;
 
 use crate::{Actor, AnchorError, AnchorResult, leases, transactions};
+
+pub use payment::Outcome;
 
 /// The operation types that move funds to an account.
 const PAYMENT_TYPES: [&str; 3] = ["payment", "path_payment_strict_receive", "path_payment_strict_send"];
@@ -44,46 +47,52 @@ pub struct Observed {
     pub ledger_time: String,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Outcome {
+/// What applying one observed operation did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Applied {
     /// Not a payment to this account, or a failed one.
     Ignored,
     /// Already applied before (a replay after a crash or a reconnect).
     AlreadySeen,
-    Matched(Uuid),
-    Overpaid(Uuid, Amount),
-    Mismatched(Uuid),
-    Unmatched,
+    /// Recorded with this outcome, and the transaction moved as the outcome says.
+    Recorded(Outcome),
 }
 
-/// What a payment means for the transaction its memo names (pure; see tests).
+/// What a payment means for the transaction its memo names (pure; see tests): the
+/// outcome to record, the note explaining it, and what was paid beyond the amount due.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Decision {
-    Unmatched(String),
-    Fail(String),
-    Accept { excess: Amount },
+pub struct Verdict {
+    pub outcome: Outcome,
+    pub note: String,
+    pub excess: Amount,
 }
 
-pub fn decide(t: Option<&transaction::Model>, p: &Observed) -> Decision {
-    let Some(t) = t else { return Decision::Unmatched("no transaction has this memo".into()) };
-    let waiting = [Status::PendingSender.as_str(), Status::PendingStellar.as_str()];
-    if !waiting.contains(&t.status.as_str()) {
-        return Decision::Unmatched(format!("transaction {} is {}, not waiting for funds", t.id, t.status));
+pub fn decide(t: Option<&transaction::Model>, p: &Observed) -> Verdict {
+    let verdict = |outcome, note: String| Verdict { outcome, note, excess: Amount::ZERO };
+    let Some(t) = t else { return verdict(Outcome::Unmatched, "no transaction has this memo".into()) };
+    if !matches!(t.status, Status::PendingSender | Status::PendingStellar) {
+        let why = format!("transaction {} is {}, not waiting for funds", t.id, t.status);
+        return verdict(Outcome::Unmatched, why);
     }
     let expected = Amount(t.amount_in);
     if p.asset_code != t.asset_code || p.asset_issuer != t.asset_issuer {
-        return Decision::Fail(format!(
+        let why = format!(
             "received {} {}:{} but expected {}:{}",
             p.amount, p.asset_code, p.asset_issuer, t.asset_code, t.asset_issuer
-        ));
+        );
+        return verdict(Outcome::Mismatched, why);
     }
+    let received = format!("received {} {}", p.amount, p.asset_code);
     match p.amount.cmp(&expected) {
-        std::cmp::Ordering::Less => Decision::Fail(format!(
-            "received {} {}, less than the {} expected",
-            p.amount, p.asset_code, expected
-        )),
-        std::cmp::Ordering::Equal => Decision::Accept { excess: Amount::ZERO },
-        std::cmp::Ordering::Greater => Decision::Accept { excess: Amount(p.amount.0 - expected.0) },
+        std::cmp::Ordering::Less => {
+            verdict(Outcome::Mismatched, format!("{received}, less than the {expected} expected"))
+        }
+        std::cmp::Ordering::Equal => verdict(Outcome::Matched, received),
+        std::cmp::Ordering::Greater => {
+            let excess = Amount(p.amount.0 - expected.0);
+            let note = format!("{received}: {excess} more than expected, to refund");
+            Verdict { outcome: Outcome::Overpaid, note, excess }
+        }
     }
 }
 
@@ -96,13 +105,11 @@ async fn find_by_memo(
     tenant_id: Uuid,
     p: &Observed,
 ) -> AnchorResult<Option<transaction::Model>> {
-    let Some(memo) = &p.memo else { return Ok(None) };
-    if p.memo_type == "none" {
-        return Ok(None);
-    }
+    // Horizon also reports `none` and `return` memos; no transaction has those.
+    let (Some(memo), Ok(memo_type)) = (&p.memo, MemoType::parse(&p.memo_type)) else { return Ok(None) };
     Ok(transaction::Entity::find()
         .filter(transaction::Column::TenantId.eq(tenant_id))
-        .filter(transaction::Column::StellarMemoType.eq(&p.memo_type))
+        .filter(transaction::Column::StellarMemoType.eq(memo_type))
         .filter(transaction::Column::StellarMemo.eq(memo))
         .one(txn)
         .await?)
@@ -113,24 +120,12 @@ async fn apply_one(
     tenant: &Tenant,
     account: &str,
     p: &Observed,
-) -> AnchorResult<Outcome> {
+) -> AnchorResult<Applied> {
     if !relevant(p, account) {
-        return Ok(Outcome::Ignored);
+        return Ok(Applied::Ignored);
     }
     let t = find_by_memo(txn, tenant.id, p).await?;
-    let decision = decide(t.as_ref(), p);
-    let (label, note, excess) = match &decision {
-        Decision::Unmatched(why) => ("unmatched", why.clone(), Amount::ZERO),
-        Decision::Fail(why) => ("mismatched", why.clone(), Amount::ZERO),
-        Decision::Accept { excess } if *excess == Amount::ZERO => {
-            ("matched", format!("received {} {}", p.amount, p.asset_code), Amount::ZERO)
-        }
-        Decision::Accept { excess } => (
-            "overpaid",
-            format!("received {} {}: {} more than expected, to refund", p.amount, p.asset_code, excess),
-            *excess,
-        ),
-    };
+    let verdict = decide(t.as_ref(), p);
     let row = payment::ActiveModel {
         id: Set(p.operation_id.clone()),
         tenant_id: Set(tenant.id),
@@ -146,9 +141,9 @@ async fn apply_one(
         memo: Set(p.memo.clone()),
         tx_hash: Set(p.tx_hash.clone()),
         ledger_time: Set(p.ledger_time.clone()),
-        outcome: Set(label.into()),
-        note: Set(Some(note.clone())),
-        excess: Set(excess.0),
+        outcome: Set(verdict.outcome),
+        note: Set(Some(verdict.note.clone())),
+        excess: Set(verdict.excess.0),
         observed_at: Set(Utc::now()),
     };
     // (tenant, account, operation id) is the primary key: a payment this watch saw
@@ -163,46 +158,23 @@ async fn apply_one(
         .exec_without_returning(txn)
         .await?;
     if inserted == 0 {
-        return Ok(Outcome::AlreadySeen);
+        return Ok(Applied::AlreadySeen);
     }
+    let Some(t) = t else { return Ok(Applied::Recorded(verdict.outcome)) };
+    let (to, message) = match verdict.outcome {
+        Outcome::Unmatched => return Ok(Applied::Recorded(Outcome::Unmatched)),
+        Outcome::Mismatched => (Status::Error, Some(verdict.note.clone())),
+        Outcome::Matched => (Status::PendingReceiver, None),
+        // The sending anchor is told what it overpaid.
+        Outcome::Overpaid => (Status::PendingReceiver, Some(verdict.note.clone())),
+    };
     let hash = p.tx_hash.clone();
-    match (decision, t) {
-        (Decision::Fail(why), Some(t)) => {
-            let message = why.clone();
-            transactions::transition_in(
-                txn,
-                tenant.id,
-                t.id,
-                Status::Error,
-                &Actor::System,
-                Some(&why),
-                |row| {
-                    row.stellar_transaction_id = Set(Some(hash));
-                    row.status_message = Set(Some(message));
-                },
-            )
-            .await?;
-            Ok(Outcome::Mismatched(t.id))
-        }
-        (Decision::Accept { excess }, Some(t)) => {
-            let message = (excess != Amount::ZERO).then(|| note.clone());
-            transactions::transition_in(
-                txn,
-                tenant.id,
-                t.id,
-                Status::PendingReceiver,
-                &Actor::System,
-                Some(&note),
-                |row| {
-                    row.stellar_transaction_id = Set(Some(hash));
-                    row.status_message = Set(message);
-                },
-            )
-            .await?;
-            Ok(if excess == Amount::ZERO { Outcome::Matched(t.id) } else { Outcome::Overpaid(t.id, excess) })
-        }
-        _ => Ok(Outcome::Unmatched),
-    }
+    transactions::transition_in(txn, tenant.id, t.id, to, &Actor::System, Some(&verdict.note), |row| {
+        row.stellar_transaction_id = Set(Some(hash));
+        row.status_message = Set(message);
+    })
+    .await?;
+    Ok(Applied::Recorded(verdict.outcome))
 }
 
 /// The watcher's holder identity and lease key, checked in the batch's transaction.
@@ -220,7 +192,7 @@ pub async fn apply_batch(
     account: &str,
     batch: &[Observed],
     fence: &Fence<'_>,
-) -> AnchorResult<Vec<Outcome>> {
+) -> AnchorResult<Vec<Applied>> {
     let Some(last) = batch.last() else { return Ok(Vec::new()) };
     let txn = mooring_entities::begin_write(db).await?;
     if !leases::still_held(&txn, fence.key, fence.holder).await? {
@@ -305,7 +277,7 @@ pub async fn for_transaction(
 mod tests {
     use super::*;
 
-    fn tx(status: &str, amount_in: i64) -> transaction::Model {
+    fn tx(status: Status, amount_in: i64) -> transaction::Model {
         let now = Utc::now();
         transaction::Model {
             id: Uuid::new_v4(),
@@ -318,13 +290,13 @@ mod tests {
             amount_fee: 0,
             amount_out: amount_in,
             fee_details: serde_json::json!([]),
-            status: status.into(),
+            status,
             status_message: None,
             funding_method: None,
             sender_id: None,
             receiver_id: None,
             stellar_account_id: "GDIST".into(),
-            stellar_memo_type: "id".into(),
+            stellar_memo_type: MemoType::Id,
             stellar_memo: "1".into(),
             refund_memo: None,
             refund_memo_type: None,
@@ -364,18 +336,18 @@ mod tests {
     }
 
     #[test]
-    fn decisions() {
-        let t = tx("pending_sender", 100);
-        assert_eq!(decide(Some(&t), &paid("SRT", 100)), Decision::Accept { excess: Amount::ZERO });
-        assert_eq!(decide(Some(&t), &paid("SRT", 150)), Decision::Accept { excess: Amount(50) });
-        assert!(matches!(decide(Some(&t), &paid("SRT", 99)), Decision::Fail(_)));
-        assert!(matches!(decide(Some(&t), &paid("USDC", 100)), Decision::Fail(_)));
-        assert!(matches!(decide(None, &paid("SRT", 100)), Decision::Unmatched(_)));
-        assert!(matches!(decide(Some(&tx("expired", 100)), &paid("SRT", 100)), Decision::Unmatched(_)));
-        assert!(matches!(
-            decide(Some(&tx("pending_stellar", 100)), &paid("SRT", 100)),
-            Decision::Accept { .. }
-        ));
+    fn verdicts() {
+        let t = tx(Status::PendingSender, 100);
+        let outcome = |t: Option<&transaction::Model>, p: &Observed| decide(t, p).outcome;
+        assert_eq!(decide(Some(&t), &paid("SRT", 100)).outcome, Outcome::Matched);
+        let over = decide(Some(&t), &paid("SRT", 150));
+        assert_eq!((over.outcome, over.excess), (Outcome::Overpaid, Amount(50)));
+        assert_eq!(outcome(Some(&t), &paid("SRT", 99)), Outcome::Mismatched);
+        assert_eq!(outcome(Some(&t), &paid("USDC", 100)), Outcome::Mismatched);
+        assert_eq!(outcome(None, &paid("SRT", 100)), Outcome::Unmatched);
+        assert_eq!(outcome(Some(&tx(Status::Expired, 100)), &paid("SRT", 100)), Outcome::Unmatched);
+        assert_eq!(outcome(Some(&tx(Status::PendingStellar, 100)), &paid("SRT", 100)), Outcome::Matched);
+        assert_eq!(decide(Some(&t), &paid("SRT", 100)).excess, Amount::ZERO);
     }
 
     #[test]

@@ -48,7 +48,7 @@ fn check(refund: &Refund) -> AnchorResult<()> {
 
 /// Whether a transaction's funds may be refunded now, and if not, why.
 pub fn refundable(t: &transaction::Model) -> Result<(), String> {
-    let status: Status = t.status.parse()?;
+    let status = t.status;
     let received = t.stellar_transaction_id.is_some();
     if REFUNDABLE.contains(&status) && received {
         return Ok(());

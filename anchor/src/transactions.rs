@@ -43,10 +43,6 @@ pub struct Created {
     pub replayed: bool,
 }
 
-fn parse_status(t: &transaction::Model) -> AnchorResult<Status> {
-    t.status.parse().map_err(|e: String| AnchorError::Db(DbErr::Custom(e)))
-}
-
 /// Fee for `amount` of `asset`: `fee_fixed + amount × fee_percent / 100`, with the
 /// terms of the fee tier `amount` falls in, if any; each part listed in `fee_details`.
 pub fn fees(asset: &Asset, amount: Amount) -> (Amount, Vec<(String, Amount)>) {
@@ -154,11 +150,15 @@ pub async fn create(
             asset.funding_methods.join(", ")
         )));
     }
-    if let Some((memo, memo_type)) = &new.refund_memo {
-        MemoType::parse(memo_type)
-            .and_then(|t| t.validate(memo))
-            .map_err(|e| AnchorError::invalid(format!("refund_memo: {e}")))?;
-    }
+    let refund_memo = match &new.refund_memo {
+        Some((memo, memo_type)) => Some((
+            memo.clone(),
+            MemoType::parse(memo_type)
+                .and_then(|t| t.validate(memo).map(|()| t))
+                .map_err(|e| AnchorError::invalid(format!("refund_memo: {e}")))?,
+        )),
+        None => None,
+    };
     require_kyc(db, tenant, owner, asset.sender_sep12_type.as_deref(), new.sender_id).await?;
     require_kyc(db, tenant, owner, asset.receiver_sep12_type.as_deref(), new.receiver_id).await?;
     missing_fields(asset, &new.fields)?;
@@ -171,7 +171,7 @@ pub async fn create(
         .iter()
         .map(|(name, amount)| json!({ "name": name, "amount": amount.to_decimal().to_string() }))
         .collect();
-    let memo_type = MemoType::parse(&asset.memo_type).map_err(|e| AnchorError::invalid(e.to_string()))?;
+    let memo_type = asset.memo_type;
 
     let now = Utc::now();
     for _ in 0..5 {
@@ -186,16 +186,16 @@ pub async fn create(
             amount_fee: Set(fee.0),
             amount_out: Set(amount_out.0),
             fee_details: Set(fee_details.clone()),
-            status: Set(Status::PendingSender.as_str().into()),
+            status: Set(Status::PendingSender),
             status_message: Set(None),
             funding_method: Set(new.funding_method.clone()),
             sender_id: Set(new.sender_id),
             receiver_id: Set(new.receiver_id),
             stellar_account_id: Set(tenant.distribution_account.clone()),
-            stellar_memo_type: Set(memo_type.as_str().into()),
+            stellar_memo_type: Set(memo_type),
             stellar_memo: Set(memo_type.generate()),
-            refund_memo: Set(new.refund_memo.as_ref().map(|(m, _)| m.clone())),
-            refund_memo_type: Set(new.refund_memo.as_ref().map(|(_, t)| t.clone())),
+            refund_memo: Set(refund_memo.as_ref().map(|(m, _)| m.clone())),
+            refund_memo_type: Set(refund_memo.as_ref().map(|(_, t)| *t)),
             lang: Set(new.lang.clone()),
             fields: Set(Value::Object(new.fields.clone())),
             required_info_message: Set(None),
@@ -309,7 +309,7 @@ pub fn sep31_json(t: &transaction::Model, refunds: &[refund::Model]) -> Value {
     let asset = format!("stellar:{}:{}", t.asset_code, t.asset_issuer);
     let mut v = json!({
         "id": t.id,
-        "status": t.status,
+        "status": t.status.as_str(),
         "amount_in": amount(t.amount_in),
         "amount_in_asset": asset,
         "amount_out": amount(t.amount_out),
@@ -322,7 +322,7 @@ pub fn sep31_json(t: &transaction::Model, refunds: &[refund::Model]) -> Value {
             "details": t.fee_details,
         },
         "stellar_account_id": t.stellar_account_id,
-        "stellar_memo_type": t.stellar_memo_type,
+        "stellar_memo_type": t.stellar_memo_type.as_str(),
         "stellar_memo": t.stellar_memo,
         "started_at": t.started_at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
         "updated_at": t.updated_at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
@@ -335,7 +335,7 @@ pub fn sep31_json(t: &transaction::Model, refunds: &[refund::Model]) -> Value {
         ("stellar_transaction_id", t.stellar_transaction_id.clone().map(Value::from)),
         ("external_transaction_id", t.external_transaction_id.clone().map(Value::from)),
         ("refund_memo", t.refund_memo.clone().map(Value::from)),
-        ("refund_memo_type", t.refund_memo_type.clone().map(Value::from)),
+        ("refund_memo_type", t.refund_memo_type.map(|m| m.as_str().into())),
         ("required_info_message", t.required_info_message.clone().map(Value::from)),
     ];
     for (key, value) in optional {
@@ -343,7 +343,7 @@ pub fn sep31_json(t: &transaction::Model, refunds: &[refund::Model]) -> Value {
             v[key] = value;
         }
     }
-    if t.status == Status::PendingTransactionInfoUpdate.as_str()
+    if t.status == Status::PendingTransactionInfoUpdate
         && let Some(updates) = &t.required_info_updates
     {
         v["required_info_updates"] = updates.clone();
@@ -368,8 +368,8 @@ async fn record_event(
         tenant_id: Set(t.tenant_id),
         transaction_id: Set(t.id),
         at: Set(Utc::now()),
-        from_status: Set(from.map(|s| s.as_str().to_string())),
-        to_status: Set(to.as_str().into()),
+        from_status: Set(from),
+        to_status: Set(to),
         actor: Set(actor.to_string()),
         message: Set(message.map(str::to_string)),
     }
@@ -393,19 +393,19 @@ pub async fn transition_in(
     let current = get_for_tenant(txn, tenant_id, id)
         .await?
         .ok_or_else(|| AnchorError::NotFound("transaction not found".into()))?;
-    let from = parse_status(&current)?;
+    let from = current.status;
     from.transition(to)?;
     let now = Utc::now();
     let mut row: transaction::ActiveModel = current.clone().into();
     changes(&mut row);
-    row.status = Set(to.as_str().into());
+    row.status = Set(to);
     row.updated_at = Set(now);
     if to == Status::Completed {
         row.completed_at = Set(Some(now));
     }
     let updated = transaction::Entity::update(row)
         .validate()?
-        .filter(transaction::Column::Status.eq(from.as_str()))
+        .filter(transaction::Column::Status.eq(from))
         .exec(txn)
         .await
         .map_err(|e| match e {
@@ -476,7 +476,7 @@ pub async fn patch_fields(
     fields: Map<String, Value>,
 ) -> AnchorResult<transaction::Model> {
     let t = get(db, owner, id).await?.ok_or_else(|| AnchorError::NotFound("transaction not found".into()))?;
-    if t.status != Status::PendingTransactionInfoUpdate.as_str() {
+    if t.status != Status::PendingTransactionInfoUpdate {
         return Err(AnchorError::invalid(format!(
             "transaction is {}, not pending_transaction_info_update",
             t.status
@@ -561,7 +561,7 @@ pub async fn resume_after_customer_update(
 ) -> AnchorResult<()> {
     let waiting = transaction::Entity::find()
         .filter(transaction::Column::TenantId.eq(tenant.id))
-        .filter(transaction::Column::Status.eq(Status::PendingCustomerInfoUpdate.as_str()))
+        .filter(transaction::Column::Status.eq(Status::PendingCustomerInfoUpdate))
         .filter(
             sea_orm::Condition::any()
                 .add(transaction::Column::SenderId.eq(customer_id))
@@ -618,7 +618,7 @@ pub async fn set_callback(db: &DatabaseConnection, owner: &Owner, id: Uuid, url:
 /// Expires transactions still waiting for funds past their deadline. Returns how many.
 pub async fn expire_due(db: &DatabaseConnection, limit: u64) -> AnchorResult<usize> {
     let due = transaction::Entity::find()
-        .filter(transaction::Column::Status.eq(Status::PendingSender.as_str()))
+        .filter(transaction::Column::Status.eq(Status::PendingSender))
         .filter(transaction::Column::ExpiresAt.lt(Utc::now()))
         .limit(limit)
         .all(db)
@@ -648,7 +648,7 @@ pub async fn expire_due(db: &DatabaseConnection, limit: u64) -> AnchorResult<usi
 /// Filters for the admin API's transaction list.
 #[derive(Debug, Default, Clone)]
 pub struct Filter {
-    pub status: Option<String>,
+    pub status: Option<Status>,
     pub asset_code: Option<String>,
     pub sa_account: Option<String>,
     pub memo: Option<String>,
@@ -667,7 +667,7 @@ pub async fn list(
 ) -> AnchorResult<(Vec<transaction::Model>, u64)> {
     use sea_orm::PaginatorTrait;
     let mut query = transaction::Entity::find().filter(transaction::Column::TenantId.eq(tenant_id));
-    if let Some(s) = &filter.status {
+    if let Some(s) = filter.status {
         query = query.filter(transaction::Column::Status.eq(s));
     }
     if let Some(a) = &filter.asset_code {
@@ -700,11 +700,11 @@ pub async fn list(
 }
 
 /// Transactions per status, for a tenant.
-pub async fn count_by_status(db: &DatabaseConnection, tenant_id: Uuid) -> AnchorResult<Vec<(String, i64)>> {
+pub async fn count_by_status(db: &DatabaseConnection, tenant_id: Uuid) -> AnchorResult<Vec<(Status, i64)>> {
     use sea_orm::FromQueryResult;
     #[derive(FromQueryResult)]
     struct Row {
-        status: String,
+        status: Status,
         n: i64,
     }
     let rows = transaction::Entity::find()

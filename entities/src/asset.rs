@@ -10,7 +10,7 @@ pub struct Model {
     pub code: String,
     pub issuer: String,
     /// SEP-1 `status`: `live`, `dead`, `test` or `private`.
-    pub status: String,
+    pub status: Status,
     pub sep31_enabled: bool,
     /// Fixed-point, 7 decimals.
     pub min_amount: Option<i64>,
@@ -21,7 +21,7 @@ pub struct Model {
     /// Fixed-point, 7 decimals, in percentage points (1.0000000 = 1 %).
     pub fee_percent: i64,
     /// Stellar memo type issued for payments: `id`, `text` or `hash`.
-    pub memo_type: String,
+    pub memo_type: mooring_stellar::memo::MemoType,
     pub sender_sep12_type: Option<String>,
     pub receiver_sep12_type: Option<String>,
     /// JSON array of funding method names, e.g. `["SEPA","SWIFT"]`.
@@ -61,3 +61,29 @@ impl Related<super::asset_field::Entity> for Entity {
 }
 
 impl ActiveModelBehavior for ActiveModel {}
+
+/// SEP-1 `[[CURRENCIES]] status`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum)]
+#[sea_orm(rs_type = "String", db_type = "Text")]
+pub enum Status {
+    #[sea_orm(string_value = "live")]
+    Live,
+    #[sea_orm(string_value = "dead")]
+    Dead,
+    #[sea_orm(string_value = "test")]
+    Test,
+    #[sea_orm(string_value = "private")]
+    Private,
+}
+
+impl Status {
+    /// The SEP-1 spelling.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Live => "live",
+            Self::Dead => "dead",
+            Self::Test => "test",
+            Self::Private => "private",
+        }
+    }
+}

@@ -12,7 +12,7 @@ pub struct Model {
     /// The SEP-10/SEP-12 memo distinguishing users of a shared account; "" for none.
     pub memo: String,
     /// The tenant's review decision (`ACCEPTED`, `REJECTED`), if any.
-    pub review_status: Option<String>,
+    pub review_status: Option<ReviewStatus>,
     pub message: Option<String>,
     pub callback_url: Option<String>,
     pub created_at: DateTimeUtc,
@@ -23,3 +23,13 @@ pub struct Model {
 pub enum Relation {}
 
 impl ActiveModelBehavior for ActiveModel {}
+
+/// The tenant's standing verdict on a customer as a whole. Acceptance is per field
+/// (`customer_field::Status`); only a rejection applies to the customer itself.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum)]
+#[sea_orm(rs_type = "String", db_type = "Text")]
+pub enum ReviewStatus {
+    /// Final: SEP-12 reports REJECTED for every type.
+    #[sea_orm(string_value = "REJECTED")]
+    Rejected,
+}

@@ -12,7 +12,7 @@ pub struct Model {
     pub data: Option<Vec<u8>>,
     pub content_type: Option<String>,
     /// `ACCEPTED`, `PROCESSING`, `REJECTED` or `VERIFICATION_REQUIRED`.
-    pub status: String,
+    pub status: Status,
     pub error: Option<String>,
     pub updated_at: DateTimeUtc,
 }
@@ -21,3 +21,27 @@ pub struct Model {
 pub enum Relation {}
 
 impl ActiveModelBehavior for ActiveModel {}
+
+/// Where one provided field stands (SEP-12 `provided_fields[*].status`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum)]
+#[sea_orm(rs_type = "String", db_type = "Text")]
+pub enum Status {
+    #[sea_orm(string_value = "ACCEPTED")]
+    Accepted,
+    /// Waiting for the tenant's review.
+    #[sea_orm(string_value = "PROCESSING")]
+    Processing,
+    /// Refused with an `error` the sending anchor sees; the field must be sent again.
+    #[sea_orm(string_value = "REJECTED")]
+    Rejected,
+}
+
+impl Status {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Accepted => "ACCEPTED",
+            Self::Processing => "PROCESSING",
+            Self::Rejected => "REJECTED",
+        }
+    }
+}

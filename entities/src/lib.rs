@@ -35,3 +35,30 @@ pub async fn begin_write(db: &DatabaseConnection) -> Result<DatabaseTransaction,
     })
     .await
 }
+
+#[cfg(test)]
+mod tests {
+    use sea_orm::{ActiveEnum, Iterable};
+
+    use crate::transaction::{MemoType, Status};
+
+    /// Columns hold the protocol's own spelling, so rows written before the enums were
+    /// typed (and anything reading the tables directly) agree with the code.
+    #[test]
+    fn stored_values_are_the_protocol_spellings() {
+        for s in Status::iter() {
+            assert_eq!(s.to_value(), s.as_str());
+        }
+        assert_eq!(Status::iter().count(), Status::ALL.len());
+        for m in MemoType::iter() {
+            assert_eq!(m.to_value(), m.as_str());
+            assert_eq!(MemoType::parse(&m.to_value()).unwrap(), m);
+        }
+        for s in crate::asset::Status::iter() {
+            assert_eq!(s.to_value(), s.as_str());
+        }
+        for s in crate::customer_field::Status::iter() {
+            assert_eq!(s.to_value(), s.as_str());
+        }
+    }
+}

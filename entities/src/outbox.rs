@@ -9,7 +9,7 @@ pub struct Model {
     pub id: Uuid,
     pub tenant_id: Uuid,
     /// `transaction` or `customer`.
-    pub kind: String,
+    pub kind: Kind,
     pub subject_id: Uuid,
     pub url: String,
     /// The exact JSON body to POST (signed at send time).
@@ -29,3 +29,15 @@ pub struct Model {
 pub enum Relation {}
 
 impl ActiveModelBehavior for ActiveModel {}
+
+/// What a callback is about; deliveries for one subject keep their order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum)]
+#[sea_orm(rs_type = "String", db_type = "Text")]
+pub enum Kind {
+    /// A SEP-31 transaction callback.
+    #[sea_orm(string_value = "transaction")]
+    Transaction,
+    /// A SEP-12 customer callback.
+    #[sea_orm(string_value = "customer")]
+    Customer,
+}

@@ -29,7 +29,7 @@ pub struct Model {
     pub tx_hash: String,
     pub ledger_time: String,
     /// `matched`, `overpaid`, `mismatched` or `unmatched`.
-    pub outcome: String,
+    pub outcome: Outcome,
     pub note: Option<String>,
     /// Received beyond `amount_in`, to refund. Fixed-point, 7 decimals.
     pub excess: i64,
@@ -40,3 +40,21 @@ pub struct Model {
 pub enum Relation {}
 
 impl ActiveModelBehavior for ActiveModel {}
+
+/// What an incoming payment did to the transaction its memo names.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum)]
+#[sea_orm(rs_type = "String", db_type = "Text")]
+pub enum Outcome {
+    /// The expected asset and amount: the transaction moved to `pending_receiver`.
+    #[sea_orm(string_value = "matched")]
+    Matched,
+    /// More than expected: matched, and `excess` is owed back.
+    #[sea_orm(string_value = "overpaid")]
+    Overpaid,
+    /// Wrong asset or too little: the transaction moved to `error`.
+    #[sea_orm(string_value = "mismatched")]
+    Mismatched,
+    /// No transaction waiting for funds has this memo; kept for the tenant to resolve.
+    #[sea_orm(string_value = "unmatched")]
+    Unmatched,
+}

@@ -13,7 +13,7 @@ pub struct Model {
     pub signing_seed_ciphertext: String,
     pub distribution_account: String,
     /// `active` or `suspended`.
-    pub status: String,
+    pub status: Status,
     pub org_name: Option<String>,
     pub org_url: Option<String>,
     pub org_description: Option<String>,
@@ -64,3 +64,14 @@ impl Related<super::asset::Entity> for Entity {
 }
 
 impl ActiveModelBehavior for ActiveModel {}
+
+/// Whether a tenant's SEP endpoints answer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum)]
+#[sea_orm(rs_type = "String", db_type = "Text")]
+pub enum Status {
+    #[sea_orm(string_value = "active")]
+    Active,
+    /// Answers 503 everywhere; its watchers and callbacks stop.
+    #[sea_orm(string_value = "suspended")]
+    Suspended,
+}

@@ -1,5 +1,8 @@
 use sea_orm::entity::prelude::*;
 
+pub use mooring_stellar::memo::MemoType;
+pub use mooring_stellar::sep31::Status;
+
 /// A SEP-31 transaction. Amounts are fixed-point with 7 decimals.
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
 #[sea_orm(table_name = "transactions")]
@@ -18,16 +21,16 @@ pub struct Model {
     pub amount_out: i64,
     /// `[{name, amount}]` making up `amount_fee`.
     pub fee_details: Json,
-    pub status: String,
+    pub status: Status,
     pub status_message: Option<String>,
     pub funding_method: Option<String>,
     pub sender_id: Option<Uuid>,
     pub receiver_id: Option<Uuid>,
     pub stellar_account_id: String,
-    pub stellar_memo_type: String,
+    pub stellar_memo_type: MemoType,
     pub stellar_memo: String,
     pub refund_memo: Option<String>,
-    pub refund_memo_type: Option<String>,
+    pub refund_memo_type: Option<MemoType>,
     pub lang: Option<String>,
     /// The transaction fields the sending anchor provided (`fields.transaction`).
     pub fields: Json,

@@ -1,5 +1,7 @@
 use sea_orm::entity::prelude::*;
 
+use mooring_stellar::sep31::Status;
+
 /// One status change of a transaction: the audit trail.
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
 #[sea_orm(table_name = "transaction_events")]
@@ -9,8 +11,8 @@ pub struct Model {
     pub tenant_id: Uuid,
     pub transaction_id: Uuid,
     pub at: DateTimeUtc,
-    pub from_status: Option<String>,
-    pub to_status: String,
+    pub from_status: Option<Status>,
+    pub to_status: Status,
     /// Who caused it: `sending_anchor:<account>`, `operator`, `system`, ….
     pub actor: String,
     pub message: Option<String>,

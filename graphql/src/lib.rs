@@ -6,6 +6,7 @@
 //! merged into the schema roots; `objects.rs` the output types; `scope.rs` the
 //! authorization helpers every resolver starts with.
 
+mod enums;
 mod error;
 mod input_text;
 mod mutation;

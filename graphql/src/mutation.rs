@@ -17,6 +17,7 @@ use sea_orm::EntityTrait;
 use sea_orm::Set;
 
 use crate::Caller;
+use crate::enums::{AssetStatus, MemoType};
 use crate::error::{from_anchor, from_tenants, internal, invalid, not_found};
 use crate::objects::{ApiKey, CustomerObj, NewApiKey, TenantObj, TransactionObj};
 use crate::scope::{self, core};
@@ -257,9 +258,9 @@ pub struct AssetInput {
     /// Percentage fee, in percentage points.
     #[graphql(default_with = "String::from(\"0\")")]
     pub fee_percent: String,
-    /// Memo type to issue: id, text or hash.
-    #[graphql(default_with = "String::from(\"id\")")]
-    pub memo_type: String,
+    /// Memo type to issue.
+    #[graphql(default_with = "MemoType::Id")]
+    pub memo_type: MemoType,
     /// SEP-12 type required of senders (none: no sender KYC).
     pub sender_sep12_type: Option<String>,
     /// SEP-12 type required of receivers (none: no receiver KYC).
@@ -267,9 +268,9 @@ pub struct AssetInput {
     /// Payout methods offered.
     #[graphql(default)]
     pub funding_methods: Vec<String>,
-    /// SEP-1 status: live, dead, test or private.
-    #[graphql(default_with = "String::from(\"test\")")]
-    pub status: String,
+    /// SEP-1 status.
+    #[graphql(default_with = "AssetStatus::Test")]
+    pub status: AssetStatus,
     /// SEP-1 anchor_asset_type.
     #[graphql(default_with = "String::from(\"fiat\")")]
     pub anchor_asset_type: String,
@@ -393,12 +394,12 @@ impl ConfigMutation {
         let new = NewAsset {
             code: input.code,
             issuer: input.issuer,
-            status: input.status,
+            status: input.status.into(),
             min_amount: input.min_amount.as_deref().map(|a| amount("minAmount", a)).transpose()?,
             max_amount: input.max_amount.as_deref().map(|a| amount("maxAmount", a)).transpose()?,
             fee_fixed: amount("feeFixed", &input.fee_fixed)?,
             fee_percent: amount("feePercent", &input.fee_percent)?,
-            memo_type: input.memo_type,
+            memo_type: input.memo_type.into(),
             sender_sep12_type: input.sender_sep12_type,
             receiver_sep12_type: input.receiver_sep12_type,
             funding_methods: input.funding_methods,

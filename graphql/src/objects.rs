@@ -10,6 +10,7 @@ use mooring_stellar::Amount;
 use mooring_tenants::Tenant;
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
 
+use crate::enums::{CustomerStatus, FieldStatus, MemoType, PaymentOutcome, TenantStatus, TransactionStatus};
 use crate::error::{from_anchor, internal};
 use crate::scope::core;
 
@@ -38,7 +39,7 @@ pub struct Me {
 #[derive(SimpleObject)]
 pub struct StatusCount {
     /// A SEP-31 status.
-    pub status: String,
+    pub status: TransactionStatus,
     /// How many of the tenant's transactions are in it.
     pub count: i64,
 }
@@ -60,12 +61,9 @@ impl TenantObj {
     async fn domains(&self) -> &[String] {
         &self.0.domains
     }
-    /// `active` or `suspended`.
-    async fn status(&self) -> &str {
-        match self.0.status {
-            mooring_tenants::TenantStatus::Active => "active",
-            mooring_tenants::TenantStatus::Suspended => "suspended",
-        }
+    /// Whether its SEP endpoints answer.
+    async fn status(&self) -> TenantStatus {
+        self.0.status.into()
     }
     /// The Stellar network passphrase.
     async fn network_passphrase(&self) -> &str {
@@ -134,7 +132,7 @@ impl TenantObj {
     #[graphql(complexity = 20)]
     async fn transaction_counts(&self, ctx: &Context<'_>) -> Result<Vec<StatusCount>> {
         let counts = transactions::count_by_status(&core(ctx).db, self.0.id).await.map_err(from_anchor)?;
-        Ok(counts.into_iter().map(|(status, count)| StatusCount { status, count }).collect())
+        Ok(counts.into_iter().map(|(status, count)| StatusCount { status: status.into(), count }).collect())
     }
 }
 
@@ -183,9 +181,9 @@ impl AssetObj {
             })
             .collect()
     }
-    /// Memo type issued for payments: id, text or hash.
-    async fn memo_type(&self) -> &str {
-        &self.0.memo_type
+    /// Memo type issued for payments.
+    async fn memo_type(&self) -> MemoType {
+        self.0.memo_type.into()
     }
     /// SEP-12 type required of senders.
     async fn sender_sep12_type(&self) -> Option<&str> {
@@ -303,9 +301,9 @@ pub struct Event {
     /// When.
     pub at: DateTime<Utc>,
     /// Previous status (none for creation).
-    pub from_status: Option<String>,
+    pub from_status: Option<TransactionStatus>,
     /// New status.
-    pub to_status: String,
+    pub to_status: TransactionStatus,
     /// Who: sending_anchor:<account>, operator, tenant, system.
     pub actor: String,
     /// Why, if said.
@@ -317,8 +315,8 @@ impl From<transaction_event::Model> for Event {
         Self {
             transaction_id: ID(e.transaction_id.to_string()),
             at: e.at,
-            from_status: e.from_status,
-            to_status: e.to_status,
+            from_status: e.from_status.map(Into::into),
+            to_status: e.to_status.into(),
             actor: e.actor,
             message: e.message,
         }
@@ -332,7 +330,7 @@ pub struct TransactionObj {
     /// Transaction id.
     pub id: ID,
     /// SEP-31 status.
-    pub status: String,
+    pub status: TransactionStatus,
     /// Last status message.
     pub status_message: Option<String>,
     /// Sending anchor account.
@@ -348,7 +346,7 @@ pub struct TransactionObj {
     /// Amount paid out.
     pub amount_out: String,
     /// Memo type the payment must carry.
-    pub stellar_memo_type: String,
+    pub stellar_memo_type: MemoType,
     /// Memo the payment must carry.
     pub stellar_memo: String,
     /// Incoming Stellar transaction hash.
@@ -371,7 +369,7 @@ impl From<transaction::Model> for TransactionObj {
     fn from(t: transaction::Model) -> Self {
         Self {
             id: ID(t.id.to_string()),
-            status: t.status.clone(),
+            status: t.status.into(),
             status_message: t.status_message.clone(),
             sa_account: t.sa_account.clone(),
             asset_code: t.asset_code.clone(),
@@ -379,7 +377,7 @@ impl From<transaction::Model> for TransactionObj {
             amount_in: amount(t.amount_in),
             amount_fee: amount(t.amount_fee),
             amount_out: amount(t.amount_out),
-            stellar_memo_type: t.stellar_memo_type.clone(),
+            stellar_memo_type: t.stellar_memo_type.into(),
             stellar_memo: t.stellar_memo.clone(),
             stellar_transaction_id: t.stellar_transaction_id.clone(),
             external_transaction_id: t.external_transaction_id.clone(),
@@ -464,7 +462,7 @@ impl CustomerObj {
             .flat_map(|t| t.customer_types.iter())
             .map(|ty| TypeStatus {
                 customer_type: ty.name.clone(),
-                status: customers::status(ty, Some(&self.0)).as_str().to_string(),
+                status: customers::status(ty, Some(&self.0)).into(),
             })
             .collect())
     }
@@ -483,7 +481,7 @@ impl CustomerObj {
                 is_file: f.data.is_some(),
                 content_type: f.content_type.clone(),
                 size: f.data.as_ref().map(|d| d.len() as i64),
-                status: f.status.clone(),
+                status: f.status.into(),
                 error: f.error.clone(),
             })
             .collect()
@@ -499,8 +497,8 @@ impl CustomerObj {
 pub struct TypeStatus {
     /// The SEP-12 type.
     pub customer_type: String,
-    /// ACCEPTED, PROCESSING, NEEDS_INFO or REJECTED.
-    pub status: String,
+    /// Its SEP-12 status.
+    pub status: CustomerStatus,
 }
 
 /// A provided KYC field.
@@ -516,8 +514,8 @@ pub struct ProvidedField {
     pub content_type: Option<String>,
     /// A file's size in bytes.
     pub size: Option<i64>,
-    /// ACCEPTED, PROCESSING, REJECTED or VERIFICATION_REQUIRED.
-    pub status: String,
+    /// Where it stands in review.
+    pub status: FieldStatus,
     /// Why it was rejected.
     pub error: Option<String>,
 }
@@ -545,8 +543,8 @@ pub struct PaymentObj {
     pub memo: Option<String>,
     /// Stellar transaction hash.
     pub tx_hash: String,
-    /// matched, overpaid, mismatched or unmatched.
-    pub outcome: String,
+    /// What it did to the transaction.
+    pub outcome: PaymentOutcome,
     /// What the watcher concluded.
     pub note: Option<String>,
     /// Received beyond amount_in, to refund.
@@ -566,7 +564,7 @@ impl From<payment::Model> for PaymentObj {
             memo_type: p.memo_type,
             memo: p.memo,
             tx_hash: p.tx_hash,
-            outcome: p.outcome,
+            outcome: p.outcome.into(),
             note: p.note,
             excess: amount(p.excess),
         }

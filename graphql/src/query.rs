@@ -8,6 +8,7 @@ use mooring_tenants::api_keys::{self, KeyScope};
 use sea_orm::EntityTrait;
 
 use crate::Caller;
+use crate::enums::{CustomerStatus, TransactionStatus};
 use crate::error::{from_anchor, from_tenants, not_found};
 use crate::objects::{ApiKey, CallerKind, CustomerObj, Me, PaymentObj, TenantObj, TransactionObj};
 use crate::pagination::{Totals, connection, page};
@@ -89,7 +90,7 @@ impl TenantQuery {
 #[derive(InputObject, Default)]
 pub struct TransactionFilter {
     /// A SEP-31 status.
-    pub status: Option<String>,
+    pub status: Option<TransactionStatus>,
     /// Asset code.
     pub asset_code: Option<String>,
     /// Sending anchor account.
@@ -123,7 +124,7 @@ impl OperationsQuery {
         let page = page(after, first)?;
         let f = filter.unwrap_or_default();
         let filter = transactions::Filter {
-            status: f.status,
+            status: f.status.map(Into::into),
             asset_code: f.asset_code,
             sa_account: f.sender_account,
             memo: f.memo,
@@ -164,7 +165,7 @@ impl OperationsQuery {
         &self,
         ctx: &Context<'_>,
         #[graphql(desc = "Tenant id; optional for tenant keys.")] tenant_id: Option<ID>,
-        #[graphql(desc = "Only customers with this status for some type.")] status: Option<String>,
+        #[graphql(desc = "Only customers with this status for some type.")] status: Option<CustomerStatus>,
         after: Option<String>,
         first: Option<i32>,
     ) -> Result<Connection<usize, CustomerObj, Totals>> {
@@ -184,7 +185,10 @@ impl OperationsQuery {
         }
         if let Some(wanted) = status {
             loaded.retain(|l| {
-                tenant.customer_types.iter().any(|ty| customers::status(ty, Some(l)).as_str() == wanted)
+                tenant
+                    .customer_types
+                    .iter()
+                    .any(|ty| CustomerStatus::from(customers::status(ty, Some(l))) == wanted)
             });
             let total = loaded.len() as u64;
             let rows = loaded

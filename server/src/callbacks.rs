@@ -220,7 +220,7 @@ async fn send(state: &AppState, http: &reqwest::Client, claim: &outbox::Claimed,
                 }
                 Failure::Refused(why) => why,
             };
-            tracing::info!(callback = %cb.id, kind = %cb.kind, attempt = cb.attempts + 1, %why, "callback not delivered");
+            tracing::info!(callback = %cb.id, kind = ?cb.kind, attempt = cb.attempts + 1, %why, "callback not delivered");
             outbox::mark_failed(&state.db, claim, &why).await
         }
     };

@@ -5,10 +5,16 @@ use base64::engine::general_purpose::STANDARD as B64;
 
 use crate::Error;
 
+/// Stored as its SEP-31 name (`id`, `text`, `hash`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "sea-orm", derive(sea_orm::DeriveActiveEnum, sea_orm::EnumIter))]
+#[cfg_attr(feature = "sea-orm", sea_orm(rs_type = "String", db_type = "Text"))]
 pub enum MemoType {
+    #[cfg_attr(feature = "sea-orm", sea_orm(string_value = "id"))]
     Id,
+    #[cfg_attr(feature = "sea-orm", sea_orm(string_value = "text"))]
     Text,
+    #[cfg_attr(feature = "sea-orm", sea_orm(string_value = "hash"))]
     Hash,
 }
 

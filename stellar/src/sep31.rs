@@ -4,17 +4,30 @@
 use std::fmt;
 use std::str::FromStr;
 
+/// Stored as its SEP-31 name (text), so a column holds what the SEP says.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "sea-orm", derive(sea_orm::DeriveActiveEnum, sea_orm::EnumIter))]
+#[cfg_attr(feature = "sea-orm", sea_orm(rs_type = "String", db_type = "Text"))]
 pub enum Status {
+    #[cfg_attr(feature = "sea-orm", sea_orm(string_value = "pending_sender"))]
     PendingSender,
+    #[cfg_attr(feature = "sea-orm", sea_orm(string_value = "pending_stellar"))]
     PendingStellar,
+    #[cfg_attr(feature = "sea-orm", sea_orm(string_value = "pending_receiver"))]
     PendingReceiver,
+    #[cfg_attr(feature = "sea-orm", sea_orm(string_value = "pending_external"))]
     PendingExternal,
+    #[cfg_attr(feature = "sea-orm", sea_orm(string_value = "pending_customer_info_update"))]
     PendingCustomerInfoUpdate,
+    #[cfg_attr(feature = "sea-orm", sea_orm(string_value = "pending_transaction_info_update"))]
     PendingTransactionInfoUpdate,
+    #[cfg_attr(feature = "sea-orm", sea_orm(string_value = "completed"))]
     Completed,
+    #[cfg_attr(feature = "sea-orm", sea_orm(string_value = "refunded"))]
     Refunded,
+    #[cfg_attr(feature = "sea-orm", sea_orm(string_value = "expired"))]
     Expired,
+    #[cfg_attr(feature = "sea-orm", sea_orm(string_value = "error"))]
     Error,
 }
 

@@ -15,7 +15,7 @@ use sea_orm::{
 };
 use uuid::Uuid;
 
-use crate::{Error, MasterKey, host, rules};
+use crate::{AssetStatus, Error, MasterKey, MemoType, TenantStatus, host, rules};
 
 pub struct NewTenant {
     pub name: String,
@@ -31,12 +31,12 @@ pub struct NewTenant {
 pub struct NewAsset {
     pub code: String,
     pub issuer: String,
-    pub status: String,
+    pub status: AssetStatus,
     pub min_amount: Option<Amount>,
     pub max_amount: Option<Amount>,
     pub fee_fixed: Amount,
     pub fee_percent: Amount,
-    pub memo_type: String,
+    pub memo_type: MemoType,
     pub sender_sep12_type: Option<String>,
     pub receiver_sep12_type: Option<String>,
     pub funding_methods: Vec<String>,
@@ -133,7 +133,7 @@ pub async fn create_tenant(
             signing_public_key: Set(key.public_key().to_string()),
             signing_seed_ciphertext: Set(master_key.encrypt_seed(id, &key.seed())),
             distribution_account: Set(new.distribution_account),
-            status: Set("active".into()),
+            status: Set(TenantStatus::Active),
             org_name: Set(new.org_name),
             org_url: Set(new.org_url),
             org_description: Set(new.org_description),
@@ -327,7 +327,10 @@ pub async fn set_rate_limit(
 pub async fn set_status(db: &DatabaseConnection, tenant_id: Uuid, suspended: bool) -> Result<(), Error> {
     config_write(db, async move |txn| {
         tenant::Entity::update_many()
-            .col_expr(tenant::Column::Status, Expr::value(if suspended { "suspended" } else { "active" }))
+            .col_expr(
+                tenant::Column::Status,
+                Expr::value(if suspended { TenantStatus::Suspended } else { TenantStatus::Active }),
+            )
             .col_expr(tenant::Column::UpdatedAt, Expr::value(Utc::now()))
             .filter(tenant::Column::Id.eq(tenant_id))
             .exec(txn)

@@ -12,7 +12,7 @@ use sea_orm::{DatabaseConnection, EntityTrait, QueryOrder};
 
 use crate::model::FeeTier;
 use crate::model::Organization;
-use crate::{Asset, AssetField, CustomerField, CustomerType, Error, MasterKey, Tenant, TenantStatus};
+use crate::{Asset, AssetField, CustomerField, CustomerType, Error, MasterKey, Tenant};
 
 /// Every tenant, by domain, as of one config version.
 #[derive(Debug, Default)]
@@ -208,7 +208,7 @@ impl Directory {
                 signing_key,
                 distribution_account: t.distribution_account,
                 watch_from: t.watch_from.unwrap_or(t.created_at),
-                status: if t.status == "suspended" { TenantStatus::Suspended } else { TenantStatus::Active },
+                status: t.status,
                 approved_senders: senders.remove(&t.id).unwrap_or_default().into_iter().collect(),
                 assets: assets.remove(&t.id).unwrap_or_default(),
                 customer_types: customer_types.remove(&t.id).unwrap_or_default(),

@@ -19,4 +19,6 @@ pub mod rules;
 pub use crypto::MasterKey;
 pub use directory::{Directory, Snapshot};
 pub use error::Error;
-pub use model::{Asset, AssetField, CustomerField, CustomerType, FeeTier, Tenant, TenantStatus};
+pub use model::{
+    Asset, AssetField, AssetStatus, CustomerField, CustomerType, FeeTier, MemoType, Tenant, TenantStatus,
+};

@@ -7,11 +7,9 @@ use mooring_stellar::sep9::FieldType;
 use mooring_stellar::{Amount, Keypair, Network, PublicKey};
 use uuid::Uuid;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum TenantStatus {
-    Active,
-    Suspended,
-}
+pub use mooring_entities::asset::Status as AssetStatus;
+pub use mooring_entities::tenant::Status as TenantStatus;
+pub use mooring_stellar::memo::MemoType;
 
 #[derive(Debug)]
 pub struct Tenant {
@@ -58,14 +56,14 @@ pub struct Asset {
     pub id: Uuid,
     pub code: String,
     pub issuer: String,
-    pub status: String,
+    pub status: AssetStatus,
     pub sep31_enabled: bool,
     pub min_amount: Option<Amount>,
     pub max_amount: Option<Amount>,
     pub fee_fixed: Amount,
     /// Percentage points: 1.0 = 1 %.
     pub fee_percent: Amount,
-    pub memo_type: String,
+    pub memo_type: MemoType,
     pub sender_sep12_type: Option<String>,
     pub receiver_sep12_type: Option<String>,
     pub funding_methods: Vec<String>,

@@ -58,7 +58,7 @@ pub fn render(ctx: &TenantCtx) -> String {
         out.push_str("\n[[CURRENCIES]]\n");
         let _ = writeln!(out, "code = {}", q(&asset.code));
         let _ = writeln!(out, "issuer = {}", q(&asset.issuer));
-        let _ = writeln!(out, "status = {}", q(&asset.status));
+        let _ = writeln!(out, "status = {}", q(asset.status.as_str()));
         let _ = writeln!(out, "display_decimals = {}", asset.display_decimals);
         let _ = writeln!(out, "is_asset_anchored = true");
         let _ = writeln!(out, "anchor_asset_type = {}", q(&asset.anchor_asset_type));

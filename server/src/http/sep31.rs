@@ -194,7 +194,7 @@ async fn create_transaction(
     let response = json!({
         "id": t.id,
         "stellar_account_id": t.stellar_account_id,
-        "stellar_memo_type": t.stellar_memo_type,
+        "stellar_memo_type": t.stellar_memo_type.as_str(),
         "stellar_memo": t.stellar_memo,
     });
     // A replay answers exactly as the first request did, marked so the caller can tell.

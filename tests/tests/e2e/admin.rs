@@ -79,7 +79,7 @@ pub(crate) async fn configure(tenant: &Admin<'_>, sender: &Keypair, fee_fixed: &
 fn asset_input(issuer: &str, fee_fixed: &str) -> Value {
     json!({ "input": {
         "code": "SRT", "issuer": issuer, "minAmount": "10", "maxAmount": "10000",
-        "feeFixed": fee_fixed, "feePercent": "1", "memoType": "id",
+        "feeFixed": fee_fixed, "feePercent": "1", "memoType": "ID",
         "senderSep12Type": "sep31-sender", "receiverSep12Type": "sep31-receiver",
         "fundingMethods": ["SEPA"],
         "fields": [{ "name": "routing_number", "description": "routing number" }],
@@ -249,10 +249,10 @@ async fn driving_a_paid_transaction_to_completed() {
 
     let vars = json!({ "id": id });
     let q = r#"mutation($id: ID!) { markPendingExternal(id: $id) { status } }"#;
-    assert_eq!(tenant.ok(q, vars.clone()).await["markPendingExternal"]["status"], "pending_external");
+    assert_eq!(tenant.ok(q, vars.clone()).await["markPendingExternal"]["status"], "PENDING_EXTERNAL");
     let q = r#"mutation($id: ID!) { completeTransaction(id: $id, externalTransactionId: "wire-77") { status externalTransactionId completedAt } }"#;
     let done = tenant.ok(q, vars.clone()).await;
-    assert_eq!(done["completeTransaction"]["status"], "completed");
+    assert_eq!(done["completeTransaction"]["status"], "COMPLETED");
     // Illegal moves are refused.
     let q = r#"mutation($id: ID!) { failTransaction(id: $id, message: "late") { status } }"#;
     assert_eq!(tenant.error_code(q, vars.clone()).await, "CONFLICT");
@@ -272,12 +272,12 @@ async fn driving_a_paid_transaction_to_completed() {
         .iter()
         .map(|e| e["toStatus"].as_str().unwrap())
         .collect();
-    assert_eq!(trail, ["pending_sender", "pending_receiver", "pending_external", "completed"]);
+    assert_eq!(trail, ["PENDING_SENDER", "PENDING_RECEIVER", "PENDING_EXTERNAL", "COMPLETED"]);
     assert_eq!(view["transaction"]["events"][2]["actor"], "tenant");
-    assert_eq!(view["transaction"]["payments"][0]["outcome"], "matched");
+    assert_eq!(view["transaction"]["payments"][0]["outcome"], "MATCHED");
     let list = tenant
         .ok(
-            r#"{ transactions(filter: { status: "completed" }) { totalCount edges { node { id } } } }"#,
+            r#"{ transactions(filter: { status: COMPLETED }) { totalCount edges { node { id } } } }"#,
             json!({}),
         )
         .await;
@@ -390,10 +390,10 @@ async fn tenant_keys_see_and_change_nothing_of_another_tenant() {
         .ok("{ tenant { name status assets { feeFixed } senders { enabled } } transactions { edges { node { status } } } apiKeys { revokedAt } }", json!({}))
         .await;
     assert_eq!(state["tenant"]["name"], "GraphQL Anchor");
-    assert_eq!(state["tenant"]["status"], "active");
+    assert_eq!(state["tenant"]["status"], "ACTIVE");
     assert_eq!(state["tenant"]["assets"][0]["feeFixed"], "1");
     assert_eq!(state["tenant"]["senders"][0]["enabled"], true);
-    assert_eq!(state["transactions"]["edges"][0]["node"]["status"], "pending_sender");
+    assert_eq!(state["transactions"]["edges"][0]["node"]["status"], "PENDING_SENDER");
     assert_eq!(state["apiKeys"][0]["revokedAt"], Value::Null);
     let (_, view) = sa.get(&format!("/kyc/customer?id={customer}&type=sep31-sender")).await;
     assert_eq!(view["status"], "ACCEPTED");
@@ -531,7 +531,7 @@ async fn transaction_events_arrive_over_websocket() {
     for id in &ids {
         let event = next_event().await;
         assert_eq!(event["transactionId"], id.as_str());
-        assert_eq!(event["toStatus"], "pending_sender");
+        assert_eq!(event["toStatus"], "PENDING_SENDER");
     }
 
     // A wrong key is refused at connection_init.

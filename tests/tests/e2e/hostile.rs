@@ -296,20 +296,26 @@ async fn bad_configuration_is_invalid_input_and_bad_hosts_are_refused() {
     let issuer = Keypair::generate().public_key().to_string();
     let asset = |extra: Value| {
         let mut input =
-            json!({ "code": "BAD", "issuer": issuer, "feeFixed": "0", "feePercent": "0", "memoType": "id" });
+            json!({ "code": "BAD", "issuer": issuer, "feeFixed": "0", "feePercent": "0", "memoType": "ID" });
         input.as_object_mut().unwrap().extend(extra.as_object().unwrap().clone());
         json!({ "input": input })
     };
     for (what, extra) in [
         ("negative min", json!({ "minAmount": "-5" })),
         ("negative decimals", json!({ "displayDecimals": -3 })),
-        ("bogus status", json!({ "status": "bogus" })),
         (
             "duplicate fields",
             json!({ "fields": [{ "name": "a", "description": "" }, { "name": "a", "description": "" }] }),
         ),
     ] {
         assert_eq!(tenant.error_code(UPSERT_ASSET, asset(extra)).await, "INVALID_INPUT", "{what}");
+    }
+    // Statuses and memo types are enums: the schema refuses anything else before any
+    // resolver runs.
+    for extra in [json!({ "status": "bogus" }), json!({ "memoType": "id" })] {
+        let body = tenant.gql(UPSERT_ASSET, asset(extra.clone())).await;
+        let message = body["errors"][0]["message"].as_str().unwrap_or_else(|| panic!("{extra}: {body}"));
+        assert!(message.contains("enumeration type"), "{extra}: {body}");
     }
     let assets = tenant.ok("{ tenant { assets { code } } }", json!({})).await;
     assert!(!assets.to_string().contains("BAD"), "{assets}");

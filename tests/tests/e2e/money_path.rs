@@ -4,8 +4,10 @@
 
 use std::time::{Duration, Instant};
 
+use mooring_anchor::payments::Outcome;
 use mooring_entities::{payment, refund, watch_lease};
 use mooring_stellar::Keypair;
+use mooring_stellar::sep31::Status;
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter};
 use serde_json::json;
 use uuid::Uuid;
@@ -36,10 +38,10 @@ async fn a_payment_made_before_the_first_watch_is_matched() {
     let op = env.horizon.add_payment(&t.stellar_account_id, &pay_for(&t));
 
     let watching = env.start().await;
-    let done = wait_status(&env, &id, "pending_receiver").await;
+    let done = wait_status(&env, &id, Status::PendingReceiver).await;
     assert!(done.stellar_transaction_id.is_some());
     let stored = payment::Entity::find().filter(payment::Column::Id.eq(&op)).one(&env.db).await.unwrap();
-    assert_eq!(stored.unwrap().outcome, "matched");
+    assert_eq!(stored.unwrap().outcome, Outcome::Matched);
     watching.stop().await;
     quiet.stop().await;
 }
@@ -63,10 +65,10 @@ async fn payments_made_while_horizon_is_down_at_onboarding_are_matched_later() {
     );
     let op = env.horizon.add_payment(&model.stellar_account_id, &pay_for(&model));
     tokio::time::sleep(Duration::from_millis(300)).await;
-    assert_eq!(tx(&env, &id).await.status, "pending_sender");
+    assert_eq!(tx(&env, &id).await.status, Status::PendingSender);
 
     env.horizon.set_payments_failing(false);
-    wait_status(&env, &id, "pending_receiver").await;
+    wait_status(&env, &id, Status::PendingReceiver).await;
     let ops: Vec<String> =
         payment::Entity::find().all(&env.db).await.unwrap().into_iter().map(|p| p.id).collect();
     assert_eq!(ops, vec![op], "only the payment made after configuration is stored");
@@ -143,13 +145,13 @@ async fn another_tenants_operation_ids_cannot_shadow_a_payment() {
     let sb = Sa::login(&app, &b_domain, &b.sender).await;
     let b_tx = tx(&env, &sb.transaction().await).await;
     let b_op = other.add_payment(&b_account, &pay_for(&b_tx));
-    wait_status(&env, &b_tx.id.to_string(), "pending_receiver").await;
+    wait_status(&env, &b_tx.id.to_string(), Status::PendingReceiver).await;
 
     let sa = Sa::login(&app, &a_domain, &a.sender).await;
     let a_tx = tx(&env, &sa.transaction().await).await;
     let a_op = env.horizon.add_payment(&a_tx.stellar_account_id, &pay_for(&a_tx));
     assert_eq!(a_op, b_op, "both Horizons gave the same operation id");
-    wait_status(&env, &a_tx.id.to_string(), "pending_receiver").await;
+    wait_status(&env, &a_tx.id.to_string(), Status::PendingReceiver).await;
     let rows = payment::Entity::find().filter(payment::Column::Id.eq(&a_op)).count(&env.db).await.unwrap();
     assert_eq!(rows, 2);
     app.stop().await;
@@ -183,7 +185,7 @@ async fn refunds_are_atomic_bounded_and_only_for_funds_held() {
     let paid = sa.transaction().await;
     let t = tx(&env, &paid).await;
     env.horizon.add_payment(&t.stellar_account_id, &pay_for(&t));
-    wait_status(&env, &paid, "pending_receiver").await;
+    wait_status(&env, &paid, Status::PendingReceiver).await;
 
     // Sums that do not fit are refused, not wrapped.
     let huge = "922337203685.4775807";
@@ -205,7 +207,7 @@ async fn refunds_are_atomic_bounded_and_only_for_funds_held() {
 
     // The rest, with a fee, completes the refund: SEP-31 shows it.
     let data = tenant.ok(REFUND, vars(&paid, "38.5", "0.5")).await;
-    assert_eq!(data["refundTransaction"]["status"], "refunded");
+    assert_eq!(data["refundTransaction"]["status"], "REFUNDED");
     let (_, body) = sa.get(&format!("/sep31/transactions/{paid}")).await;
     let refunds = &body["transaction"]["refunds"];
     assert_eq!(body["transaction"]["refunded"], true, "{body}");
@@ -217,7 +219,7 @@ async fn refunds_are_atomic_bounded_and_only_for_funds_held() {
     let done = sa.transaction().await;
     let t = tx(&env, &done).await;
     env.horizon.add_payment(&t.stellar_account_id, &pay_for(&t));
-    wait_status(&env, &done, "pending_receiver").await;
+    wait_status(&env, &done, Status::PendingReceiver).await;
     tenant
         .ok(
             "mutation($id: ID!) { completeTransaction(id: $id, externalTransactionId: \"x\") { status } }",
@@ -247,7 +249,7 @@ async fn a_tenants_own_transaction_expiry_applies() {
     let id = sa.transaction().await;
     let t = tx(&env, &id).await;
     assert_eq!((t.expires_at - t.started_at).num_seconds(), 2);
-    wait_status(&env, &id, "expired").await;
+    wait_status(&env, &id, Status::Expired).await;
     app.stop().await;
 }
 
@@ -321,13 +323,13 @@ async fn a_kyc_update_and_the_resumed_transaction_commit_together() {
         .unwrap()
         .unwrap();
     assert_eq!(field.value.as_deref(), Some("026009593"));
-    assert_eq!(field.status, "REJECTED");
-    assert_eq!(tx(&env, &id.to_string()).await.status, "pending_customer_info_update");
+    assert_eq!(field.status, mooring_anchor::customers::FieldStatus::Rejected);
+    assert_eq!(tx(&env, &id.to_string()).await.status, Status::PendingCustomerInfoUpdate);
 
     env.db.execute_unprepared("DROP TRIGGER refuse_resume").await.ok();
     env.db.execute_unprepared("DROP TRIGGER refuse_resume ON transactions").await.ok();
     let (status, _) = sa.put_json("/kyc/customer", &update).await;
     assert_eq!(status, reqwest::StatusCode::ACCEPTED);
-    assert_eq!(tx(&env, &id.to_string()).await.status, "pending_receiver");
+    assert_eq!(tx(&env, &id.to_string()).await.status, Status::PendingReceiver);
     app.stop().await;
 }

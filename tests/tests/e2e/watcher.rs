@@ -4,7 +4,9 @@
 use std::time::{Duration, Instant};
 
 use mooring_anchor::leases;
+use mooring_anchor::payments::Outcome;
 use mooring_entities::{payment, transaction, watch_lease};
+use mooring_stellar::sep31::Status;
 use mooring_stellar::{ClientAccount, Keypair};
 use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
 use uuid::Uuid;
@@ -31,7 +33,7 @@ pub(crate) fn pay_for(t: &transaction::Model) -> Pay {
     }
 }
 
-pub(crate) async fn wait_status(env: &TestEnv, id: &str, status: &str) -> transaction::Model {
+pub(crate) async fn wait_status(env: &TestEnv, id: &str, status: Status) -> transaction::Model {
     let deadline = Instant::now() + Duration::from_secs(15);
     loop {
         let t = tx(env, id).await;
@@ -95,9 +97,9 @@ async fn each_payment_type_and_a_muxed_destination_are_matched() {
             pay.to_muxed = Some((ClientAccount::Muxed { key, id: 42 }.to_string(), 42));
         }
         let op = env.horizon.add_payment(&t.stellar_account_id, &pay);
-        let done = wait_status(&env, &id, "pending_receiver").await;
+        let done = wait_status(&env, &id, Status::PendingReceiver).await;
         let stored = &payments_of(&env, &op).await[0];
-        assert_eq!(stored.outcome, "matched", "{op_type}");
+        assert_eq!(stored.outcome, Outcome::Matched, "{op_type}");
         assert_eq!(stored.transaction_id, Some(t.id));
         assert_eq!(done.stellar_transaction_id.as_deref(), Some(stored.tx_hash.as_str()));
         let (_, body) = sa.get(&format!("/sep31/transactions/{id}")).await;
@@ -129,7 +131,7 @@ async fn wrong_memo_asset_or_amount_failed_and_duplicate_payments() {
     let mut p = pay_for(&wrong_asset);
     p.asset = Some(("USDC".into(), Keypair::generate().public_key().to_string()));
     let wrong_asset_op = env.horizon.add_payment(&account, &p);
-    let failed = wait_status(&env, &wrong_asset.id.to_string(), "error").await;
+    let failed = wait_status(&env, &wrong_asset.id.to_string(), Status::Error).await;
     assert!(failed.status_message.unwrap().contains("expected"));
 
     // Short pays fail; over pays are accepted with the excess kept for refund.
@@ -137,12 +139,12 @@ async fn wrong_memo_asset_or_amount_failed_and_duplicate_payments() {
     let mut p = pay_for(&short);
     p.amount = "99.9999999".into();
     let short_op = env.horizon.add_payment(&account, &p);
-    wait_status(&env, &short.id.to_string(), "error").await;
+    wait_status(&env, &short.id.to_string(), Status::Error).await;
     let over = tx(&env, &sa.transaction().await).await;
     let mut p = pay_for(&over);
     p.amount = "150".into();
     let over_op = env.horizon.add_payment(&account, &p);
-    let accepted = wait_status(&env, &over.id.to_string(), "pending_receiver").await;
+    let accepted = wait_status(&env, &over.id.to_string(), Status::PendingReceiver).await;
     assert!(accepted.status_message.unwrap().contains("refund"));
 
     // A failed Stellar transaction and the account's own outgoing payment change nothing.
@@ -157,25 +159,25 @@ async fn wrong_memo_asset_or_amount_failed_and_duplicate_payments() {
     env.horizon.duplicate_events(true);
     let twice = tx(&env, &sa.transaction().await).await;
     let twice_op = env.horizon.add_payment(&account, &pay_for(&twice));
-    wait_status(&env, &twice.id.to_string(), "pending_receiver").await;
+    wait_status(&env, &twice.id.to_string(), Status::PendingReceiver).await;
     env.horizon.duplicate_events(false);
 
     let outcome = |op: String| {
         let env = &env;
-        async move { payments_of(env, &op).await.first().map(|p| p.outcome.clone()) }
+        async move { payments_of(env, &op).await.first().map(|p| p.outcome) }
     };
-    assert_eq!(outcome(stray_op).await.as_deref(), Some("unmatched"));
-    assert_eq!(outcome(text_op).await.as_deref(), Some("unmatched"));
-    assert_eq!(outcome(wrong_asset_op).await.as_deref(), Some("mismatched"));
-    assert_eq!(outcome(short_op).await.as_deref(), Some("mismatched"));
+    assert_eq!(outcome(stray_op).await, Some(Outcome::Unmatched));
+    assert_eq!(outcome(text_op).await, Some(Outcome::Unmatched));
+    assert_eq!(outcome(wrong_asset_op).await, Some(Outcome::Mismatched));
+    assert_eq!(outcome(short_op).await, Some(Outcome::Mismatched));
     let over_row = &payments_of(&env, &over_op).await[0];
-    assert_eq!(over_row.outcome, "overpaid");
+    assert_eq!(over_row.outcome, Outcome::Overpaid);
     assert_eq!(mooring_stellar::Amount(over_row.excess).to_string(), "50.0000000");
     assert_eq!(outcome(failed_op).await, None);
     assert_eq!(outcome(outgoing_op).await, None);
     assert_eq!(payments_of(&env, &twice_op).await.len(), 1);
     assert_eq!(mooring_anchor::transactions::events(&env.db, twice.id).await.unwrap().len(), 2);
-    assert_eq!(tx(&env, &base.id.to_string()).await.status, "pending_sender");
+    assert_eq!(tx(&env, &base.id.to_string()).await.status, Status::PendingSender);
     let unmatched = mooring_anchor::payments::unmatched(&env.db, t.id).await.unwrap();
     assert_eq!(unmatched.len(), 2);
 
@@ -197,7 +199,7 @@ async fn wrong_memo_asset_or_amount_failed_and_duplicate_payments() {
         assert!(Instant::now() < deadline);
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
-    assert_eq!(payments_of(&env, &late_op).await[0].outcome, "unmatched");
+    assert_eq!(payments_of(&env, &late_op).await[0].outcome, Outcome::Unmatched);
     app.stop().await;
 }
 
@@ -210,7 +212,7 @@ async fn payments_made_while_down_are_applied_once_after_restart() {
     let ids = [sa.transaction().await, sa.transaction().await, sa.transaction().await];
     let first = tx(&env, &ids[0]).await;
     env.horizon.add_payment(&first.stellar_account_id, &pay_for(&first));
-    wait_status(&env, &ids[0], "pending_receiver").await;
+    wait_status(&env, &ids[0], Status::PendingReceiver).await;
     app.stop().await;
 
     for id in &ids[1..] {
@@ -219,7 +221,7 @@ async fn payments_made_while_down_are_applied_once_after_restart() {
     }
     let restarted = env.start().await;
     for id in &ids {
-        wait_status(&env, id, "pending_receiver").await;
+        wait_status(&env, id, Status::PendingReceiver).await;
     }
     // Let a double application show itself, if there were one.
     tokio::time::sleep(Duration::from_millis(500)).await;
@@ -245,7 +247,7 @@ async fn disconnects_outages_and_polling_lose_nothing() {
         let id = sa.transaction().await;
         let t = tx(&env, &id).await;
         env.horizon.add_payment(&t.stellar_account_id, &pay_for(&t));
-        wait_status(&env, &id, "pending_receiver").await;
+        wait_status(&env, &id, Status::PendingReceiver).await;
     }
     let deadline = Instant::now() + Duration::from_secs(10);
     // Payments made during a reconnection arrive by catch-up paging, not the stream.
@@ -262,9 +264,9 @@ async fn disconnects_outages_and_polling_lose_nothing() {
     let t = tx(&env, &id).await;
     env.horizon.add_payment(&t.stellar_account_id, &pay_for(&t));
     tokio::time::sleep(Duration::from_millis(1500)).await;
-    assert_eq!(tx(&env, &id).await.status, "pending_sender");
+    assert_eq!(tx(&env, &id).await.status, Status::PendingSender);
     env.horizon.set_failing(false);
-    wait_status(&env, &id, "pending_receiver").await;
+    wait_status(&env, &id, Status::PendingReceiver).await;
 
     // A Horizon that does not stream is polled.
     env.horizon.set_streaming(false);
@@ -272,7 +274,7 @@ async fn disconnects_outages_and_polling_lose_nothing() {
     let id = sa.transaction().await;
     let t = tx(&env, &id).await;
     env.horizon.add_payment(&t.stellar_account_id, &pay_for(&t));
-    wait_status(&env, &id, "pending_receiver").await;
+    wait_status(&env, &id, Status::PendingReceiver).await;
     assert_eq!(payment::Entity::find().count(&env.db).await.unwrap(), 5);
     app.stop().await;
 }
@@ -290,7 +292,7 @@ async fn one_replica_watches_and_another_takes_over() {
     let id = sa.transaction().await;
     let first = tx(&env, &id).await;
     env.horizon.add_payment(&first.stellar_account_id, &pay_for(&first));
-    wait_status(&env, &id, "pending_receiver").await;
+    wait_status(&env, &id, Status::PendingReceiver).await;
     let lease = watch_lease::Entity::find().one(&env.db).await.unwrap().unwrap();
     let (holder, other) = if lease.holder == a.server.state.instance_id { (a, b) } else { (b, a) };
     assert_eq!(watch_lease::Entity::find().count(&env.db).await.unwrap(), 1, "one lease, one watcher");
@@ -303,7 +305,7 @@ async fn one_replica_watches_and_another_takes_over() {
         env.horizon.add_payment(&t.stellar_account_id, &pay_for(&t));
     }
     for id in &ids {
-        wait_status(&env, id, "pending_receiver").await;
+        wait_status(&env, id, Status::PendingReceiver).await;
     }
     let lease = watch_lease::Entity::find().one(&env.db).await.unwrap().unwrap();
     assert_eq!(lease.holder, other.server.state.instance_id);
@@ -341,10 +343,10 @@ async fn a_suspended_tenant_is_not_watched_until_resumed() {
     env.horizon.disconnect_all();
     env.horizon.add_payment(&row.stellar_account_id, &pay_for(&row));
     tokio::time::sleep(Duration::from_millis(1000)).await;
-    assert_eq!(tx(&env, &id).await.status, "pending_sender", "a suspended tenant is not watched");
+    assert_eq!(tx(&env, &id).await.status, Status::PendingSender, "a suspended tenant is not watched");
 
     mooring_tenants::admin::set_status(&env.db, t.id, false).await.unwrap();
     app.server.state.tenants.refresh().await.unwrap();
-    wait_status(&env, &id, "pending_receiver").await;
+    wait_status(&env, &id, Status::PendingReceiver).await;
     app.stop().await;
 }

@@ -1,0 +1,84 @@
+//! The domain's enums as GraphQL enums. Each mirrors its domain type through
+//! async-graphql's `remote`, which writes both conversions: a variant added below
+//! without its GraphQL twin fails to compile instead of reaching clients as a string.
+
+use async_graphql::Enum;
+
+/// A SEP-31 transaction status.
+#[derive(Enum, Debug, Clone, Copy, PartialEq, Eq)]
+#[graphql(remote = "mooring_stellar::sep31::Status")]
+pub enum TransactionStatus {
+    PendingSender,
+    PendingStellar,
+    PendingReceiver,
+    PendingExternal,
+    PendingCustomerInfoUpdate,
+    PendingTransactionInfoUpdate,
+    Completed,
+    Refunded,
+    Expired,
+    Error,
+}
+
+/// Whether a tenant's SEP endpoints answer.
+#[derive(Enum, Debug, Clone, Copy, PartialEq, Eq)]
+#[graphql(remote = "mooring_tenants::TenantStatus")]
+pub enum TenantStatus {
+    Active,
+    /// Every SEP endpoint answers 503; watchers and callbacks stop.
+    Suspended,
+}
+
+/// SEP-1 asset status.
+#[derive(Enum, Debug, Clone, Copy, PartialEq, Eq)]
+#[graphql(remote = "mooring_tenants::AssetStatus")]
+pub enum AssetStatus {
+    Live,
+    Dead,
+    Test,
+    Private,
+}
+
+/// The memo type handed out for payments.
+#[derive(Enum, Debug, Clone, Copy, PartialEq, Eq)]
+#[graphql(remote = "mooring_tenants::MemoType")]
+pub enum MemoType {
+    Id,
+    Text,
+    Hash,
+}
+
+/// What an incoming payment did to the transaction its memo names.
+#[derive(Enum, Debug, Clone, Copy, PartialEq, Eq)]
+#[graphql(remote = "mooring_anchor::payments::Outcome")]
+pub enum PaymentOutcome {
+    /// The expected asset and amount: moved to pending_receiver.
+    Matched,
+    /// More than expected: matched, and the excess is owed back.
+    Overpaid,
+    /// Wrong asset or too little: moved to error.
+    Mismatched,
+    /// No transaction waiting for funds has this memo.
+    Unmatched,
+}
+
+/// A customer's SEP-12 status for one type.
+#[derive(Enum, Debug, Clone, Copy, PartialEq, Eq)]
+#[graphql(remote = "mooring_anchor::customers::Status")]
+pub enum CustomerStatus {
+    Accepted,
+    Processing,
+    NeedsInfo,
+    Rejected,
+}
+
+/// Where one provided KYC field stands.
+#[derive(Enum, Debug, Clone, Copy, PartialEq, Eq)]
+#[graphql(remote = "mooring_anchor::customers::FieldStatus")]
+pub enum FieldStatus {
+    Accepted,
+    /// Waiting for the tenant's review.
+    Processing,
+    /// Refused; the sending anchor must send it again.
+    Rejected,
+}
