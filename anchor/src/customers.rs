@@ -5,6 +5,7 @@
 use chrono::Utc;
 use mooring_entities::{customer, customer_field};
 use mooring_stellar::sep9::{self, FieldType};
+use mooring_tenants::api_keys::KeyScope;
 use mooring_tenants::{CustomerField, CustomerType, Tenant};
 use sea_orm::sea_query::OnConflict;
 use sea_orm::{
@@ -460,4 +461,19 @@ pub async fn list(
     let total = query.clone().count(db).await?;
     let rows = query.order_by_desc(customer::Column::CreatedAt).offset(offset).limit(limit).all(db).await?;
     Ok((rows, total))
+}
+
+/// A customer `scope` may see, with its fields; `None` for another tenant's as for a
+/// missing one.
+pub async fn find_in_scope(
+    db: &impl ConnectionTrait,
+    scope: KeyScope,
+    id: Uuid,
+) -> AnchorResult<Option<Loaded>> {
+    let Some(customer) = customer::Entity::find_by_id(id).one(db).await? else { return Ok(None) };
+    if !scope.sees(customer.tenant_id) {
+        return Ok(None);
+    }
+    let fields = fields_of(db, customer.id).await?;
+    Ok(Some(Loaded { customer, fields }))
 }

@@ -21,6 +21,10 @@ pub mod refunds;
 pub mod transactions;
 
 pub use error::{AnchorError, AnchorResult};
+pub use mooring_tenants::api_keys::KeyScope;
+/// The database handle callers pass in. The admin API holds one without depending on
+/// the ORM, so it can only reach the data through this crate and `mooring-tenants`.
+pub use sea_orm::DatabaseConnection as Db;
 
 /// Who changed something, for the event history.
 #[derive(Debug, Clone)]

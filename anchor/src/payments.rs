@@ -19,7 +19,7 @@ use uuid::Uuid;
 
 use crate::{Actor, AnchorError, AnchorResult, leases, transactions};
 
-pub use payment::Outcome;
+pub use payment::{Model as Payment, Outcome};
 
 /// The operation types that move funds to an account.
 const PAYMENT_TYPES: [&str; 3] = ["payment", "path_payment_strict_receive", "path_payment_strict_send"];

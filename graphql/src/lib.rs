@@ -20,7 +20,6 @@ use std::sync::Arc;
 
 use async_graphql::Schema;
 use mooring_tenants::{Directory, MasterKey};
-use sea_orm::DatabaseConnection;
 use uuid::Uuid;
 
 pub use error::codes;
@@ -36,7 +35,7 @@ pub enum Caller {
 /// What every resolver may use.
 #[derive(Clone)]
 pub struct CoreContext {
-    pub db: DatabaseConnection,
+    pub db: mooring_anchor::Db,
     pub tenants: Arc<Directory>,
     pub master_key: MasterKey,
     /// The admin API's own host; no tenant may claim it.

@@ -5,16 +5,14 @@
 
 use async_graphql::{Context, Enum, ID, InputObject, MergedObject, Object, Result, SimpleObject};
 use mooring_anchor::customers::{self, Review};
+use mooring_anchor::transactions::Change;
 use mooring_anchor::{Actor, refunds, transactions};
 use mooring_stellar::sep9::FieldType;
-use mooring_stellar::sep31::Status;
 use mooring_stellar::{Amount, Network};
 use mooring_tenants::admin::{
     self, NewAsset, NewAssetField, NewCustomerField, NewCustomerType, NewTenant, Settings,
 };
 use mooring_tenants::api_keys::{self, KeyScope};
-use sea_orm::EntityTrait;
-use sea_orm::Set;
 
 use crate::Caller;
 use crate::enums::{AssetStatus, MemoType};
@@ -568,25 +566,9 @@ impl ConfigMutation {
     /// Revokes an API key: it stops working at once.
     async fn revoke_api_key(&self, ctx: &Context<'_>, #[graphql(desc = "Key id.")] id: ID) -> Result<ApiKey> {
         let key_id = scope::parse_id(&id, "api key")?;
-        let db = &core(ctx).db;
-        let row = mooring_entities::api_key::Entity::find_by_id(key_id)
-            .one(db)
+        let row = api_keys::revoke_visible(&core(ctx).db, scope::key_scope(ctx)?, key_id)
             .await
-            .map_err(internal)?
-            .ok_or_else(|| not_found("api key"))?;
-        let scope = match (scope::caller(ctx)?, row.tenant_id) {
-            (Caller::Operator, None) => KeyScope::Operator,
-            (Caller::Operator, Some(t)) => KeyScope::Tenant(t),
-            (Caller::Tenant(own), Some(t)) if own == t => KeyScope::Tenant(t),
-            _ => return Err(not_found("api key")),
-        };
-        if !api_keys::revoke(db, scope, key_id).await.map_err(from_tenants)? {
-            return Err(not_found("api key"));
-        }
-        let row = mooring_entities::api_key::Entity::find_by_id(key_id)
-            .one(db)
-            .await
-            .map_err(internal)?
+            .map_err(from_tenants)?
             .ok_or_else(|| not_found("api key"))?;
         Ok(row.into())
     }
@@ -615,17 +597,21 @@ pub enum ReviewStatus {
 pub struct OperationsMutation;
 
 /// The transaction, if the caller may act on it.
-async fn owned_transaction(ctx: &Context<'_>, id: &ID) -> Result<mooring_entities::transaction::Model> {
+async fn owned_transaction(ctx: &Context<'_>, id: &ID) -> Result<transactions::Transaction> {
     let id = scope::parse_id(id, "transaction")?;
-    let t = mooring_entities::transaction::Entity::find_by_id(id)
-        .one(&core(ctx).db)
+    transactions::find_in_scope(&core(ctx).db, scope::key_scope(ctx)?, id)
         .await
-        .map_err(internal)?
-        .ok_or_else(|| not_found("transaction"))?;
-    if !scope::may_see(ctx, t.tenant_id)? {
-        return Err(not_found("transaction"));
-    }
-    Ok(t)
+        .map_err(from_anchor)?
+        .ok_or_else(|| not_found("transaction"))
+}
+
+/// Applies a back-office change to a transaction the caller may see.
+async fn change(ctx: &Context<'_>, id: &ID, change: Change) -> Result<TransactionObj> {
+    let id = scope::parse_id(id, "transaction")?;
+    let updated = transactions::apply(&core(ctx).db, scope::key_scope(ctx)?, id, change, &actor(ctx))
+        .await
+        .map_err(from_anchor)?;
+    Ok(updated.into())
 }
 
 fn actor(ctx: &Context<'_>) -> Actor {
@@ -644,19 +630,7 @@ impl OperationsMutation {
         #[graphql(desc = "Transaction id.")] id: ID,
         #[graphql(desc = "Optional note.")] message: Option<String>,
     ) -> Result<TransactionObj> {
-        let t = owned_transaction(ctx, &id).await?;
-        let updated = transactions::transition(
-            &core(ctx).db,
-            t.tenant_id,
-            t.id,
-            Status::PendingExternal,
-            &actor(ctx),
-            message.as_deref(),
-            |_| {},
-        )
-        .await
-        .map_err(from_anchor)?;
-        Ok(updated.into())
+        change(ctx, &id, Change::PayoutSubmitted { message }).await
     }
 
     /// The receiver has the funds: → completed, with the payout rail's reference.
@@ -666,21 +640,7 @@ impl OperationsMutation {
         #[graphql(desc = "Transaction id.")] id: ID,
         #[graphql(desc = "The payout rail's reference.")] external_transaction_id: String,
     ) -> Result<TransactionObj> {
-        let t = owned_transaction(ctx, &id).await?;
-        let updated = transactions::transition(
-            &core(ctx).db,
-            t.tenant_id,
-            t.id,
-            Status::Completed,
-            &actor(ctx),
-            None,
-            |row| {
-                row.external_transaction_id = Set(Some(external_transaction_id));
-            },
-        )
-        .await
-        .map_err(from_anchor)?;
-        Ok(updated.into())
+        change(ctx, &id, Change::Complete { external_id: external_transaction_id }).await
     }
 
     /// Fails the transaction (→ error) with a message for the sending anchor.
@@ -690,22 +650,7 @@ impl OperationsMutation {
         #[graphql(desc = "Transaction id.")] id: ID,
         #[graphql(desc = "Why.")] message: String,
     ) -> Result<TransactionObj> {
-        let t = owned_transaction(ctx, &id).await?;
-        let msg = message.clone();
-        let updated = transactions::transition(
-            &core(ctx).db,
-            t.tenant_id,
-            t.id,
-            Status::Error,
-            &actor(ctx),
-            Some(&message),
-            |row| {
-                row.status_message = Set(Some(msg));
-            },
-        )
-        .await
-        .map_err(from_anchor)?;
-        Ok(updated.into())
+        change(ctx, &id, Change::Fail { message }).await
     }
 
     /// Asks the sending anchor to correct transaction fields (→ pending_transaction_info_update).
@@ -799,15 +744,12 @@ impl OperationsMutation {
     ) -> Result<CustomerObj> {
         let customer_id = scope::parse_id(&id, "customer")?;
         let db = &core(ctx).db;
-        let row = mooring_entities::customer::Entity::find_by_id(customer_id)
-            .one(db)
+        let customer = customers::find_in_scope(db, scope::key_scope(ctx)?, customer_id)
             .await
-            .map_err(internal)?
+            .map_err(from_anchor)?
             .ok_or_else(|| not_found("customer"))?;
-        if !scope::may_see(ctx, row.tenant_id)? {
-            return Err(not_found("customer"));
-        }
-        let tenant = core(ctx).tenants.by_id(row.tenant_id).ok_or_else(|| not_found("tenant"))?;
+        let tenant =
+            core(ctx).tenants.by_id(customer.customer.tenant_id).ok_or_else(|| not_found("tenant"))?;
         let decision = match status {
             ReviewStatus::Accepted => Review::Accept,
             ReviewStatus::Rejected => Review::Reject,

@@ -4,14 +4,16 @@ use std::sync::Arc;
 
 use async_graphql::{ComplexObject, Context, Enum, ID, Object, Result, SimpleObject};
 use chrono::{DateTime, Utc};
+use mooring_anchor::payments::Payment;
+use mooring_anchor::transactions::{Event as TransactionEvent, Transaction};
 use mooring_anchor::{customers, payments, refunds, transactions};
-use mooring_entities::{api_key, approved_sender, payment, transaction, transaction_event};
 use mooring_stellar::Amount;
 use mooring_tenants::Tenant;
-use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
+use mooring_tenants::admin::Sender;
+use mooring_tenants::api_keys::ApiKeyRecord;
 
 use crate::enums::{CustomerStatus, FieldStatus, MemoType, PaymentOutcome, TenantStatus, TransactionStatus};
-use crate::error::{from_anchor, internal};
+use crate::error::{from_anchor, from_tenants};
 use crate::scope::core;
 
 fn amount(v: i64) -> String {
@@ -120,12 +122,7 @@ impl TenantObj {
     }
     /// Approved sending anchors, enabled or not.
     async fn senders(&self, ctx: &Context<'_>) -> Result<Vec<SenderObj>> {
-        let rows = approved_sender::Entity::find()
-            .filter(approved_sender::Column::TenantId.eq(self.0.id))
-            .order_by_asc(approved_sender::Column::CreatedAt)
-            .all(&core(ctx).db)
-            .await
-            .map_err(internal)?;
+        let rows = mooring_tenants::admin::senders(&core(ctx).db, self.0.id).await.map_err(from_tenants)?;
         Ok(rows.into_iter().map(SenderObj).collect())
     }
     /// Transactions per status.
@@ -275,7 +272,7 @@ impl CustomerTypeObj {
 }
 
 /// An approved sending anchor.
-pub struct SenderObj(pub approved_sender::Model);
+pub struct SenderObj(pub Sender);
 
 #[Object(name = "Sender")]
 impl SenderObj {
@@ -310,8 +307,8 @@ pub struct Event {
     pub message: Option<String>,
 }
 
-impl From<transaction_event::Model> for Event {
-    fn from(e: transaction_event::Model) -> Self {
+impl From<TransactionEvent> for Event {
+    fn from(e: TransactionEvent) -> Self {
         Self {
             transaction_id: ID(e.transaction_id.to_string()),
             at: e.at,
@@ -362,11 +359,11 @@ pub struct TransactionObj {
     /// Completed.
     pub completed_at: Option<DateTime<Utc>>,
     #[graphql(skip)]
-    pub model: transaction::Model,
+    pub model: Transaction,
 }
 
-impl From<transaction::Model> for TransactionObj {
-    fn from(t: transaction::Model) -> Self {
+impl From<Transaction> for TransactionObj {
+    fn from(t: Transaction) -> Self {
         Self {
             id: ID(t.id.to_string()),
             status: t.status.into(),
@@ -551,8 +548,8 @@ pub struct PaymentObj {
     pub excess: String,
 }
 
-impl From<payment::Model> for PaymentObj {
-    fn from(p: payment::Model) -> Self {
+impl From<Payment> for PaymentObj {
+    fn from(p: Payment) -> Self {
         Self {
             id: ID(p.id),
             transaction_id: p.transaction_id.map(|t| ID(t.to_string())),
@@ -588,8 +585,8 @@ pub struct ApiKey {
     pub revoked_at: Option<DateTime<Utc>>,
 }
 
-impl From<api_key::Model> for ApiKey {
-    fn from(k: api_key::Model) -> Self {
+impl From<ApiKeyRecord> for ApiKey {
+    fn from(k: ApiKeyRecord) -> Self {
         Self {
             id: ID(k.id.to_string()),
             name: k.name,

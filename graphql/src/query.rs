@@ -5,7 +5,6 @@ use async_graphql::{Context, ID, InputObject, MergedObject, Object, Result};
 use chrono::{DateTime, Utc};
 use mooring_anchor::{customers, payments, transactions};
 use mooring_tenants::api_keys::{self, KeyScope};
-use sea_orm::EntityTrait;
 
 use crate::Caller;
 use crate::enums::{CustomerStatus, TransactionStatus};
@@ -148,14 +147,10 @@ impl OperationsQuery {
         #[graphql(desc = "Transaction id.")] id: ID,
     ) -> Result<TransactionObj> {
         let id = scope::parse_id(&id, "transaction")?;
-        let t = mooring_entities::transaction::Entity::find_by_id(id)
-            .one(&core(ctx).db)
+        let t = transactions::find_in_scope(&core(ctx).db, scope::key_scope(ctx)?, id)
             .await
-            .map_err(crate::error::internal)?
+            .map_err(from_anchor)?
             .ok_or_else(|| not_found("transaction"))?;
-        if !scope::may_see(ctx, t.tenant_id)? {
-            return Err(not_found("transaction"));
-        }
         Ok(TransactionObj::from(t))
     }
 
@@ -209,15 +204,8 @@ impl OperationsQuery {
         #[graphql(desc = "Customer id.")] id: ID,
     ) -> Result<CustomerObj> {
         let id = scope::parse_id(&id, "customer")?;
-        let row = mooring_entities::customer::Entity::find_by_id(id)
-            .one(&core(ctx).db)
-            .await
-            .map_err(crate::error::internal)?
-            .ok_or_else(|| not_found("customer"))?;
-        if !scope::may_see(ctx, row.tenant_id)? {
-            return Err(not_found("customer"));
-        }
-        let loaded = customers::load_by_id(&core(ctx).db, row.tenant_id, id).await.map_err(from_anchor)?;
+        let loaded =
+            customers::find_in_scope(&core(ctx).db, scope::key_scope(ctx)?, id).await.map_err(from_anchor)?;
         loaded.map(CustomerObj).ok_or_else(|| not_found("customer"))
     }
 

@@ -5,6 +5,7 @@ use std::sync::Arc;
 
 use async_graphql::{Context, ID, Result};
 use mooring_tenants::Tenant;
+use mooring_tenants::api_keys::KeyScope;
 use uuid::Uuid;
 
 use crate::error::{coded, codes, invalid, not_found};
@@ -54,10 +55,10 @@ pub fn tenant(ctx: &Context<'_>, named: Option<&ID>) -> Result<Arc<Tenant>> {
     core(ctx).tenants.by_id(id).ok_or_else(|| not_found("tenant"))
 }
 
-/// Whether the caller may see objects of `tenant`.
-pub fn may_see(ctx: &Context<'_>, tenant: Uuid) -> Result<bool> {
+/// What the caller may see, for the domain's scoped loaders.
+pub fn key_scope(ctx: &Context<'_>) -> Result<KeyScope> {
     Ok(match caller(ctx)? {
-        Caller::Operator => true,
-        Caller::Tenant(own) => own == tenant,
+        Caller::Operator => KeyScope::Operator,
+        Caller::Tenant(own) => KeyScope::Tenant(own),
     })
 }

@@ -15,6 +15,10 @@ pub enum HorizonError {
     Status(u16),
     #[error("Horizon sent an unexpected body: {0}")]
     Body(String),
+    /// Answered, but not as an event stream (some Horizons and proxies don't stream):
+    /// the watcher polls instead.
+    #[error("Horizon does not stream here")]
+    NoStreaming,
 }
 
 /// What SEP-10 needs of an account: who may sign, and the weight to reach.
@@ -315,7 +319,7 @@ impl Horizon {
             .and_then(|v| v.to_str().ok())
             .is_some_and(|v| v.starts_with("text/event-stream"));
         if !is_sse {
-            return Err(HorizonError::Body("streaming is not available".into()));
+            return Err(HorizonError::NoStreaming);
         }
         Ok(response.bytes_stream().eventsource().filter_map(|event| async move {
             match event {

@@ -227,7 +227,7 @@ async fn follow(
         // Then stream; fall back to polling where Horizon does not stream.
         let stream = match horizon.payments_stream(&spec.horizon_url, &spec.account, &cursor).await {
             Ok(s) => s,
-            Err(HorizonError::Body(why)) if why.contains("streaming is not available") => {
+            Err(HorizonError::NoStreaming) => {
                 sleep_or_cancel(session, Duration::from_millis(state.cfg.watch_poll_ms)).await;
                 continue;
             }

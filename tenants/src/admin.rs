@@ -11,9 +11,11 @@ use mooring_stellar::{Amount, Keypair, Network};
 use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, DatabaseTransaction, EntityTrait,
-    QueryFilter, Set,
+    QueryFilter, QueryOrder, Set,
 };
 use uuid::Uuid;
+
+pub use approved_sender::Model as Sender;
 
 use crate::{AssetStatus, Error, MasterKey, MemoType, TenantStatus, host, rules};
 
@@ -224,6 +226,15 @@ pub async fn approve_sender(
 }
 
 /// Removes an approved sending anchor: it can no longer obtain SEP-10 tokens.
+/// A tenant's approved sending anchors, enabled or not, oldest first.
+pub async fn senders(db: &DatabaseConnection, tenant_id: Uuid) -> Result<Vec<Sender>, Error> {
+    Ok(approved_sender::Entity::find()
+        .filter(approved_sender::Column::TenantId.eq(tenant_id))
+        .order_by_asc(approved_sender::Column::CreatedAt)
+        .all(db)
+        .await?)
+}
+
 pub async fn remove_sender(db: &DatabaseConnection, tenant_id: Uuid, account: &str) -> Result<bool, Error> {
     config_write(db, async move |txn| {
         let deleted = approved_sender::Entity::delete_many()

@@ -17,11 +17,25 @@ fn hash(key: &str) -> String {
     Sha256::digest(key.as_bytes()).iter().map(|b| format!("{b:02x}")).collect()
 }
 
-/// Who a key speaks for.
+pub use api_key::Model as ApiKeyRecord;
+
+/// Who a key speaks for, and so what its holder may see: the operator every tenant's
+/// objects, a tenant only its own. Loaders that take a scope answer "not found" for
+/// the rest, so nobody learns that another tenant's object exists.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum KeyScope {
     Operator,
     Tenant(Uuid),
+}
+
+impl KeyScope {
+    /// Whether objects of `tenant_id` are visible in this scope.
+    pub fn sees(self, tenant_id: Uuid) -> bool {
+        match self {
+            Self::Operator => true,
+            Self::Tenant(own) => own == tenant_id,
+        }
+    }
 }
 
 /// Creates a key; returns its row and the key itself (never stored, never shown again).
@@ -75,7 +89,7 @@ pub async fn verify(db: &DatabaseConnection, key: &str) -> Result<Option<KeyScop
     Ok(Some(row.tenant_id.map_or(KeyScope::Operator, KeyScope::Tenant)))
 }
 
-pub async fn list(db: &DatabaseConnection, scope: KeyScope) -> Result<Vec<api_key::Model>, Error> {
+pub async fn list(db: &DatabaseConnection, scope: KeyScope) -> Result<Vec<ApiKeyRecord>, Error> {
     let query = api_key::Entity::find().order_by_asc(api_key::Column::CreatedAt);
     let query = match scope {
         KeyScope::Operator => query.filter(api_key::Column::TenantId.is_null()),
@@ -95,4 +109,24 @@ pub async fn revoke(db: &DatabaseConnection, scope: KeyScope, id: Uuid) -> Resul
         KeyScope::Tenant(t) => query.filter(api_key::Column::TenantId.eq(t)),
     };
     Ok(query.exec(db).await?.rows_affected == 1)
+}
+
+/// Revokes key `id` if `caller` may: the operator any key, a tenant its own. The
+/// revoked key, or `None` if there is no such live key in the caller's sight.
+pub async fn revoke_visible(
+    db: &DatabaseConnection,
+    caller: KeyScope,
+    id: Uuid,
+) -> Result<Option<ApiKeyRecord>, Error> {
+    let Some(row) = api_key::Entity::find_by_id(id).one(db).await? else { return Ok(None) };
+    let scope = match (caller, row.tenant_id) {
+        (KeyScope::Operator, None) => KeyScope::Operator,
+        (KeyScope::Operator, Some(t)) => KeyScope::Tenant(t),
+        (KeyScope::Tenant(own), Some(t)) if own == t => KeyScope::Tenant(t),
+        _ => return Ok(None),
+    };
+    if !revoke(db, scope, id).await? {
+        return Ok(None);
+    }
+    Ok(api_key::Entity::find_by_id(id).one(db).await?)
 }

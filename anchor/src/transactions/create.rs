@@ -1,0 +1,255 @@
+//! `POST /transactions`: a request checked against the tenant's configuration and the
+//! sending anchor's customers, its fee, and a memo unique within the tenant; retries
+//! with the same `Idempotency-Key` answer with the first result.
+
+use chrono::{Duration, Utc};
+use mooring_entities::transaction;
+use mooring_stellar::Amount;
+use mooring_stellar::memo::MemoType;
+use mooring_stellar::sep31::Status;
+use mooring_tenants::{Asset, Tenant};
+use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, QueryFilter, Set};
+use serde_json::{Map, Value, json};
+use sha2::{Digest, Sha256};
+use uuid::Uuid;
+
+use super::query::owned_by;
+use super::transition::record_event;
+use crate::customers::{self, Owner, Target};
+use crate::{Actor, AnchorError, AnchorResult};
+
+pub struct NewTransaction {
+    pub amount: Amount,
+    pub asset_code: String,
+    pub asset_issuer: Option<String>,
+    pub funding_method: Option<String>,
+    pub sender_id: Option<Uuid>,
+    pub receiver_id: Option<Uuid>,
+    /// `(memo, memo_type)`.
+    pub refund_memo: Option<(String, String)>,
+    pub lang: Option<String>,
+    /// `fields.transaction` of the request.
+    pub fields: Map<String, Value>,
+    pub idempotency_key: Option<String>,
+    /// Canonical JSON of the request, to recognise a retry of the same request.
+    pub request: Value,
+}
+
+pub struct Created {
+    pub transaction: transaction::Model,
+    /// An `Idempotency-Key` retry: nothing was created.
+    pub replayed: bool,
+}
+
+/// Fee for `amount` of `asset`: `fee_fixed + amount × fee_percent / 100`, with the
+/// terms of the fee tier `amount` falls in, if any; each part listed in `fee_details`.
+pub fn fees(asset: &Asset, amount: Amount) -> (Amount, Vec<(String, Amount)>) {
+    let (fixed, percent_rate, tier) = asset.fee_terms(amount);
+    let percent = amount.percent(percent_rate);
+    let from = tier.map(|t| format!(" (amounts from {})", t.min_amount.to_decimal())).unwrap_or_default();
+    let mut details = Vec::new();
+    if fixed != Amount::ZERO {
+        details.push((format!("fixed fee{from}"), fixed));
+    }
+    if percent != Amount::ZERO {
+        details.push((format!("{}% fee{from}", percent_rate.to_decimal()), percent));
+    }
+    (Amount(fixed.0.saturating_add(percent.0)), details)
+}
+
+async fn require_kyc(
+    db: &impl ConnectionTrait,
+    tenant: &Tenant,
+    owner: &Owner,
+    sep12_type: Option<&str>,
+    id: Option<Uuid>,
+) -> AnchorResult<()> {
+    let Some(type_name) = sep12_type else { return Ok(()) };
+    let needed = || AnchorError::CustomerInfoNeeded { sep12_type: type_name.to_string() };
+    let ty = tenant.customer_type(type_name).ok_or_else(needed)?;
+    let Some(id) = id else { return Err(needed()) };
+    let loaded = customers::load(db, owner, &Target::Id(id)).await?.ok_or_else(needed)?;
+    if customers::status(ty, Some(&loaded)) != customers::Status::Accepted {
+        return Err(needed());
+    }
+    Ok(())
+}
+
+fn missing_fields(asset: &Asset, given: &Map<String, Value>) -> AnchorResult<()> {
+    let mut missing = Map::new();
+    for field in &asset.fields {
+        match given.get(&field.name) {
+            Some(Value::String(v)) if !v.trim().is_empty() => {
+                if let Some(choices) = &field.choices
+                    && !choices.contains(v)
+                {
+                    return Err(AnchorError::invalid(format!(
+                        "{} must be one of {}",
+                        field.name,
+                        choices.join(", ")
+                    )));
+                }
+            }
+            Some(Value::String(_)) | None if field.optional => {}
+            Some(Value::String(_)) | None => {
+                let mut v = json!({ "description": field.description, "optional": false });
+                if let Some(c) = &field.choices {
+                    v["choices"] = json!(c);
+                }
+                missing.insert(field.name.clone(), v);
+            }
+            Some(_) => return Err(AnchorError::invalid(format!("{} must be a string", field.name))),
+        }
+    }
+    if missing.is_empty() {
+        Ok(())
+    } else {
+        Err(AnchorError::TransactionInfoNeeded { fields: json!({ "transaction": missing }) })
+    }
+}
+
+/// `POST /transactions`: validates the request against the tenant's configuration and
+/// the sending anchor's customers, then creates the transaction in `pending_sender`
+/// with a memo unique within the tenant.
+pub async fn create(
+    db: &DatabaseConnection,
+    tenant: &Tenant,
+    owner: &Owner,
+    new: NewTransaction,
+    expiry: Duration,
+) -> AnchorResult<Created> {
+    let request_hash = hex::encode(Sha256::digest(new.request.to_string().as_bytes()));
+    if let Some(key) = &new.idempotency_key
+        && let Some(existing) = by_idempotency_key(db, owner, key).await?
+    {
+        return replay(existing, &request_hash);
+    }
+
+    let asset = tenant
+        .sep31_asset(&new.asset_code, new.asset_issuer.as_deref())
+        .ok_or_else(|| AnchorError::invalid(format!("asset {} is not accepted here", new.asset_code)))?;
+    if new.amount <= Amount::ZERO {
+        return Err(AnchorError::invalid("amount must be greater than zero"));
+    }
+    if asset.min_amount.is_some_and(|min| new.amount < min)
+        || asset.max_amount.is_some_and(|max| new.amount > max)
+    {
+        return Err(AnchorError::invalid(format!(
+            "amount must be between {} and {}",
+            asset.min_amount.map_or("0".into(), |a| a.to_decimal().to_string()),
+            asset.max_amount.map_or("unlimited".into(), |a| a.to_decimal().to_string()),
+        )));
+    }
+    if let Some(method) = &new.funding_method
+        && !asset.funding_methods.contains(method)
+    {
+        return Err(AnchorError::invalid(format!(
+            "funding_method must be one of {}",
+            asset.funding_methods.join(", ")
+        )));
+    }
+    let refund_memo = match &new.refund_memo {
+        Some((memo, memo_type)) => Some((
+            memo.clone(),
+            MemoType::parse(memo_type)
+                .and_then(|t| t.validate(memo).map(|()| t))
+                .map_err(|e| AnchorError::invalid(format!("refund_memo: {e}")))?,
+        )),
+        None => None,
+    };
+    require_kyc(db, tenant, owner, asset.sender_sep12_type.as_deref(), new.sender_id).await?;
+    require_kyc(db, tenant, owner, asset.receiver_sep12_type.as_deref(), new.receiver_id).await?;
+    missing_fields(asset, &new.fields)?;
+
+    let (fee, details) = fees(asset, new.amount);
+    let amount_out = new.amount.checked_sub(fee).filter(|out| *out > Amount::ZERO).ok_or_else(|| {
+        AnchorError::invalid(format!("amount must be larger than the fee of {}", fee.to_decimal()))
+    })?;
+    let fee_details: Value = details
+        .iter()
+        .map(|(name, amount)| json!({ "name": name, "amount": amount.to_decimal().to_string() }))
+        .collect();
+    let memo_type = asset.memo_type;
+
+    let now = Utc::now();
+    for _ in 0..5 {
+        let model = transaction::ActiveModel {
+            id: Set(Uuid::new_v4()),
+            tenant_id: Set(tenant.id),
+            sa_account: Set(owner.sa_account.clone()),
+            sa_memo: Set(owner.memo.clone()),
+            asset_code: Set(asset.code.clone()),
+            asset_issuer: Set(asset.issuer.clone()),
+            amount_in: Set(new.amount.0),
+            amount_fee: Set(fee.0),
+            amount_out: Set(amount_out.0),
+            fee_details: Set(fee_details.clone()),
+            status: Set(Status::PendingSender),
+            status_message: Set(None),
+            funding_method: Set(new.funding_method.clone()),
+            sender_id: Set(new.sender_id),
+            receiver_id: Set(new.receiver_id),
+            stellar_account_id: Set(tenant.distribution_account.clone()),
+            stellar_memo_type: Set(memo_type),
+            stellar_memo: Set(memo_type.generate()),
+            refund_memo: Set(refund_memo.as_ref().map(|(m, _)| m.clone())),
+            refund_memo_type: Set(refund_memo.as_ref().map(|(_, t)| *t)),
+            lang: Set(new.lang.clone()),
+            fields: Set(Value::Object(new.fields.clone())),
+            required_info_message: Set(None),
+            required_info_updates: Set(None),
+            stellar_transaction_id: Set(None),
+            external_transaction_id: Set(None),
+            callback_url: Set(None),
+            idempotency_key: Set(new.idempotency_key.clone()),
+            request_hash: Set(Some(request_hash.clone())),
+            started_at: Set(now),
+            updated_at: Set(now),
+            completed_at: Set(None),
+            expires_at: Set(now + expiry),
+        };
+        let txn = mooring_entities::begin_write(db).await?;
+        match model.insert(&txn).await {
+            Ok(created) => {
+                record_event(
+                    &txn,
+                    &created,
+                    None,
+                    Status::PendingSender,
+                    &Actor::SendingAnchor(owner.sa_account.clone()),
+                    None,
+                )
+                .await?;
+                txn.commit().await?;
+                return Ok(Created { transaction: created, replayed: false });
+            }
+            Err(e) if matches!(e.sql_err(), Some(sea_orm::SqlErr::UniqueConstraintViolation(_))) => {
+                txn.rollback().await?;
+                // Either a concurrent retry with the same key won, or the memo clashed.
+                if let Some(key) = &new.idempotency_key
+                    && let Some(existing) = by_idempotency_key(db, owner, key).await?
+                {
+                    return replay(existing, &request_hash);
+                }
+            }
+            Err(e) => return Err(e.into()),
+        }
+    }
+    Err(AnchorError::Conflict("could not allocate a unique memo; try again".into()))
+}
+
+async fn by_idempotency_key(
+    db: &impl ConnectionTrait,
+    owner: &Owner,
+    key: &str,
+) -> AnchorResult<Option<transaction::Model>> {
+    Ok(owned_by(owner).filter(transaction::Column::IdempotencyKey.eq(key)).one(db).await?)
+}
+
+fn replay(existing: transaction::Model, request_hash: &str) -> AnchorResult<Created> {
+    if existing.request_hash.as_deref() == Some(request_hash) {
+        Ok(Created { transaction: existing, replayed: true })
+    } else {
+        Err(AnchorError::Conflict("this Idempotency-Key was already used for a different request".into()))
+    }
+}

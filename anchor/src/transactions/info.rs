@@ -1,0 +1,182 @@
+//! Asking the sending anchor for more: corrected transaction fields (`PATCH`) or
+//! customer KYC, and resuming once it arrives.
+
+use mooring_entities::transaction;
+use mooring_stellar::sep31::Status;
+use mooring_tenants::Tenant;
+use sea_orm::{ColumnTrait, DatabaseConnection, DatabaseTransaction, EntityTrait, QueryFilter, Set};
+use serde_json::{Map, Value, json};
+use uuid::Uuid;
+
+use super::query::{get, get_for_tenant};
+use super::transition::{transition, transition_in};
+use crate::customers::{self, Owner};
+use crate::{Actor, AnchorError, AnchorResult};
+
+/// Asks the sending anchor to correct transaction fields (`PATCH` flow).
+pub async fn request_transaction_info(
+    db: &DatabaseConnection,
+    tenant: &Tenant,
+    id: Uuid,
+    fields: &[String],
+    message: &str,
+    actor: &Actor,
+) -> AnchorResult<transaction::Model> {
+    let t = get_for_tenant(db, tenant.id, id)
+        .await?
+        .ok_or_else(|| AnchorError::NotFound("transaction not found".into()))?;
+    let asset = tenant.sep31_asset(&t.asset_code, Some(&t.asset_issuer));
+    let mut wanted = Map::new();
+    for name in fields {
+        let description = asset
+            .and_then(|a| a.fields.iter().find(|f| &f.name == name))
+            .map_or_else(|| name.replace('_', " "), |f| f.description.clone());
+        wanted.insert(name.clone(), json!({ "description": description, "optional": false }));
+    }
+    let updates = json!({ "transaction": wanted });
+    let message = message.to_string();
+    transition(db, tenant.id, id, Status::PendingTransactionInfoUpdate, actor, Some(&message), |row| {
+        row.required_info_updates = Set(Some(updates));
+        row.required_info_message = Set(Some(message.clone()));
+    })
+    .await
+}
+
+/// `PATCH /transactions/:id`: only in `pending_transaction_info_update`, only the
+/// fields that were asked for; then back to `pending_receiver`.
+pub async fn patch_fields(
+    db: &DatabaseConnection,
+    owner: &Owner,
+    id: Uuid,
+    fields: Map<String, Value>,
+) -> AnchorResult<transaction::Model> {
+    let t = get(db, owner, id).await?.ok_or_else(|| AnchorError::NotFound("transaction not found".into()))?;
+    if t.status != Status::PendingTransactionInfoUpdate {
+        return Err(AnchorError::invalid(format!(
+            "transaction is {}, not pending_transaction_info_update",
+            t.status
+        )));
+    }
+    let asked: Vec<String> = t
+        .required_info_updates
+        .as_ref()
+        .and_then(|u| u["transaction"].as_object())
+        .map(|m| m.keys().cloned().collect())
+        .unwrap_or_default();
+    if let Some(extra) = fields.keys().find(|k| !asked.contains(k)) {
+        return Err(AnchorError::invalid(format!("{extra} was not requested")));
+    }
+    if let Some(missing) =
+        asked.iter().find(|k| fields.get(*k).and_then(Value::as_str).is_none_or(|v| v.trim().is_empty()))
+    {
+        return Err(AnchorError::invalid(format!("{missing} is required")));
+    }
+    let mut merged = t.fields.as_object().cloned().unwrap_or_default();
+    merged.extend(fields);
+    transition(
+        db,
+        owner.tenant_id,
+        id,
+        Status::PendingReceiver,
+        &Actor::SendingAnchor(owner.sa_account.clone()),
+        Some("transaction info updated"),
+        |row| {
+            row.fields = Set(Value::Object(merged));
+            row.required_info_updates = Set(None);
+            row.required_info_message = Set(None);
+        },
+    )
+    .await
+}
+
+/// Asks for corrected KYC: marks the customer's fields rejected (with reasons) and
+/// moves the transaction to `pending_customer_info_update`, atomically.
+pub async fn request_customer_info(
+    db: &DatabaseConnection,
+    tenant: &Tenant,
+    id: Uuid,
+    customer_id: Uuid,
+    fields: &[(String, String)],
+    message: &str,
+    actor: &Actor,
+) -> AnchorResult<transaction::Model> {
+    let txn = mooring_entities::begin_write(db).await?;
+    let t = get_for_tenant(&txn, tenant.id, id)
+        .await?
+        .ok_or_else(|| AnchorError::NotFound("transaction not found".into()))?;
+    let side_type = if t.sender_id == Some(customer_id) {
+        tenant.sep31_asset(&t.asset_code, Some(&t.asset_issuer)).and_then(|a| a.sender_sep12_type.clone())
+    } else if t.receiver_id == Some(customer_id) {
+        tenant.sep31_asset(&t.asset_code, Some(&t.asset_issuer)).and_then(|a| a.receiver_sep12_type.clone())
+    } else {
+        return Err(AnchorError::invalid("that customer is not part of this transaction"));
+    };
+    let before = customers::load_by_id(&txn, tenant.id, customer_id).await?;
+    customers::reject_fields(&txn, customer_id, fields).await?;
+    if let (Some(ty), Some(before)) = (side_type.as_deref().and_then(|n| tenant.customer_type(n)), before) {
+        let after = customers::load_by_id(&txn, tenant.id, customer_id).await?.expect("still there");
+        customers::notify_if_changed(&txn, ty, Some(&before), &after).await?;
+    }
+    let message = message.to_string();
+    let updated =
+        transition_in(&txn, tenant.id, id, Status::PendingCustomerInfoUpdate, actor, Some(&message), |row| {
+            row.required_info_message = Set(Some(message.clone()));
+        })
+        .await?;
+    txn.commit().await?;
+    Ok(updated)
+}
+
+/// After a customer's KYC changed: transactions waiting on it go back to
+/// `pending_receiver` once both their sender and receiver are accepted again.
+pub async fn resume_after_customer_update(
+    db: &DatabaseTransaction,
+    tenant: &Tenant,
+    customer_id: Uuid,
+) -> AnchorResult<()> {
+    let waiting = transaction::Entity::find()
+        .filter(transaction::Column::TenantId.eq(tenant.id))
+        .filter(transaction::Column::Status.eq(Status::PendingCustomerInfoUpdate))
+        .filter(
+            sea_orm::Condition::any()
+                .add(transaction::Column::SenderId.eq(customer_id))
+                .add(transaction::Column::ReceiverId.eq(customer_id)),
+        )
+        .all(db)
+        .await?;
+    for t in waiting {
+        let Some(asset) = tenant.sep31_asset(&t.asset_code, Some(&t.asset_issuer)) else { continue };
+        let accepted = |type_name: Option<&String>, id: Option<Uuid>| {
+            let type_name = type_name.cloned();
+            async move {
+                let Some(ty) = type_name.as_deref().and_then(|n| tenant.customer_type(n)) else {
+                    return Ok(true);
+                };
+                let Some(id) = id else { return Ok(false) };
+                let loaded = customers::load_by_id(db, tenant.id, id).await?;
+                AnchorResult::Ok(customers::status(ty, loaded.as_ref()) == customers::Status::Accepted)
+            }
+        };
+        if accepted(asset.sender_sep12_type.as_ref(), t.sender_id).await?
+            && accepted(asset.receiver_sep12_type.as_ref(), t.receiver_id).await?
+        {
+            let result = transition_in(
+                db,
+                tenant.id,
+                t.id,
+                Status::PendingReceiver,
+                &Actor::System,
+                Some("customer info updated"),
+                |row| {
+                    row.required_info_message = Set(None);
+                },
+            )
+            .await;
+            match result {
+                Ok(_) | Err(AnchorError::Conflict(_)) => {}
+                Err(e) => return Err(e),
+            }
+        }
+    }
+    Ok(())
+}

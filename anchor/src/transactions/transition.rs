@@ -1,0 +1,185 @@
+//! Every status change: legal per the status machine, compare-and-set on the old
+//! status, an event row, and the sending anchor's callback queued in the outbox, all
+//! in one database transaction.
+
+use chrono::Utc;
+use mooring_entities::{transaction, transaction_event};
+use mooring_stellar::sep31::Status;
+use mooring_tenants::api_keys::KeyScope;
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, DatabaseTransaction, DbErr,
+    EntityTrait, QueryFilter, QuerySelect, Set,
+};
+use serde_json::json;
+use uuid::Uuid;
+
+use super::query::{find_in_scope, get, get_for_tenant};
+use super::view::sep31_json;
+use crate::customers::Owner;
+use crate::outbox::{self, Kind};
+use crate::{Actor, AnchorError, AnchorResult};
+
+pub(super) async fn record_event(
+    db: &impl ConnectionTrait,
+    t: &transaction::Model,
+    from: Option<Status>,
+    to: Status,
+    actor: &Actor,
+    message: Option<&str>,
+) -> AnchorResult<()> {
+    transaction_event::ActiveModel {
+        id: Set(Uuid::new_v4()),
+        tenant_id: Set(t.tenant_id),
+        transaction_id: Set(t.id),
+        at: Set(Utc::now()),
+        from_status: Set(from),
+        to_status: Set(to),
+        actor: Set(actor.to_string()),
+        message: Set(message.map(str::to_string)),
+    }
+    .insert(db)
+    .await?;
+    Ok(())
+}
+
+/// Moves a transaction to `to`, applying `changes` to the row in the same update.
+/// Fails with `IllegalTransition` for a move the status machine forbids, and with
+/// `Conflict` when the status changed under us (someone else moved it first).
+pub async fn transition_in(
+    txn: &DatabaseTransaction,
+    tenant_id: Uuid,
+    id: Uuid,
+    to: Status,
+    actor: &Actor,
+    message: Option<&str>,
+    changes: impl FnOnce(&mut transaction::ActiveModel),
+) -> AnchorResult<transaction::Model> {
+    let current = get_for_tenant(txn, tenant_id, id)
+        .await?
+        .ok_or_else(|| AnchorError::NotFound("transaction not found".into()))?;
+    let from = current.status;
+    from.transition(to)?;
+    let now = Utc::now();
+    let mut row: transaction::ActiveModel = current.clone().into();
+    changes(&mut row);
+    row.status = Set(to);
+    row.updated_at = Set(now);
+    if to == Status::Completed {
+        row.completed_at = Set(Some(now));
+    }
+    let updated = transaction::Entity::update(row)
+        .validate()?
+        .filter(transaction::Column::Status.eq(from))
+        .exec(txn)
+        .await
+        .map_err(|e| match e {
+            DbErr::RecordNotUpdated => {
+                AnchorError::Conflict("the transaction changed concurrently; try again".into())
+            }
+            other => other.into(),
+        })?;
+    record_event(txn, &updated, Some(from), to, actor, message).await?;
+    if let Some(url) = &updated.callback_url {
+        let refunds = crate::refunds::for_transaction(txn, tenant_id, updated.id).await?;
+        let body = json!({ "transaction": sep31_json(&updated, &refunds) }).to_string();
+        outbox::enqueue(txn, tenant_id, Kind::Transaction, updated.id, url, body).await?;
+    }
+    Ok(updated)
+}
+
+pub async fn transition(
+    db: &DatabaseConnection,
+    tenant_id: Uuid,
+    id: Uuid,
+    to: Status,
+    actor: &Actor,
+    message: Option<&str>,
+    changes: impl FnOnce(&mut transaction::ActiveModel),
+) -> AnchorResult<transaction::Model> {
+    let txn = mooring_entities::begin_write(db).await?;
+    let updated = transition_in(&txn, tenant_id, id, to, actor, message, changes).await?;
+    txn.commit().await?;
+    Ok(updated)
+}
+
+/// `PUT /transactions/:id/callback`.
+pub async fn set_callback(db: &DatabaseConnection, owner: &Owner, id: Uuid, url: &str) -> AnchorResult<()> {
+    let t = get(db, owner, id).await?.ok_or_else(|| AnchorError::NotFound("transaction not found".into()))?;
+    let mut row: transaction::ActiveModel = t.into();
+    row.callback_url = Set(Some(url.to_string()));
+    row.update(db).await?;
+    Ok(())
+}
+
+/// Expires transactions still waiting for funds past their deadline. Returns how many.
+pub async fn expire_due(db: &DatabaseConnection, limit: u64) -> AnchorResult<usize> {
+    let due = transaction::Entity::find()
+        .filter(transaction::Column::Status.eq(Status::PendingSender))
+        .filter(transaction::Column::ExpiresAt.lt(Utc::now()))
+        .limit(limit)
+        .all(db)
+        .await?;
+    let mut expired = 0;
+    for t in due {
+        match transition(
+            db,
+            t.tenant_id,
+            t.id,
+            Status::Expired,
+            &Actor::System,
+            Some("no payment was received in time"),
+            |_| {},
+        )
+        .await
+        {
+            Ok(_) => expired += 1,
+            // Paid (or moved) in the meantime: nothing to expire.
+            Err(AnchorError::Conflict(_) | AnchorError::IllegalTransition(_)) => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(expired)
+}
+
+/// What a tenant (or the operator) does to a transaction from its back office. Each
+/// is one legal move of the status machine with the fields it sets.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Change {
+    /// The payout was submitted to the receiver's rail: → `pending_external`.
+    PayoutSubmitted { message: Option<String> },
+    /// The receiver has the funds: → `completed`, with the rail's reference.
+    Complete { external_id: String },
+    /// It failed: → `error`, with a message for the sending anchor.
+    Fail { message: String },
+}
+
+/// Applies `change` to a transaction `scope` may see ("not found" for the rest).
+pub async fn apply(
+    db: &DatabaseConnection,
+    scope: KeyScope,
+    id: Uuid,
+    change: Change,
+    actor: &Actor,
+) -> AnchorResult<transaction::Model> {
+    let t = find_in_scope(db, scope, id)
+        .await?
+        .ok_or_else(|| AnchorError::NotFound("transaction not found".into()))?;
+    match change {
+        Change::PayoutSubmitted { message } => {
+            transition(db, t.tenant_id, id, Status::PendingExternal, actor, message.as_deref(), |_| {}).await
+        }
+        Change::Complete { external_id } => {
+            transition(db, t.tenant_id, id, Status::Completed, actor, None, |row| {
+                row.external_transaction_id = Set(Some(external_id));
+            })
+            .await
+        }
+        Change::Fail { message } => {
+            let shown = message.clone();
+            transition(db, t.tenant_id, id, Status::Error, actor, Some(&message), |row| {
+                row.status_message = Set(Some(shown));
+            })
+            .await
+        }
+    }
+}
