@@ -14,6 +14,8 @@
 
 pub mod customers;
 mod error;
+#[cfg(test)]
+mod fixtures;
 pub mod leases;
 pub mod outbox;
 pub mod payments;

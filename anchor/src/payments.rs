@@ -276,45 +276,7 @@ pub async fn for_transaction(
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn tx(status: Status, amount_in: i64) -> transaction::Model {
-        let now = Utc::now();
-        transaction::Model {
-            id: Uuid::new_v4(),
-            tenant_id: Uuid::new_v4(),
-            sa_account: "G".into(),
-            sa_memo: None,
-            asset_code: "SRT".into(),
-            asset_issuer: "GISSUER".into(),
-            amount_in,
-            amount_fee: 0,
-            amount_out: amount_in,
-            fee_details: serde_json::json!([]),
-            status,
-            status_message: None,
-            funding_method: None,
-            sender_id: None,
-            receiver_id: None,
-            stellar_account_id: "GDIST".into(),
-            stellar_memo_type: MemoType::Id,
-            stellar_memo: "1".into(),
-            refund_memo: None,
-            refund_memo_type: None,
-            lang: None,
-            fields: serde_json::json!({}),
-            required_info_message: None,
-            required_info_updates: None,
-            stellar_transaction_id: None,
-            external_transaction_id: None,
-            callback_url: None,
-            idempotency_key: None,
-            request_hash: None,
-            started_at: now,
-            updated_at: now,
-            completed_at: None,
-            expires_at: now,
-        }
-    }
+    use crate::fixtures::tx;
 
     fn paid(code: &str, amount: i64) -> Observed {
         Observed {

@@ -174,3 +174,45 @@ pub fn sep31_refunds(refunds: &[refund::Model]) -> Option<Value> {
         })).collect::<Vec<_>>(),
     }))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::fixtures::tx;
+
+    fn refund(amount: i64, fee: i64, hash: &str) -> Refund {
+        Refund {
+            amount: Amount(amount),
+            fee: Amount(fee),
+            stellar_transaction_id: hash.into(),
+            reason: "r".into(),
+        }
+    }
+
+    #[test]
+    fn a_refund_is_positive_and_names_its_payment() {
+        let hash = "ab".repeat(32);
+        assert!(check(&refund(1, 0, &hash)).is_ok());
+        assert!(check(&refund(0, 0, &hash)).is_err());
+        assert!(check(&refund(5, -1, &hash)).is_err());
+        assert!(check(&refund(5, 0, "not-a-hash")).is_err());
+        assert!(check(&refund(5, 0, &"zz".repeat(32))).is_err());
+    }
+
+    #[test]
+    fn only_funds_held_and_not_paid_out_are_refundable() {
+        let received = |status| {
+            let mut t = tx(status, 100);
+            t.stellar_transaction_id = Some("h".into());
+            t
+        };
+        assert!(refundable(&received(Status::PendingReceiver)).is_ok());
+        assert!(refundable(&received(Status::Error)).is_ok(), "a mismatched payment is refunded");
+        assert!(refundable(&tx(Status::Error, 100)).is_err(), "an error before any payment holds nothing");
+        for paid_out_or_never_paid in
+            [Status::PendingExternal, Status::Completed, Status::PendingSender, Status::Expired]
+        {
+            assert!(refundable(&received(paid_out_or_never_paid)).is_err(), "{paid_out_or_never_paid}");
+        }
+    }
+}

@@ -383,12 +383,6 @@ impl ConfigMutation {
         #[graphql(desc = "The asset.")] input: AssetInput,
     ) -> Result<TenantObj> {
         let id = scope::tenant_id(ctx, tenant_id.as_ref())?;
-        let tenant = scope::tenant(ctx, tenant_id.as_ref())?;
-        for ty in [&input.sender_sep12_type, &input.receiver_sep12_type].into_iter().flatten() {
-            if tenant.customer_type(ty).is_none() {
-                return Err(invalid(format!("customer type {ty:?} does not exist: create it first")));
-            }
-        }
         let new = NewAsset {
             code: input.code,
             issuer: input.issuer,
@@ -453,16 +447,6 @@ impl ConfigMutation {
         let id = scope::tenant_id(ctx, tenant_id.as_ref())?;
         let mut fields = Vec::new();
         for f in input.fields {
-            let standard = mooring_stellar::sep9::is_standard(&f.name);
-            if !f.custom && !standard {
-                return Err(invalid(format!(
-                    "{} is not a SEP-9 field; mark it custom to use it anyway",
-                    f.name
-                )));
-            }
-            if f.custom && f.field_type.is_none() {
-                return Err(invalid(format!("custom field {} needs a type", f.name)));
-            }
             let field_type = f.field_type.map(|k| match k {
                 FieldKind::String => FieldType::String,
                 FieldKind::Binary => FieldType::Binary,
@@ -471,6 +455,7 @@ impl ConfigMutation {
             });
             fields.push(NewCustomerField {
                 name: f.name,
+                custom: f.custom,
                 field_type,
                 description: f.description,
                 optional: f.optional,

@@ -86,11 +86,12 @@ pub async fn ensure_demo_tenant(
                 },
             )
             .await?;
-            admin::add_asset(db, tenant_id, guide_asset(Keypair::generate().public_key().to_string()))
-                .await?;
+            // The customer types first: the asset names them.
             for customer_type in guide_customer_types() {
                 admin::add_customer_type(db, tenant_id, customer_type).await?;
             }
+            admin::add_asset(db, tenant_id, guide_asset(Keypair::generate().public_key().to_string()))
+                .await?;
             let sender = Keypair::generate();
             admin::approve_sender(db, tenant_id, &sender.public_key().to_string(), "demo sending anchor")
                 .await?;
@@ -141,6 +142,7 @@ pub fn guide_asset(issuer: String) -> NewAsset {
 pub fn guide_customer_types() -> Vec<NewCustomerType> {
     let field = |name: &str, description: &str, optional: bool| NewCustomerField {
         name: name.into(),
+        custom: false,
         field_type: None,
         description: description.into(),
         optional,

@@ -3,11 +3,12 @@
 
 use std::collections::HashSet;
 
+use mooring_stellar::sep9::{self, FieldType};
 use mooring_stellar::text::has_forbidden;
 use mooring_stellar::{Amount, PublicKey};
 
 use crate::Error;
-use crate::admin::{NewAsset, NewCustomerType};
+use crate::admin::{NewAsset, NewCustomerField, NewCustomerType};
 use crate::host;
 
 pub fn check_account(account: &str, what: &str) -> Result<PublicKey, Error> {
@@ -154,6 +155,22 @@ pub fn check_customer_type(new: &NewCustomerType) -> Result<(), Error> {
         check_choices(field.choices.as_deref(), &field.name)?;
     }
     check_unique(new.fields.iter().map(|f| f.name.as_str()), "field")
+}
+
+/// A customer field's type: a SEP-9 field's own (another type given is refused), a
+/// custom field's given one. A name outside SEP-9 must be marked custom, so that a
+/// misspelt standard name is caught instead of quietly becoming a new field.
+pub fn field_type(f: &NewCustomerField) -> Result<FieldType, Error> {
+    match (sep9::field_type(&f.name), f.custom, f.field_type) {
+        (Some(t), _, None) => Ok(t),
+        (Some(t), _, Some(given)) if t == given => Ok(t),
+        (Some(t), _, Some(_)) => Err(invalid(format!("SEP-9 field {} is of type {}", f.name, t.as_str()))),
+        (None, false, _) => {
+            Err(invalid(format!("{} is not a SEP-9 field; mark it custom to use it anyway", f.name)))
+        }
+        (None, true, Some(given)) => Ok(given),
+        (None, true, None) => Err(invalid(format!("custom field {} needs a type", f.name))),
+    }
 }
 
 /// A request rate: (per second, burst), both from 1 to a million.

@@ -205,11 +205,11 @@ impl TestEnv {
         )
         .await
         .unwrap();
-        let asset = mooring_server::demo::guide_asset(Keypair::generate().public_key().to_string());
-        admin::add_asset(&self.db, id, asset).await.unwrap();
         for customer_type in mooring_server::demo::guide_customer_types() {
             admin::add_customer_type(&self.db, id, customer_type).await.unwrap();
         }
+        let asset = mooring_server::demo::guide_asset(Keypair::generate().public_key().to_string());
+        admin::add_asset(&self.db, id, asset).await.unwrap();
         let sender = Keypair::generate();
         admin::approve_sender(&self.db, id, &sender.public_key().to_string(), "test SA").await.unwrap();
         TestTenant { id, sender }

@@ -1,0 +1,54 @@
+//! Writes to tenant configuration. Every write runs in one database transaction that
+//! also bumps `config_state.version`, which is how every replica learns that its cache
+//! is stale: nothing half-written, nothing missed.
+
+mod assets;
+mod customer_types;
+mod domains;
+mod senders;
+mod tenant_settings;
+
+use mooring_entities::{approved_sender, config_state};
+use sea_orm::sea_query::{Expr, ExprTrait};
+use sea_orm::{
+    ColumnTrait, ConnectionTrait, DatabaseConnection, DatabaseTransaction, EntityTrait, QueryFilter,
+};
+
+use crate::Error;
+
+pub use approved_sender::Model as Sender;
+pub use assets::{NewAsset, NewAssetField, add_asset, remove_asset, upsert_asset};
+pub use customer_types::{
+    NewCustomerField, NewCustomerType, add_customer_type, remove_customer_type, set_customer_type,
+};
+pub use domains::{add_domain, remove_domain, tenant_for_domain};
+pub use senders::{approve_sender, remove_sender, senders, set_sender_enabled};
+pub use tenant_settings::{
+    NewTenant, Settings, create_tenant, rotate_signing_key, set_horizon_url, set_rate_limit, set_status,
+    update_settings,
+};
+
+/// Runs `write` in one write transaction that also bumps the config version, so every
+/// replica learns of it; nothing is written if `write` fails.
+async fn config_write<T>(
+    db: &DatabaseConnection,
+    write: impl AsyncFnOnce(&DatabaseTransaction) -> Result<T, Error>,
+) -> Result<T, Error> {
+    let txn = mooring_entities::begin_write(db).await?;
+    let value = write(&txn).await?;
+    bump_version(&txn).await?;
+    txn.commit().await?;
+    Ok(value)
+}
+
+pub async fn bump_version(db: &impl ConnectionTrait) -> Result<(), Error> {
+    config_state::Entity::update_many()
+        .col_expr(config_state::Column::Version, Expr::col(config_state::Column::Version).add(1))
+        .filter(config_state::Column::Id.eq(1))
+        .exec(db)
+        .await?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,282 @@
+//! Creating a tenant and changing its own settings: status, Horizon, signing key,
+//! rate limit, organization and expiry settings.
+
+use chrono::Utc;
+use mooring_entities::{tenant, watch_cursor};
+use mooring_stellar::{Keypair, Network};
+use sea_orm::sea_query::Expr;
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter, Set,
+};
+use uuid::Uuid;
+
+use super::config_write;
+use super::domains::insert_domain;
+use crate::{Error, MasterKey, TenantStatus, rules};
+
+pub struct NewTenant {
+    pub name: String,
+    pub domains: Vec<String>,
+    pub network: Network,
+    pub horizon_url: String,
+    pub distribution_account: String,
+    pub org_name: Option<String>,
+    pub org_url: Option<String>,
+    pub org_description: Option<String>,
+}
+
+/// Creates a tenant with a freshly generated SEP-10 signing key (stored encrypted).
+/// Returns the tenant id.
+pub async fn create_tenant(
+    db: &DatabaseConnection,
+    master_key: &MasterKey,
+    new: NewTenant,
+) -> Result<Uuid, Error> {
+    rules::check_account(&new.distribution_account, "distribution account")?;
+    let horizon_url = rules::check_http_url(&new.horizon_url, "Horizon URL")?;
+    if new.domains.is_empty() {
+        return Err(Error::Invalid("a tenant needs at least one domain".into()));
+    }
+    let domains = new.domains.iter().map(|d| rules::check_domain(d)).collect::<Result<Vec<_>, _>>()?;
+    let id = Uuid::new_v4();
+    let key = Keypair::generate();
+    let now = Utc::now();
+    config_write(db, async move |txn| {
+        let network = new.network.passphrase().to_string();
+        check_account_free(txn, &network, &new.distribution_account, None).await?;
+        let account = new.distribution_account.clone();
+        tenant::ActiveModel {
+            id: Set(id),
+            name: Set(new.name),
+            network_passphrase: Set(network),
+            horizon_url: Set(horizon_url),
+            signing_public_key: Set(key.public_key().to_string()),
+            signing_seed_ciphertext: Set(master_key.encrypt_seed(id, &key.seed())),
+            distribution_account: Set(new.distribution_account),
+            status: Set(TenantStatus::Active),
+            org_name: Set(new.org_name),
+            org_url: Set(new.org_url),
+            org_description: Set(new.org_description),
+            org_logo: Set(None),
+            org_official_email: Set(None),
+            org_support_email: Set(None),
+            created_at: Set(now),
+            updated_at: Set(now),
+            transaction_expiry_secs: Set(None),
+            // Payments to the account from now on are the tenant's: the first watch
+            // catches up from here, however late it starts.
+            watch_from: Set(Some(now)),
+            info_requires_auth: Set(false),
+            rate_limit_per_second: Set(None),
+            rate_limit_burst: Set(None),
+        }
+        .insert(txn)
+        .await
+        .map_err(|e| account_taken(e, &account))?;
+        for domain in domains {
+            insert_domain(txn, id, domain).await?;
+        }
+        Ok(id)
+    })
+    .await
+}
+
+/// Refuses a distribution account another tenant on the same network already has.
+/// The unique index (network, account) backs this up against concurrent writers.
+async fn check_account_free(
+    db: &impl ConnectionTrait,
+    network_passphrase: &str,
+    account: &str,
+    except: Option<Uuid>,
+) -> Result<(), Error> {
+    let mut query = tenant::Entity::find()
+        .filter(tenant::Column::NetworkPassphrase.eq(network_passphrase))
+        .filter(tenant::Column::DistributionAccount.eq(account));
+    if let Some(id) = except {
+        query = query.filter(tenant::Column::Id.ne(id));
+    }
+    if query.one(db).await?.is_some() {
+        return Err(Error::AccountTaken(account.to_string()));
+    }
+    Ok(())
+}
+
+/// A unique-index violation on the distribution account, as the error it means.
+fn account_taken(e: sea_orm::DbErr, account: &str) -> Error {
+    match e.sql_err() {
+        Some(sea_orm::SqlErr::UniqueConstraintViolation(_)) => Error::AccountTaken(account.to_string()),
+        _ => e.into(),
+    }
+}
+
+async fn tenant_row(db: &impl ConnectionTrait, tenant_id: Uuid) -> Result<tenant::Model, Error> {
+    tenant::Entity::find_by_id(tenant_id).one(db).await?.ok_or_else(|| Error::NotFound("tenant".into()))
+}
+
+/// Sets (or, with `None`, clears back to the platform default) the cap on all of a
+/// tenant's SEP requests together: (per second, burst).
+pub async fn set_rate_limit(
+    db: &DatabaseConnection,
+    tenant_id: Uuid,
+    limit: Option<(u32, u32)>,
+) -> Result<(), Error> {
+    if let Some(limit) = limit {
+        rules::check_rate_limit(limit)?;
+    }
+    let as_column = |v: u32| i32::try_from(v).ok();
+    config_write(db, async move |txn| {
+        tenant_row(txn, tenant_id).await?;
+        tenant::Entity::update_many()
+            .col_expr(tenant::Column::RateLimitPerSecond, Expr::value(limit.and_then(|l| as_column(l.0))))
+            .col_expr(tenant::Column::RateLimitBurst, Expr::value(limit.and_then(|l| as_column(l.1))))
+            .col_expr(tenant::Column::UpdatedAt, Expr::value(Utc::now()))
+            .filter(tenant::Column::Id.eq(tenant_id))
+            .exec(txn)
+            .await?;
+        Ok(())
+    })
+    .await
+}
+
+/// Suspends or resumes a tenant.
+pub async fn set_status(db: &DatabaseConnection, tenant_id: Uuid, suspended: bool) -> Result<(), Error> {
+    config_write(db, async move |txn| {
+        tenant::Entity::update_many()
+            .col_expr(
+                tenant::Column::Status,
+                Expr::value(if suspended { TenantStatus::Suspended } else { TenantStatus::Active }),
+            )
+            .col_expr(tenant::Column::UpdatedAt, Expr::value(Utc::now()))
+            .filter(tenant::Column::Id.eq(tenant_id))
+            .exec(txn)
+            .await?;
+        Ok(())
+    })
+    .await
+}
+
+/// Points a tenant at another Horizon.
+pub async fn set_horizon_url(
+    db: &DatabaseConnection,
+    tenant_id: Uuid,
+    horizon_url: &str,
+) -> Result<(), Error> {
+    let url = rules::check_http_url(horizon_url, "Horizon URL")?;
+    config_write(db, async move |txn| {
+        tenant::Entity::update_many()
+            .col_expr(tenant::Column::HorizonUrl, Expr::value(url))
+            .col_expr(tenant::Column::UpdatedAt, Expr::value(Utc::now()))
+            .filter(tenant::Column::Id.eq(tenant_id))
+            .exec(txn)
+            .await?;
+        Ok(())
+    })
+    .await
+}
+
+/// Replaces the tenant's SEP-10 signing key with a new one. SEP-10 tokens stay valid:
+/// they are signed with a per-tenant secret derived from the master key, not with the
+/// signing key. Challenges issued under the old key can no longer be exchanged.
+pub async fn rotate_signing_key(
+    db: &DatabaseConnection,
+    master_key: &MasterKey,
+    tenant_id: Uuid,
+) -> Result<String, Error> {
+    let key = Keypair::generate();
+    config_write(db, async move |txn| {
+        tenant_row(txn, tenant_id).await?;
+        tenant::Entity::update_many()
+            .col_expr(tenant::Column::SigningPublicKey, Expr::value(key.public_key().to_string()))
+            .col_expr(
+                tenant::Column::SigningSeedCiphertext,
+                Expr::value(master_key.encrypt_seed(tenant_id, &key.seed())),
+            )
+            .col_expr(tenant::Column::UpdatedAt, Expr::value(Utc::now()))
+            .filter(tenant::Column::Id.eq(tenant_id))
+            .exec(txn)
+            .await?;
+        Ok(key.public_key().to_string())
+    })
+    .await
+}
+
+/// Tenant settings the admin API edits. `None` leaves a value as it is.
+#[derive(Default)]
+pub struct Settings {
+    pub name: Option<String>,
+    pub org_name: Option<String>,
+    pub org_url: Option<String>,
+    pub org_description: Option<String>,
+    pub org_logo: Option<String>,
+    pub org_official_email: Option<String>,
+    pub org_support_email: Option<String>,
+    pub distribution_account: Option<String>,
+    pub horizon_url: Option<String>,
+    pub transaction_expiry_secs: Option<i64>,
+    pub info_requires_auth: Option<bool>,
+}
+
+pub async fn update_settings(db: &DatabaseConnection, tenant_id: Uuid, s: Settings) -> Result<(), Error> {
+    if let Some(a) = &s.distribution_account {
+        rules::check_account(a, "distribution account")?;
+    }
+    let horizon_url =
+        s.horizon_url.as_deref().map(|u| rules::check_http_url(u, "Horizon URL")).transpose()?;
+    if s.transaction_expiry_secs.is_some_and(|e| !(1..=30 * 86_400).contains(&e)) {
+        return Err(Error::Invalid("transaction expiry must be between 1 second and 30 days".into()));
+    }
+    config_write(db, async move |txn| {
+        let current = tenant_row(txn, tenant_id).await?;
+        let new_account = s.distribution_account.filter(|a| *a != current.distribution_account);
+        if let Some(account) = &new_account {
+            check_account_free(txn, &current.network_passphrase, account, Some(tenant_id)).await?;
+            // A cursor left from an earlier time with this account would replay
+            // payments from when it was not ours; start from now instead.
+            watch_cursor::Entity::delete_many()
+                .filter(watch_cursor::Column::TenantId.eq(tenant_id))
+                .filter(watch_cursor::Column::Account.eq(account))
+                .exec(txn)
+                .await?;
+        }
+        let mut row: tenant::ActiveModel = current.into();
+        if let Some(v) = s.name {
+            row.name = Set(v);
+        }
+        let optional = |v: Option<String>| v.map(|v| if v.is_empty() { None } else { Some(v) });
+        if let Some(v) = optional(s.org_name) {
+            row.org_name = Set(v);
+        }
+        if let Some(v) = optional(s.org_url) {
+            row.org_url = Set(v);
+        }
+        if let Some(v) = optional(s.org_description) {
+            row.org_description = Set(v);
+        }
+        if let Some(v) = optional(s.org_logo) {
+            row.org_logo = Set(v);
+        }
+        if let Some(v) = optional(s.org_official_email) {
+            row.org_official_email = Set(v);
+        }
+        if let Some(v) = optional(s.org_support_email) {
+            row.org_support_email = Set(v);
+        }
+        if let Some(v) = &new_account {
+            row.distribution_account = Set(v.clone());
+            row.watch_from = Set(Some(Utc::now()));
+        }
+        if let Some(v) = horizon_url {
+            row.horizon_url = Set(v);
+        }
+        if let Some(v) = s.transaction_expiry_secs {
+            row.transaction_expiry_secs = Set(Some(v));
+        }
+        if let Some(v) = s.info_requires_auth {
+            row.info_requires_auth = Set(v);
+        }
+        row.updated_at = Set(Utc::now());
+        row.update(txn).await.map_err(|e| account_taken(e, new_account.as_deref().unwrap_or_default()))?;
+        Ok(())
+    })
+    .await
+}

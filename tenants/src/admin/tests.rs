@@ -1,0 +1,158 @@
+//! The configuration rules as `admin` enforces them, on an in-memory SQLite database:
+//! each refusal writes nothing, each write bumps the version replicas watch.
+
+use mooring_entities::{asset, config_state};
+use mooring_migration::{Migrator, MigratorTrait};
+use mooring_stellar::sep9::FieldType;
+use mooring_stellar::{Amount, Keypair, Network};
+use sea_orm::{ConnectOptions, Database, DatabaseConnection, EntityTrait, PaginatorTrait};
+use uuid::Uuid;
+
+use super::*;
+use crate::{AssetStatus, Error, MasterKey, MemoType};
+
+async fn db() -> DatabaseConnection {
+    // One connection: every connection to `:memory:` is a database of its own.
+    let mut opts = ConnectOptions::new("sqlite::memory:");
+    opts.max_connections(1).sqlx_logging(false);
+    let db = Database::connect(opts).await.unwrap();
+    Migrator::up(&db, None).await.unwrap();
+    db
+}
+
+async fn version(db: &DatabaseConnection) -> i64 {
+    config_state::Entity::find_by_id(1).one(db).await.unwrap().unwrap().version
+}
+
+fn account() -> String {
+    Keypair::generate().public_key().to_string()
+}
+
+fn new_tenant(domain: &str, account: &str, network: Network) -> NewTenant {
+    NewTenant {
+        name: domain.into(),
+        domains: vec![domain.into()],
+        network,
+        horizon_url: "https://horizon-testnet.stellar.org/".into(),
+        distribution_account: account.into(),
+        org_name: None,
+        org_url: None,
+        org_description: None,
+    }
+}
+
+fn new_asset(sender_type: Option<&str>) -> NewAsset {
+    NewAsset {
+        code: "USDC".into(),
+        issuer: account(),
+        status: AssetStatus::Test,
+        min_amount: None,
+        max_amount: None,
+        fee_fixed: Amount::ZERO,
+        fee_percent: Amount::ZERO,
+        memo_type: MemoType::Id,
+        sender_sep12_type: sender_type.map(Into::into),
+        receiver_sep12_type: None,
+        funding_methods: vec![],
+        anchor_asset_type: "fiat".into(),
+        description: String::new(),
+        display_decimals: 2,
+        fields: vec![],
+        fee_tiers: vec![],
+    }
+}
+
+fn field(name: &str, custom: bool, field_type: Option<FieldType>) -> NewCustomerField {
+    NewCustomerField {
+        name: name.into(),
+        custom,
+        field_type,
+        description: String::new(),
+        optional: false,
+        choices: None,
+    }
+}
+
+fn customer_type(fields: Vec<NewCustomerField>) -> NewCustomerType {
+    NewCustomerType { name: "sender".into(), description: "Senders".into(), fields }
+}
+
+async fn tenant(db: &DatabaseConnection) -> Uuid {
+    create_tenant(db, &MasterKey::generate(), new_tenant("a.example", &account(), Network::testnet()))
+        .await
+        .unwrap()
+}
+
+#[tokio::test]
+async fn a_refused_write_writes_nothing_and_a_write_bumps_the_version() {
+    let db = db().await;
+    let id = tenant(&db).await;
+    let before = version(&db).await;
+    let refused = add_asset(&db, id, new_asset(Some("sender"))).await;
+    assert!(
+        matches!(refused, Err(Error::Invalid(m)) if m.contains("does not exist")),
+        "an asset needs its KYC type first"
+    );
+    assert_eq!(asset::Entity::find().count(&db).await.unwrap(), 0);
+    assert_eq!(version(&db).await, before, "nothing written, nothing to reload");
+
+    set_customer_type(&db, id, customer_type(vec![field("email_address", false, None)])).await.unwrap();
+    add_asset(&db, id, new_asset(Some("sender"))).await.unwrap();
+    assert_eq!(version(&db).await, before + 2);
+}
+
+#[tokio::test]
+async fn customer_fields_are_sep9_or_marked_custom_with_a_type() {
+    let db = db().await;
+    let id = tenant(&db).await;
+    let refused = [
+        (field("emial_address", false, None), "not a SEP-9 field"),
+        (field("loyalty_tier", true, None), "needs a type"),
+        (field("email_address", false, Some(FieldType::Binary)), "is of type"),
+    ];
+    for (f, why) in refused {
+        let name = f.name.clone();
+        let err = set_customer_type(&db, id, customer_type(vec![f])).await.unwrap_err();
+        assert!(err.to_string().contains(why), "{name}: {err}");
+    }
+    let accepted = vec![
+        field("email_address", false, None),
+        field("photo_id_front", false, Some(FieldType::Binary)),
+        field("loyalty_tier", true, Some(FieldType::String)),
+    ];
+    set_customer_type(&db, id, customer_type(accepted)).await.unwrap();
+}
+
+#[tokio::test]
+async fn an_account_is_one_tenants_per_network() {
+    let db = db().await;
+    let key = MasterKey::generate();
+    let shared = account();
+    create_tenant(&db, &key, new_tenant("a.example", &shared, Network::testnet())).await.unwrap();
+    let taken = create_tenant(&db, &key, new_tenant("b.example", &shared, Network::testnet())).await;
+    assert!(matches!(taken, Err(Error::AccountTaken(_))), "{taken:?}");
+    create_tenant(&db, &key, new_tenant("c.example", &shared, Network::public())).await.unwrap();
+}
+
+#[tokio::test]
+async fn upsert_replaces_an_asset_and_the_last_domain_stays() {
+    let db = db().await;
+    let id = tenant(&db).await;
+    let mut first = new_asset(None);
+    let issuer = first.issuer.clone();
+    first.fee_fixed = Amount::from_units(1);
+    upsert_asset(&db, id, first).await.unwrap();
+    let mut second = new_asset(None);
+    second.issuer = issuer;
+    second.fee_fixed = Amount::from_units(2);
+    upsert_asset(&db, id, second).await.unwrap();
+    let rows = asset::Entity::find().all(&db).await.unwrap();
+    assert_eq!(rows.len(), 1);
+    assert_eq!(rows[0].fee_fixed, Amount::from_units(2).0);
+
+    assert!(remove_domain(&db, id, "a.example").await.is_err(), "a tenant keeps one domain");
+    add_domain(&db, id, "b.example").await.unwrap();
+    remove_domain(&db, id, "a.example").await.unwrap();
+    assert_eq!(tenant_for_domain(&db, "b.example").await.unwrap(), Some(id));
+    assert_eq!(tenant_for_domain(&db, "a.example").await.unwrap(), None);
+}
