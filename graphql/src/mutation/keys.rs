@@ -1,0 +1,37 @@
+//! Admin API keys a tenant (or the operator for it) creates and revokes.
+
+use async_graphql::{Context, ID, Object, Result};
+use mooring_tenants::api_keys::{self, KeyScope};
+
+use crate::error::{from_tenants, not_found};
+use crate::objects::{ApiKey, NewApiKey};
+use crate::scope::{self, core};
+
+#[derive(Default)]
+pub struct KeysMutation;
+
+#[Object]
+impl KeysMutation {
+    /// Creates an API key for the tenant (shown once).
+    async fn create_api_key(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "Tenant id; optional for tenant keys.")] tenant_id: Option<ID>,
+        #[graphql(desc = "A name for people.")] name: String,
+    ) -> Result<NewApiKey> {
+        let id = scope::tenant_id(ctx, tenant_id.as_ref())?;
+        let (row, key) =
+            api_keys::create(&core(ctx).db, KeyScope::Tenant(id), &name).await.map_err(from_tenants)?;
+        Ok(NewApiKey { api_key: row.into(), key })
+    }
+
+    /// Revokes an API key: it stops working at once.
+    async fn revoke_api_key(&self, ctx: &Context<'_>, #[graphql(desc = "Key id.")] id: ID) -> Result<ApiKey> {
+        let key_id = scope::parse_id(&id, "api key")?;
+        let row = api_keys::revoke_visible(&core(ctx).db, scope::key_scope(ctx)?, key_id)
+            .await
+            .map_err(from_tenants)?
+            .ok_or_else(|| not_found("api key"))?;
+        Ok(row.into())
+    }
+}

@@ -1,0 +1,91 @@
+//! Customers and their KYC as the tenant reviews them.
+
+use async_graphql::{Context, ID, Object, Result, SimpleObject};
+use chrono::{DateTime, Utc};
+use mooring_anchor::customers;
+
+use crate::enums::{CustomerStatus, FieldStatus};
+use crate::scope::core;
+
+/// A SEP-12 customer, as the tenant reviews it.
+pub struct CustomerObj(pub customers::Loaded);
+
+#[Object(name = "Customer")]
+impl CustomerObj {
+    /// Customer id (the SEP-12 id).
+    async fn id(&self) -> ID {
+        ID(self.0.customer.id.to_string())
+    }
+    /// Sending anchor account that registered it.
+    async fn sa_account(&self) -> &str {
+        &self.0.customer.sa_account
+    }
+    /// The sending anchor's memo for this user ("" for none).
+    async fn memo(&self) -> &str {
+        &self.0.customer.memo
+    }
+    /// SEP-12 status for each of the tenant's customer types.
+    async fn statuses(&self, ctx: &Context<'_>) -> Result<Vec<TypeStatus>> {
+        let tenant = core(ctx).tenants.by_id(self.0.customer.tenant_id);
+        Ok(tenant
+            .iter()
+            .flat_map(|t| t.customer_types.iter())
+            .map(|ty| TypeStatus {
+                customer_type: ty.name.clone(),
+                status: customers::status(ty, Some(&self.0)).into(),
+            })
+            .collect())
+    }
+    /// The message shown to the sending anchor.
+    async fn message(&self) -> Option<&str> {
+        self.0.customer.message.as_deref()
+    }
+    /// Fields provided (files as metadata only).
+    async fn fields(&self) -> Vec<ProvidedField> {
+        self.0
+            .fields
+            .iter()
+            .map(|f| ProvidedField {
+                name: f.name.clone(),
+                value: f.value.clone(),
+                is_file: f.data.is_some(),
+                content_type: f.content_type.clone(),
+                size: f.data.as_ref().map(|d| d.len() as i64),
+                status: f.status.into(),
+                error: f.error.clone(),
+            })
+            .collect()
+    }
+    /// Registered.
+    async fn created_at(&self) -> DateTime<Utc> {
+        self.0.customer.created_at
+    }
+}
+
+/// A customer's status for one type.
+#[derive(SimpleObject)]
+pub struct TypeStatus {
+    /// The SEP-12 type.
+    pub customer_type: String,
+    /// Its SEP-12 status.
+    pub status: CustomerStatus,
+}
+
+/// A provided KYC field.
+#[derive(SimpleObject)]
+pub struct ProvidedField {
+    /// SEP-9 name.
+    pub name: String,
+    /// Text value (none for files).
+    pub value: Option<String>,
+    /// Whether it is a file.
+    pub is_file: bool,
+    /// A file's content type.
+    pub content_type: Option<String>,
+    /// A file's size in bytes.
+    pub size: Option<i64>,
+    /// Where it stands in review.
+    pub status: FieldStatus,
+    /// Why it was rejected.
+    pub error: Option<String>,
+}

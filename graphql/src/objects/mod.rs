@@ -1,0 +1,17 @@
+//! Output types. Amounts are decimal strings (never floats); times are UTC.
+
+mod caller;
+mod customer;
+mod tenant;
+mod transaction;
+
+use mooring_stellar::Amount;
+
+pub use caller::{ApiKey, CallerKind, Me, NewApiKey};
+pub use customer::CustomerObj;
+pub use tenant::TenantObj;
+pub use transaction::{Event, PaymentObj, TransactionObj};
+
+fn amount(v: i64) -> String {
+    Amount(v).to_decimal().to_string()
+}

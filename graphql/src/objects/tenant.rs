@@ -1,0 +1,265 @@
+//! A tenant and its configuration as the admin API shows it.
+
+use std::sync::Arc;
+
+use async_graphql::{Context, ID, Object, Result, SimpleObject};
+use mooring_anchor::transactions;
+use mooring_tenants::Tenant;
+use mooring_tenants::admin::Sender;
+
+use crate::enums::{MemoType, TenantStatus, TransactionStatus};
+use crate::error::{from_anchor, from_tenants};
+use crate::scope::core;
+
+/// Transactions in one status.
+#[derive(SimpleObject)]
+pub struct StatusCount {
+    /// A SEP-31 status.
+    pub status: TransactionStatus,
+    /// How many of the tenant's transactions are in it.
+    pub count: i64,
+}
+
+/// A hosted anchor business.
+pub struct TenantObj(pub Arc<Tenant>);
+
+#[Object(name = "Tenant")]
+impl TenantObj {
+    /// Tenant id.
+    async fn id(&self) -> ID {
+        ID(self.0.id.to_string())
+    }
+    /// Display name.
+    async fn name(&self) -> &str {
+        &self.0.name
+    }
+    /// Domains served (the first is the primary).
+    async fn domains(&self) -> &[String] {
+        &self.0.domains
+    }
+    /// Whether its SEP endpoints answer.
+    async fn status(&self) -> TenantStatus {
+        self.0.status.into()
+    }
+    /// The Stellar network passphrase.
+    async fn network_passphrase(&self) -> &str {
+        self.0.network.passphrase()
+    }
+    /// Horizon used to verify signers and watch payments.
+    async fn horizon_url(&self) -> &str {
+        &self.0.horizon_url
+    }
+    /// The SEP-10 SIGNING_KEY (public; the seed never leaves the server).
+    async fn signing_key(&self) -> String {
+        self.0.signing_key.public_key().to_string()
+    }
+    /// Where sending anchors pay.
+    async fn distribution_account(&self) -> &str {
+        &self.0.distribution_account
+    }
+    /// Seconds a transaction waits for funds before it expires (null: platform default).
+    async fn transaction_expiry_secs(&self) -> Option<i64> {
+        self.0.transaction_expiry_secs
+    }
+    /// Whether SEP-31 /info needs a SEP-10 token.
+    async fn info_requires_auth(&self) -> bool {
+        self.0.info_requires_auth
+    }
+    /// The operator's cap on all of the tenant's SEP requests per second (null: the
+    /// platform default).
+    async fn rate_limit_per_second(&self) -> Option<u32> {
+        self.0.rate_limit.map(|l| l.0)
+    }
+    /// The burst that goes with `rateLimitPerSecond`.
+    async fn rate_limit_burst(&self) -> Option<u32> {
+        self.0.rate_limit.map(|l| l.1)
+    }
+    /// ORG_NAME in stellar.toml.
+    async fn org_name(&self) -> Option<&str> {
+        self.0.org.name.as_deref()
+    }
+    /// ORG_URL in stellar.toml.
+    async fn org_url(&self) -> Option<&str> {
+        self.0.org.url.as_deref()
+    }
+    /// ORG_DESCRIPTION in stellar.toml.
+    async fn org_description(&self) -> Option<&str> {
+        self.0.org.description.as_deref()
+    }
+    /// Assets received through SEP-31.
+    async fn assets(&self) -> Vec<AssetObj> {
+        self.0.assets.iter().cloned().map(AssetObj).collect()
+    }
+    /// SEP-12 customer types and the fields each asks for.
+    async fn customer_types(&self) -> Vec<CustomerTypeObj> {
+        self.0.customer_types.iter().cloned().map(CustomerTypeObj).collect()
+    }
+    /// Approved sending anchors, enabled or not.
+    async fn senders(&self, ctx: &Context<'_>) -> Result<Vec<SenderObj>> {
+        let rows = mooring_tenants::admin::senders(&core(ctx).db, self.0.id).await.map_err(from_tenants)?;
+        Ok(rows.into_iter().map(SenderObj).collect())
+    }
+    /// Transactions per status.
+    #[graphql(complexity = 20)]
+    async fn transaction_counts(&self, ctx: &Context<'_>) -> Result<Vec<StatusCount>> {
+        let counts = transactions::count_by_status(&core(ctx).db, self.0.id).await.map_err(from_anchor)?;
+        Ok(counts.into_iter().map(|(status, count)| StatusCount { status: status.into(), count }).collect())
+    }
+}
+
+/// A SEP-31 asset and its terms.
+pub struct AssetObj(pub mooring_tenants::Asset);
+
+#[Object(name = "Asset")]
+impl AssetObj {
+    /// Asset code.
+    async fn code(&self) -> &str {
+        &self.0.code
+    }
+    /// Issuer account.
+    async fn issuer(&self) -> &str {
+        &self.0.issuer
+    }
+    /// Offered through SEP-31.
+    async fn enabled(&self) -> bool {
+        self.0.sep31_enabled
+    }
+    /// Smallest amount accepted.
+    async fn min_amount(&self) -> Option<String> {
+        self.0.min_amount.map(|a| a.to_decimal().to_string())
+    }
+    /// Largest amount accepted.
+    async fn max_amount(&self) -> Option<String> {
+        self.0.max_amount.map(|a| a.to_decimal().to_string())
+    }
+    /// Fixed fee, in units of the asset.
+    async fn fee_fixed(&self) -> String {
+        self.0.fee_fixed.to_decimal().to_string()
+    }
+    /// Percentage fee, in percentage points.
+    async fn fee_percent(&self) -> String {
+        self.0.fee_percent.to_decimal().to_string()
+    }
+    /// Fees by amount (empty: the flat fees apply to every amount).
+    async fn fee_tiers(&self) -> Vec<FeeTierObj> {
+        self.0
+            .fee_tiers
+            .iter()
+            .map(|t| FeeTierObj {
+                min_amount: t.min_amount.to_decimal().to_string(),
+                fee_fixed: t.fee_fixed.to_decimal().to_string(),
+                fee_percent: t.fee_percent.to_decimal().to_string(),
+            })
+            .collect()
+    }
+    /// Memo type issued for payments.
+    async fn memo_type(&self) -> MemoType {
+        self.0.memo_type.into()
+    }
+    /// SEP-12 type required of senders.
+    async fn sender_sep12_type(&self) -> Option<&str> {
+        self.0.sender_sep12_type.as_deref()
+    }
+    /// SEP-12 type required of receivers.
+    async fn receiver_sep12_type(&self) -> Option<&str> {
+        self.0.receiver_sep12_type.as_deref()
+    }
+    /// Payout methods offered.
+    async fn funding_methods(&self) -> &[String] {
+        &self.0.funding_methods
+    }
+    /// Transaction fields required.
+    async fn fields(&self) -> Vec<FieldSpec> {
+        self.0
+            .fields
+            .iter()
+            .map(|f| FieldSpec::new(&f.name, "string", &f.description, f.optional, &f.choices))
+            .collect()
+    }
+}
+
+/// Fees for amounts from `minAmount` up.
+#[derive(SimpleObject)]
+#[graphql(name = "FeeTier")]
+pub struct FeeTierObj {
+    /// Smallest amount the tier applies to.
+    pub min_amount: String,
+    /// Fixed fee.
+    pub fee_fixed: String,
+    /// Percentage fee, in percentage points.
+    pub fee_percent: String,
+}
+
+/// A field the tenant asks for.
+#[derive(SimpleObject)]
+pub struct FieldSpec {
+    /// Field name (SEP-9 for customer fields).
+    pub name: String,
+    /// string, binary, number or date.
+    pub field_type: String,
+    /// What to enter.
+    pub description: String,
+    /// May be left out.
+    pub optional: bool,
+    /// Allowed values, if restricted.
+    pub choices: Option<Vec<String>>,
+}
+
+impl FieldSpec {
+    fn new(
+        name: &str,
+        field_type: &str,
+        description: &str,
+        optional: bool,
+        choices: &Option<Vec<String>>,
+    ) -> Self {
+        Self {
+            name: name.into(),
+            field_type: field_type.into(),
+            description: description.into(),
+            optional,
+            choices: choices.clone(),
+        }
+    }
+}
+
+/// A SEP-12 customer type.
+pub struct CustomerTypeObj(pub mooring_tenants::CustomerType);
+
+#[Object(name = "CustomerType")]
+impl CustomerTypeObj {
+    /// Type name, e.g. sep31-sender.
+    async fn name(&self) -> &str {
+        &self.0.name
+    }
+    /// Shown to sending anchors in /info.
+    async fn description(&self) -> &str {
+        &self.0.description
+    }
+    /// Fields the type asks for.
+    async fn fields(&self) -> Vec<FieldSpec> {
+        let spec = |f: &mooring_tenants::CustomerField| {
+            FieldSpec::new(&f.name, f.field_type.as_str(), &f.description, f.optional, &f.choices)
+        };
+        self.0.fields.iter().map(spec).collect()
+    }
+}
+
+/// An approved sending anchor.
+pub struct SenderObj(pub Sender);
+
+#[Object(name = "Sender")]
+impl SenderObj {
+    /// Its Stellar account.
+    async fn account(&self) -> &str {
+        &self.0.account
+    }
+    /// A name for people.
+    async fn name(&self) -> &str {
+        &self.0.name
+    }
+    /// Whether it may authenticate now.
+    async fn enabled(&self) -> bool {
+        self.0.enabled
+    }
+}

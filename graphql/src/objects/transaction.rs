@@ -1,0 +1,207 @@
+//! Transactions, their history and the payments seen for them.
+
+use async_graphql::{ComplexObject, Context, ID, Result, SimpleObject};
+use chrono::{DateTime, Utc};
+use mooring_anchor::payments::Payment;
+use mooring_anchor::transactions::{Event as TransactionEvent, Transaction};
+use mooring_anchor::{customers, payments, refunds, transactions};
+
+use super::{CustomerObj, amount};
+use crate::enums::{MemoType, PaymentOutcome, TransactionStatus};
+use crate::error::from_anchor;
+use crate::scope::core;
+
+/// A status change in a transaction's history.
+#[derive(SimpleObject)]
+pub struct Event {
+    /// The transaction.
+    pub transaction_id: ID,
+    /// When.
+    pub at: DateTime<Utc>,
+    /// Previous status (none for creation).
+    pub from_status: Option<TransactionStatus>,
+    /// New status.
+    pub to_status: TransactionStatus,
+    /// Who: sending_anchor:<account>, operator, tenant, system.
+    pub actor: String,
+    /// Why, if said.
+    pub message: Option<String>,
+}
+
+impl From<TransactionEvent> for Event {
+    fn from(e: TransactionEvent) -> Self {
+        Self {
+            transaction_id: ID(e.transaction_id.to_string()),
+            at: e.at,
+            from_status: e.from_status.map(Into::into),
+            to_status: e.to_status.into(),
+            actor: e.actor,
+            message: e.message,
+        }
+    }
+}
+
+/// A SEP-31 transaction.
+#[derive(SimpleObject)]
+#[graphql(name = "Transaction", complex)]
+pub struct TransactionObj {
+    /// Transaction id.
+    pub id: ID,
+    /// SEP-31 status.
+    pub status: TransactionStatus,
+    /// Last status message.
+    pub status_message: Option<String>,
+    /// Sending anchor account.
+    pub sa_account: String,
+    /// Asset code.
+    pub asset_code: String,
+    /// Asset issuer.
+    pub asset_issuer: String,
+    /// Amount expected or received.
+    pub amount_in: String,
+    /// Fee.
+    pub amount_fee: String,
+    /// Amount paid out.
+    pub amount_out: String,
+    /// Memo type the payment must carry.
+    pub stellar_memo_type: MemoType,
+    /// Memo the payment must carry.
+    pub stellar_memo: String,
+    /// Incoming Stellar transaction hash.
+    pub stellar_transaction_id: Option<String>,
+    /// Payout rail reference.
+    pub external_transaction_id: Option<String>,
+    /// Chosen payout method.
+    pub funding_method: Option<String>,
+    /// Created.
+    pub started_at: DateTime<Utc>,
+    /// Current status since.
+    pub updated_at: DateTime<Utc>,
+    /// Completed.
+    pub completed_at: Option<DateTime<Utc>>,
+    #[graphql(skip)]
+    pub model: Transaction,
+}
+
+impl From<Transaction> for TransactionObj {
+    fn from(t: Transaction) -> Self {
+        Self {
+            id: ID(t.id.to_string()),
+            status: t.status.into(),
+            status_message: t.status_message.clone(),
+            sa_account: t.sa_account.clone(),
+            asset_code: t.asset_code.clone(),
+            asset_issuer: t.asset_issuer.clone(),
+            amount_in: amount(t.amount_in),
+            amount_fee: amount(t.amount_fee),
+            amount_out: amount(t.amount_out),
+            stellar_memo_type: t.stellar_memo_type.into(),
+            stellar_memo: t.stellar_memo.clone(),
+            stellar_transaction_id: t.stellar_transaction_id.clone(),
+            external_transaction_id: t.external_transaction_id.clone(),
+            funding_method: t.funding_method.clone(),
+            started_at: t.started_at,
+            updated_at: t.updated_at,
+            completed_at: t.completed_at,
+            model: t,
+        }
+    }
+}
+
+#[ComplexObject]
+impl TransactionObj {
+    /// Refunds as SEP-31 reports them (JSON), or null when nothing was refunded.
+    #[graphql(complexity = 10)]
+    async fn refunds(&self, ctx: &Context<'_>) -> Result<Option<String>> {
+        let rows = refunds::for_transaction(&core(ctx).db, self.model.tenant_id, self.model.id)
+            .await
+            .map_err(from_anchor)?;
+        Ok(refunds::sep31_refunds(&rows).map(|r| r.to_string()))
+    }
+
+    /// Every status change, oldest first.
+    #[graphql(complexity = 10)]
+    async fn events(&self, ctx: &Context<'_>) -> Result<Vec<Event>> {
+        let events = transactions::events(&core(ctx).db, self.model.id).await.map_err(from_anchor)?;
+        Ok(events.into_iter().map(Event::from).collect())
+    }
+    /// The sender (SEP-12 customer).
+    #[graphql(complexity = 10)]
+    async fn sender(&self, ctx: &Context<'_>) -> Result<Option<CustomerObj>> {
+        load_customer(ctx, self.model.tenant_id, self.model.sender_id).await
+    }
+    /// The receiver (SEP-12 customer).
+    #[graphql(complexity = 10)]
+    async fn receiver(&self, ctx: &Context<'_>) -> Result<Option<CustomerObj>> {
+        load_customer(ctx, self.model.tenant_id, self.model.receiver_id).await
+    }
+    /// Stellar payments matched to it.
+    #[graphql(complexity = 10)]
+    async fn payments(&self, ctx: &Context<'_>) -> Result<Vec<PaymentObj>> {
+        let rows = payments::for_transaction(&core(ctx).db, self.model.tenant_id, self.model.id)
+            .await
+            .map_err(from_anchor)?;
+        Ok(rows.into_iter().map(PaymentObj::from).collect())
+    }
+}
+
+async fn load_customer(
+    ctx: &Context<'_>,
+    tenant: uuid::Uuid,
+    id: Option<uuid::Uuid>,
+) -> Result<Option<CustomerObj>> {
+    let Some(id) = id else { return Ok(None) };
+    let loaded = customers::load_by_id(&core(ctx).db, tenant, id).await.map_err(from_anchor)?;
+    Ok(loaded.map(CustomerObj))
+}
+
+/// A payment seen on the distribution account.
+#[derive(SimpleObject)]
+pub struct PaymentObj {
+    /// Horizon operation id.
+    pub id: ID,
+    /// Matched transaction, if any.
+    pub transaction_id: Option<ID>,
+    /// payment or a path payment type.
+    pub op_type: String,
+    /// Paying account.
+    pub from_account: String,
+    /// Asset code (native for lumens).
+    pub asset_code: String,
+    /// Asset issuer.
+    pub asset_issuer: String,
+    /// Amount received.
+    pub amount: String,
+    /// Memo type of the Stellar transaction.
+    pub memo_type: String,
+    /// Memo of the Stellar transaction.
+    pub memo: Option<String>,
+    /// Stellar transaction hash.
+    pub tx_hash: String,
+    /// What it did to the transaction.
+    pub outcome: PaymentOutcome,
+    /// What the watcher concluded.
+    pub note: Option<String>,
+    /// Received beyond amount_in, to refund.
+    pub excess: String,
+}
+
+impl From<Payment> for PaymentObj {
+    fn from(p: Payment) -> Self {
+        Self {
+            id: ID(p.id),
+            transaction_id: p.transaction_id.map(|t| ID(t.to_string())),
+            op_type: p.op_type,
+            from_account: p.from_account,
+            asset_code: p.asset_code,
+            asset_issuer: p.asset_issuer,
+            amount: amount(p.amount),
+            memo_type: p.memo_type,
+            memo: p.memo,
+            tx_hash: p.tx_hash,
+            outcome: p.outcome.into(),
+            note: p.note,
+            excess: amount(p.excess),
+        }
+    }
+}
