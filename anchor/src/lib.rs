@@ -16,14 +16,17 @@ pub mod customers;
 mod error;
 #[cfg(test)]
 mod fixtures;
+pub mod kyc;
 pub mod leases;
 pub mod outbox;
+mod owner;
 pub mod payments;
 pub mod refunds;
 pub mod transactions;
 
 pub use error::{AnchorError, AnchorResult};
 pub use mooring_tenants::api_keys::KeyScope;
+pub use owner::Owner;
 /// The database handle callers pass in. The admin API holds one without depending on
 /// the ORM, so it can only reach the data through this crate and `mooring-tenants`.
 pub use sea_orm::DatabaseConnection as Db;

@@ -13,10 +13,9 @@ use mooring_entities::{refund, transaction};
 use mooring_stellar::Amount;
 use mooring_stellar::sep31::Status;
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder,
-    QuerySelect, Set, SqlErr,
+    ActiveModelTrait, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QuerySelect, Set, SqlErr,
 };
-use serde_json::{Value, json};
+use serde_json::json;
 use uuid::Uuid;
 
 use crate::outbox::{self, Kind};
@@ -79,7 +78,7 @@ pub async fn record(
         .await?
         .ok_or_else(|| AnchorError::NotFound("transaction not found".into()))?;
     refundable(&t).map_err(AnchorError::Conflict)?;
-    let before = for_transaction(&txn, tenant_id, id).await?;
+    let before = transactions::refunds_of(&txn, tenant_id, id).await?;
     let total = before
         .iter()
         .map(|r| (r.amount, r.fee))
@@ -131,7 +130,7 @@ pub async fn record(
         row.updated_at = Set(Utc::now());
         let updated = row.update(&txn).await?;
         if let Some(url) = &updated.callback_url {
-            let refunds = for_transaction(&txn, tenant_id, id).await?;
+            let refunds = transactions::refunds_of(&txn, tenant_id, id).await?;
             let body = json!({ "transaction": transactions::sep31_json(&updated, &refunds) }).to_string();
             outbox::enqueue(&txn, tenant_id, Kind::Transaction, id, url, body).await?;
         }
@@ -139,40 +138,6 @@ pub async fn record(
     };
     txn.commit().await?;
     Ok(updated)
-}
-
-/// A transaction's refunds, oldest first.
-pub async fn for_transaction(
-    db: &impl ConnectionTrait,
-    tenant_id: Uuid,
-    transaction_id: Uuid,
-) -> AnchorResult<Vec<refund::Model>> {
-    Ok(refund::Entity::find()
-        .filter(refund::Column::TenantId.eq(tenant_id))
-        .filter(refund::Column::TransactionId.eq(transaction_id))
-        .order_by_asc(refund::Column::CreatedAt)
-        .all(db)
-        .await?)
-}
-
-/// SEP-31's `refunds` object, or `None` when nothing was refunded.
-pub fn sep31_refunds(refunds: &[refund::Model]) -> Option<Value> {
-    if refunds.is_empty() {
-        return None;
-    }
-    let decimal = |v: i64| Amount(v).to_decimal().to_string();
-    // Recorded totals never exceed amount_in (an i64), so these sums cannot overflow.
-    let amount: i64 = refunds.iter().map(|r| r.amount + r.fee).sum();
-    let fee: i64 = refunds.iter().map(|r| r.fee).sum();
-    Some(json!({
-        "amount_refunded": decimal(amount),
-        "amount_fee": decimal(fee),
-        "payments": refunds.iter().map(|r| json!({
-            "id": r.stellar_transaction_id,
-            "amount": decimal(r.amount + r.fee),
-            "fee": decimal(r.fee),
-        })).collect::<Vec<_>>(),
-    }))
 }
 
 #[cfg(test)]

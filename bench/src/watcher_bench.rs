@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 
 use axum::extract::{Path, Query, State};
 use axum::{Json, Router};
-use mooring_anchor::customers::Owner;
+use mooring_anchor::Owner;
 use mooring_anchor::transactions::{self, NewTransaction};
 use mooring_entities::{payment, transaction, watch_cursor};
 use mooring_server::{CancellationToken, Config};

@@ -21,4 +21,5 @@ pub use directory::{Directory, Snapshot};
 pub use error::Error;
 pub use model::{
     Asset, AssetField, AssetStatus, CustomerField, CustomerType, FeeTier, MemoType, Tenant, TenantStatus,
+    field_json,
 };

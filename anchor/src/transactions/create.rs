@@ -15,7 +15,8 @@ use uuid::Uuid;
 
 use super::query::owned_by;
 use super::transition::record_event;
-use crate::customers::{self, Owner, Target};
+use crate::Owner;
+use crate::customers::{self, Side, Target};
 use crate::{Actor, AnchorError, AnchorResult};
 
 pub struct NewTransaction {
@@ -57,22 +58,26 @@ pub fn fees(asset: &Asset, amount: Amount) -> (Amount, Vec<(String, Amount)>) {
     (Amount(fixed.0.saturating_add(percent.0)), details)
 }
 
+/// The customer the request names on `side` must be the sending anchor's own and
+/// accepted for the type the asset asks of that side.
 async fn require_kyc(
     db: &impl ConnectionTrait,
     tenant: &Tenant,
     owner: &Owner,
-    sep12_type: Option<&str>,
+    asset: &Asset,
+    side: Side,
     id: Option<Uuid>,
 ) -> AnchorResult<()> {
-    let Some(type_name) = sep12_type else { return Ok(()) };
-    let needed = || AnchorError::CustomerInfoNeeded { sep12_type: type_name.to_string() };
-    let ty = tenant.customer_type(type_name).ok_or_else(needed)?;
-    let Some(id) = id else { return Err(needed()) };
-    let loaded = customers::load(db, owner, &Target::Id(id)).await?.ok_or_else(needed)?;
-    if customers::status(ty, Some(&loaded)) != customers::Status::Accepted {
-        return Err(needed());
+    let Some(type_name) = side.sep12_type(asset) else { return Ok(()) };
+    let loaded = match id {
+        Some(id) => customers::load(db, owner, &Target::Id(id)).await?,
+        None => None,
+    };
+    if customers::accepted(tenant, asset, side, loaded.as_ref()) {
+        Ok(())
+    } else {
+        Err(AnchorError::CustomerInfoNeeded { sep12_type: type_name.to_string() })
     }
-    Ok(())
 }
 
 fn missing_fields(asset: &Asset, given: &Map<String, Value>) -> AnchorResult<()> {
@@ -92,11 +97,7 @@ fn missing_fields(asset: &Asset, given: &Map<String, Value>) -> AnchorResult<()>
             }
             Some(Value::String(_)) | None if field.optional => {}
             Some(Value::String(_)) | None => {
-                let mut v = json!({ "description": field.description, "optional": false });
-                if let Some(c) = &field.choices {
-                    v["choices"] = json!(c);
-                }
-                missing.insert(field.name.clone(), v);
+                missing.insert(field.name.clone(), field.sep31_json());
             }
             Some(_) => return Err(AnchorError::invalid(format!("{} must be a string", field.name))),
         }
@@ -157,8 +158,8 @@ pub async fn create(
         )),
         None => None,
     };
-    require_kyc(db, tenant, owner, asset.sender_sep12_type.as_deref(), new.sender_id).await?;
-    require_kyc(db, tenant, owner, asset.receiver_sep12_type.as_deref(), new.receiver_id).await?;
+    require_kyc(db, tenant, owner, asset, Side::Sender, new.sender_id).await?;
+    require_kyc(db, tenant, owner, asset, Side::Receiver, new.receiver_id).await?;
     missing_fields(asset, &new.fields)?;
 
     let (fee, details) = fees(asset, new.amount);

@@ -3,14 +3,15 @@
 
 use mooring_entities::transaction;
 use mooring_stellar::sep31::Status;
-use mooring_tenants::Tenant;
+use mooring_tenants::{Tenant, field_json};
 use sea_orm::{ColumnTrait, DatabaseConnection, DatabaseTransaction, EntityTrait, QueryFilter, Set};
 use serde_json::{Map, Value, json};
 use uuid::Uuid;
 
 use super::query::{get, get_for_tenant};
 use super::transition::{transition, transition_in};
-use crate::customers::{self, Owner};
+use crate::Owner;
+use crate::customers::{self, Side};
 use crate::{Actor, AnchorError, AnchorResult};
 
 /// Asks the sending anchor to correct transaction fields (`PATCH` flow).
@@ -28,10 +29,12 @@ pub async fn request_transaction_info(
     let asset = tenant.sep31_asset(&t.asset_code, Some(&t.asset_issuer));
     let mut wanted = Map::new();
     for name in fields {
-        let description = asset
-            .and_then(|a| a.fields.iter().find(|f| &f.name == name))
-            .map_or_else(|| name.replace('_', " "), |f| f.description.clone());
-        wanted.insert(name.clone(), json!({ "description": description, "optional": false }));
+        // Asked for, so not optional now, whatever the asset says.
+        let field = match asset.and_then(|a| a.fields.iter().find(|f| &f.name == name)) {
+            Some(f) => field_json(&f.description, false, f.choices.as_deref()),
+            None => field_json(&name.replace('_', " "), false, None),
+        };
+        wanted.insert(name.clone(), field);
     }
     let updates = json!({ "transaction": wanted });
     let message = message.to_string();
@@ -104,16 +107,13 @@ pub async fn request_customer_info(
     let t = get_for_tenant(&txn, tenant.id, id)
         .await?
         .ok_or_else(|| AnchorError::NotFound("transaction not found".into()))?;
-    let side_type = if t.sender_id == Some(customer_id) {
-        tenant.sep31_asset(&t.asset_code, Some(&t.asset_issuer)).and_then(|a| a.sender_sep12_type.clone())
-    } else if t.receiver_id == Some(customer_id) {
-        tenant.sep31_asset(&t.asset_code, Some(&t.asset_issuer)).and_then(|a| a.receiver_sep12_type.clone())
-    } else {
-        return Err(AnchorError::invalid("that customer is not part of this transaction"));
-    };
+    let side = Side::of_customer(&t, customer_id)
+        .ok_or_else(|| AnchorError::invalid("that customer is not part of this transaction"))?;
+    let asset = tenant.sep31_asset(&t.asset_code, Some(&t.asset_issuer));
+    let side_type = asset.and_then(|a| side.sep12_type(a));
     let before = customers::load_by_id(&txn, tenant.id, customer_id).await?;
     customers::reject_fields(&txn, customer_id, fields).await?;
-    if let (Some(ty), Some(before)) = (side_type.as_deref().and_then(|n| tenant.customer_type(n)), before) {
+    if let (Some(ty), Some(before)) = (side_type.and_then(|n| tenant.customer_type(n)), before) {
         let after = customers::load_by_id(&txn, tenant.id, customer_id).await?.expect("still there");
         customers::notify_if_changed(&txn, ty, Some(&before), &after).await?;
     }
@@ -146,19 +146,8 @@ pub async fn resume_after_customer_update(
         .await?;
     for t in waiting {
         let Some(asset) = tenant.sep31_asset(&t.asset_code, Some(&t.asset_issuer)) else { continue };
-        let accepted = |type_name: Option<&String>, id: Option<Uuid>| {
-            let type_name = type_name.cloned();
-            async move {
-                let Some(ty) = type_name.as_deref().and_then(|n| tenant.customer_type(n)) else {
-                    return Ok(true);
-                };
-                let Some(id) = id else { return Ok(false) };
-                let loaded = customers::load_by_id(db, tenant.id, id).await?;
-                AnchorResult::Ok(customers::status(ty, loaded.as_ref()) == customers::Status::Accepted)
-            }
-        };
-        if accepted(asset.sender_sep12_type.as_ref(), t.sender_id).await?
-            && accepted(asset.receiver_sep12_type.as_ref(), t.receiver_id).await?
+        if customers::accepted_id(db, tenant, asset, Side::Sender, t.sender_id).await?
+            && customers::accepted_id(db, tenant, asset, Side::Receiver, t.receiver_id).await?
         {
             let result = transition_in(
                 db,

@@ -13,6 +13,8 @@ pub use mooring_entities::transaction_event::Model as Event;
 
 pub use create::{Created, NewTransaction, create, fees};
 pub use info::{patch_fields, request_customer_info, request_transaction_info, resume_after_customer_update};
-pub use query::{Filter, count_by_status, events, events_since, find_in_scope, get, get_for_tenant, list};
+pub use query::{
+    Filter, count_by_status, events, events_since, find_in_scope, get, get_for_tenant, list, refunds_of,
+};
 pub use transition::{Change, apply, expire_due, set_callback, transition, transition_in};
-pub use view::sep31_json;
+pub use view::{sep31_json, sep31_refunds};

@@ -2,7 +2,7 @@
 //! their events and counts.
 
 use chrono::Utc;
-use mooring_entities::{transaction, transaction_event};
+use mooring_entities::{refund, transaction, transaction_event};
 use mooring_stellar::sep31::Status;
 use mooring_tenants::api_keys::KeyScope;
 use sea_orm::{
@@ -11,7 +11,7 @@ use sea_orm::{
 use uuid::Uuid;
 
 use crate::AnchorResult;
-use crate::customers::Owner;
+use crate::Owner;
 
 /// The transactions `owner` may see: its account's at its tenant, and with a memo
 /// token only those created under that memo.
@@ -161,4 +161,18 @@ pub async fn find_in_scope(
         KeyScope::Tenant(t) => query.filter(transaction::Column::TenantId.eq(t)),
     };
     Ok(query.one(db).await?)
+}
+
+/// A transaction's refunds, oldest first.
+pub async fn refunds_of(
+    db: &impl ConnectionTrait,
+    tenant_id: Uuid,
+    transaction_id: Uuid,
+) -> AnchorResult<Vec<refund::Model>> {
+    Ok(refund::Entity::find()
+        .filter(refund::Column::TenantId.eq(tenant_id))
+        .filter(refund::Column::TransactionId.eq(transaction_id))
+        .order_by_asc(refund::Column::CreatedAt)
+        .all(db)
+        .await?)
 }

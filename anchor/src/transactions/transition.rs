@@ -13,9 +13,9 @@ use sea_orm::{
 use serde_json::json;
 use uuid::Uuid;
 
-use super::query::{find_in_scope, get, get_for_tenant};
+use super::query::{find_in_scope, get, get_for_tenant, refunds_of};
 use super::view::sep31_json;
-use crate::customers::Owner;
+use crate::Owner;
 use crate::outbox::{self, Kind};
 use crate::{Actor, AnchorError, AnchorResult};
 
@@ -80,7 +80,7 @@ pub async fn transition_in(
         })?;
     record_event(txn, &updated, Some(from), to, actor, message).await?;
     if let Some(url) = &updated.callback_url {
-        let refunds = crate::refunds::for_transaction(txn, tenant_id, updated.id).await?;
+        let refunds = refunds_of(txn, tenant_id, updated.id).await?;
         let body = json!({ "transaction": sep31_json(&updated, &refunds) }).to_string();
         outbox::enqueue(txn, tenant_id, Kind::Transaction, updated.id, url, body).await?;
     }

@@ -54,9 +54,29 @@ pub fn sep31_json(t: &transaction::Model, refunds: &[refund::Model]) -> Value {
     {
         v["required_info_updates"] = updates.clone();
     }
-    if let Some(refunds) = crate::refunds::sep31_refunds(refunds) {
+    if let Some(refunds) = sep31_refunds(refunds) {
         v["refunded"] = json!(refunds["amount_refunded"] == json!(amount(t.amount_in)));
         v["refunds"] = refunds;
     }
     v
+}
+
+/// SEP-31's `refunds` object, or `None` when nothing was refunded.
+pub fn sep31_refunds(refunds: &[refund::Model]) -> Option<Value> {
+    if refunds.is_empty() {
+        return None;
+    }
+    let decimal = |v: i64| Amount(v).to_decimal().to_string();
+    // Recorded totals never exceed amount_in (an i64), so these sums cannot overflow.
+    let amount: i64 = refunds.iter().map(|r| r.amount + r.fee).sum();
+    let fee: i64 = refunds.iter().map(|r| r.fee).sum();
+    Some(json!({
+        "amount_refunded": decimal(amount),
+        "amount_fee": decimal(fee),
+        "payments": refunds.iter().map(|r| json!({
+            "id": r.stellar_transaction_id,
+            "amount": decimal(r.amount + r.fee),
+            "fee": decimal(r.fee),
+        })).collect::<Vec<_>>(),
+    }))
 }

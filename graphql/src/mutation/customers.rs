@@ -46,7 +46,7 @@ impl CustomersMutation {
             ReviewStatus::NeedsInfo => Review::NeedsInfo,
         };
         let errors: Vec<(String, String)> = field_errors.into_iter().map(|f| (f.name, f.reason)).collect();
-        let loaded = customers::review(db, &tenant, customer_id, decision, message, &errors)
+        let loaded = mooring_anchor::kyc::review(db, &tenant, customer_id, decision, message, &errors)
             .await
             .map_err(from_anchor)?;
         Ok(CustomerObj(loaded))

@@ -4,7 +4,7 @@ use async_graphql::{ComplexObject, Context, ID, Result, SimpleObject};
 use chrono::{DateTime, Utc};
 use mooring_anchor::payments::Payment;
 use mooring_anchor::transactions::{Event as TransactionEvent, Transaction};
-use mooring_anchor::{customers, payments, refunds, transactions};
+use mooring_anchor::{customers, payments, transactions};
 
 use super::{CustomerObj, amount};
 use crate::enums::{MemoType, PaymentOutcome, TransactionStatus};
@@ -113,10 +113,10 @@ impl TransactionObj {
     /// Refunds as SEP-31 reports them (JSON), or null when nothing was refunded.
     #[graphql(complexity = 10)]
     async fn refunds(&self, ctx: &Context<'_>) -> Result<Option<String>> {
-        let rows = refunds::for_transaction(&core(ctx).db, self.model.tenant_id, self.model.id)
+        let rows = transactions::refunds_of(&core(ctx).db, self.model.tenant_id, self.model.id)
             .await
             .map_err(from_anchor)?;
-        Ok(refunds::sep31_refunds(&rows).map(|r| r.to_string()))
+        Ok(transactions::sep31_refunds(&rows).map(|r| r.to_string()))
     }
 
     /// Every status change, oldest first.

@@ -47,12 +47,12 @@ pub struct SepAuth {
 impl SepAuth {
     /// The sending anchor this token speaks for at `ctx`'s tenant: its `G...` key, and
     /// the memo or muxed id, if any, of the one user of it the token stands for.
-    pub fn owner(&self, ctx: &TenantCtx) -> mooring_anchor::customers::Owner {
+    pub fn owner(&self, ctx: &TenantCtx) -> mooring_anchor::Owner {
         let memo = match self.client {
             ClientAccount::Account { memo, .. } => memo,
             ClientAccount::Muxed { id, .. } => Some(id),
         };
-        mooring_anchor::customers::Owner {
+        mooring_anchor::Owner {
             tenant_id: ctx.tenant.id,
             sa_account: self.client.key().to_string(),
             memo: memo.map(|m| m.to_string()),

@@ -8,7 +8,7 @@ use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{delete, get, put};
 use axum::{Json, Router};
-use mooring_anchor::customers::{self, Incoming, PutCustomer, Target};
+use mooring_anchor::customers::{self, Incoming, PutCustomer, Side, Target};
 use mooring_anchor::transactions;
 use mooring_stellar::ClientAccount;
 use serde_json::{Value, json};
@@ -92,14 +92,8 @@ async fn target_and_type(
             .await?
             .ok_or_else(|| ApiError::NotFound("transaction not found".into()))?;
         let asset = ctx.tenant.sep31_asset(&tx.asset_code, Some(&tx.asset_issuer));
-        let side = if asset.and_then(|a| a.sender_sep12_type.as_ref()) == Some(&type_name) {
-            tx.sender_id
-        } else if asset.and_then(|a| a.receiver_sep12_type.as_ref()) == Some(&type_name) {
-            tx.receiver_id
-        } else {
-            None
-        };
-        if let Some(id) = side {
+        let side = asset.and_then(|a| Side::of_type(a, &type_name));
+        if let Some(id) = side.and_then(|s| s.customer(&tx)) {
             return Ok((Target::Id(id), type_name));
         }
     }
@@ -243,7 +237,7 @@ async fn put_customer(
 ) -> ApiResult<Response> {
     let body = read_body(&state, req).await?;
     let (target, type_name) = target_and_type(&state, &ctx, &auth, &body.params).await?;
-    let id = customers::put(
+    let id = mooring_anchor::kyc::put(
         &state.db,
         &ctx.tenant,
         &auth.owner(&ctx),

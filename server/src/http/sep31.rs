@@ -10,7 +10,6 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post, put};
 use axum::{Json, Router};
-use mooring_anchor::refunds;
 use mooring_anchor::transactions::{self, NewTransaction};
 use mooring_stellar::Amount;
 use serde_json::{Map, Value, json};
@@ -73,17 +72,8 @@ async fn info(ctx: TenantCtx, auth: Option<SepAuth>) -> ApiResult<Json<Value>> {
         if let Some(max) = asset.max_amount {
             entry["max_amount"] = number(max);
         }
-        let fields: Map<String, Value> = asset
-            .fields
-            .iter()
-            .map(|f| {
-                let mut field = json!({ "description": f.description, "optional": f.optional });
-                if let Some(choices) = &f.choices {
-                    field["choices"] = json!(choices);
-                }
-                (f.name.clone(), field)
-            })
-            .collect();
+        let fields: Map<String, Value> =
+            asset.fields.iter().map(|f| (f.name.clone(), f.sep31_json())).collect();
         entry["fields"] = json!({ "transaction": fields });
         receive.insert(asset.code.clone(), entry);
     }
@@ -218,7 +208,7 @@ async fn get_transaction(
     let t = transactions::get(&state.db, &auth.owner(&ctx), transaction_id(&id)?)
         .await?
         .ok_or_else(|| ApiError::NotFound("transaction not found".into()))?;
-    let refunds = refunds::for_transaction(&state.db, t.tenant_id, t.id).await?;
+    let refunds = transactions::refunds_of(&state.db, t.tenant_id, t.id).await?;
     Ok(Json(json!({ "transaction": transactions::sep31_json(&t, &refunds) })))
 }
 
@@ -238,7 +228,7 @@ async fn patch_transaction(
         .cloned()
         .ok_or_else(|| ApiError::bad_request("body must be {\"fields\": {\"transaction\": {...}}}"))?;
     let t = transactions::patch_fields(&state.db, &auth.owner(&ctx), id, fields).await?;
-    let refunds = refunds::for_transaction(&state.db, t.tenant_id, t.id).await?;
+    let refunds = transactions::refunds_of(&state.db, t.tenant_id, t.id).await?;
     Ok(Json(json!({ "transaction": transactions::sep31_json(&t, &refunds) })))
 }
 

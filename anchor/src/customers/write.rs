@@ -1,200 +1,23 @@
-//! SEP-12 customers. A customer belongs to one tenant and one sending-anchor account
-//! (plus the memo telling that account's users apart); its status is computed per
-//! SEP-12 type from the fields that type asks for and the state of each provided field.
+//! SEP-12 writes: `PUT /customer`, deletion, callbacks, and the tenant's review. Each
+//! runs inside the caller's database transaction (see `crate::kyc`, which also resumes
+//! the transactions waiting on the customer).
 
 use chrono::Utc;
 use mooring_entities::{customer, customer_field};
 use mooring_stellar::sep9::{self, FieldType};
-use mooring_tenants::api_keys::KeyScope;
-use mooring_tenants::{CustomerField, CustomerType, Tenant};
+use mooring_tenants::{CustomerType, Tenant};
 use sea_orm::sea_query::OnConflict;
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter, Set,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, DatabaseTransaction, EntityTrait,
+    QueryFilter, Set,
 };
-use serde_json::{Map, Value, json};
 use uuid::Uuid;
 
+use super::{
+    FieldStatus, Incoming, Loaded, ReviewStatus, Target, fields_of, find, load, load_by_id, status, view,
+};
 use crate::outbox::{self, Kind};
-use crate::{AnchorError, AnchorResult, transactions};
-
-/// The sending anchor a request speaks for, at one tenant.
-#[derive(Debug, Clone)]
-pub struct Owner {
-    pub tenant_id: Uuid,
-    /// The `G...` account from the SEP-10 token.
-    pub sa_account: String,
-    /// The token's memo (or muxed id), if any: it speaks for that one user of the
-    /// account, and nothing under another memo exists for it. `None`: the whole account.
-    pub memo: Option<String>,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Status {
-    Accepted,
-    Processing,
-    NeedsInfo,
-    Rejected,
-}
-
-impl Status {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Accepted => "ACCEPTED",
-            Self::Processing => "PROCESSING",
-            Self::NeedsInfo => "NEEDS_INFO",
-            Self::Rejected => "REJECTED",
-        }
-    }
-}
-
-pub use customer::ReviewStatus;
-pub use customer_field::Status as FieldStatus;
-
-/// A value sent with `PUT /customer`.
-#[derive(Debug, Clone)]
-pub enum Incoming {
-    Text(String),
-    File { bytes: Vec<u8>, content_type: Option<String> },
-}
-
-/// Which customer a request is about.
-#[derive(Debug, Clone)]
-pub enum Target {
-    Id(Uuid),
-    /// "" for none.
-    Memo(String),
-}
-
-pub async fn find(
-    db: &impl ConnectionTrait,
-    owner: &Owner,
-    target: &Target,
-) -> AnchorResult<Option<customer::Model>> {
-    let query = customer::Entity::find()
-        .filter(customer::Column::TenantId.eq(owner.tenant_id))
-        .filter(customer::Column::SaAccount.eq(&owner.sa_account));
-    let query = match target {
-        Target::Id(id) => query.filter(customer::Column::Id.eq(*id)),
-        Target::Memo(memo) => query.filter(customer::Column::Memo.eq(memo)),
-    };
-    let query = match &owner.memo {
-        Some(memo) => query.filter(customer::Column::Memo.eq(memo)),
-        None => query,
-    };
-    Ok(query.one(db).await?)
-}
-
-pub async fn fields_of(
-    db: &impl ConnectionTrait,
-    customer_id: Uuid,
-) -> AnchorResult<Vec<customer_field::Model>> {
-    Ok(customer_field::Entity::find()
-        .filter(customer_field::Column::CustomerId.eq(customer_id))
-        .all(db)
-        .await?)
-}
-
-/// A customer and its provided fields, loaded together.
-#[derive(Debug, Clone)]
-pub struct Loaded {
-    pub customer: customer::Model,
-    pub fields: Vec<customer_field::Model>,
-}
-
-pub async fn load(db: &impl ConnectionTrait, owner: &Owner, target: &Target) -> AnchorResult<Option<Loaded>> {
-    let Some(customer) = find(db, owner, target).await? else { return Ok(None) };
-    let fields = fields_of(db, customer.id).await?;
-    Ok(Some(Loaded { customer, fields }))
-}
-
-pub async fn load_by_id(
-    db: &impl ConnectionTrait,
-    tenant_id: Uuid,
-    id: Uuid,
-) -> AnchorResult<Option<Loaded>> {
-    let Some(customer) =
-        customer::Entity::find_by_id(id).filter(customer::Column::TenantId.eq(tenant_id)).one(db).await?
-    else {
-        return Ok(None);
-    };
-    let fields = fields_of(db, customer.id).await?;
-    Ok(Some(Loaded { customer, fields }))
-}
-
-/// The customer's status for one type.
-pub fn status(ty: &CustomerType, loaded: Option<&Loaded>) -> Status {
-    let Some(loaded) = loaded else { return Status::NeedsInfo };
-    if loaded.customer.review_status == Some(ReviewStatus::Rejected) {
-        return Status::Rejected;
-    }
-    let provided = |name: &str| loaded.fields.iter().find(|f| f.name == name);
-    let mut processing = false;
-    for field in ty.fields.iter().filter(|f| !f.optional) {
-        match provided(&field.name).map(|f| f.status) {
-            None | Some(FieldStatus::Rejected) => return Status::NeedsInfo,
-            Some(FieldStatus::Accepted) => {}
-            Some(FieldStatus::Processing) => processing = true,
-        }
-    }
-    if processing { Status::Processing } else { Status::Accepted }
-}
-
-fn describe(field: &CustomerField) -> Value {
-    let mut v = json!({
-        "type": field.field_type.as_str(),
-        "description": field.description,
-        "optional": field.optional,
-    });
-    if let Some(choices) = &field.choices {
-        v["choices"] = json!(choices);
-    }
-    v
-}
-
-/// The body of `GET /customer` (and of SEP-12 callbacks) for one type.
-pub fn view(ty: &CustomerType, loaded: Option<&Loaded>) -> Value {
-    let status = status(ty, loaded);
-    let mut fields = Map::new();
-    let mut provided_fields = Map::new();
-    for field in &ty.fields {
-        let given = loaded.and_then(|l| l.fields.iter().find(|f| f.name == field.name));
-        match given {
-            Some(row) => {
-                let mut v = describe(field);
-                v["status"] = json!(row.status.as_str());
-                if let Some(error) = &row.error {
-                    v["error"] = json!(error);
-                }
-                // A rejected field must be sent again: list it in both.
-                if row.status == FieldStatus::Rejected {
-                    fields.insert(field.name.clone(), describe(field));
-                }
-                provided_fields.insert(field.name.clone(), v);
-            }
-            None => {
-                fields.insert(field.name.clone(), describe(field));
-            }
-        }
-    }
-    let mut body = json!({ "status": status.as_str() });
-    if let Some(l) = loaded {
-        body["id"] = json!(l.customer.id);
-    }
-    if !fields.is_empty() || status == Status::NeedsInfo {
-        body["fields"] = Value::Object(fields);
-    }
-    if !provided_fields.is_empty() {
-        body["provided_fields"] = Value::Object(provided_fields);
-    }
-    let message = loaded.and_then(|l| l.customer.message.clone()).or_else(|| match status {
-        Status::Rejected => Some("this customer was rejected".into()),
-        _ => None,
-    });
-    if let Some(m) = message {
-        body["message"] = json!(m);
-    }
-    body
-}
+use crate::{AnchorError, AnchorResult, Owner};
 
 /// Checks one incoming value against what the tenant's type (or SEP-9) says of it.
 fn check(tenant: &Tenant, ty: &CustomerType, name: &str, value: &Incoming) -> AnchorResult<()> {
@@ -229,10 +52,10 @@ pub struct PutCustomer {
 }
 
 /// `PUT /customer`: validates every value first (nothing is written if one is bad),
-/// then creates or updates the customer and its fields in one database transaction.
-/// Returns the customer id.
-pub async fn put(
-    db: &DatabaseConnection,
+/// then creates or updates the customer and its fields, and queues the callback if
+/// its status changed. Returns the customer id.
+pub async fn put_in(
+    txn: &DatabaseTransaction,
     tenant: &Tenant,
     owner: &Owner,
     put: PutCustomer,
@@ -247,9 +70,8 @@ pub async fn put(
     let field_status =
         if tenant.network.is_public() { FieldStatus::Processing } else { FieldStatus::Accepted };
 
-    let txn = mooring_entities::begin_write(db).await?;
     let now = Utc::now();
-    let before = load(&txn, owner, &put.target).await?;
+    let before = load(txn, owner, &put.target).await?;
     let customer = match (&before, &put.target) {
         (Some(l), _) => l.customer.clone(),
         (None, Target::Id(_)) => return Err(AnchorError::NotFound("customer not found".into())),
@@ -278,9 +100,9 @@ pub async fn put(
                     .do_nothing()
                     .to_owned(),
                 )
-                .exec_without_returning(&txn)
+                .exec_without_returning(txn)
                 .await?;
-            load(&txn, owner, &put.target)
+            load(txn, owner, &put.target)
                 .await?
                 .ok_or_else(|| AnchorError::Conflict("the customer changed concurrently; try again".into()))?
                 .customer
@@ -310,17 +132,14 @@ pub async fn put(
                     .update_columns([F::Value, F::Data, F::ContentType, F::Status, F::Error, F::UpdatedAt])
                     .to_owned(),
             )
-            .exec_without_returning(&txn)
+            .exec_without_returning(txn)
             .await?;
     }
     let mut touched: customer::ActiveModel = customer.clone().into();
     touched.updated_at = Set(now);
-    let customer = touched.update(&txn).await?;
-    let after = Loaded { fields: fields_of(&txn, customer.id).await?, customer };
-    notify_if_changed(&txn, ty, before.as_ref(), &after).await?;
-    // In the same transaction: a committed update never leaves its transactions stuck.
-    transactions::resume_after_customer_update(&txn, tenant, after.customer.id).await?;
-    txn.commit().await?;
+    let customer = touched.update(txn).await?;
+    let after = Loaded { fields: fields_of(txn, customer.id).await?, customer };
+    notify_if_changed(txn, ty, before.as_ref(), &after).await?;
     Ok(after.customer.id)
 }
 
@@ -395,19 +214,17 @@ pub enum Review {
 }
 
 /// Records a review: ACCEPTED accepts every field under review; REJECTED is final;
-/// NEEDS_INFO rejects the named fields with their reasons. Fires the SEP-12 callback
-/// for each type whose status changed, and resumes transactions waiting on the
-/// customer.
-pub async fn review(
-    db: &DatabaseConnection,
+/// NEEDS_INFO rejects the named fields with their reasons. Queues the SEP-12 callback
+/// for each type whose status changed.
+pub async fn review_in(
+    txn: &DatabaseTransaction,
     tenant: &Tenant,
     customer_id: Uuid,
     decision: Review,
     message: Option<String>,
     field_errors: &[(String, String)],
 ) -> AnchorResult<Loaded> {
-    let txn = mooring_entities::begin_write(db).await?;
-    let before = load_by_id(&txn, tenant.id, customer_id)
+    let before = load_by_id(txn, tenant.id, customer_id)
         .await?
         .ok_or_else(|| AnchorError::NotFound("customer not found".into()))?;
     match decision {
@@ -417,14 +234,14 @@ pub async fn review(
                 .col_expr(customer_field::Column::Error, Option::<String>::None.into())
                 .filter(customer_field::Column::CustomerId.eq(customer_id))
                 .filter(customer_field::Column::Status.ne(FieldStatus::Rejected))
-                .exec(&txn)
+                .exec(txn)
                 .await?;
         }
         Review::NeedsInfo => {
             if field_errors.is_empty() {
                 return Err(AnchorError::invalid("NEEDS_INFO needs at least one field and its reason"));
             }
-            reject_fields(&txn, customer_id, field_errors).await?;
+            reject_fields(txn, customer_id, field_errors).await?;
         }
         Review::Reject => {
             if message.as_deref().is_none_or(str::is_empty) {
@@ -436,44 +253,13 @@ pub async fn review(
     row.review_status = Set((decision == Review::Reject).then_some(ReviewStatus::Rejected));
     row.message = Set(message);
     row.updated_at = Set(Utc::now());
-    row.update(&txn).await?;
-    let after = load_by_id(&txn, tenant.id, customer_id).await?.expect("still there");
+    row.update(txn).await?;
+    let after = load_by_id(txn, tenant.id, customer_id).await?.expect("still there");
     for ty in &tenant.customer_types {
         let involved = ty.fields.iter().any(|f| after.fields.iter().any(|p| p.name == f.name));
         if involved {
-            notify_if_changed(&txn, ty, Some(&before), &after).await?;
+            notify_if_changed(txn, ty, Some(&before), &after).await?;
         }
     }
-    transactions::resume_after_customer_update(&txn, tenant, customer_id).await?;
-    txn.commit().await?;
     Ok(after)
-}
-
-/// A page of a tenant's customers, newest first, optionally of one review state.
-pub async fn list(
-    db: &DatabaseConnection,
-    tenant_id: Uuid,
-    offset: u64,
-    limit: u64,
-) -> AnchorResult<(Vec<customer::Model>, u64)> {
-    use sea_orm::{PaginatorTrait, QueryOrder, QuerySelect};
-    let query = customer::Entity::find().filter(customer::Column::TenantId.eq(tenant_id));
-    let total = query.clone().count(db).await?;
-    let rows = query.order_by_desc(customer::Column::CreatedAt).offset(offset).limit(limit).all(db).await?;
-    Ok((rows, total))
-}
-
-/// A customer `scope` may see, with its fields; `None` for another tenant's as for a
-/// missing one.
-pub async fn find_in_scope(
-    db: &impl ConnectionTrait,
-    scope: KeyScope,
-    id: Uuid,
-) -> AnchorResult<Option<Loaded>> {
-    let Some(customer) = customer::Entity::find_by_id(id).one(db).await? else { return Ok(None) };
-    if !scope.sees(customer.tenant_id) {
-        return Ok(None);
-    }
-    let fields = fields_of(db, customer.id).await?;
-    Ok(Some(Loaded { customer, fields }))
 }

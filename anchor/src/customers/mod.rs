@@ -1,0 +1,142 @@
+//! SEP-12 customers. A customer belongs to one tenant and one sending-anchor account
+//! (plus the memo telling that account's users apart); its status is computed per
+//! SEP-12 type from the fields that type asks for and the state of each provided field.
+
+mod side;
+mod view;
+mod write;
+
+use mooring_entities::{customer, customer_field};
+use mooring_tenants::api_keys::KeyScope;
+use sea_orm::{ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter};
+use uuid::Uuid;
+
+use crate::{AnchorResult, Owner};
+
+pub use side::{Side, accepted, accepted_id};
+pub use view::{status, view};
+pub(crate) use write::notify_if_changed;
+pub use write::{PutCustomer, Review, delete, put_in, reject_fields, review_in, set_callback};
+
+/// A customer's SEP-12 status for one type, computed from its fields.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Status {
+    Accepted,
+    Processing,
+    NeedsInfo,
+    Rejected,
+}
+
+impl Status {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Accepted => "ACCEPTED",
+            Self::Processing => "PROCESSING",
+            Self::NeedsInfo => "NEEDS_INFO",
+            Self::Rejected => "REJECTED",
+        }
+    }
+}
+
+pub use customer::ReviewStatus;
+pub use customer_field::Status as FieldStatus;
+
+/// A value sent with `PUT /customer`.
+#[derive(Debug, Clone)]
+pub enum Incoming {
+    Text(String),
+    File { bytes: Vec<u8>, content_type: Option<String> },
+}
+
+/// Which customer a request is about.
+#[derive(Debug, Clone)]
+pub enum Target {
+    Id(Uuid),
+    /// "" for none.
+    Memo(String),
+}
+
+pub async fn find(
+    db: &impl ConnectionTrait,
+    owner: &Owner,
+    target: &Target,
+) -> AnchorResult<Option<customer::Model>> {
+    let query = customer::Entity::find()
+        .filter(customer::Column::TenantId.eq(owner.tenant_id))
+        .filter(customer::Column::SaAccount.eq(&owner.sa_account));
+    let query = match target {
+        Target::Id(id) => query.filter(customer::Column::Id.eq(*id)),
+        Target::Memo(memo) => query.filter(customer::Column::Memo.eq(memo)),
+    };
+    let query = match &owner.memo {
+        Some(memo) => query.filter(customer::Column::Memo.eq(memo)),
+        None => query,
+    };
+    Ok(query.one(db).await?)
+}
+
+pub async fn fields_of(
+    db: &impl ConnectionTrait,
+    customer_id: Uuid,
+) -> AnchorResult<Vec<customer_field::Model>> {
+    Ok(customer_field::Entity::find()
+        .filter(customer_field::Column::CustomerId.eq(customer_id))
+        .all(db)
+        .await?)
+}
+
+/// A customer and its provided fields, loaded together.
+#[derive(Debug, Clone)]
+pub struct Loaded {
+    pub customer: customer::Model,
+    pub fields: Vec<customer_field::Model>,
+}
+
+pub async fn load(db: &impl ConnectionTrait, owner: &Owner, target: &Target) -> AnchorResult<Option<Loaded>> {
+    let Some(customer) = find(db, owner, target).await? else { return Ok(None) };
+    let fields = fields_of(db, customer.id).await?;
+    Ok(Some(Loaded { customer, fields }))
+}
+
+pub async fn load_by_id(
+    db: &impl ConnectionTrait,
+    tenant_id: Uuid,
+    id: Uuid,
+) -> AnchorResult<Option<Loaded>> {
+    let Some(customer) =
+        customer::Entity::find_by_id(id).filter(customer::Column::TenantId.eq(tenant_id)).one(db).await?
+    else {
+        return Ok(None);
+    };
+    let fields = fields_of(db, customer.id).await?;
+    Ok(Some(Loaded { customer, fields }))
+}
+
+/// A page of a tenant's customers, newest first, optionally of one review state.
+pub async fn list(
+    db: &DatabaseConnection,
+    tenant_id: Uuid,
+    offset: u64,
+    limit: u64,
+) -> AnchorResult<(Vec<customer::Model>, u64)> {
+    use sea_orm::{PaginatorTrait, QueryOrder, QuerySelect};
+    let query = customer::Entity::find().filter(customer::Column::TenantId.eq(tenant_id));
+    let total = query.clone().count(db).await?;
+    let rows = query.order_by_desc(customer::Column::CreatedAt).offset(offset).limit(limit).all(db).await?;
+    Ok((rows, total))
+}
+
+/// A customer `scope` may see, with its fields; `None` for another tenant's as for a
+/// missing one.
+pub async fn find_in_scope(
+    db: &impl ConnectionTrait,
+    scope: KeyScope,
+    id: Uuid,
+) -> AnchorResult<Option<Loaded>> {
+    let Some(customer) = customer::Entity::find_by_id(id).one(db).await? else { return Ok(None) };
+    if !scope.sees(customer.tenant_id) {
+        return Ok(None);
+    }
+    let fields = fields_of(db, customer.id).await?;
+    Ok(Some(Loaded { customer, fields }))
+}
