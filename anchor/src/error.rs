@@ -13,15 +13,28 @@ pub enum AnchorError {
     /// SEP-31 (deprecated form): these transaction fields are missing.
     #[error("transaction_info_needed")]
     TransactionInfoNeeded { fields: Value },
+    /// Someone else changed it first, or the request clashes with an earlier one
+    /// (a reused `Idempotency-Key`, a refund already recorded): retrying may help.
     #[error("{0}")]
     Conflict(String),
-    #[error(transparent)]
-    IllegalTransition(#[from] IllegalTransition),
+    /// The object's current state does not allow this (an illegal status move, a
+    /// `PATCH` outside `pending_transaction_info_update`, a refund of funds not held):
+    /// retrying won't help until the state changes. One meaning, mapped once per
+    /// boundary: SEP endpoints answer 400 (the SEPs' code for a request that cannot be
+    /// honoured), the admin API CONFLICT.
+    #[error("{0}")]
+    WrongState(String),
     #[error("database: {0}")]
     Db(#[from] sea_orm::DbErr),
 }
 
 pub type AnchorResult<T> = Result<T, AnchorError>;
+
+impl From<IllegalTransition> for AnchorError {
+    fn from(e: IllegalTransition) -> Self {
+        Self::WrongState(e.to_string())
+    }
+}
 
 impl AnchorError {
     pub fn invalid(msg: impl Into<String>) -> Self {

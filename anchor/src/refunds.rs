@@ -77,7 +77,7 @@ pub async fn record(
         .one(&txn)
         .await?
         .ok_or_else(|| AnchorError::NotFound("transaction not found".into()))?;
-    refundable(&t).map_err(AnchorError::Conflict)?;
+    refundable(&t).map_err(AnchorError::WrongState)?;
     let before = transactions::refunds_of(&txn, tenant_id, id).await?;
     let total = before
         .iter()

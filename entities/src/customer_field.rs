@@ -11,7 +11,7 @@ pub struct Model {
     pub value: Option<String>,
     pub data: Option<Vec<u8>>,
     pub content_type: Option<String>,
-    /// `ACCEPTED`, `PROCESSING`, `REJECTED` or `VERIFICATION_REQUIRED`.
+    /// Where the field stands in review.
     pub status: Status,
     pub error: Option<String>,
     pub updated_at: DateTimeUtc,

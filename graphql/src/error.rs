@@ -37,7 +37,7 @@ pub fn from_anchor(e: mooring_anchor::AnchorError) -> Error {
     match e {
         A::NotFound(m) => coded(codes::NOT_FOUND, m),
         A::Invalid(m) => invalid(m),
-        A::IllegalTransition(t) => coded(codes::CONFLICT, t.to_string()),
+        A::WrongState(m) => coded(codes::CONFLICT, m),
         A::Conflict(m) => coded(codes::CONFLICT, m),
         A::CustomerInfoNeeded { sep12_type } => invalid(format!("customer info needed: {sep12_type}")),
         A::TransactionInfoNeeded { .. } => invalid("transaction info needed"),

@@ -24,11 +24,16 @@ pub struct Subscription;
 
 #[SubscriptionAttr]
 impl Subscription {
-    /// Every status change of the tenant's transactions, from now on.
+    /// Every status change of the tenant's transactions, from `since` (default: now) on.
+    /// A client that reconnects passes the `at` of the last event it saw and misses
+    /// nothing (it may see events at exactly that time again; ids tell them apart).
     async fn transaction_events(
         &self,
         ctx: &Context<'_>,
         #[graphql(desc = "Tenant id; optional for tenant keys.")] tenant_id: Option<ID>,
+        #[graphql(desc = "Replay events at or after this time first; default: from now.")] since: Option<
+            chrono::DateTime<chrono::Utc>,
+        >,
     ) -> Result<impl Stream<Item = Event>> {
         let tenant = scope::tenant_id(ctx, tenant_id.as_ref())?;
         let db = core(ctx).db.clone();
@@ -36,7 +41,8 @@ impl Subscription {
         let recheck = ctx.data_opt::<Recheck>().cloned();
         // Where the next poll starts, the events already sent at exactly that time,
         // what is waiting to be sent, and when the credential was last checked.
-        let state = (chrono::Utc::now(), HashSet::new(), VecDeque::new(), tokio::time::Instant::now());
+        let start = since.unwrap_or_else(chrono::Utc::now);
+        let state = (start, HashSet::new(), VecDeque::new(), tokio::time::Instant::now());
         Ok(futures::stream::unfold(state, move |(mut since, mut sent_at_since, mut queue, mut checked)| {
             let (db, tenants, recheck) = (db.clone(), tenants.clone(), recheck.clone());
             async move {

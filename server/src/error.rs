@@ -72,7 +72,7 @@ impl From<mooring_anchor::AnchorError> for ApiError {
         match e {
             A::NotFound(m) => Self::NotFound(m),
             A::Invalid(m) => Self::BadRequest(m),
-            A::IllegalTransition(t) => Self::BadRequest(t.to_string()),
+            A::WrongState(m) => Self::BadRequest(m),
             A::Conflict(m) => Self::Conflict(m),
             A::CustomerInfoNeeded { sep12_type } => Self::Sep {
                 status: StatusCode::BAD_REQUEST,

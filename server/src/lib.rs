@@ -151,6 +151,7 @@ pub async fn start(
         rate_limiter,
         rate_limits,
         cap_gate: Default::default(),
+        config_push_live: Default::default(),
         client_ip,
         redis,
         tasks: tokio_util::task::TaskTracker::new(),
@@ -207,6 +208,7 @@ fn spawn_config_bus(state: &AppState, client: redis::Client, shutdown: Cancellat
         });
     }
     let tenants = state.tenants.clone();
+    let subscribed_flag = state.config_push_live.clone();
     state.tasks.spawn(async move {
         use futures::StreamExt;
         loop {
@@ -227,12 +229,17 @@ fn spawn_config_bus(state: &AppState, client: redis::Client, shutdown: Cancellat
                 },
             };
             let mut messages = pubsub.on_message();
+            subscribed_flag.store(true, std::sync::atomic::Ordering::Relaxed);
             loop {
                 let msg = tokio::select! {
                     () = shutdown.cancelled() => return,
                     m = messages.next() => m,
                 };
-                let Some(msg) = msg else { break };
+                let Some(msg) = msg else {
+                    // Changes published until we are back are caught by the poll.
+                    subscribed_flag.store(false, std::sync::atomic::Ordering::Relaxed);
+                    break;
+                };
                 if msg.get_payload::<String>().is_ok_and(|from| from == me) {
                     continue;
                 }

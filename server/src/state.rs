@@ -41,6 +41,9 @@ pub struct Shared {
     pub rate_limits: crate::http::RateLimits,
     /// Tenants whose aggregate cap is spent, refused without asking the limiter.
     pub cap_gate: Arc<crate::http::CapGate>,
+    /// Whether this replica is subscribed to config changes pushed over Redis (else
+    /// it learns of them by polling only). Reported by `/health`.
+    pub config_push_live: Arc<std::sync::atomic::AtomicBool>,
     /// Who the client is behind our proxies.
     pub client_ip: Arc<crate::http::ClientIpPolicy>,
     pub horizon: Horizon,

@@ -1,8 +1,9 @@
 //! Pure Stellar protocol code for Mooring.
 //!
-//! Invariant: this crate does no I/O, reads no clock and spawns nothing. Time and
-//! randomness that matter to a caller come in as arguments (`now`), so every function
-//! here is deterministic given its inputs and easy to test or fuzz.
+//! Invariant: this crate does no I/O, reads no clock and spawns nothing. Time comes in
+//! as an argument (`now`). The only randomness is drawn where the protocol wants it
+//! unpredictable (new keys, challenge nonces, memos): everything else is deterministic
+//! given its inputs and easy to test or fuzz.
 
 pub mod account;
 pub mod amount;

@@ -112,7 +112,7 @@ pub async fn load_by_id(
     Ok(Some(Loaded { customer, fields }))
 }
 
-/// A page of a tenant's customers, newest first, optionally of one review state.
+/// A page of a tenant's customers, newest first, and how many it has in all.
 pub async fn list(
     db: &DatabaseConnection,
     tenant_id: Uuid,

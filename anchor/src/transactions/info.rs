@@ -55,7 +55,7 @@ pub async fn patch_fields(
 ) -> AnchorResult<transaction::Model> {
     let t = get(db, owner, id).await?.ok_or_else(|| AnchorError::NotFound("transaction not found".into()))?;
     if t.status != Status::PendingTransactionInfoUpdate {
-        return Err(AnchorError::invalid(format!(
+        return Err(AnchorError::WrongState(format!(
             "transaction is {}, not pending_transaction_info_update",
             t.status
         )));

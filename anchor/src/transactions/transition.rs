@@ -43,7 +43,7 @@ pub(super) async fn record_event(
 }
 
 /// Moves a transaction to `to`, applying `changes` to the row in the same update.
-/// Fails with `IllegalTransition` for a move the status machine forbids, and with
+/// Fails with `WrongState` for a move the status machine forbids, and with
 /// `Conflict` when the status changed under us (someone else moved it first).
 pub async fn transition_in(
     txn: &DatabaseTransaction,
@@ -134,7 +134,7 @@ pub async fn expire_due(db: &DatabaseConnection, limit: u64) -> AnchorResult<usi
         {
             Ok(_) => expired += 1,
             // Paid (or moved) in the meantime: nothing to expire.
-            Err(AnchorError::Conflict(_) | AnchorError::IllegalTransition(_)) => {}
+            Err(AnchorError::Conflict(_) | AnchorError::WrongState(_)) => {}
             Err(e) => return Err(e),
         }
     }

@@ -2,11 +2,11 @@
 //! on a tenant's domain. Authentication happens here (bearer token: the operator token,
 //! or an API key); authorization is the graphql crate's.
 
+use std::net::SocketAddr;
+
 use async_graphql::http::{ALL_WEBSOCKET_PROTOCOLS, GraphiQLSource};
 use async_graphql::{BatchRequest, Data};
 use async_graphql_axum::{GraphQLProtocol, GraphQLResponse, GraphQLWebSocket};
-use std::net::SocketAddr;
-
 use axum::extract::{ConnectInfo, Request, State, WebSocketUpgrade};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::middleware::{self, Next};
@@ -21,6 +21,7 @@ use sha2::{Digest, Sha256};
 
 use super::limits::ADMIN_FAILURE_COST;
 use crate::backends::rate_limit::{Check, Decision};
+use crate::error::ApiError;
 use crate::state::AppState;
 
 /// Constant-time comparison, so the operator token cannot be guessed byte by byte.
@@ -203,11 +204,7 @@ async fn admin_host_only(State(state): State<AppState>, req: Request, next: Next
         req.headers().get(header::HOST).and_then(|h| h.to_str().ok()).is_some_and(|h| {
             host::is_valid(h) && host::normalize(h) == host::normalize(&state.cfg.admin_host)
         });
-    if on_admin_host {
-        next.run(req).await
-    } else {
-        (StatusCode::NOT_FOUND, Json(json!({ "error": "not found" }))).into_response()
-    }
+    if on_admin_host { next.run(req).await } else { ApiError::NotFound("not found".into()).into_response() }
 }
 
 pub fn router(state: AppState) -> Router<AppState> {

@@ -25,6 +25,9 @@ async fn health(State(state): State<AppState>) -> (StatusCode, Json<Value>) {
     });
     if let Some(up) = redis {
         body["redis"] = json!(if up { "ok" } else { "down" });
+        // Not a failure: without the push, config changes still arrive by polling.
+        let live = state.config_push_live.load(std::sync::atomic::Ordering::Relaxed);
+        body["config_push"] = json!(if live { "subscribed" } else { "reconnecting" });
     }
     let status = if ok { StatusCode::OK } else { StatusCode::SERVICE_UNAVAILABLE };
     (status, Json(body))

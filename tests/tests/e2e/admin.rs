@@ -507,10 +507,15 @@ async fn transaction_events_arrive_over_websocket() {
     let mut ws = graphql_ws(&app, &key).await;
     let ack = ws.next().await.unwrap().unwrap();
     assert!(ack.to_text().unwrap().contains("connection_ack"), "{ack:?}");
-    ws.send(ws_message(json!({ "id": "1", "type": "subscribe", "payload": { "query": "subscription { transactionEvents { transactionId toStatus actor } }" } })))
-        .await
-        .unwrap();
-    tokio::time::sleep(Duration::from_millis(300)).await;
+    // From a time before anything happens: however long the subscription takes to
+    // start, it replays from there, so no wait for it to be "live" is needed.
+    let since = chrono::Utc::now().to_rfc3339();
+    ws.send(ws_message(json!({ "id": "1", "type": "subscribe", "payload": {
+        "query": "subscription($s: DateTime) { transactionEvents(since: $s) { transactionId toStatus actor } }",
+        "variables": { "s": since },
+    } })))
+    .await
+    .unwrap();
 
     let sa = Sa::login(&app, &domain, &sender).await;
     let mut next_event = async || {

@@ -102,7 +102,14 @@ async fn with_redis_a_change_is_pushed_to_the_other_replicas() {
     // Polling so slow that only the push can explain a quick change.
     let slow = |c: &mut mooring_server::Config| c.config_poll_ms = 600_000;
     let (a, b) = (env.start_with(slow).await, env.start_with(slow).await);
-    tokio::time::sleep(Duration::from_millis(300)).await; // subscriptions up
+    for replica in [&a, &b] {
+        within(Duration::from_secs(5), || async {
+            let health: serde_json::Value =
+                replica.get("localhost", "/health").send().await.unwrap().json().await.unwrap();
+            health["config_push"] == "subscribed"
+        })
+        .await;
+    }
     let newcomer = Keypair::generate();
     let query = format!("account={}", newcomer.public_key());
     assert_eq!(b.challenge(&domain, &query).await.0, StatusCode::FORBIDDEN);

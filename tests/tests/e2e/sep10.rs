@@ -339,6 +339,7 @@ async fn shutdown_drains_in_flight_requests() {
     let app = env.start().await;
     let signed = app.signed_challenge(&domain, &t.sender.public_key().to_string(), &t.sender).await;
     env.horizon.set_delay(Duration::from_millis(500));
+    let seen = env.horizon.account_requests();
     let url = format!("{}/auth", app.base);
     let request = tokio::spawn(async move {
         reqwest::Client::new()
@@ -349,7 +350,12 @@ async fn shutdown_drains_in_flight_requests() {
             .await
             .map(|r| r.status())
     });
-    tokio::time::sleep(Duration::from_millis(150)).await;
+    // In flight: the exchange is waiting on (the slowed) Horizon.
+    let deadline = std::time::Instant::now() + Duration::from_secs(5);
+    while env.horizon.account_requests() == seen {
+        assert!(std::time::Instant::now() < deadline, "the exchange never reached Horizon");
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
     app.stop().await;
     assert_eq!(request.await.unwrap().unwrap(), StatusCode::OK);
 }

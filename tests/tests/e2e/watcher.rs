@@ -336,10 +336,20 @@ async fn a_suspended_tenant_is_not_watched_until_resumed() {
     let id = sa.transaction().await;
     let row = tx(&env, &id).await;
 
+    // The watch holds its lease while it runs, and gives it back when it stops.
+    let lease = format!("watch:{}:{}", t.id, row.stellar_account_id);
+    let held = async |want: bool| {
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while leases::still_held(&env.db, &lease, &app.server.state.instance_id).await.unwrap() != want {
+            assert!(Instant::now() < deadline, "the watch lease never became held={want}");
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    };
+    held(true).await;
     mooring_tenants::admin::set_status(&env.db, t.id, true).await.unwrap();
     app.server.state.tenants.refresh().await.unwrap();
     // The supervisor stops the watch on its next round (config_poll_ms = 50 in tests).
-    tokio::time::sleep(Duration::from_millis(500)).await;
+    held(false).await;
     env.horizon.disconnect_all();
     env.horizon.add_payment(&row.stellar_account_id, &pay_for(&row));
     tokio::time::sleep(Duration::from_millis(1000)).await;
