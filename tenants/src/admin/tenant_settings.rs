@@ -124,15 +124,34 @@ pub async fn set_rate_limit(
         rules::check_rate_limit(limit)?;
     }
     let as_column = |v: u32| i32::try_from(v).ok();
+    set_columns(
+        db,
+        tenant_id,
+        vec![
+            (tenant::Column::RateLimitPerSecond, limit.and_then(|l| as_column(l.0)).into()),
+            (tenant::Column::RateLimitBurst, limit.and_then(|l| as_column(l.1)).into()),
+        ],
+    )
+    .await
+}
+
+/// Sets some of a tenant's own columns (and `updated_at`) as one config write; an
+/// unknown tenant is "not found".
+async fn set_columns(
+    db: &DatabaseConnection,
+    tenant_id: Uuid,
+    columns: Vec<(tenant::Column, sea_orm::Value)>,
+) -> Result<(), Error> {
     config_write(db, async move |txn| {
-        tenant_row(txn, tenant_id).await?;
-        tenant::Entity::update_many()
-            .col_expr(tenant::Column::RateLimitPerSecond, Expr::value(limit.and_then(|l| as_column(l.0))))
-            .col_expr(tenant::Column::RateLimitBurst, Expr::value(limit.and_then(|l| as_column(l.1))))
-            .col_expr(tenant::Column::UpdatedAt, Expr::value(Utc::now()))
-            .filter(tenant::Column::Id.eq(tenant_id))
-            .exec(txn)
-            .await?;
+        let mut update =
+            tenant::Entity::update_many().col_expr(tenant::Column::UpdatedAt, Expr::value(Utc::now()));
+        for (column, value) in columns {
+            update = update.col_expr(column, Expr::value(value));
+        }
+        let updated = update.filter(tenant::Column::Id.eq(tenant_id)).exec(txn).await?;
+        if updated.rows_affected == 0 {
+            return Err(Error::NotFound("tenant".into()));
+        }
         Ok(())
     })
     .await
@@ -140,19 +159,8 @@ pub async fn set_rate_limit(
 
 /// Suspends or resumes a tenant.
 pub async fn set_status(db: &DatabaseConnection, tenant_id: Uuid, suspended: bool) -> Result<(), Error> {
-    config_write(db, async move |txn| {
-        tenant::Entity::update_many()
-            .col_expr(
-                tenant::Column::Status,
-                Expr::value(if suspended { TenantStatus::Suspended } else { TenantStatus::Active }),
-            )
-            .col_expr(tenant::Column::UpdatedAt, Expr::value(Utc::now()))
-            .filter(tenant::Column::Id.eq(tenant_id))
-            .exec(txn)
-            .await?;
-        Ok(())
-    })
-    .await
+    let status = if suspended { TenantStatus::Suspended } else { TenantStatus::Active };
+    set_columns(db, tenant_id, vec![(tenant::Column::Status, status.into())]).await
 }
 
 /// Points a tenant at another Horizon.
@@ -162,16 +170,7 @@ pub async fn set_horizon_url(
     horizon_url: &str,
 ) -> Result<(), Error> {
     let url = rules::check_http_url(horizon_url, "Horizon URL")?;
-    config_write(db, async move |txn| {
-        tenant::Entity::update_many()
-            .col_expr(tenant::Column::HorizonUrl, Expr::value(url))
-            .col_expr(tenant::Column::UpdatedAt, Expr::value(Utc::now()))
-            .filter(tenant::Column::Id.eq(tenant_id))
-            .exec(txn)
-            .await?;
-        Ok(())
-    })
-    .await
+    set_columns(db, tenant_id, vec![(tenant::Column::HorizonUrl, url.into())]).await
 }
 
 /// Replaces the tenant's SEP-10 signing key with a new one. SEP-10 tokens stay valid:
