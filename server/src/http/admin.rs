@@ -4,13 +4,13 @@
 
 use std::net::SocketAddr;
 
-use async_graphql::http::{ALL_WEBSOCKET_PROTOCOLS, GraphiQLSource};
+use async_graphql::http::ALL_WEBSOCKET_PROTOCOLS;
 use async_graphql::{BatchRequest, Data};
 use async_graphql_axum::{GraphQLProtocol, GraphQLResponse, GraphQLWebSocket};
 use axum::extract::{ConnectInfo, Request, State, WebSocketUpgrade};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::middleware::{self, Next};
-use axum::response::{Html, IntoResponse, Response};
+use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
 use mooring_graphql::{Caller, Recheck, codes};
@@ -19,6 +19,7 @@ use mooring_tenants::host;
 use serde_json::json;
 use sha2::{Digest, Sha256};
 
+use super::console;
 use super::limits::ADMIN_FAILURE_COST;
 use crate::backends::rate_limit::{Check, Decision};
 use crate::error::ApiError;
@@ -150,10 +151,6 @@ async fn execute(
     response.into_response()
 }
 
-async fn graphiql() -> Html<String> {
-    Html(GraphiQLSource::build().endpoint("/graphql").subscription_endpoint("/graphql/ws").finish())
-}
-
 /// graphql-transport-ws (and the older graphql-ws); the API key comes in the
 /// `connection_init` payload as `{"Authorization": "Bearer …"}`.
 async fn subscriptions(
@@ -209,7 +206,9 @@ async fn admin_host_only(State(state): State<AppState>, req: Request, next: Next
 
 pub fn router(state: AppState) -> Router<AppState> {
     Router::new()
-        .route("/graphql", get(graphiql).post(execute))
+        .route("/graphql", get(console::page).post(execute))
+        .route("/graphql/assets/{name}", get(console::asset))
         .route("/graphql/ws", get(subscriptions))
+        .layer(middleware::from_fn(console::security_headers))
         .layer(middleware::from_fn_with_state(state, admin_host_only))
 }

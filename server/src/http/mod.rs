@@ -5,6 +5,7 @@ mod admin;
 pub mod auth;
 mod cap_gate;
 pub(crate) mod client_ip;
+mod console;
 mod health;
 mod limits;
 mod sep1;
@@ -48,6 +49,15 @@ pub fn too_large(e: &axum::Error) -> bool {
     false
 }
 
+/// Every response says what it is: browsers must not guess a type from the bytes
+/// (SEP endpoints keep CORS `*`, as the SEPs require).
+async fn nosniff(req: Request, next: middleware::Next) -> axum::response::Response {
+    let mut res = next.run(req).await;
+    res.headers_mut()
+        .insert(axum::http::header::X_CONTENT_TYPE_OPTIONS, axum::http::HeaderValue::from_static("nosniff"));
+    res
+}
+
 pub fn router(state: AppState) -> Router {
     let sep = Router::new()
         .merge(sep1::router())
@@ -64,6 +74,7 @@ pub fn router(state: AppState) -> Router {
         .merge(admin::router(state.clone()))
         .merge(sep)
         .layer(DefaultBodyLimit::max(SEP_BODY_LIMIT))
+        .layer(middleware::from_fn(nosniff))
         .layer(
             TraceLayer::new_for_http()
                 .make_span_with(|req: &Request| {

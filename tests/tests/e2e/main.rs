@@ -8,6 +8,7 @@ mod admin;
 mod callbacks;
 mod common;
 mod config_cache;
+mod console;
 mod health;
 mod horizon;
 mod hostile;
