@@ -6,6 +6,7 @@ use clap::{Parser, Subcommand};
 use futures::StreamExt;
 use mooring_stellar::{Keypair, Network, challenge};
 
+mod config_bench;
 mod flood;
 mod watcher_bench;
 
@@ -36,6 +37,15 @@ enum Command {
         /// Hand the payments over as catch-up pages or as an SSE stream.
         #[arg(long, value_enum, default_value = "stream")]
         via: watcher_bench::Via,
+    },
+    /// Onboard tenants up to each of TENANTS (each with two customer types, an asset and
+    /// a sender) and time config writes and their visibility at each size.
+    Config {
+        /// Where (e.g. `sqlite:///tmp/config-bench.db?mode=rwc` or a PostgreSQL URL).
+        #[arg(long)]
+        database_url: String,
+        #[arg(long, value_delimiter = ',', default_value = "100,1000,10000")]
+        tenants: Vec<usize>,
     },
     /// Send GETs to URL at RATE per second for SECS seconds (open loop), each from one of
     /// ADDRESSES rotating X-Forwarded-For addresses; print how they were answered.
@@ -94,6 +104,7 @@ async fn main() -> anyhow::Result<()> {
         Command::Watcher { database_url, payments, via } => {
             watcher_bench::run(&database_url, payments, via).await?
         }
+        Command::Config { database_url, tenants } => config_bench::run(&database_url, &tenants).await?,
         Command::Flood { url, host, rate, secs, addresses, connections } => {
             flood::run(flood::Flood { url, host, rate, secs, addresses, connections }).await?
         }

@@ -33,6 +33,8 @@ pub struct Model {
     /// The operator's cap on all of this tenant's SEP requests; NULL: platform default.
     pub rate_limit_per_second: Option<i32>,
     pub rate_limit_burst: Option<i32>,
+    /// The config version of this tenant's last configuration write.
+    pub config_version: i64,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

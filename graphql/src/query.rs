@@ -43,7 +43,6 @@ impl TenantQuery {
         let snapshot = core(ctx).tenants.snapshot();
         let matching: Vec<_> = snapshot
             .tenants()
-            .iter()
             .filter(|t| {
                 needle.is_empty()
                     || t.name.to_lowercase().contains(&needle)

@@ -9,6 +9,7 @@ mod m20261127_000003_payments;
 mod m20261127_000004_admin;
 mod m20261130_000005_money_path;
 mod m20261130_000006_isolation;
+mod m20261130_000007_config_per_tenant;
 
 pub struct Migrator;
 
@@ -21,6 +22,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261127_000004_admin::Migration),
             Box::new(m20261130_000005_money_path::Migration),
             Box::new(m20261130_000006_isolation::Migration),
+            Box::new(m20261130_000007_config_per_tenant::Migration),
         ]
     }
 }

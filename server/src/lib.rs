@@ -243,7 +243,7 @@ fn spawn_config_bus(state: &AppState, client: redis::Client, shutdown: Cancellat
                 if msg.get_payload::<String>().is_ok_and(|from| from == me) {
                     continue;
                 }
-                if let Err(e) = tenants.reload().await {
+                if let Err(e) = tenants.refresh().await {
                     tracing::warn!(error = %e, "tenant config reload failed");
                 }
             }

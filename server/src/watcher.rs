@@ -49,7 +49,6 @@ pub fn spawn(state: AppState, shutdown: CancellationToken) {
             let snapshot = state.tenants.snapshot();
             let wanted: Vec<Spec> = snapshot
                 .tenants()
-                .iter()
                 .filter(|t| t.status == mooring_tenants::TenantStatus::Active)
                 .filter(|t| t.assets.iter().any(|a| a.sep31_enabled))
                 .map(|t| Spec {

@@ -13,6 +13,7 @@ pub mod crypto;
 mod directory;
 mod error;
 pub mod host;
+mod load;
 mod model;
 pub mod rules;
 

@@ -14,6 +14,7 @@ pub use mooring_stellar::memo::MemoType;
 #[derive(Debug)]
 pub struct Tenant {
     pub id: Uuid,
+    pub created_at: chrono::DateTime<chrono::Utc>,
     pub name: String,
     /// Lowercase, without port. The first is the primary domain.
     pub domains: Vec<String>,

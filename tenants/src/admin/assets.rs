@@ -39,7 +39,7 @@ pub struct NewAssetField {
 }
 
 pub async fn add_asset(db: &DatabaseConnection, tenant_id: Uuid, new: NewAsset) -> Result<Uuid, Error> {
-    config_write(db, async move |txn| {
+    config_write(db, tenant_id, async move |txn| {
         let id = insert_asset(txn, tenant_id, new).await?;
         Ok(id)
     })
@@ -113,7 +113,7 @@ async fn insert_asset(txn: &impl ConnectionTrait, tenant_id: Uuid, new: NewAsset
 /// Creates or replaces (by code and issuer) an asset with its transaction fields.
 pub async fn upsert_asset(db: &DatabaseConnection, tenant_id: Uuid, new: NewAsset) -> Result<Uuid, Error> {
     rules::check_asset(&new)?;
-    config_write(db, async move |txn| {
+    config_write(db, tenant_id, async move |txn| {
         // The replacement happens in the same transaction as the removal it needs.
         let existing = asset::Entity::find()
             .filter(asset::Column::TenantId.eq(tenant_id))
@@ -131,7 +131,7 @@ pub async fn upsert_asset(db: &DatabaseConnection, tenant_id: Uuid, new: NewAsse
 
 /// Removes an asset (by code); `false` if the tenant has none with that code.
 pub async fn remove_asset(db: &DatabaseConnection, tenant_id: Uuid, code: &str) -> Result<bool, Error> {
-    config_write(db, async move |txn| {
+    config_write(db, tenant_id, async move |txn| {
         let deleted = asset::Entity::delete_many()
             .filter(asset::Column::TenantId.eq(tenant_id))
             .filter(asset::Column::Code.eq(code))

@@ -33,7 +33,7 @@ pub async fn add_customer_type(
     tenant_id: Uuid,
     new: NewCustomerType,
 ) -> Result<Uuid, Error> {
-    config_write(db, async move |txn| {
+    config_write(db, tenant_id, async move |txn| {
         let id = insert_customer_type(txn, tenant_id, new).await?;
         Ok(id)
     })
@@ -78,7 +78,7 @@ pub async fn set_customer_type(
     tenant_id: Uuid,
     new: NewCustomerType,
 ) -> Result<Uuid, Error> {
-    config_write(db, async move |txn| {
+    config_write(db, tenant_id, async move |txn| {
         customer_type::Entity::delete_many()
             .filter(customer_type::Column::TenantId.eq(tenant_id))
             .filter(customer_type::Column::Name.eq(&new.name))
@@ -95,7 +95,7 @@ pub async fn remove_customer_type(
     tenant_id: Uuid,
     name: &str,
 ) -> Result<bool, Error> {
-    config_write(db, async move |txn| {
+    config_write(db, tenant_id, async move |txn| {
         let deleted = customer_type::Entity::delete_many()
             .filter(customer_type::Column::TenantId.eq(tenant_id))
             .filter(customer_type::Column::Name.eq(name))

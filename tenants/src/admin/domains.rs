@@ -30,7 +30,7 @@ pub(super) async fn insert_domain(
 
 pub async fn add_domain(db: &DatabaseConnection, tenant_id: Uuid, domain: &str) -> Result<(), Error> {
     let domain = rules::check_domain(domain)?;
-    config_write(db, async move |txn| {
+    config_write(db, tenant_id, async move |txn| {
         insert_domain(txn, tenant_id, domain).await?;
         Ok(())
     })
@@ -40,7 +40,7 @@ pub async fn add_domain(db: &DatabaseConnection, tenant_id: Uuid, domain: &str) 
 /// Removes a domain; a tenant keeps at least one.
 pub async fn remove_domain(db: &DatabaseConnection, tenant_id: Uuid, domain: &str) -> Result<(), Error> {
     let domain = host::normalize(domain);
-    config_write(db, async move |txn| {
+    config_write(db, tenant_id, async move |txn| {
         let owned = tenant_domain::Entity::find()
             .filter(tenant_domain::Column::TenantId.eq(tenant_id))
             .all(txn)

@@ -8,11 +8,12 @@ mod domains;
 mod senders;
 mod tenant_settings;
 
-use mooring_entities::{approved_sender, config_state};
+use mooring_entities::{approved_sender, config_state, tenant};
 use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::{
     ColumnTrait, ConnectionTrait, DatabaseConnection, DatabaseTransaction, EntityTrait, QueryFilter,
 };
+use uuid::Uuid;
 
 use crate::Error;
 
@@ -28,26 +29,37 @@ pub use tenant_settings::{
     update_settings,
 };
 
-/// Runs `write` in one write transaction that also bumps the config version, so every
-/// replica learns of it; nothing is written if `write` fails.
+/// Runs `write` (a change to `tenant_id`'s configuration) in one write transaction that
+/// also bumps the config version and stamps the tenant with it, so every replica learns
+/// that this tenant, and only this one, changed; nothing is written if `write` fails.
 async fn config_write<T>(
     db: &DatabaseConnection,
+    tenant_id: Uuid,
     write: impl AsyncFnOnce(&DatabaseTransaction) -> Result<T, Error>,
 ) -> Result<T, Error> {
     let txn = mooring_entities::begin_write(db).await?;
     let value = write(&txn).await?;
-    bump_version(&txn).await?;
+    let version = bump_version(&txn).await?;
+    tenant::Entity::update_many()
+        .col_expr(tenant::Column::ConfigVersion, Expr::value(version))
+        .filter(tenant::Column::Id.eq(tenant_id))
+        .exec(&txn)
+        .await?;
     txn.commit().await?;
     Ok(value)
 }
 
-pub async fn bump_version(db: &impl ConnectionTrait) -> Result<(), Error> {
+/// Moves the config version on and returns the new one. The row stays locked until
+/// the caller's transaction ends, so versions commit in the order they are handed out:
+/// a replica that sees version V has every change up to V to read.
+pub async fn bump_version(db: &impl ConnectionTrait) -> Result<i64, Error> {
     config_state::Entity::update_many()
         .col_expr(config_state::Column::Version, Expr::col(config_state::Column::Version).add(1))
         .filter(config_state::Column::Id.eq(1))
         .exec(db)
         .await?;
-    Ok(())
+    let state = config_state::Entity::find_by_id(1).one(db).await?;
+    Ok(state.map_or(0, |s| s.version))
 }
 
 #[cfg(test)]

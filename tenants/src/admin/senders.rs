@@ -26,7 +26,7 @@ pub async fn approve_sender(
     name: &str,
 ) -> Result<(), Error> {
     rules::check_account(account, "sending anchor account")?;
-    config_write(db, async move |txn| {
+    config_write(db, tenant_id, async move |txn| {
         let existing = approved_sender::Entity::find()
             .filter(approved_sender::Column::TenantId.eq(tenant_id))
             .filter(approved_sender::Column::Account.eq(account))
@@ -63,7 +63,7 @@ pub async fn set_sender_enabled(
     account: &str,
     enabled: bool,
 ) -> Result<(), Error> {
-    config_write(db, async move |txn| {
+    config_write(db, tenant_id, async move |txn| {
         let updated = approved_sender::Entity::update_many()
             .col_expr(approved_sender::Column::Enabled, Expr::value(enabled))
             .filter(approved_sender::Column::TenantId.eq(tenant_id))
@@ -80,7 +80,7 @@ pub async fn set_sender_enabled(
 
 /// Removes an approved sending anchor: it can no longer obtain SEP-10 tokens.
 pub async fn remove_sender(db: &DatabaseConnection, tenant_id: Uuid, account: &str) -> Result<bool, Error> {
-    config_write(db, async move |txn| {
+    config_write(db, tenant_id, async move |txn| {
         let deleted = approved_sender::Entity::delete_many()
             .filter(approved_sender::Column::TenantId.eq(tenant_id))
             .filter(approved_sender::Column::Account.eq(account))

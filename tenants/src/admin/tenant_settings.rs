@@ -41,7 +41,7 @@ pub async fn create_tenant(
     let id = Uuid::new_v4();
     let key = Keypair::generate();
     let now = Utc::now();
-    config_write(db, async move |txn| {
+    config_write(db, id, async move |txn| {
         let network = new.network.passphrase().to_string();
         check_account_free(txn, &network, &new.distribution_account, None).await?;
         let account = new.distribution_account.clone();
@@ -69,6 +69,8 @@ pub async fn create_tenant(
             info_requires_auth: Set(false),
             rate_limit_per_second: Set(None),
             rate_limit_burst: Set(None),
+            // Stamped with the new version by `config_write`.
+            config_version: Set(0),
         }
         .insert(txn)
         .await
@@ -142,7 +144,7 @@ async fn set_columns(
     tenant_id: Uuid,
     columns: Vec<(tenant::Column, sea_orm::Value)>,
 ) -> Result<(), Error> {
-    config_write(db, async move |txn| {
+    config_write(db, tenant_id, async move |txn| {
         let mut update =
             tenant::Entity::update_many().col_expr(tenant::Column::UpdatedAt, Expr::value(Utc::now()));
         for (column, value) in columns {
@@ -182,7 +184,7 @@ pub async fn rotate_signing_key(
     tenant_id: Uuid,
 ) -> Result<String, Error> {
     let key = Keypair::generate();
-    config_write(db, async move |txn| {
+    config_write(db, tenant_id, async move |txn| {
         tenant_row(txn, tenant_id).await?;
         tenant::Entity::update_many()
             .col_expr(tenant::Column::SigningPublicKey, Expr::value(key.public_key().to_string()))
@@ -224,7 +226,7 @@ pub async fn update_settings(db: &DatabaseConnection, tenant_id: Uuid, s: Settin
     if s.transaction_expiry_secs.is_some_and(|e| !(1..=30 * 86_400).contains(&e)) {
         return Err(Error::Invalid("transaction expiry must be between 1 second and 30 days".into()));
     }
-    config_write(db, async move |txn| {
+    config_write(db, tenant_id, async move |txn| {
         let current = tenant_row(txn, tenant_id).await?;
         let new_account = s.distribution_account.filter(|a| *a != current.distribution_account);
         if let Some(account) = &new_account {

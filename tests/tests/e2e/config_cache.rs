@@ -126,3 +126,48 @@ async fn with_redis_a_change_is_pushed_to_the_other_replicas() {
     a.stop().await;
     b.stop().await;
 }
+
+/// A change to one of many tenants replaces that tenant in the cache and nothing else
+/// (the others are the very same objects), and a domain moves between tenants.
+#[tokio::test]
+async fn a_change_reloads_only_the_tenant_it_touched() {
+    let env = TestEnv::new().await;
+    let (a_domain, b_domain, c_domain) = (unique_domain("a"), unique_domain("b"), unique_domain("c"));
+    let a = env.tenant(&a_domain).await;
+    let b = env.tenant(&b_domain).await;
+    env.tenant(&c_domain).await;
+    let app = env.start().await;
+    let dir = &app.server.state.tenants;
+    let operator = crate::common::Admin::operator(&app);
+    let (a_before, c_before) = (dir.resolve(&a_domain).unwrap(), dir.resolve(&c_domain).unwrap());
+
+    let newcomer = Keypair::generate();
+    operator
+        .ok(
+            r#"mutation($t: ID, $a: String!) { approveSender(tenantId: $t, account: $a, name: "new") { id } }"#,
+            serde_json::json!({ "t": a.id, "a": newcomer.public_key().to_string() }),
+        )
+        .await;
+    // The writing replica serves the change as soon as the mutation answers.
+    let a_after = dir.resolve(&a_domain).unwrap();
+    assert!(a_after.approved_senders.contains(&newcomer.public_key()));
+    assert!(!std::sync::Arc::ptr_eq(&a_before, &a_after));
+    assert!(std::sync::Arc::ptr_eq(&c_before, &dir.resolve(&c_domain).unwrap()), "C was not reloaded");
+
+    // A domain moves from A to B.
+    let moving = unique_domain("moving");
+    let domain_op =
+        |op: &str| format!("mutation($t: ID!, $d: String!) {{ {op}(tenantId: $t, domain: $d) {{ id }} }}");
+    let vars = |t: uuid::Uuid| serde_json::json!({ "t": t, "d": moving });
+    operator.ok(&domain_op("addDomain"), vars(a.id)).await;
+    assert_eq!(dir.resolve(&moving).unwrap().id, a.id);
+    operator.ok(&domain_op("removeDomain"), vars(a.id)).await;
+    assert!(dir.resolve(&moving).is_none());
+    assert_eq!(toml_status(&app, &moving).await, StatusCode::NOT_FOUND);
+    operator.ok(&domain_op("addDomain"), vars(b.id)).await;
+    assert_eq!(dir.resolve(&moving).unwrap().id, b.id);
+    assert_eq!(toml_status(&app, &moving).await, StatusCode::OK);
+    assert_eq!(dir.resolve(&a_domain).unwrap().id, a.id, "A keeps its own domain");
+    assert_eq!(dir.snapshot().len(), 3);
+    app.stop().await;
+}

@@ -1,0 +1,104 @@
+//! What one configuration change costs as the platform grows: tenants are onboarded
+//! (each with two customer types, an asset and an approved sender) up to each
+//! checkpoint, then config writes to random tenants are timed, alone and until the
+//! writing replica's cache serves them (`Directory::changed`). Also the cache's
+//! resident size per tenant.
+
+use std::time::{Duration, Instant};
+
+use mooring_server::demo::{guide_asset, guide_customer_types};
+use mooring_stellar::{Keypair, Network};
+use mooring_tenants::admin::{self, NewTenant};
+use mooring_tenants::{Directory, MasterKey};
+
+const WRITES: usize = 200;
+
+pub async fn run(database_url: &str, checkpoints: &[usize]) -> anyhow::Result<()> {
+    let db = mooring_server::connect_db(database_url).await?;
+    mooring_server::migrate(&db).await?;
+    let key = MasterKey::generate();
+    let rss_empty = rss_kib();
+    let dir = Directory::load(db.clone(), key.clone()).await?;
+    let mut ids = Vec::new();
+    println!("tenants | write p50 | write p99 | write + visible here p50 | p99 | cache RSS per tenant");
+    for &target in checkpoints {
+        let onboard = Instant::now();
+        while ids.len() < target {
+            ids.push(onboard_one(&db, &key, ids.len()).await?);
+        }
+        let onboarded = onboard.elapsed();
+        dir.reload().await?;
+        let per_tenant = (rss_kib().saturating_sub(rss_empty) as f64 * 1024.0) / ids.len() as f64;
+        let (mut write, mut visible) = (Vec::new(), Vec::new());
+        for i in 0..WRITES {
+            let tenant = ids[(i * 7919) % ids.len()];
+            let account = Keypair::generate().public_key().to_string();
+            let started = Instant::now();
+            admin::approve_sender(&db, tenant, &account, "bench").await?;
+            write.push(started.elapsed());
+            dir.changed().await?;
+            visible.push(started.elapsed());
+            anyhow::ensure!(
+                dir.by_id(tenant)
+                    .is_some_and(|t| t.approved_senders.iter().any(|k| k.to_string() == account)),
+                "the change is not served"
+            );
+        }
+        println!(
+            "{:>7} | {:>9} | {:>9} | {:>24} | {:>6} | {:.1} KB (onboarding took {:.1} s)",
+            ids.len(),
+            ms(percentile(&mut write, 50)),
+            ms(percentile(&mut write, 99)),
+            ms(percentile(&mut visible, 50)),
+            ms(percentile(&mut visible, 99)),
+            per_tenant / 1024.0,
+            onboarded.as_secs_f64(),
+        );
+    }
+    Ok(())
+}
+
+async fn onboard_one(
+    db: &sea_orm::DatabaseConnection,
+    key: &MasterKey,
+    n: usize,
+) -> anyhow::Result<uuid::Uuid> {
+    let id = admin::create_tenant(
+        db,
+        key,
+        NewTenant {
+            name: format!("Bench {n}"),
+            domains: vec![format!("t{n}.bench.example")],
+            network: Network::testnet(),
+            horizon_url: "http://127.0.0.1:9".into(),
+            distribution_account: Keypair::generate().public_key().to_string(),
+            org_name: None,
+            org_url: None,
+            org_description: None,
+        },
+    )
+    .await?;
+    for ty in guide_customer_types() {
+        admin::add_customer_type(db, id, ty).await?;
+    }
+    admin::add_asset(db, id, guide_asset(Keypair::generate().public_key().to_string())).await?;
+    admin::approve_sender(db, id, &Keypair::generate().public_key().to_string(), "bench").await?;
+    Ok(id)
+}
+
+fn percentile(v: &mut [Duration], p: usize) -> Duration {
+    v.sort();
+    v[(v.len() * p / 100).min(v.len() - 1)]
+}
+
+fn ms(d: Duration) -> String {
+    format!("{:.2} ms", d.as_secs_f64() * 1000.0)
+}
+
+/// This process's resident set, from /proc (Linux).
+fn rss_kib() -> u64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| s.lines().find(|l| l.starts_with("VmRSS:"))?.split_whitespace().nth(1)?.parse().ok())
+        .unwrap_or(0)
+}

@@ -1,0 +1,202 @@
+//! Reading tenants' configuration from the database into [`Tenant`]s: all of them at
+//! start, then only those a change touched.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use mooring_entities::{
+    approved_sender, asset, asset_field, customer_type, customer_type_field, tenant, tenant_domain,
+};
+use mooring_stellar::sep9::FieldType;
+use mooring_stellar::{Amount, Keypair, Network, PublicKey};
+use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, Select};
+use uuid::Uuid;
+
+use crate::model::{FeeTier, Organization};
+use crate::{Asset, AssetField, CustomerField, CustomerType, Error, MasterKey, Tenant};
+
+/// Loads `which` tenants (`None`: all of them), decoded and checked, oldest first.
+pub(crate) async fn tenants(
+    db: &DatabaseConnection,
+    master_key: &MasterKey,
+    which: Option<&[Uuid]>,
+) -> Result<Vec<Arc<Tenant>>, Error> {
+    let tenants = scoped(tenant::Entity::find(), tenant::Column::Id, which)
+        .order_by_asc(tenant::Column::CreatedAt)
+        .all(db)
+        .await?;
+    let mut domains: HashMap<_, Vec<String>> = HashMap::new();
+    for d in scoped(tenant_domain::Entity::find(), tenant_domain::Column::TenantId, which)
+        .order_by_asc(tenant_domain::Column::CreatedAt)
+        .order_by_asc(tenant_domain::Column::Domain)
+        .all(db)
+        .await?
+    {
+        domains.entry(d.tenant_id).or_default().push(d.domain);
+    }
+    let mut senders: HashMap<_, Vec<PublicKey>> = HashMap::new();
+    for s in scoped(approved_sender::Entity::find(), approved_sender::Column::TenantId, which).all(db).await?
+    {
+        if s.enabled {
+            let key = s.account.parse().map_err(|_| Error::Corrupt(format!("sender {}", s.account)))?;
+            senders.entry(s.tenant_id).or_default().push(key);
+        }
+    }
+    let asset_rows = scoped(asset::Entity::find(), asset::Column::TenantId, which)
+        .order_by_asc(asset::Column::Code)
+        .all(db)
+        .await?;
+    let asset_ids: Vec<Uuid> = asset_rows.iter().map(|a| a.id).collect();
+    let mut fields: HashMap<_, Vec<AssetField>> = HashMap::new();
+    for f in scoped(asset_field::Entity::find(), asset_field::Column::AssetId, which.map(|_| &asset_ids[..]))
+        .order_by_asc(asset_field::Column::Name)
+        .all(db)
+        .await?
+    {
+        fields.entry(f.asset_id).or_default().push(AssetField {
+            name: f.name,
+            description: f.description,
+            optional: f.optional,
+            choices: f.choices.and_then(|c| serde_json_strings(&c)),
+        });
+    }
+    let mut assets: HashMap<_, Vec<Asset>> = HashMap::new();
+    for a in asset_rows {
+        let funding_methods = serde_json_strings(&a.funding_methods).unwrap_or_default();
+        assets.entry(a.tenant_id).or_default().push(Asset {
+            id: a.id,
+            fields: fields.remove(&a.id).unwrap_or_default(),
+            code: a.code,
+            issuer: a.issuer,
+            status: a.status,
+            sep31_enabled: a.sep31_enabled,
+            min_amount: a.min_amount.map(Amount),
+            max_amount: a.max_amount.map(Amount),
+            fee_fixed: Amount(a.fee_fixed),
+            fee_percent: Amount(a.fee_percent),
+            memo_type: a.memo_type,
+            sender_sep12_type: a.sender_sep12_type,
+            receiver_sep12_type: a.receiver_sep12_type,
+            funding_methods,
+            anchor_asset_type: a.anchor_asset_type,
+            description: a.description,
+            display_decimals: a.display_decimals,
+            fee_tiers: a.fee_tiers.as_ref().map(fee_tiers).transpose()?.unwrap_or_default(),
+        });
+    }
+
+    let type_rows = scoped(customer_type::Entity::find(), customer_type::Column::TenantId, which)
+        .order_by_asc(customer_type::Column::Name)
+        .all(db)
+        .await?;
+    let type_ids: Vec<Uuid> = type_rows.iter().map(|t| t.id).collect();
+    let mut type_fields: HashMap<_, Vec<CustomerField>> = HashMap::new();
+    for f in scoped(
+        customer_type_field::Entity::find(),
+        customer_type_field::Column::CustomerTypeId,
+        which.map(|_| &type_ids[..]),
+    )
+    .order_by_asc(customer_type_field::Column::Name)
+    .all(db)
+    .await?
+    {
+        let field_type = field_type(&f.field_type)
+            .ok_or_else(|| Error::Corrupt(format!("field type {}", f.field_type)))?;
+        type_fields.entry(f.customer_type_id).or_default().push(CustomerField {
+            name: f.name,
+            field_type,
+            description: f.description,
+            optional: f.optional,
+            choices: f.choices.and_then(|c| serde_json_strings(&c)),
+        });
+    }
+    let mut customer_types: HashMap<_, Vec<CustomerType>> = HashMap::new();
+    for t in type_rows {
+        customer_types.entry(t.tenant_id).or_default().push(CustomerType {
+            fields: type_fields.remove(&t.id).unwrap_or_default(),
+            name: t.name,
+            description: t.description,
+        });
+    }
+
+    let mut loaded = Vec::with_capacity(tenants.len());
+    for t in tenants {
+        let seed = master_key.decrypt_seed(t.id, &t.signing_seed_ciphertext)?;
+        let signing_key = Keypair::from_seed(seed);
+        if signing_key.public_key().to_string() != t.signing_public_key {
+            return Err(Error::Corrupt(format!("tenant {}: signing key mismatch", t.id)));
+        }
+        let tenant = Arc::new(Tenant {
+            id: t.id,
+            created_at: t.created_at,
+            name: t.name,
+            domains: domains.remove(&t.id).unwrap_or_default(),
+            network: Network::new(t.network_passphrase),
+            horizon_url: t.horizon_url.trim_end_matches('/').to_string(),
+            jwt_secret: master_key.jwt_secret(t.id),
+            signing_key,
+            distribution_account: t.distribution_account,
+            watch_from: t.watch_from.unwrap_or(t.created_at),
+            status: t.status,
+            approved_senders: senders.remove(&t.id).unwrap_or_default().into_iter().collect(),
+            assets: assets.remove(&t.id).unwrap_or_default(),
+            customer_types: customer_types.remove(&t.id).unwrap_or_default(),
+            transaction_expiry_secs: t.transaction_expiry_secs,
+            info_requires_auth: t.info_requires_auth,
+            rate_limit: t
+                .rate_limit_per_second
+                .zip(t.rate_limit_burst)
+                .and_then(|(rate, burst)| Some((u32::try_from(rate).ok()?, u32::try_from(burst).ok()?))),
+            org: Organization {
+                name: t.org_name,
+                url: t.org_url,
+                description: t.org_description,
+                logo: t.org_logo,
+                official_email: t.org_official_email,
+                support_email: t.org_support_email,
+            },
+        });
+        loaded.push(tenant);
+    }
+    Ok(loaded)
+}
+
+/// `query` narrowed to rows whose `column` is one of `ids`, or all rows for `None`.
+fn scoped<E: EntityTrait>(query: Select<E>, column: E::Column, ids: Option<&[Uuid]>) -> Select<E> {
+    match ids {
+        Some(ids) => query.filter(column.is_in(ids.iter().copied())),
+        None => query,
+    }
+}
+
+/// Parses stored fee tiers (see `asset::Model::fee_tiers`), ascending by amount.
+pub(crate) fn fee_tiers(v: &sea_orm::JsonValue) -> Result<Vec<FeeTier>, Error> {
+    let bad = || Error::Corrupt(format!("fee tiers {v}"));
+    let amount = |t: &sea_orm::JsonValue, k: &str| {
+        t[k].as_str().and_then(|s| s.parse::<Amount>().ok()).ok_or_else(bad)
+    };
+    let mut tiers = v
+        .as_array()
+        .ok_or_else(bad)?
+        .iter()
+        .map(|t| {
+            Ok(FeeTier {
+                min_amount: amount(t, "min_amount")?,
+                fee_fixed: amount(t, "fee_fixed")?,
+                fee_percent: amount(t, "fee_percent")?,
+            })
+        })
+        .collect::<Result<Vec<_>, Error>>()?;
+    tiers.sort_by_key(|t| t.min_amount);
+    Ok(tiers)
+}
+
+pub(crate) fn field_type(s: &str) -> Option<FieldType> {
+    [FieldType::String, FieldType::Binary, FieldType::Number, FieldType::Date]
+        .into_iter()
+        .find(|t| t.as_str() == s)
+}
+
+fn serde_json_strings(v: &sea_orm::JsonValue) -> Option<Vec<String>> {
+    v.as_array().map(|a| a.iter().filter_map(|s| s.as_str().map(str::to_string)).collect())
+}
