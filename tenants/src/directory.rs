@@ -3,7 +3,7 @@ use std::sync::Arc;
 use arc_swap::ArcSwap;
 use chrono::{DateTime, Utc};
 use mooring_entities::{config_state, tenant};
-use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QuerySelect};
+use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
 use uuid::Uuid;
 
 use crate::{Error, MasterKey, Tenant, load};
@@ -144,6 +144,10 @@ impl Directory {
             .select_only()
             .column(tenant::Column::Id)
             .filter(tenant::Column::ConfigVersion.gt(cached.version))
+            // In index order and bounded, so the planner walks the index even when its
+            // statistics still think the table is small.
+            .order_by_asc(tenant::Column::ConfigVersion)
+            .limit(FULL_RELOAD_ABOVE as u64 + 1)
             .into_tuple()
             .all(&self.db)
             .await?;
