@@ -45,28 +45,41 @@ pub fn spawn(state: AppState, shutdown: CancellationToken) {
     tasks.spawn(async move {
         let mut running: HashMap<(Uuid, String), (Spec, CancellationToken)> = HashMap::new();
         let period = Duration::from_millis(state.cfg.config_poll_ms);
+        let mut seen_version = None;
         loop {
             let snapshot = state.tenants.snapshot();
-            let wanted: Vec<Spec> = snapshot
+            // Only a config change can change what to watch: with thousands of tenants,
+            // don't walk them all every period for nothing.
+            if seen_version == Some(snapshot.version) {
+                tokio::select! {
+                    () = shutdown.cancelled() => return,
+                    () = tokio::time::sleep(period) => continue,
+                }
+            }
+            seen_version = Some(snapshot.version);
+            let wanted: HashMap<(Uuid, String), Spec> = snapshot
                 .tenants()
                 .filter(|t| t.status == mooring_tenants::TenantStatus::Active)
                 .filter(|t| t.assets.iter().any(|a| a.sep31_enabled))
-                .map(|t| Spec {
-                    tenant_id: t.id,
-                    horizon_url: t.horizon_url.clone(),
-                    account: t.distribution_account.clone(),
-                    watch_from: t.watch_from,
+                .map(|t| {
+                    let spec = Spec {
+                        tenant_id: t.id,
+                        horizon_url: t.horizon_url.clone(),
+                        account: t.distribution_account.clone(),
+                        watch_from: t.watch_from,
+                    };
+                    ((t.id, t.distribution_account.clone()), spec)
                 })
                 .collect();
+            // A watch whose spec changed (another Horizon, a new start) is restarted.
             running.retain(|key, (spec, token)| {
-                let keep = wanted.iter().any(|w| w == spec && (w.tenant_id, w.account.clone()) == *key);
+                let keep = wanted.get(key) == Some(spec);
                 if !keep {
                     token.cancel();
                 }
                 keep
             });
-            for spec in wanted {
-                let key = (spec.tenant_id, spec.account.clone());
+            for (key, spec) in wanted {
                 if let std::collections::hash_map::Entry::Vacant(slot) = running.entry(key) {
                     let token = shutdown.child_token();
                     state.tasks.spawn(watch(state.clone(), spec.clone(), token.clone()));
