@@ -210,6 +210,7 @@ async fn send(state: &AppState, http: &reqwest::Client, claim: &outbox::Claimed,
     let result = match deliver(state, http, cb).await {
         Ok(()) => {
             slot.load.lock().expect("load lock").paused.remove(&slot.destination);
+            delivery_counted(cb, "delivered");
             outbox::mark_delivered(&state.db, claim).await
         }
         Err(failure) => {
@@ -220,6 +221,7 @@ async fn send(state: &AppState, http: &reqwest::Client, claim: &outbox::Claimed,
                 }
                 Failure::Refused(why) => why,
             };
+            delivery_counted(cb, "failed");
             tracing::info!(callback = %cb.id, kind = ?cb.kind, attempt = cb.attempts + 1, %why, "callback not delivered");
             outbox::mark_failed(&state.db, claim, &why).await
         }
@@ -256,4 +258,15 @@ pub fn spawn_expiry(state: AppState, shutdown: CancellationToken) {
             }
         }
     });
+}
+
+/// Callback attempts by tenant, kind and result.
+fn delivery_counted(cb: &mooring_entities::outbox::Model, result: &'static str) {
+    let kind = match cb.kind {
+        outbox::Kind::Transaction => "transaction",
+        outbox::Kind::Customer => "customer",
+    };
+    metrics::counter!("mooring_callbacks_total",
+        "tenant" => cb.tenant_id.to_string(), "kind" => kind, "result" => result)
+    .increment(1);
 }

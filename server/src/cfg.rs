@@ -24,6 +24,9 @@ pub struct Config {
     /// Prefix of every Redis key, so several deployments (or test runs) share a Redis.
     pub redis_prefix: String,
     pub bind: SocketAddr,
+    /// Where Prometheus scrapes `GET /metrics`: a listener of its own, never a tenant
+    /// domain. Unset: no metrics listener (`serve --demo` uses 127.0.0.1:9100).
+    pub metrics_bind: Option<SocketAddr>,
     /// 32 bytes, base64 or hex: encrypts tenant signing seeds, derives JWT secrets.
     pub master_key: Option<String>,
     pub log_format: LogFormat,
@@ -100,6 +103,7 @@ impl Default for Config {
             redis_url: None,
             redis_prefix: "mooring".into(),
             bind: "127.0.0.1:8000".parse().expect("valid address"),
+            metrics_bind: None,
             master_key: None,
             log_format: LogFormat::Human,
             rate_limit_per_second: 100,
@@ -145,6 +149,7 @@ impl std::fmt::Debug for Config {
             .field("database_url", &redact_url(&self.database_url))
             .field("redis_url", &self.redis_url.as_deref().map(redact_url))
             .field("bind", &self.bind)
+            .field("metrics_bind", &self.metrics_bind)
             .field("master_key", &self.master_key.as_ref().map(|_| "<set>"))
             .field("operator_token", &self.operator_token.as_ref().map(|_| "<set>"))
             .field("admin_host", &self.admin_host)

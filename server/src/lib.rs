@@ -12,6 +12,7 @@ pub mod demo;
 pub mod error;
 pub mod horizon;
 pub mod http;
+pub mod metrics;
 pub mod outbound;
 pub mod state;
 pub mod telemetry;
@@ -61,6 +62,8 @@ pub async fn migrate(db: &DatabaseConnection) -> anyhow::Result<()> {
 /// A running server: its address, its state, and the way to stop it.
 pub struct Server {
     pub addr: SocketAddr,
+    /// Where `GET /metrics` is served, when `metrics_bind` is set.
+    pub metrics_addr: Option<SocketAddr>,
     pub state: AppState,
     shutdown: CancellationToken,
     handle: JoinHandle<anyhow::Result<()>>,
@@ -167,6 +170,13 @@ pub async fn start(
         watcher::spawn(state.clone(), shutdown.clone());
     }
 
+    let metrics_addr = match state.cfg.metrics_bind {
+        Some(bind) => {
+            metrics::handle();
+            Some(metrics::serve(bind, &state.tasks, shutdown.clone()).await?)
+        }
+        None => None,
+    };
     let addr = listener.local_addr()?;
     let app = http::router(state.clone()).into_make_service_with_connect_info::<SocketAddr>();
     let token = shutdown.clone();
@@ -177,7 +187,7 @@ pub async fn start(
             .context("HTTP server")
     });
     tracing::info!(%addr, "listening");
-    Ok(Server { addr, state, shutdown, handle })
+    Ok(Server { addr, metrics_addr, state, shutdown, handle })
 }
 
 /// With Redis, a replica that changes tenant config says so on a channel and every
@@ -265,8 +275,12 @@ fn spawn_config_watcher(state: &AppState, shutdown: CancellationToken) {
                 () = shutdown.cancelled() => return,
                 _ = tick.tick() => {}
             }
-            if let Err(e) = tenants.refresh().await {
-                tracing::warn!(error = %e, "tenant config refresh failed; serving the cached config");
+            match tenants.refresh().await {
+                Ok(true) => ::metrics::counter!("mooring_config_reloads_total").increment(1),
+                Ok(false) => {}
+                Err(e) => {
+                    tracing::warn!(error = %e, "tenant config refresh failed; serving the cached config")
+                }
             }
         }
     });

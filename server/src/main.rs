@@ -48,6 +48,9 @@ async fn main() -> anyhow::Result<()> {
                 if cfg.operator_token.is_none() {
                     cfg.operator_token = Some(demo::demo_operator_token()?);
                 }
+                if cfg.metrics_bind.is_none() {
+                    cfg.metrics_bind = Some("127.0.0.1:9100".parse()?);
+                }
                 let db = mooring_server::connect_db(&cfg.database_url).await?;
                 mooring_server::migrate(&db).await?;
                 let key = MasterKey::parse(cfg.master_key.as_deref().unwrap_or_default())?;

@@ -11,7 +11,7 @@ use std::collections::HashMap;
 use std::time::Duration;
 
 use futures::StreamExt;
-use mooring_anchor::payments::{self, Fence};
+use mooring_anchor::payments::{self, Applied, Fence};
 use mooring_anchor::{AnchorError, leases};
 use tokio_util::sync::CancellationToken;
 use uuid::Uuid;
@@ -286,8 +286,26 @@ async fn apply(
     let tenant = state.tenants.by_id(spec.tenant_id).ok_or(WatchError::TenantGone)?;
     let observed = records.iter().map(PaymentRecord::observed).collect::<Result<Vec<_>, _>>()?;
     let outcomes = payments::apply_batch(&state.db, &tenant, &spec.account, &observed, fence).await?;
+    let tenant_label = spec.tenant_id.to_string();
     for (p, outcome) in observed.iter().zip(&outcomes) {
         tracing::debug!(operation = %p.operation_id, ?outcome, "payment observed");
+        let outcome = match outcome {
+            Applied::Ignored => "ignored",
+            Applied::AlreadySeen => "already_seen",
+            Applied::Recorded(payments::Outcome::Matched) => "matched",
+            Applied::Recorded(payments::Outcome::Overpaid) => "overpaid",
+            Applied::Recorded(payments::Outcome::Mismatched) => "mismatched",
+            Applied::Recorded(payments::Outcome::Unmatched) => "unmatched",
+        };
+        metrics::counter!("mooring_watcher_records_total", "tenant" => tenant_label.clone(), "outcome" => outcome)
+            .increment(1);
+    }
+    // How far behind the ledger this watch is: the last record's ledger close time.
+    if let Some(closed) =
+        observed.last().and_then(|p| chrono::DateTime::parse_from_rfc3339(&p.ledger_time).ok())
+    {
+        let lag = (chrono::Utc::now() - closed.with_timezone(&chrono::Utc)).num_milliseconds().max(0);
+        metrics::gauge!("mooring_watcher_lag_seconds", "tenant" => tenant_label).set(lag as f64 / 1000.0);
     }
     Ok(observed.last().map(|p| p.paging_token.clone()))
 }

@@ -39,6 +39,11 @@ pub(super) async fn record_event(
     }
     .insert(db)
     .await?;
+    // Counted when written: a batch that then rolls back (a lost lease) and is applied
+    // again counts twice; the event table is the exact record.
+    metrics::counter!("mooring_transaction_transitions_total",
+        "tenant" => t.tenant_id.to_string(), "from" => from.map_or("none", Status::as_str), "to" => to.as_str())
+    .increment(1);
     Ok(())
 }
 

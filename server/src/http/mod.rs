@@ -75,6 +75,7 @@ pub fn router(state: AppState) -> Router {
         .merge(sep)
         .layer(DefaultBodyLimit::max(SEP_BODY_LIMIT))
         .layer(middleware::from_fn(nosniff))
+        .layer(middleware::from_fn(crate::metrics::track))
         .layer(
             TraceLayer::new_for_http()
                 .make_span_with(|req: &Request| {

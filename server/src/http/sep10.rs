@@ -89,6 +89,7 @@ async fn get_challenge(
         .issue(&nonce_key(&state, &ctx, &issued.hash), ttl)
         .await
         .map_err(|e| ApiError::Unavailable(format!("challenge store unavailable: {}", e.0)))?;
+    metrics::counter!("mooring_sep10_challenges_total", "tenant" => ctx.tenant.id.to_string()).increment(1);
     Ok(Json(ChallengeResponse {
         transaction: issued.xdr,
         network_passphrase: tenant.network.passphrase().to_string(),
@@ -109,8 +110,25 @@ fn transaction_from_body(headers: &HeaderMap, body: &[u8]) -> ApiResult<String> 
     tx.filter(|t| !t.is_empty()).ok_or_else(|| ApiError::bad_request("transaction is required"))
 }
 
+/// The token exchange, counted by outcome (`issued`, or why not: `400`, `403`, `503`).
 async fn post_challenge(
     State(state): State<AppState>,
+    ctx: TenantCtx,
+    headers: HeaderMap,
+    body: Bytes,
+) -> ApiResult<Json<Value>> {
+    let tenant = ctx.tenant.id.to_string();
+    let result = exchange(state, ctx, headers, body).await;
+    let outcome = match &result {
+        Ok(_) => "issued".to_string(),
+        Err(e) => e.status().as_u16().to_string(),
+    };
+    metrics::counter!("mooring_sep10_tokens_total", "tenant" => tenant, "outcome" => outcome).increment(1);
+    result
+}
+
+async fn exchange(
+    state: AppState,
     ctx: TenantCtx,
     headers: HeaderMap,
     body: Bytes,

@@ -66,8 +66,11 @@ pub async fn resolve(State(state): State<AppState>, mut req: Request, next: Next
         return ApiError::Unavailable("this anchor is suspended".into()).into_response();
     }
     let authority = host::public_authority(&host);
+    let id = tenant.id;
     req.extensions_mut().insert(TenantCtx { tenant, authority });
-    next.run(req).await
+    let mut res = next.run(req).await;
+    res.extensions_mut().insert(crate::metrics::ServedTenant(id));
+    res
 }
 
 pub async fn rate_limit(State(state): State<AppState>, req: Request, next: Next) -> Response {
@@ -75,13 +78,14 @@ pub async fn rate_limit(State(state): State<AppState>, req: Request, next: Next)
         return next.run(req).await;
     };
     let cap = ctx.tenant.rate_limit.map_or(state.rate_limits.tenant, |(rate, burst)| Limit::new(rate, burst));
+    let class = Class::of(req.method(), req.uri().path());
     let now = Instant::now();
     if let Some(wait) = state.cap_gate.closed_for(ctx.tenant.id, cap, now) {
+        refused(class, "tenant");
         return too_many(wait);
     }
     let peer = req.extensions().get::<ConnectInfo<SocketAddr>>().map(|c| c.0.ip());
     let client = state.client_address(peer, req.headers());
-    let class = Class::of(req.method(), req.uri().path());
     let tenant_id = ctx.tenant.id;
     let tenant = tenant_id.to_string();
     // The order is TENANT_CAP's meaning.
@@ -106,6 +110,7 @@ pub async fn rate_limit(State(state): State<AppState>, req: Request, next: Next)
             if refused_by == TENANT_CAP {
                 state.cap_gate.close(tenant_id, cap, now, retry_after);
             }
+            refused(class, if refused_by == TENANT_CAP { "tenant" } else { "client" });
             too_many(retry_after)
         }
         Err(e) => {
@@ -121,4 +126,9 @@ const TENANT_CAP: usize = 0;
 
 fn too_many(retry_after: Duration) -> Response {
     ApiError::TooManyRequests { retry_after_secs: retry_after.as_secs_f64().ceil() as u64 }.into_response()
+}
+
+/// Counts a 429 by cost class and by the bucket that said no.
+fn refused(class: Class, bucket: &'static str) {
+    metrics::counter!("mooring_rate_limited_total", "class" => class.name(), "bucket" => bucket).increment(1);
 }

@@ -13,6 +13,7 @@ mod health;
 mod horizon;
 mod hostile;
 mod interop_python;
+mod metrics;
 mod money_path;
 mod rate_limit;
 mod sep1;

@@ -1,0 +1,53 @@
+//! Prometheus metrics: on their own listener only, with bounded labels, moving as
+//! requests are served.
+
+use reqwest::StatusCode;
+
+use crate::common::{TestApp, TestEnv, unique_domain};
+
+/// The value of the first sample whose line has every one of `parts`, or 0.
+fn sample(text: &str, name: &str, parts: &[&str]) -> f64 {
+    text.lines()
+        .filter(|l| l.starts_with(name) && parts.iter().all(|p| l.contains(p)))
+        .find_map(|l| l.rsplit(' ').next()?.parse().ok())
+        .unwrap_or(0.0)
+}
+
+async fn scrape(app: &TestApp) -> String {
+    let addr = app.server.metrics_addr.expect("metrics are on");
+    reqwest::get(format!("http://{addr}/metrics")).await.unwrap().text().await.unwrap()
+}
+
+#[tokio::test]
+async fn requests_are_counted_by_route_status_and_tenant_on_the_metrics_listener_only() {
+    let env = TestEnv::new().await;
+    let domain = unique_domain("a");
+    let t = env.tenant(&domain).await;
+    let app = env.start_with(|c| c.metrics_bind = Some("127.0.0.1:0".parse().unwrap())).await;
+    let tenant = format!("tenant=\"{}\"", t.id);
+    let toml = ["route=\"/.well-known/stellar.toml\"", "status=\"2xx\"", tenant.as_str()];
+
+    let before = sample(&scrape(&app).await, "mooring_http_requests_total", &toml);
+    for _ in 0..3 {
+        assert_eq!(
+            app.get(&domain, "/.well-known/stellar.toml").send().await.unwrap().status(),
+            StatusCode::OK
+        );
+    }
+    let sa = crate::common::Sa::login(&app, &domain, &t.sender).await;
+    drop(sa);
+    let text = scrape(&app).await;
+    assert_eq!(sample(&text, "mooring_http_requests_total", &toml), before + 3.0, "{text}");
+    assert!(sample(&text, "mooring_sep10_tokens_total", &[tenant.as_str(), "outcome=\"issued\""]) >= 1.0);
+    assert!(sample(&text, "mooring_sep10_challenges_total", &[tenant.as_str()]) >= 1.0);
+    assert!(text.contains("mooring_http_request_duration_seconds_bucket{"), "latency is a histogram");
+    // Raw paths never become labels: an unknown path is one "unmatched" series.
+    app.get(&domain, &format!("/no/such/{}", uuid::Uuid::new_v4())).send().await.unwrap();
+    let text = scrape(&app).await;
+    assert!(!text.contains("/no/such/"), "a raw path became a label");
+    assert!(sample(&text, "mooring_http_requests_total", &["route=\"unmatched\""]) >= 1.0);
+
+    // Not on the SEP listener, on any host.
+    assert_eq!(app.get(&domain, "/metrics").send().await.unwrap().status(), StatusCode::NOT_FOUND);
+    app.stop().await;
+}
