@@ -4,15 +4,17 @@
 //! paths), status classes, tenant ids.
 
 use std::net::SocketAddr;
-use std::sync::OnceLock;
+use std::sync::{Arc, OnceLock};
 use std::time::Instant;
 
 use anyhow::Context;
 use axum::Router;
 use axum::extract::{MatchedPath, Request};
+use axum::http::Method;
 use axum::middleware::Next;
 use axum::response::Response;
 use axum::routing::get;
+use dashmap::DashMap;
 use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusHandle};
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
@@ -56,9 +58,37 @@ pub async fn serve(
     Ok(addr)
 }
 
-/// The tenant a response was for, left by the tenant middleware for [`track`].
-#[derive(Clone, Copy)]
-pub struct ServedTenant(pub uuid::Uuid);
+/// The tenant a response was for (its id as text), left by the tenant middleware for
+/// [`track`].
+#[derive(Clone)]
+pub struct ServedTenant(pub Arc<str>);
+
+/// Route templates as `&'static str`: the router has a handful, so after the first
+/// request of each, labelling borrows instead of allocating.
+fn route_label(path: Option<&MatchedPath>) -> &'static str {
+    static ROUTES: OnceLock<DashMap<String, &'static str>> = OnceLock::new();
+    let Some(path) = path else { return "unmatched" };
+    let routes = ROUTES.get_or_init(DashMap::new);
+    if let Some(known) = routes.get(path.as_str()) {
+        return *known;
+    }
+    *routes
+        .entry(path.as_str().to_owned())
+        .or_insert_with(|| Box::leak(path.as_str().to_owned().into_boxed_str()))
+}
+
+fn method_label(method: &Method) -> &'static str {
+    match *method {
+        Method::GET => "GET",
+        Method::POST => "POST",
+        Method::PUT => "PUT",
+        Method::PATCH => "PATCH",
+        Method::DELETE => "DELETE",
+        Method::HEAD => "HEAD",
+        Method::OPTIONS => "OPTIONS",
+        _ => "OTHER",
+    }
+}
 
 /// Counts every request by route template, method, status class and tenant, and
 /// times it by route.
@@ -68,10 +98,13 @@ pub async fn track(req: Request, next: Next) -> Response {
         return next.run(req).await;
     }
     let started = Instant::now();
-    let method = req.method().as_str().to_owned();
-    let route = req.extensions().get::<MatchedPath>().map_or("unmatched", |p| p.as_str()).to_owned();
+    let method = method_label(req.method());
+    let route = route_label(req.extensions().get::<MatchedPath>());
     let res = next.run(req).await;
-    let tenant = res.extensions().get::<ServedTenant>().map(|t| t.0.to_string()).unwrap_or_default();
+    let tenant = match res.extensions().get::<ServedTenant>() {
+        Some(t) => metrics::SharedString::from_shared(t.0.clone()),
+        None => metrics::SharedString::const_str(""),
+    };
     let status = match res.status().as_u16() {
         100..=199 => "1xx",
         200..=299 => "2xx",
@@ -80,7 +113,7 @@ pub async fn track(req: Request, next: Next) -> Response {
         _ => "5xx",
     };
     metrics::counter!("mooring_http_requests_total",
-        "route" => route.clone(), "method" => method.clone(), "status" => status, "tenant" => tenant)
+        "route" => route, "method" => method, "status" => status, "tenant" => tenant)
     .increment(1);
     metrics::histogram!("mooring_http_request_duration_seconds", "route" => route, "method" => method)
         .record(started.elapsed().as_secs_f64());

@@ -128,6 +128,7 @@ pub(crate) async fn tenants(
         }
         let tenant = Arc::new(Tenant {
             id: t.id,
+            id_text: t.id.to_string().into(),
             created_at: t.created_at,
             name: t.name,
             domains: domains.remove(&t.id).unwrap_or_default(),

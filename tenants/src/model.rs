@@ -14,6 +14,8 @@ pub use mooring_stellar::memo::MemoType;
 #[derive(Debug)]
 pub struct Tenant {
     pub id: Uuid,
+    /// `id` as text, made once: request metrics label every request with it.
+    pub id_text: std::sync::Arc<str>,
     pub created_at: chrono::DateTime<chrono::Utc>,
     pub name: String,
     /// Lowercase, without port. The first is the primary domain.

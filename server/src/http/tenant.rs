@@ -66,10 +66,10 @@ pub async fn resolve(State(state): State<AppState>, mut req: Request, next: Next
         return ApiError::Unavailable("this anchor is suspended".into()).into_response();
     }
     let authority = host::public_authority(&host);
-    let id = tenant.id;
+    let label = tenant.id_text.clone();
     req.extensions_mut().insert(TenantCtx { tenant, authority });
     let mut res = next.run(req).await;
-    res.extensions_mut().insert(crate::metrics::ServedTenant(id));
+    res.extensions_mut().insert(crate::metrics::ServedTenant(label));
     res
 }
 
