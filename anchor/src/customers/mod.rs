@@ -93,9 +93,7 @@ pub struct Loaded {
 }
 
 pub async fn load(db: &impl ConnectionTrait, owner: &Owner, target: &Target) -> AnchorResult<Option<Loaded>> {
-    let Some(customer) = find(db, owner, target).await? else { return Ok(None) };
-    let fields = fields_of(db, customer.id).await?;
-    Ok(Some(Loaded { customer, fields }))
+    with_fields(db, find(db, owner, target).await?).await
 }
 
 pub async fn load_by_id(
@@ -103,11 +101,14 @@ pub async fn load_by_id(
     tenant_id: Uuid,
     id: Uuid,
 ) -> AnchorResult<Option<Loaded>> {
-    let Some(customer) =
-        customer::Entity::find_by_id(id).filter(customer::Column::TenantId.eq(tenant_id)).one(db).await?
-    else {
-        return Ok(None);
-    };
+    find_in_scope(db, KeyScope::Tenant(tenant_id), id).await
+}
+
+async fn with_fields(
+    db: &impl ConnectionTrait,
+    customer: Option<customer::Model>,
+) -> AnchorResult<Option<Loaded>> {
+    let Some(customer) = customer else { return Ok(None) };
     let fields = fields_of(db, customer.id).await?;
     Ok(Some(Loaded { customer, fields }))
 }
@@ -133,10 +134,10 @@ pub async fn find_in_scope(
     scope: KeyScope,
     id: Uuid,
 ) -> AnchorResult<Option<Loaded>> {
-    let Some(customer) = customer::Entity::find_by_id(id).one(db).await? else { return Ok(None) };
-    if !scope.sees(customer.tenant_id) {
-        return Ok(None);
-    }
-    let fields = fields_of(db, customer.id).await?;
-    Ok(Some(Loaded { customer, fields }))
+    let query = customer::Entity::find_by_id(id);
+    let query = match scope {
+        KeyScope::Operator => query,
+        KeyScope::Tenant(t) => query.filter(customer::Column::TenantId.eq(t)),
+    };
+    with_fields(db, query.one(db).await?).await
 }

@@ -39,10 +39,7 @@ pub async fn get_for_tenant(
     tenant_id: Uuid,
     id: Uuid,
 ) -> AnchorResult<Option<transaction::Model>> {
-    Ok(transaction::Entity::find_by_id(id)
-        .filter(transaction::Column::TenantId.eq(tenant_id))
-        .one(db)
-        .await?)
+    find_in_scope(db, KeyScope::Tenant(tenant_id), id).await
 }
 
 pub async fn events(
