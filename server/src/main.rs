@@ -49,7 +49,16 @@ async fn main() -> anyhow::Result<()> {
                     cfg.operator_token = Some(demo::demo_operator_token()?);
                 }
                 if cfg.metrics_bind.is_none() {
-                    cfg.metrics_bind = Some("127.0.0.1:9100".parse()?);
+                    // The demo must start with one command: 9100 is also node_exporter's
+                    // port, so when it is taken the demo runs without metrics.
+                    let demo_metrics: std::net::SocketAddr = "127.0.0.1:9100".parse()?;
+                    if std::net::TcpListener::bind(demo_metrics).is_ok() {
+                        cfg.metrics_bind = Some(demo_metrics);
+                    } else {
+                        eprintln!(
+                            "note: {demo_metrics} is taken; metrics are off (set MOORING_METRICS_BIND)"
+                        );
+                    }
                 }
                 let db = mooring_server::connect_db(&cfg.database_url).await?;
                 mooring_server::migrate(&db).await?;

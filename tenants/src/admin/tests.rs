@@ -156,3 +156,14 @@ async fn upsert_replaces_an_asset_and_the_last_domain_stays() {
     assert_eq!(tenant_for_domain(&db, "b.example").await.unwrap(), Some(id));
     assert_eq!(tenant_for_domain(&db, "a.example").await.unwrap(), None);
 }
+
+#[tokio::test]
+async fn a_write_to_an_unknown_tenant_is_not_found_and_writes_nothing() {
+    let db = db().await;
+    tenant(&db).await;
+    let before = version(&db).await;
+    let nobody = Uuid::new_v4();
+    assert!(matches!(set_status(&db, nobody, true).await, Err(Error::NotFound(_))));
+    assert!(matches!(set_rate_limit(&db, nobody, Some((5, 10))).await, Err(Error::NotFound(_))));
+    assert_eq!(version(&db).await, before, "nothing written, nothing to reload");
+}
