@@ -7,7 +7,8 @@
 //! - [`outbox`]: callbacks waiting to be delivered.
 //! - [`refunds`]: refund payments back to the sending anchor, one row each.
 //! - [`payments`]: payments seen on the ledger, matched by memo, applied exactly once;
-//!   [`leases`] decide which replica watches an account.
+//!   [`leases`] decide which replica watches an account; [`streams`] keep the shared
+//!   per-Horizon streams' cursors and members.
 //!
 //! Invariant: no HTTP here. This crate owns the SEP-12 customer and SEP-31 transaction
 //! JSON objects because they are also callback bodies; error shapes stay in `server`.
@@ -22,6 +23,7 @@ pub mod outbox;
 mod owner;
 pub mod payments;
 pub mod refunds;
+pub mod streams;
 pub mod transactions;
 
 pub use error::{AnchorError, AnchorResult};

@@ -17,7 +17,7 @@ use sea_orm::{
 };
 use uuid::Uuid;
 
-use crate::{Actor, AnchorError, AnchorResult, leases, transactions};
+use crate::{Actor, AnchorResult, streams, transactions};
 
 pub use payment::{Model as Payment, Outcome};
 
@@ -195,9 +195,7 @@ pub async fn apply_batch(
 ) -> AnchorResult<Vec<Applied>> {
     let Some(last) = batch.last() else { return Ok(Vec::new()) };
     let txn = mooring_entities::begin_write(db).await?;
-    if !leases::still_held(&txn, fence.key, fence.holder).await? {
-        return Err(AnchorError::Conflict("the watch lease was lost to another replica".into()));
-    }
+    streams::fenced(&txn, fence).await?;
     let mut outcomes = Vec::with_capacity(batch.len());
     for p in batch {
         outcomes.push(apply_one(&txn, tenant, account, p).await?);
@@ -216,6 +214,34 @@ pub async fn apply_batch(
         )
         .exec_without_returning(&txn)
         .await?;
+    txn.commit().await?;
+    Ok(outcomes)
+}
+
+/// One operation of a shared stream, routed to the tenant whose account it pays.
+pub struct Routed<'a> {
+    pub tenant: &'a Tenant,
+    pub observed: &'a Observed,
+}
+
+/// Applies a shared stream's batch: each routed operation to its tenant, in order,
+/// then the stream's cursor (`last`, the batch's last token, routed or not), all in
+/// one database transaction. Fails without applying anything if the lease was lost.
+pub async fn apply_routed(
+    db: &DatabaseConnection,
+    stream: &str,
+    routed: &[Routed<'_>],
+    last: &str,
+    fence: &Fence<'_>,
+) -> AnchorResult<Vec<Applied>> {
+    let txn = mooring_entities::begin_write(db).await?;
+    streams::fenced(&txn, fence).await?;
+    let mut outcomes = Vec::with_capacity(routed.len());
+    for r in routed {
+        // The stream routes by the base account an operation pays.
+        outcomes.push(apply_one(&txn, r.tenant, &r.observed.to, r.observed).await?);
+    }
+    streams::store_cursor_in(&txn, stream, last).await?;
     txn.commit().await?;
     Ok(outcomes)
 }

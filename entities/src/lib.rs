@@ -15,6 +15,8 @@ pub mod customer_type_field;
 pub mod outbox;
 pub mod payment;
 pub mod refund;
+pub mod stream_cursor;
+pub mod stream_member;
 pub mod tenant;
 pub mod tenant_domain;
 pub mod transaction;

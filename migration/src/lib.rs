@@ -10,6 +10,7 @@ mod m20261127_000004_admin;
 mod m20261130_000005_money_path;
 mod m20261130_000006_isolation;
 mod m20261130_000007_config_per_tenant;
+mod m20261130_000008_shared_streams;
 
 pub struct Migrator;
 
@@ -23,6 +24,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261130_000005_money_path::Migration),
             Box::new(m20261130_000006_isolation::Migration),
             Box::new(m20261130_000007_config_per_tenant::Migration),
+            Box::new(m20261130_000008_shared_streams::Migration),
         ]
     }
 }

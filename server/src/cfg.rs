@@ -82,6 +82,11 @@ pub struct Config {
     pub watch_lease_secs: u64,
     /// Poll interval when a Horizon cannot stream.
     pub watch_poll_ms: u64,
+    /// Tenants on one of the platform's Horizons (above) share one network-wide
+    /// payments stream per Horizon instead of one stream per account. A tenant an
+    /// operator gave its own Horizon is always watched on its own. Off: every account
+    /// has its own stream (the mode to compare against).
+    pub watch_shared: bool,
     /// Largest SEP-12 file upload.
     pub max_upload_bytes: usize,
     /// Largest GraphQL request body (read only after authentication).
@@ -135,6 +140,7 @@ impl Default for Config {
             watcher_enabled: true,
             watch_lease_secs: 15,
             watch_poll_ms: 5000,
+            watch_shared: true,
             admin_host: "admin.localhost".into(),
             operator_token: None,
             demo_horizon_url: "https://horizon-testnet.stellar.org".into(),

@@ -124,7 +124,8 @@ impl Horizon {
     }
 }
 
-/// One record of `GET /accounts/{id}/payments?join=transactions`, as Horizon sends it.
+/// One record of `GET /accounts/{id}/payments?join=transactions` (or the network-wide
+/// `GET /payments`), as Horizon sends it.
 /// Operations other than payments (e.g. `create_account`) lack most fields.
 #[derive(Debug, Clone, Deserialize)]
 pub struct PaymentRecord {
@@ -210,30 +211,57 @@ struct Embedded {
     records: Vec<PaymentRecord>,
 }
 
-fn payments_url(horizon_url: &str, account: &str) -> String {
-    format!("{}/accounts/{account}/payments", horizon_url.trim_end_matches('/'))
+/// Which payments feed: one account's, or the whole network's (what a shared stream
+/// follows, routing each operation by the account it pays).
+#[derive(Debug, Clone, Copy)]
+pub enum Feed<'a> {
+    Account(&'a str),
+    Network,
+}
+
+fn payments_url(horizon_url: &str, feed: Feed<'_>) -> String {
+    let base = horizon_url.trim_end_matches('/');
+    match feed {
+        Feed::Account(account) => format!("{base}/accounts/{account}/payments"),
+        Feed::Network => format!("{base}/payments"),
+    }
+}
+
+/// Whether paging token `a` comes after `b`. Horizon's operation tokens are decimal
+/// numbers (ledger, transaction, operation packed into 64 bits); anything else is
+/// compared as text, longer after shorter.
+pub fn token_after(a: &str, b: &str) -> bool {
+    match (a.parse::<u128>(), b.parse::<u128>()) {
+        (Ok(a), Ok(b)) => a > b,
+        _ => (a.len(), a) > (b.len(), b),
+    }
 }
 
 impl Horizon {
-    /// One page of the account's payments after `cursor`, oldest first.
+    /// One page of the feed after `cursor`, oldest first; `None` when the account is
+    /// not on the ledger (404).
     pub async fn payments_page(
         &self,
         horizon_url: &str,
-        account: &str,
+        feed: Feed<'_>,
         cursor: Option<&str>,
         limit: u32,
-    ) -> Result<Vec<PaymentRecord>, HorizonError> {
-        match self.page(horizon_url, account, cursor, limit, "asc").await? {
-            Some(records) => Ok(records),
-            None => Err(HorizonError::Status(404)),
-        }
+    ) -> Result<Option<Vec<PaymentRecord>>, HorizonError> {
+        self.page(horizon_url, feed, cursor, limit, "asc").await
+    }
+
+    /// The paging token of the feed's newest operation (`"0"` if it has none): where
+    /// a stream that should see only what happens from now on starts.
+    pub async fn newest_token(&self, horizon_url: &str, feed: Feed<'_>) -> Result<String, HorizonError> {
+        let newest = self.page(horizon_url, feed, None, 1, "desc").await?.unwrap_or_default();
+        Ok(newest.first().map_or_else(|| "0".to_string(), |r| r.paging_token.clone()))
     }
 
     /// `None` when the account is not on the ledger (404).
     async fn page(
         &self,
         horizon_url: &str,
-        account: &str,
+        feed: Feed<'_>,
         cursor: Option<&str>,
         limit: u32,
         order: &str,
@@ -245,7 +273,7 @@ impl Horizon {
         }
         let response = self
             .http
-            .get(payments_url(horizon_url, account))
+            .get(payments_url(horizon_url, feed))
             .query(&query)
             .send()
             .await
@@ -271,7 +299,8 @@ impl Horizon {
     ) -> Result<String, HorizonError> {
         let mut cursor: Option<String> = None;
         loop {
-            let Some(records) = self.page(horizon_url, account, cursor.as_deref(), limit, "desc").await?
+            let Some(records) =
+                self.page(horizon_url, Feed::Account(account), cursor.as_deref(), limit, "desc").await?
             else {
                 // Not on the ledger yet: everything it will ever receive is after `since`.
                 return Ok("0".into());
@@ -291,20 +320,20 @@ impl Horizon {
         }
     }
 
-    /// The account's payments after `cursor` as Server-Sent Events. Horizon's `"hello"`
+    /// The feed's payments after `cursor` as Server-Sent Events. Horizon's `"hello"`
     /// greeting and other non-record messages are skipped. The stream ends when Horizon
     /// (or the network) closes it.
     pub async fn payments_stream(
         &self,
         horizon_url: &str,
-        account: &str,
+        feed: Feed<'_>,
         cursor: &str,
     ) -> Result<impl futures::Stream<Item = Result<PaymentRecord, HorizonError>> + use<>, HorizonError> {
         use eventsource_stream::Eventsource;
         use futures::StreamExt;
         let response = self
             .stream_http
-            .get(payments_url(horizon_url, account))
+            .get(payments_url(horizon_url, feed))
             .query(&[("order", "asc"), ("join", "transactions"), ("cursor", cursor)])
             .header("accept", "text/event-stream")
             .send()

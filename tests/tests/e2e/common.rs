@@ -171,6 +171,10 @@ impl TestEnv {
             outbox_poll_ms: 50,
             operator_token: Some(OPERATOR_TOKEN.to_string()),
             expiry_sweep_ms: 100,
+            // The stand-in is the platform's testnet Horizon: tenants on it share one
+            // network-wide stream, as tenants on a real platform do. A test that wants
+            // a tenant watched on its own gives it another Horizon.
+            horizon_testnet_url: self.horizon.url.clone(),
             ..Config::default()
         }
     }

@@ -23,6 +23,10 @@ struct Inner {
     delay: Duration,
     /// account id → its payment-feed records, oldest first.
     payments: HashMap<String, Vec<Value>>,
+    /// The network's payment feed (`GET /payments`): every account's, oldest first.
+    network: Vec<Value>,
+    /// Streams opened on the network feed (the rest are per account).
+    network_stream_connects: usize,
     next_operation: u64,
     no_streaming: bool,
     /// Close every stream after this many records (a flaky connection).
@@ -63,7 +67,8 @@ impl HorizonStandIn {
         let new_records = Arc::new(tokio::sync::watch::channel(0u64).0);
         let app = Router::new()
             .route("/accounts/{id}", get(account))
-            .route("/accounts/{id}/payments", get(payments))
+            .route("/accounts/{id}/payments", get(account_payments))
+            .route("/payments", get(network_payments))
             .with_state((inner.clone(), new_records.clone()));
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr: SocketAddr = listener.local_addr().unwrap();
@@ -84,7 +89,8 @@ impl HorizonStandIn {
             inner.next_operation += 1;
             let id = inner.next_operation.to_string();
             let record = payment_record(&id, pay, at);
-            inner.payments.entry(account.to_string()).or_default().push(record);
+            inner.payments.entry(account.to_string()).or_default().push(record.clone());
+            inner.network.push(record);
             id
         };
         self.new_records.send_modify(|v| *v += 1);
@@ -114,8 +120,39 @@ impl HorizonStandIn {
         self.inner.lock().unwrap().account_requests
     }
 
+    /// Streams opened, on any feed.
     pub fn stream_connects(&self) -> usize {
         self.inner.lock().unwrap().stream_connects
+    }
+
+    /// Streams opened on the network-wide feed.
+    pub fn network_stream_connects(&self) -> usize {
+        self.inner.lock().unwrap().network_stream_connects
+    }
+
+    /// Adds operations to the network feed that pay no tenant (other people's traffic).
+    pub fn add_foreign_traffic(&self, n: usize) {
+        let stranger = Pay {
+            op_type: "payment",
+            from: "GBSTRANGERSENDERXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXX".into(),
+            to: "GBSTRANGERRECEIVERXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXX".into(),
+            to_muxed: None,
+            asset: None,
+            amount: "1.0000000".into(),
+            memo_type: "none",
+            memo: None,
+            successful: true,
+        };
+        {
+            let mut inner = self.inner.lock().unwrap();
+            for _ in 0..n {
+                inner.next_operation += 1;
+                let id = inner.next_operation.to_string();
+                let record = payment_record(&id, &stranger, chrono::Utc::now());
+                inner.network.push(record);
+            }
+        }
+        self.new_records.send_modify(|v| *v += 1);
     }
 
     /// An account with these signers (key, weight) and medium threshold.
@@ -239,10 +276,35 @@ fn after(records: &[Value], cursor: u64) -> Vec<Value> {
         .collect()
 }
 
-async fn payments(
-    State((inner, notify)): State<Shared>,
+async fn account_payments(
+    State(shared): State<Shared>,
     Path(account): Path<String>,
     Query(q): Query<PageQuery>,
+    headers: HeaderMap,
+) -> Response {
+    payments(shared, Some(account), q, headers).await
+}
+
+async fn network_payments(
+    State(shared): State<Shared>,
+    Query(q): Query<PageQuery>,
+    headers: HeaderMap,
+) -> Response {
+    payments(shared, None, q, headers).await
+}
+
+fn feed<'a>(inner: &'a Inner, account: Option<&String>) -> &'a [Value] {
+    match account {
+        Some(a) => inner.payments.get(a).map_or(&[][..], |v| v),
+        None => &inner.network,
+    }
+}
+
+/// One feed (an account's, or with `account: None` the network's), paged or streamed.
+async fn payments(
+    (inner, notify): Shared,
+    account: Option<String>,
+    q: PageQuery,
     headers: HeaderMap,
 ) -> Response {
     let cursor: u64 = q.cursor.as_deref().and_then(|c| c.parse().ok()).unwrap_or(0);
@@ -254,7 +316,7 @@ async fn payments(
             return server_error();
         }
         if !wants_stream || guard.no_streaming {
-            let all = guard.payments.get(&account).cloned().unwrap_or_default();
+            let all = feed(&guard, account.as_ref()).to_vec();
             let limit = q.limit.unwrap_or(10);
             let records: Vec<Value> = if q.order.as_deref() == Some("desc") {
                 let before = |r: &&Value| {
@@ -271,6 +333,9 @@ async fn payments(
             .into_response();
         }
         guard.stream_connects += 1;
+        if account.is_none() {
+            guard.network_stream_connects += 1;
+        }
     }
     let generation = inner.lock().unwrap().stream_generation;
     // Server-Sent Events, framed as Horizon frames them.
@@ -287,11 +352,7 @@ async fn payments(
                 if g.stream_generation != generation {
                     return;
                 }
-                (
-                    after(g.payments.get(&account).map_or(&[][..], |v| v), last),
-                    g.drop_stream_after,
-                    g.duplicate_events,
-                )
+                (after(feed(&g, account.as_ref()), last), g.drop_stream_after, g.duplicate_events)
             };
             for record in batch {
                 let token = record["paging_token"].as_str().unwrap().to_string();

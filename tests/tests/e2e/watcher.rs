@@ -5,14 +5,14 @@ use std::time::{Duration, Instant};
 
 use mooring_anchor::leases;
 use mooring_anchor::payments::Outcome;
-use mooring_entities::{payment, transaction, watch_lease};
+use mooring_entities::{payment, stream_member, transaction, watch_lease};
 use mooring_stellar::sep31::Status;
 use mooring_stellar::{ClientAccount, Keypair};
 use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
 use uuid::Uuid;
 
 use crate::common::{Sa, TestApp, TestEnv, unique_domain};
-use crate::horizon::Pay;
+use crate::horizon::{HorizonStandIn, Pay};
 
 pub(crate) async fn tx(env: &TestEnv, id: &str) -> transaction::Model {
     transaction::Entity::find_by_id(id.parse::<Uuid>().unwrap()).one(&env.db).await.unwrap().unwrap()
@@ -329,34 +329,78 @@ async fn an_expired_lease_passes_to_another_holder() {
 
 #[tokio::test]
 async fn a_suspended_tenant_is_not_watched_until_resumed() {
+    suspended_tenant(Watch::Shared).await;
+}
+
+#[tokio::test]
+async fn a_suspended_tenant_on_its_own_horizon_is_not_watched_until_resumed() {
+    suspended_tenant(Watch::Own).await;
+}
+
+#[derive(Clone, Copy, PartialEq)]
+enum Watch {
+    /// On the platform's Horizon: a member of its shared stream.
+    Shared,
+    /// On a Horizon of its own: its own stream, under its own lease.
+    Own,
+}
+
+async fn suspended_tenant(mode: Watch) {
     let env = TestEnv::new().await;
     let app = env.start().await;
-    let (t, domain) = setup(&env, &app).await;
+    let own = HorizonStandIn::start().await;
+    let horizon = if mode == Watch::Own { &own } else { &env.horizon };
+    let domain = unique_domain("w");
+    let t = env.tenant(&domain).await;
+    if mode == Watch::Own {
+        env.db_set_horizon(t.id, &own.url).await;
+    }
+    app.server.state.tenants.refresh().await.unwrap();
+    watching(&env, t.id).await;
     let sa = Sa::login(&app, &domain, &t.sender).await;
     let id = sa.transaction().await;
     let row = tx(&env, &id).await;
 
-    // The watch holds its lease while it runs, and gives it back when it stops.
+    // While watched, the account holds its own lease or is a member of the shared
+    // stream; stopping gives either back.
     let lease = format!("watch:{}:{}", t.id, row.stellar_account_id);
-    let held = async |want: bool| {
+    let watched = async |want: bool| {
         let deadline = Instant::now() + Duration::from_secs(10);
-        while leases::still_held(&env.db, &lease, &app.server.state.instance_id).await.unwrap() != want {
-            assert!(Instant::now() < deadline, "the watch lease never became held={want}");
+        loop {
+            let now = match mode {
+                Watch::Own => {
+                    leases::still_held(&env.db, &lease, &app.server.state.instance_id).await.unwrap()
+                }
+                Watch::Shared => {
+                    stream_member::Entity::find()
+                        .filter(stream_member::Column::TenantId.eq(t.id))
+                        .count(&env.db)
+                        .await
+                        .unwrap()
+                        == 1
+                }
+            };
+            if now == want {
+                return;
+            }
+            assert!(Instant::now() < deadline, "the watch never became watched={want}");
             tokio::time::sleep(Duration::from_millis(20)).await;
         }
     };
-    held(true).await;
+    watched(true).await;
     mooring_tenants::admin::set_status(&env.db, t.id, true).await.unwrap();
     app.server.state.tenants.refresh().await.unwrap();
     // The supervisor stops the watch on its next round (config_poll_ms = 50 in tests).
-    held(false).await;
-    env.horizon.disconnect_all();
-    env.horizon.add_payment(&row.stellar_account_id, &pay_for(&row));
+    watched(false).await;
+    horizon.disconnect_all();
+    horizon.add_payment(&row.stellar_account_id, &pay_for(&row));
     tokio::time::sleep(Duration::from_millis(1000)).await;
     assert_eq!(tx(&env, &id).await.status, Status::PendingSender, "a suspended tenant is not watched");
 
+    // Resumed, it catches up what was paid meanwhile.
     mooring_tenants::admin::set_status(&env.db, t.id, false).await.unwrap();
     app.server.state.tenants.refresh().await.unwrap();
     wait_status(&env, &id, Status::PendingReceiver).await;
+    assert_eq!(payment::Entity::find().count(&env.db).await.unwrap(), 1);
     app.stop().await;
 }

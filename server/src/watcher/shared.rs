@@ -1,0 +1,398 @@
+//! One network-wide payments stream per Horizon, shared by every member account.
+//!
+//! The stream follows `GET /payments` from its stored cursor (pages to catch up, then
+//! Server-Sent Events) and routes each operation by the account it pays (`to`, the
+//! base account of a muxed destination); the rest of the network's traffic is dropped
+//! after one look at that field. A batch's payments and the stream's cursor commit in
+//! one database transaction, so a crash replays a batch whole or not at all, and a
+//! replay changes nothing (payments are unique per tenant, account and operation).
+//!
+//! Joining keeps the first-watch rule without a new connection: an account joins at
+//! the stream's position P (stored before the next batch is applied, so every batch
+//! after P routes to it), and what it received before P — from where its tenant
+//! configured it, or from its own cursor — is caught up from the account's own feed
+//! by a short-lived task, which then marks the member caught up. Leaving deletes the
+//! membership, so a later rejoin catches up again.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use futures::StreamExt;
+use mooring_anchor::payments::{self, Routed};
+use mooring_anchor::streams;
+use tokio::sync::{Semaphore, watch};
+use tokio::task::{AbortHandle, JoinSet};
+use tokio_util::sync::CancellationToken;
+use uuid::Uuid;
+
+use super::held::{self, Session, sleep_or_cancel};
+use super::{CLOCK_SKEW, PAGE, WatchError, next_batch, observe};
+use crate::horizon::{Feed, HorizonError, PaymentRecord, token_after};
+use crate::state::AppState;
+
+/// Accounts to route to, by account.
+pub(super) type Members = HashMap<String, Member>;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) struct Member {
+    pub tenant_id: Uuid,
+    /// When the account became the tenant's: where a first catch-up starts.
+    pub watch_from: chrono::DateTime<chrono::Utc>,
+}
+
+/// How many accounts catch up from their own feeds at once (bounded: a restart with
+/// thousands of new members must not fire thousands of Horizon requests at once).
+const CATCH_UPS: usize = 4;
+/// How often a stream stores its position when none of the traffic was ours: replay
+/// after a crash is harmless, so this only bounds how much is replayed.
+const IDLE_SAVE: Duration = Duration::from_secs(1);
+
+/// Follows `horizon_url`'s payments for `members` until `token` is cancelled.
+pub(super) async fn run(
+    state: AppState,
+    horizon_url: String,
+    members: watch::Receiver<Arc<Members>>,
+    token: CancellationToken,
+) {
+    let key = format!("stream:{horizon_url}");
+    held::run(state.clone(), key, "stream", token, move |session| {
+        let (state, url, members) = (state.clone(), horizon_url.clone(), members.clone());
+        Box::pin(async move { Follow::start(state, url, members, session).await?.run().await })
+    })
+    .await
+}
+
+/// One session of following the stream.
+struct Follow {
+    state: AppState,
+    url: String,
+    session: Session,
+    members: watch::Receiver<Arc<Members>>,
+    /// account → tenant, for every member this session routes to.
+    routes: HashMap<String, Uuid>,
+    /// The last token applied (routed or not); stored at least every [`IDLE_SAVE`].
+    position: String,
+    saved_at: Instant,
+    unsaved: bool,
+    catch_ups: JoinSet<()>,
+    catching_up: HashMap<String, AbortHandle>,
+    permits: Arc<Semaphore>,
+    label: metrics::SharedString,
+}
+
+impl Follow {
+    async fn start(
+        state: AppState,
+        url: String,
+        members: watch::Receiver<Arc<Members>>,
+        session: Session,
+    ) -> Result<Self, WatchError> {
+        let position = match streams::cursor(&state.db, &url).await? {
+            Some(c) => c,
+            None => {
+                // Never ran: the network's past is nobody's business; each member
+                // catches up its own from its own feed.
+                let now = state.horizon.newest_token(&url, Feed::Network).await?;
+                streams::init_cursor(&state.db, &url, &now).await?
+            }
+        };
+        session.answered();
+        let label = metrics::SharedString::from_owned(url.clone());
+        let mut follow = Self {
+            state,
+            url,
+            session,
+            members,
+            routes: HashMap::new(),
+            position,
+            saved_at: Instant::now(),
+            unsaved: false,
+            catch_ups: JoinSet::new(),
+            catching_up: HashMap::new(),
+            permits: Arc::new(Semaphore::new(CATCH_UPS)),
+            label,
+        };
+        follow.load_members().await?;
+        Ok(follow)
+    }
+
+    /// The stored members this session continues with; stale ones leave, new ones join.
+    async fn load_members(&mut self) -> Result<(), WatchError> {
+        let wanted = self.members.borrow_and_update().clone();
+        for m in streams::members(&self.state.db, &self.url).await? {
+            match wanted.get(&m.account) {
+                Some(w) if w.tenant_id == m.tenant_id => {
+                    self.routes.insert(m.account.clone(), m.tenant_id);
+                    if !m.caught_up {
+                        self.catch_up(m.account, *w, m.joined_at);
+                    }
+                }
+                // Left while no replica followed the stream (or moved to another).
+                _ => streams::leave(&self.state.db, &self.url, m.tenant_id, &m.account).await?,
+            }
+        }
+        self.join_new(&wanted).await?;
+        self.gauge();
+        Ok(())
+    }
+
+    /// Takes the supervisor's new member list into account between two batches.
+    async fn update_members(&mut self) -> Result<(), WatchError> {
+        let wanted = self.members.borrow_and_update().clone();
+        let gone: Vec<(String, Uuid)> = self
+            .routes
+            .iter()
+            .filter(|(account, tenant)| wanted.get(*account).is_none_or(|w| w.tenant_id != **tenant))
+            .map(|(a, t)| (a.clone(), *t))
+            .collect();
+        for (account, tenant) in gone {
+            self.routes.remove(&account);
+            if let Some(task) = self.catching_up.remove(&account) {
+                task.abort();
+            }
+            streams::leave(&self.state.db, &self.url, tenant, &account).await?;
+            tracing::info!(%tenant, %account, stream = %self.url, "account left the shared stream");
+        }
+        self.join_new(&wanted).await?;
+        self.gauge();
+        Ok(())
+    }
+
+    /// Routes the wanted accounts not routed yet from the current position on (stored
+    /// first: after a crash the stream resumes at or before this position with them
+    /// routed), and catches up what each received before.
+    async fn join_new(&mut self, wanted: &Members) -> Result<(), WatchError> {
+        let new: Vec<(&String, &Member)> =
+            wanted.iter().filter(|(a, _)| !self.routes.contains_key(*a)).collect();
+        if new.is_empty() {
+            return Ok(());
+        }
+        let rows: Vec<(Uuid, &str)> = new.iter().map(|(a, m)| (m.tenant_id, a.as_str())).collect();
+        let fence = self.session.fence();
+        streams::join(&self.state.db, &self.url, &rows, &self.position, &fence).await?;
+        tracing::info!(accounts = new.len(), stream = %self.url, at = %self.position, "accounts joined the shared stream");
+        for (account, member) in new {
+            self.routes.insert(account.clone(), member.tenant_id);
+            tracing::debug!(tenant = %member.tenant_id, %account, "joined");
+            self.catch_up(account.clone(), *member, self.position.clone());
+        }
+        Ok(())
+    }
+
+    fn catch_up(&mut self, account: String, member: Member, joined_at: String) {
+        let job = CatchUp {
+            state: self.state.clone(),
+            url: self.url.clone(),
+            session: self.session.clone(),
+            account: account.clone(),
+            member,
+            joined_at,
+        };
+        let permits = self.permits.clone();
+        let handle = self.catch_ups.spawn(async move {
+            let Ok(_permit) = permits.acquire_owned().await else { return };
+            job.run_until_done().await;
+        });
+        if let Some(old) = self.catching_up.insert(account, handle) {
+            old.abort();
+        }
+    }
+
+    fn gauge(&self) {
+        metrics::gauge!("mooring_stream_members", "horizon" => self.label.clone())
+            .set(self.routes.len() as f64);
+    }
+
+    /// Catch up by paging, then stream, until an error or cancellation.
+    async fn run(mut self) -> Result<(), WatchError> {
+        let state = self.state.clone();
+        let horizon = &state.horizon;
+        loop {
+            loop {
+                if self.session.token.is_cancelled() {
+                    return Ok(());
+                }
+                if self.members.has_changed().unwrap_or(false) {
+                    self.update_members().await?;
+                }
+                let page = horizon
+                    .payments_page(&self.url, Feed::Network, Some(&self.position), PAGE)
+                    .await?
+                    .ok_or(HorizonError::Status(404))?;
+                self.session.answered();
+                let full = page.len() == PAGE as usize;
+                self.apply(page).await?;
+                if !full {
+                    break;
+                }
+            }
+            let stream = match horizon.payments_stream(&self.url, Feed::Network, &self.position).await {
+                Ok(s) => s,
+                Err(HorizonError::NoStreaming) => {
+                    let poll = Duration::from_millis(state.cfg.watch_poll_ms);
+                    sleep_or_cancel(&self.session.token, poll).await;
+                    continue;
+                }
+                Err(e) => return Err(e.into()),
+            };
+            let mut chunks = Box::pin(stream.ready_chunks(super::STREAM_BATCH));
+            loop {
+                let first = tokio::select! {
+                    () = self.session.token.cancelled() => return Ok(()),
+                    changed = self.members.changed() => {
+                        // The supervisor is gone: the process is stopping.
+                        if changed.is_err() {
+                            return Ok(());
+                        }
+                        self.update_members().await?;
+                        continue;
+                    }
+                    // Store the position once the stream goes quiet.
+                    () = tokio::time::sleep(IDLE_SAVE), if self.unsaved => {
+                        self.save().await?;
+                        continue;
+                    }
+                    next = chunks.next() => next,
+                };
+                let Some((records, ended)) = next_batch(first, &mut chunks).await else {
+                    return Err(WatchError::StreamEnded);
+                };
+                let records = records?;
+                self.session.answered();
+                self.apply(records).await?;
+                if ended {
+                    return Err(WatchError::StreamEnded);
+                }
+            }
+        }
+    }
+
+    /// Applies the members' operations among `records` and moves the position past
+    /// all of them.
+    async fn apply(&mut self, records: Vec<PaymentRecord>) -> Result<(), WatchError> {
+        let Some(last) = records.last().map(|r| r.paging_token.clone()) else { return Ok(()) };
+        let total = records.len() as u64;
+        let ours: Vec<(Uuid, PaymentRecord)> = records
+            .into_iter()
+            .filter_map(|r| {
+                let tenant = *self.routes.get(r.to.as_deref()?)?;
+                Some((tenant, r))
+            })
+            .collect();
+        metrics::counter!("mooring_stream_records_total", "horizon" => self.label.clone(), "routed" => "no")
+            .increment(total - ours.len() as u64);
+        if ours.is_empty() {
+            self.position = last;
+            self.unsaved = true;
+            if self.saved_at.elapsed() >= IDLE_SAVE {
+                self.save().await?;
+            }
+            return Ok(());
+        }
+        metrics::counter!("mooring_stream_records_total", "horizon" => self.label.clone(), "routed" => "yes")
+            .increment(ours.len() as u64);
+        let mut tenants = Vec::with_capacity(ours.len());
+        let mut observed = Vec::with_capacity(ours.len());
+        for (tenant_id, record) in &ours {
+            // A tenant deleted since the supervisor's last look: nothing to apply to.
+            let Some(tenant) = self.state.tenants.by_id(*tenant_id) else { continue };
+            tenants.push(tenant);
+            observed.push(record.observed()?);
+        }
+        let routed: Vec<Routed<'_>> =
+            tenants.iter().zip(&observed).map(|(tenant, observed)| Routed { tenant, observed }).collect();
+        let fence = self.session.fence();
+        let outcomes = payments::apply_routed(&self.state.db, &self.url, &routed, &last, &fence).await?;
+        for ((tenant, p), outcome) in tenants.iter().zip(&observed).zip(&outcomes) {
+            observe(&tenant.id_text, std::slice::from_ref(p), std::slice::from_ref(outcome));
+        }
+        if let Some(lag) = super::lag_seconds(ours.last().map(|(_, r)| r.created_at.as_str())) {
+            metrics::gauge!("mooring_stream_lag_seconds", "horizon" => self.label.clone()).set(lag);
+        }
+        self.position = last;
+        self.unsaved = false;
+        self.saved_at = Instant::now();
+        Ok(())
+    }
+
+    async fn save(&mut self) -> Result<(), WatchError> {
+        streams::store_cursor(&self.state.db, &self.url, &self.position, &self.session.fence()).await?;
+        self.unsaved = false;
+        self.saved_at = Instant::now();
+        Ok(())
+    }
+}
+
+/// Catching one member up from its own feed to where it joined the stream.
+struct CatchUp {
+    state: AppState,
+    url: String,
+    session: Session,
+    account: String,
+    member: Member,
+    joined_at: String,
+}
+
+impl CatchUp {
+    /// Retries with backoff until done or the session ends (the next session
+    /// resumes it: the membership stays not caught up).
+    async fn run_until_done(self) {
+        let mut backoff = Duration::from_millis(500);
+        loop {
+            match self.run().await {
+                Ok(()) => return,
+                Err(e) => tracing::warn!(
+                    tenant = %self.member.tenant_id,
+                    account = %self.account,
+                    error = %e,
+                    "catching up an account's payments failed; will retry"
+                ),
+            }
+            sleep_or_cancel(&self.session.token, backoff).await;
+            if self.session.token.is_cancelled() {
+                return;
+            }
+            backoff = (backoff * 2).min(Duration::from_secs(30));
+        }
+    }
+
+    async fn run(&self) -> Result<(), WatchError> {
+        let (state, account, tenant_id) = (&self.state, self.account.as_str(), self.member.tenant_id);
+        let mut cursor = match payments::cursor(&state.db, tenant_id, account).await? {
+            Some(c) => c,
+            None => {
+                let since = self.member.watch_from - CLOCK_SKEW;
+                let start = state.horizon.cursor_before(&self.url, account, since, PAGE).await?;
+                payments::init_cursor(&state.db, tenant_id, account, &start).await?;
+                start
+            }
+        };
+        let fence = self.session.fence();
+        while token_after(&self.joined_at, &cursor) {
+            let Some(page) =
+                state.horizon.payments_page(&self.url, Feed::Account(account), Some(&cursor), PAGE).await?
+            else {
+                break; // not on the ledger: it has received nothing
+            };
+            let full = page.len() == PAGE as usize;
+            let fetched = page.len();
+            // Operations after the join are the stream's.
+            let before: Vec<PaymentRecord> =
+                page.into_iter().take_while(|r| !token_after(&r.paging_token, &self.joined_at)).collect();
+            let done = before.len() < fetched || !full;
+            if !before.is_empty() {
+                let tenant = state.tenants.by_id(tenant_id).ok_or(WatchError::TenantGone)?;
+                let observed = before.iter().map(PaymentRecord::observed).collect::<Result<Vec<_>, _>>()?;
+                let outcomes = payments::apply_batch(&state.db, &tenant, account, &observed, &fence).await?;
+                observe(&tenant.id_text, &observed, &outcomes);
+                cursor = before.last().map(|r| r.paging_token.clone()).unwrap_or(cursor);
+            }
+            if done {
+                break;
+            }
+        }
+        streams::mark_caught_up(&state.db, &self.url, tenant_id, account, &self.joined_at, &fence).await?;
+        Ok(())
+    }
+}
