@@ -65,6 +65,16 @@ impl HorizonStandIn {
     pub async fn start() -> Self {
         let inner = Arc::new(Mutex::new(Inner { next_operation: 1_000_000, ..Inner::default() }));
         let new_records = Arc::new(tokio::sync::watch::channel(0u64).0);
+        Self::serve(inner, new_records).await
+    }
+
+    /// Another Horizon on the same network: it serves the same ledger (the same
+    /// operations with the same ids) at another URL.
+    pub async fn same_network(&self) -> Self {
+        Self::serve(self.inner.clone(), self.new_records.clone()).await
+    }
+
+    async fn serve(inner: Arc<Mutex<Inner>>, new_records: Arc<tokio::sync::watch::Sender<u64>>) -> Self {
         let app = Router::new()
             .route("/accounts/{id}", get(account))
             .route("/accounts/{id}/payments", get(account_payments))

@@ -20,4 +20,5 @@ mod sep1;
 mod sep10;
 mod sep12;
 mod sep31;
+mod shared_stream;
 mod watcher;
