@@ -24,7 +24,7 @@ pub async fn run(database_url: &str, checkpoints: &[usize]) -> anyhow::Result<()
     for &target in checkpoints {
         let onboard = Instant::now();
         while ids.len() < target {
-            ids.push(onboard_one(&db, &key, ids.len()).await?);
+            ids.push(onboard_one(&db, &key, ids.len(), "http://127.0.0.1:9").await?);
         }
         let onboarded = onboard.elapsed();
         dir.reload().await?;
@@ -58,10 +58,23 @@ pub async fn run(database_url: &str, checkpoints: &[usize]) -> anyhow::Result<()
     Ok(())
 }
 
-async fn onboard_one(
+pub(crate) async fn onboard_one(
     db: &sea_orm::DatabaseConnection,
     key: &MasterKey,
     n: usize,
+    horizon_url: &str,
+) -> anyhow::Result<uuid::Uuid> {
+    onboard_with(db, key, n, horizon_url, true).await
+}
+
+/// As [`onboard_one`]; without `kyc` the asset asks for no SEP-12 customers, so the
+/// bench can open transactions without registering any.
+pub(crate) async fn onboard_with(
+    db: &sea_orm::DatabaseConnection,
+    key: &MasterKey,
+    n: usize,
+    horizon_url: &str,
+    kyc: bool,
 ) -> anyhow::Result<uuid::Uuid> {
     let id = admin::create_tenant(
         db,
@@ -70,7 +83,7 @@ async fn onboard_one(
             name: format!("Bench {n}"),
             domains: vec![format!("t{n}.bench.example")],
             network: Network::testnet(),
-            horizon_url: "http://127.0.0.1:9".into(),
+            horizon_url: horizon_url.into(),
             distribution_account: Keypair::generate().public_key().to_string(),
             org_name: None,
             org_url: None,
@@ -81,7 +94,13 @@ async fn onboard_one(
     for ty in guide_customer_types() {
         admin::add_customer_type(db, id, ty).await?;
     }
-    admin::add_asset(db, id, guide_asset(Keypair::generate().public_key().to_string())).await?;
+    let mut asset = guide_asset(Keypair::generate().public_key().to_string());
+    if !kyc {
+        asset.sender_sep12_type = None;
+        asset.receiver_sep12_type = None;
+        asset.fields = vec![];
+    }
+    admin::add_asset(db, id, asset).await?;
     admin::approve_sender(db, id, &Keypair::generate().public_key().to_string(), "bench").await?;
     Ok(id)
 }
@@ -96,7 +115,7 @@ fn ms(d: Duration) -> String {
 }
 
 /// This process's resident set, from /proc (Linux).
-fn rss_kib() -> u64 {
+pub(crate) fn rss_kib() -> u64 {
     std::fs::read_to_string("/proc/self/status")
         .ok()
         .and_then(|s| s.lines().find(|l| l.starts_with("VmRSS:"))?.split_whitespace().nth(1)?.parse().ok())

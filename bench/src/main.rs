@@ -8,6 +8,7 @@ use mooring_stellar::{Keypair, Network, challenge};
 
 mod config_bench;
 mod flood;
+mod stream_bench;
 mod watcher_bench;
 
 #[derive(Parser)]
@@ -46,6 +47,31 @@ enum Command {
         database_url: String,
         #[arg(long, value_delimiter = ',', default_value = "100,1000,10000")]
         tenants: Vec<usize>,
+    },
+    /// Play a network's payments feed to TENANTS tenants sharing one stream; measure
+    /// records/s, matched/s, lag, Horizon connections and memory.
+    Stream {
+        /// `sqlite://FILE?mode=rwc`, or a PostgreSQL URL whose user may create databases.
+        #[arg(long)]
+        database_url: String,
+        #[arg(long, default_value_t = 10_000)]
+        tenants: usize,
+        /// How many tenants the matching payments are spread over.
+        #[arg(long, default_value_t = 1_000)]
+        paying: usize,
+        #[arg(long, default_value_t = 200_000)]
+        payments: usize,
+        /// One operation in this many pays an open transaction.
+        #[arg(long, default_value_t = 10)]
+        ours_every: usize,
+        /// Operations per second the network closes (streamed).
+        #[arg(long, default_value_t = 5_000)]
+        rate: u32,
+        #[arg(long, value_enum, default_value = "stream")]
+        via: watcher_bench::Via,
+        /// One stream per account instead (shared streams off), to compare.
+        #[arg(long)]
+        own_streams: bool,
     },
     /// Send GETs to URL at RATE per second for SECS seconds (open loop), each from one of
     /// ADDRESSES rotating X-Forwarded-For addresses; print how they were answered.
@@ -103,6 +129,19 @@ async fn main() -> anyhow::Result<()> {
         }
         Command::Watcher { database_url, payments, via } => {
             watcher_bench::run(&database_url, payments, via).await?
+        }
+        Command::Stream { database_url, tenants, paying, payments, ours_every, rate, via, own_streams } => {
+            stream_bench::run(stream_bench::Args {
+                database_url,
+                tenants,
+                paying,
+                payments,
+                ours_every,
+                rate,
+                via,
+                own_streams,
+            })
+            .await?
         }
         Command::Config { database_url, tenants } => config_bench::run(&database_url, &tenants).await?,
         Command::Flood { url, host, rate, secs, addresses, connections } => {
