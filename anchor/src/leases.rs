@@ -7,6 +7,25 @@ use mooring_entities::watch_lease;
 use sea_orm::sea_query::{Expr, OnConflict};
 use sea_orm::{ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter, Set};
 
+use crate::{AnchorError, AnchorResult};
+
+/// A lease holder's identity and the lease's key, checked inside a transaction that
+/// writes work done under the lease.
+pub struct Fence<'a> {
+    pub key: &'a str,
+    pub holder: &'a str,
+}
+
+/// Fails (`Conflict`) unless `fence` still holds its lease: work of a replica that lost
+/// it is not committed.
+pub async fn fenced(db: &impl ConnectionTrait, fence: &Fence<'_>) -> AnchorResult<()> {
+    if still_held(db, fence.key, fence.holder).await? {
+        Ok(())
+    } else {
+        Err(AnchorError::Conflict("the watch lease was lost to another replica".into()))
+    }
+}
+
 /// Takes the lease if it is free, expired or already ours; extends it by `ttl`.
 /// Returns whether we hold it now.
 pub async fn acquire(

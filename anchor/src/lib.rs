@@ -4,7 +4,8 @@
 //! - [`transactions`]: SEP-31 transactions: creation, reads, and every status change
 //!   (compare-and-set on the old status, an event, a callback in the outbox, all in one
 //!   database transaction).
-//! - [`outbox`]: callbacks waiting to be delivered.
+//! - [`outbox`]: callbacks and webhook deliveries waiting to be sent.
+//! - [`webhooks`]: the tenant's own endpoints and the events written for them.
 //! - [`refunds`]: refund payments back to the sending anchor, one row each.
 //! - [`payments`]: payments seen on the ledger, matched by memo, applied exactly once;
 //!   [`leases`] decide which replica watches an account; [`streams`] keep the shared
@@ -25,6 +26,7 @@ pub mod payments;
 pub mod refunds;
 pub mod streams;
 pub mod transactions;
+pub mod webhooks;
 
 pub use error::{AnchorError, AnchorResult};
 pub use mooring_tenants::api_keys::KeyScope;

@@ -42,6 +42,10 @@ pub async fn enqueue(
         last_error: Set(None),
         created_at: Set(now),
         claim_token: Set(None),
+        endpoint_id: Set(None),
+        event_type: Set(None),
+        last_status: Set(None),
+        last_latency_ms: Set(None),
     }
     .insert(db)
     .await?;
@@ -137,10 +141,42 @@ pub async fn release(db: &DatabaseConnection, c: &Claimed, at: DateTime<Utc>) ->
     Ok(())
 }
 
-pub async fn mark_delivered(db: &DatabaseConnection, c: &Claimed) -> Result<(), sea_orm::DbErr> {
+/// The delay before attempt `attempts + 1`: 1 s, 2 s, 4 s, … capped at one hour.
+pub fn backoff(attempts: i32) -> Duration {
+    Duration::seconds(1i64 << attempts.clamp(0, 12)).min(Duration::hours(1))
+}
+
+/// How many attempts a row gets: a sending anchor's callback about an hour's worth,
+/// a tenant's webhook more than a day's (its back office may be down overnight).
+pub fn max_attempts(kind: Kind) -> i32 {
+    match kind {
+        Kind::Transaction | Kind::Customer => MAX_ATTEMPTS,
+        Kind::Webhook => MAX_WEBHOOK_ATTEMPTS,
+    }
+}
+
+/// 12 doubling delays (about 68 minutes), then hourly: 36 attempts span > 24 hours.
+pub const MAX_WEBHOOK_ATTEMPTS: i32 = 36;
+
+/// How an attempt went, for the delivery log: the HTTP status (none: no answer) and
+/// how long it took.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Attempt {
+    pub status: Option<u16>,
+    pub latency_ms: i64,
+}
+
+pub async fn mark_delivered(
+    db: &DatabaseConnection,
+    c: &Claimed,
+    attempt: Attempt,
+) -> Result<(), sea_orm::DbErr> {
     outbox::Entity::update_many()
         .col_expr(outbox::Column::DeliveredAt, Expr::value(Utc::now()))
         .col_expr(outbox::Column::Attempts, Expr::col(outbox::Column::Attempts).add(1))
+        .col_expr(outbox::Column::LastStatus, Expr::value(attempt.status.map(i32::from)))
+        .col_expr(outbox::Column::LastLatencyMs, Expr::value(attempt.latency_ms))
+        .col_expr(outbox::Column::LastError, Expr::value(Option::<String>::None))
         .filter(outbox::Column::Id.eq(c.row.id))
         .filter(outbox::Column::ClaimToken.eq(c.token))
         .exec(db)
@@ -148,19 +184,21 @@ pub async fn mark_delivered(db: &DatabaseConnection, c: &Claimed) -> Result<(), 
     Ok(())
 }
 
-/// The delay before attempt `attempts + 1`: 1 s, 2 s, 4 s, … capped at one hour.
-pub fn backoff(attempts: i32) -> Duration {
-    Duration::seconds(1i64 << attempts.clamp(0, 12)).min(Duration::hours(1))
-}
-
-pub async fn mark_failed(db: &DatabaseConnection, c: &Claimed, error: &str) -> Result<(), sea_orm::DbErr> {
+pub async fn mark_failed(
+    db: &DatabaseConnection,
+    c: &Claimed,
+    error: &str,
+    attempt: Attempt,
+) -> Result<(), sea_orm::DbErr> {
     let attempts = c.row.attempts + 1;
     let now: DateTime<Utc> = Utc::now();
     let mut update = outbox::Entity::update_many()
         .col_expr(outbox::Column::Attempts, Expr::value(attempts))
         .col_expr(outbox::Column::LastError, Expr::value(error.chars().take(500).collect::<String>()))
+        .col_expr(outbox::Column::LastStatus, Expr::value(attempt.status.map(i32::from)))
+        .col_expr(outbox::Column::LastLatencyMs, Expr::value(attempt.latency_ms))
         .col_expr(outbox::Column::NextAttemptAt, Expr::value(now + backoff(attempts - 1)));
-    if attempts >= MAX_ATTEMPTS {
+    if attempts >= max_attempts(c.row.kind) {
         update = update.col_expr(outbox::Column::FailedAt, Expr::value(now));
     }
     update
@@ -169,6 +207,21 @@ pub async fn mark_failed(db: &DatabaseConnection, c: &Claimed, error: &str) -> R
         .exec(db)
         .await?;
     Ok(())
+}
+
+/// What waits in the outbox: rows neither delivered nor given up, and when the oldest
+/// of them was written (an operator's "are callbacks flowing" signal).
+pub async fn backlog(db: &DatabaseConnection) -> Result<(u64, Option<DateTime<Utc>>), sea_orm::DbErr> {
+    let row: Option<(i64, Option<DateTime<Utc>>)> = outbox::Entity::find()
+        .select_only()
+        .column_as(outbox::Column::Id.count(), "pending")
+        .column_as(outbox::Column::CreatedAt.min(), "oldest")
+        .filter(outbox::Column::DeliveredAt.is_null())
+        .filter(outbox::Column::FailedAt.is_null())
+        .into_tuple()
+        .one(db)
+        .await?;
+    Ok(row.map_or((0, None), |(n, oldest)| (Ord::max(n, 0) as u64, oldest)))
 }
 
 #[cfg(test)]
@@ -180,5 +233,13 @@ mod tests {
         assert_eq!(backoff(0), Duration::seconds(1));
         assert_eq!(backoff(3), Duration::seconds(8));
         assert_eq!(backoff(40), Duration::hours(1));
+    }
+
+    #[test]
+    fn webhooks_are_retried_for_more_than_a_day() {
+        let total: Duration = (0..MAX_WEBHOOK_ATTEMPTS - 1).map(backoff).sum();
+        assert!(total > Duration::hours(24), "{total}");
+        let callbacks: Duration = (0..MAX_ATTEMPTS - 1).map(backoff).sum();
+        assert!(callbacks < Duration::hours(2), "{callbacks}");
     }
 }

@@ -17,6 +17,8 @@ use sea_orm::{
 };
 use uuid::Uuid;
 
+use crate::leases::{self, Fence};
+use crate::webhooks::{self, EventType};
 use crate::{Actor, AnchorResult, streams, transactions};
 
 pub use payment::{Model as Payment, Outcome};
@@ -160,6 +162,16 @@ async fn apply_one(
     if inserted == 0 {
         return Ok(Applied::AlreadySeen);
     }
+    if verdict.outcome == Outcome::Unmatched {
+        webhooks::emit(txn, tenant.id, EventType::PaymentUnmatched, Uuid::new_v5(&tenant.id, p.operation_id.as_bytes()), || {
+            serde_json::json!({
+                "operation_id": p.operation_id, "account": account, "from": p.from, "amount": p.amount.to_string(),
+                "asset_code": p.asset_code, "asset_issuer": p.asset_issuer, "memo_type": p.memo_type, "memo": p.memo,
+                "stellar_transaction_id": p.tx_hash, "transaction_id": t.as_ref().map(|t| t.id), "note": verdict.note,
+            })
+        })
+        .await?;
+    }
     let Some(t) = t else { return Ok(Applied::Recorded(verdict.outcome)) };
     let (to, message) = match verdict.outcome {
         Outcome::Unmatched => return Ok(Applied::Recorded(Outcome::Unmatched)),
@@ -177,12 +189,6 @@ async fn apply_one(
     Ok(Applied::Recorded(verdict.outcome))
 }
 
-/// The watcher's holder identity and lease key, checked in the batch's transaction.
-pub struct Fence<'a> {
-    pub key: &'a str,
-    pub holder: &'a str,
-}
-
 /// Applies a batch of observed operations in order, then stores the cursor (the last
 /// operation's paging token), all in one database transaction. Fails without applying
 /// anything if the lease was lost to another replica.
@@ -195,7 +201,7 @@ pub async fn apply_batch(
 ) -> AnchorResult<Vec<Applied>> {
     let Some(last) = batch.last() else { return Ok(Vec::new()) };
     let txn = mooring_entities::begin_write(db).await?;
-    streams::fenced(&txn, fence).await?;
+    leases::fenced(&txn, fence).await?;
     let mut outcomes = Vec::with_capacity(batch.len());
     for p in batch {
         outcomes.push(apply_one(&txn, tenant, account, p).await?);
@@ -235,7 +241,7 @@ pub async fn apply_routed(
     fence: &Fence<'_>,
 ) -> AnchorResult<Vec<Applied>> {
     let txn = mooring_entities::begin_write(db).await?;
-    streams::fenced(&txn, fence).await?;
+    leases::fenced(&txn, fence).await?;
     let mut outcomes = Vec::with_capacity(routed.len());
     for r in routed {
         // The stream routes by the base account an operation pays.

@@ -15,8 +15,8 @@ use sea_orm::sea_query::OnConflict;
 use sea_orm::{ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter, Set};
 use uuid::Uuid;
 
-use crate::payments::Fence;
-use crate::{AnchorError, AnchorResult, leases};
+use crate::leases::{Fence, fenced};
+use crate::{AnchorError, AnchorResult};
 
 pub use stream_member::Model as Member;
 
@@ -73,14 +73,6 @@ pub async fn store_cursor(
     fenced(&txn, fence).await?;
     store_cursor_in(&txn, stream, cursor).await?;
     Ok(txn.commit().await?)
-}
-
-pub(crate) async fn fenced(db: &impl ConnectionTrait, fence: &Fence<'_>) -> AnchorResult<()> {
-    if leases::still_held(db, fence.key, fence.holder).await? {
-        Ok(())
-    } else {
-        Err(AnchorError::Conflict("the watch lease was lost to another replica".into()))
-    }
 }
 
 /// The accounts `stream` routes to, as stored.

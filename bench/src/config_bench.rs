@@ -13,7 +13,7 @@ use mooring_tenants::{Directory, MasterKey};
 
 const WRITES: usize = 200;
 
-pub async fn run(database_url: &str, checkpoints: &[usize]) -> anyhow::Result<()> {
+pub async fn run(database_url: &str, checkpoints: &[usize], redis_url: Option<&str>) -> anyhow::Result<()> {
     let db = mooring_server::connect_db(database_url).await?;
     mooring_server::migrate(&db).await?;
     let key = MasterKey::generate();
@@ -54,7 +54,99 @@ pub async fn run(database_url: &str, checkpoints: &[usize]) -> anyhow::Result<()
             per_tenant / 1024.0,
             onboarded.as_secs_f64(),
         );
+        replicas(database_url, redis_url, &key, &ids).await?;
     }
+    Ok(())
+}
+
+const OPERATOR: &str = "bench-operator-token-0123456789";
+
+/// Two server replicas on the database: stellar.toml latency on one (random tenants,
+/// one keep-alive connection), and how long a GraphQL config write on A takes to be
+/// served by B (pushed over Redis when given; else B's version poll, every second).
+async fn replicas(
+    database_url: &str,
+    redis_url: Option<&str>,
+    key: &MasterKey,
+    ids: &[uuid::Uuid],
+) -> anyhow::Result<()> {
+    let cfg = || mooring_server::Config {
+        database_url: database_url.to_string(),
+        redis_url: redis_url.map(str::to_string),
+        redis_prefix: format!("mooring-config-bench-{}", std::process::id()),
+        master_key: Some(key.to_base64()),
+        operator_token: Some(OPERATOR.into()),
+        config_poll_ms: 1000,
+        watcher_enabled: false,
+        rate_limit_per_second: 1_000_000,
+        rate_limit_burst: 1_000_000,
+        tenant_rate_limit_per_second: 1_000_000,
+        tenant_rate_limit_burst: 1_000_000,
+        admin_rate_limit_per_second: 1_000_000,
+        admin_rate_limit_burst: 1_000_000,
+        ..mooring_server::Config::default()
+    };
+    let start = || async {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+        mooring_server::start(cfg(), listener, mooring_server::CancellationToken::new()).await
+    };
+    let (a, b) = (start().await?, start().await?);
+    let http = reqwest::Client::new();
+
+    let mut toml = Vec::new();
+    for i in 0..5_000 {
+        let n = (i * 7919) % ids.len();
+        let started = Instant::now();
+        let res = http
+            .get(format!("http://{}/.well-known/stellar.toml", a.addr))
+            .header("host", format!("t{n}.bench.example"))
+            .send()
+            .await?;
+        anyhow::ensure!(res.status() == 200, "stellar.toml answered {}", res.status());
+        res.bytes().await?;
+        toml.push(started.elapsed());
+    }
+
+    let mut across = Vec::new();
+    for i in 0..100 {
+        let tenant = ids[(i * 7907) % ids.len()];
+        let account = Keypair::generate().public_key().to_string();
+        let started = Instant::now();
+        let res: serde_json::Value = http
+            .post(format!("http://{}/graphql", a.addr))
+            .header("host", "admin.localhost")
+            .bearer_auth(OPERATOR)
+            .json(&serde_json::json!({
+                "query": "mutation($t: ID!, $a: String!) { approveSender(tenantId: $t, account: $a, name: \"bench\") { id } }",
+                "variables": { "t": tenant.to_string(), "a": account },
+            }))
+            .send()
+            .await?
+            .json()
+            .await?;
+        anyhow::ensure!(res.get("errors").is_none(), "{res}");
+        let served = |s: &mooring_server::Server| {
+            s.state
+                .tenants
+                .by_id(tenant)
+                .is_some_and(|t| t.approved_senders.iter().any(|k| k.to_string() == account))
+        };
+        while !served(&b) {
+            anyhow::ensure!(started.elapsed() < Duration::from_secs(5), "B never served the change");
+            tokio::time::sleep(Duration::from_micros(200)).await;
+        }
+        across.push(started.elapsed());
+    }
+    a.stop().await?;
+    b.stop().await?;
+    println!(
+        "        | stellar.toml p50 {} p99 {} | written on A, served by B ({}): p50 {} p99 {}",
+        ms(percentile(&mut toml, 50)),
+        ms(percentile(&mut toml, 99)),
+        if redis_url.is_some() { "Redis push" } else { "version poll, 1 s" },
+        ms(percentile(&mut across, 50)),
+        ms(percentile(&mut across, 99)),
+    );
     Ok(())
 }
 

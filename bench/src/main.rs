@@ -47,6 +47,10 @@ enum Command {
         database_url: String,
         #[arg(long, value_delimiter = ',', default_value = "100,1000,10000")]
         tenants: Vec<usize>,
+        /// Redis for the two-replica measurement (config changes pushed); without it
+        /// the second replica polls.
+        #[arg(long)]
+        redis_url: Option<String>,
     },
     /// Play a network's payments feed to TENANTS tenants sharing one stream; measure
     /// records/s, matched/s, lag, Horizon connections and memory.
@@ -143,7 +147,9 @@ async fn main() -> anyhow::Result<()> {
             })
             .await?
         }
-        Command::Config { database_url, tenants } => config_bench::run(&database_url, &tenants).await?,
+        Command::Config { database_url, tenants, redis_url } => {
+            config_bench::run(&database_url, &tenants, redis_url.as_deref()).await?
+        }
         Command::Flood { url, host, rate, secs, addresses, connections } => {
             flood::run(flood::Flood { url, host, rate, secs, addresses, connections }).await?
         }

@@ -23,6 +23,7 @@ pub mod transaction;
 pub mod transaction_event;
 pub mod watch_cursor;
 pub mod watch_lease;
+pub mod webhook_endpoint;
 
 use sea_orm::{DatabaseConnection, DatabaseTransaction, DbErr, TransactionOptions, TransactionTrait};
 

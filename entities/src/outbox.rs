@@ -8,7 +8,7 @@ pub struct Model {
     #[sea_orm(primary_key, auto_increment = false)]
     pub id: Uuid,
     pub tenant_id: Uuid,
-    /// `transaction` or `customer`.
+    /// `transaction` or `customer` (callbacks), or `webhook`.
     pub kind: Kind,
     pub subject_id: Uuid,
     pub url: String,
@@ -23,6 +23,12 @@ pub struct Model {
     /// Set when a worker claims the row; only that claim may send it and record the
     /// result, and only while `next_attempt_at` (the claim's expiry) is ahead.
     pub claim_token: Option<Uuid>,
+    /// For a webhook: the endpoint it is for, and the event type.
+    pub endpoint_id: Option<Uuid>,
+    pub event_type: Option<String>,
+    /// The last attempt's HTTP status (none: no answer) and how long it took.
+    pub last_status: Option<i32>,
+    pub last_latency_ms: Option<i64>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
@@ -40,4 +46,7 @@ pub enum Kind {
     /// A SEP-12 customer callback.
     #[sea_orm(string_value = "customer")]
     Customer,
+    /// An event for one of the tenant's own webhook endpoints.
+    #[sea_orm(string_value = "webhook")]
+    Webhook,
 }

@@ -9,7 +9,9 @@ use mooring_tenants::api_keys::{self, KeyScope};
 use crate::Caller;
 use crate::enums::{CustomerStatus, TransactionStatus};
 use crate::error::{from_anchor, from_tenants, not_found};
-use crate::objects::{ApiKey, CallerKind, CustomerObj, Me, PaymentObj, TenantObj, TransactionObj};
+use crate::objects::{
+    ApiKey, CallerKind, CustomerObj, Me, PaymentObj, TenantObj, TransactionObj, WebhookEndpoint,
+};
 use crate::pagination::{Totals, connection, page};
 use crate::scope::{self, core};
 
@@ -206,6 +208,17 @@ impl OperationsQuery {
         let loaded =
             customers::find_in_scope(&core(ctx).db, scope::key_scope(ctx)?, id).await.map_err(from_anchor)?;
         loaded.map(CustomerObj).ok_or_else(|| not_found("customer"))
+    }
+
+    /// The tenant's webhook endpoints (with their delivery logs).
+    async fn webhook_endpoints(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "Tenant id; optional for tenant keys.")] tenant_id: Option<ID>,
+    ) -> Result<Vec<WebhookEndpoint>> {
+        let tenant = scope::tenant_id(ctx, tenant_id.as_ref())?;
+        let rows = mooring_anchor::webhooks::list(&core(ctx).db, tenant).await.map_err(from_anchor)?;
+        Ok(rows.into_iter().map(WebhookEndpoint::from).collect())
     }
 
     /// Payments that matched no waiting transaction: to refund or resolve.

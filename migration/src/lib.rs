@@ -11,6 +11,7 @@ mod m20261130_000005_money_path;
 mod m20261130_000006_isolation;
 mod m20261130_000007_config_per_tenant;
 mod m20261130_000008_shared_streams;
+mod m20261130_000009_webhooks;
 
 pub struct Migrator;
 
@@ -25,6 +26,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261130_000006_isolation::Migration),
             Box::new(m20261130_000007_config_per_tenant::Migration),
             Box::new(m20261130_000008_shared_streams::Migration),
+            Box::new(m20261130_000009_webhooks::Migration),
         ]
     }
 }

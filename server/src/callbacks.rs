@@ -1,6 +1,7 @@
 //! Delivers queued callbacks (SEP-31 transaction and SEP-12 customer updates), signed
 //! as SEP-31 prescribes: `Signature: t=<unix seconds>, s=<base64 ed25519>` over
-//! `"<t>.<host>.<body>"` with the tenant's SIGNING_KEY, signed just before sending.
+//! `"<t>.<host>.<body>"` with the tenant's SIGNING_KEY, signed just before sending —
+//! and the tenants' own webhooks (`webhooks.rs` signs those), from the same outbox.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -29,39 +30,58 @@ pub fn signature(key: &Keypair, url: &url::Url, t: i64, body: &str) -> String {
     format!("t={t}, s={}", B64.encode(signed))
 }
 
-async fn deliver(state: &AppState, http: &reqwest::Client, cb: &Callback) -> Result<(), Failure> {
+/// The signed request for a queued row: a SEP callback signed with the tenant's
+/// SIGNING_KEY, or a webhook signed with its endpoint's secret(s).
+async fn request(
+    state: &AppState,
+    http: &reqwest::Client,
+    cb: &Callback,
+) -> Result<reqwest::RequestBuilder, Failure> {
+    let url = url::Url::parse(&cb.url).map_err(|e| Failure::Refused(e.to_string()))?;
+    let request = http.post(url.clone()).header("content-type", "application/json").body(cb.body.clone());
+    if cb.kind == outbox::Kind::Webhook {
+        return crate::webhooks::sign(state, cb, request).await;
+    }
     let tenant =
         state.tenants.by_id(cb.tenant_id).ok_or(Failure::Refused("tenant no longer exists".into()))?;
-    let url = url::Url::parse(&cb.url).map_err(|e| Failure::Refused(e.to_string()))?;
     let t = chrono::Utc::now().timestamp();
     let sig = signature(&tenant.signing_key, &url, t, &cb.body);
-    let response = http
-        .post(url)
-        .header("content-type", "application/json")
-        .header("signature", &sig)
-        .header("x-stellar-signature", &sig)
-        .body(cb.body.clone())
-        .send()
-        .await
-        .map_err(|e| Failure::Unreachable(e.without_url().to_string()))?;
-    match response.status() {
-        s if s.is_success() => Ok(()),
-        s if s.is_server_error() => Failure::unreachable(format!("receiver answered {}", s.as_u16())),
-        s => Err(Failure::Refused(format!("receiver answered {}", s.as_u16()))),
-    }
+    Ok(request.header("signature", &sig).header("x-stellar-signature", &sig))
+}
+
+async fn deliver(
+    state: &AppState,
+    http: &reqwest::Client,
+    cb: &Callback,
+) -> (Result<(), Failure>, outbox::Attempt) {
+    let started = Instant::now();
+    let mut attempt = outbox::Attempt::default();
+    let result = match request(state, http, cb).await {
+        Err(refused) => Err(refused),
+        Ok(request) => match request.send().await {
+            Err(e) => Err(Failure::Unreachable(e.without_url().to_string())),
+            Ok(response) => {
+                let status = response.status();
+                attempt.status = Some(status.as_u16());
+                match status {
+                    s if s.is_success() => Ok(()),
+                    s if s.is_server_error() => {
+                        Err(Failure::Unreachable(format!("receiver answered {}", s.as_u16())))
+                    }
+                    s => Err(Failure::Refused(format!("receiver answered {}", s.as_u16()))),
+                }
+            }
+        },
+    };
+    attempt.latency_ms = started.elapsed().as_millis() as i64;
+    (result, attempt)
 }
 
 /// Why a delivery failed: the destination is down or slow (it backs off as a whole),
 /// or it answered and refused this one callback (only the row backs off).
-enum Failure {
+pub(crate) enum Failure {
     Unreachable(String),
     Refused(String),
-}
-
-impl Failure {
-    fn unreachable<T>(why: String) -> Result<T, Self> {
-        Err(Self::Unreachable(why))
-    }
 }
 
 /// Deliveries in flight at once, over all destinations.
@@ -207,27 +227,32 @@ async fn send(state: &AppState, http: &reqwest::Client, claim: &outbox::Claimed,
         }
     }
     let cb = &claim.row;
-    let result = match deliver(state, http, cb).await {
+    let (outcome, attempt) = deliver(state, http, cb).await;
+    let why = match &outcome {
+        Ok(()) => None,
+        Err(Failure::Unreachable(why) | Failure::Refused(why)) => Some(why.clone()),
+    };
+    let result = match outcome {
         Ok(()) => {
             slot.load.lock().expect("load lock").paused.remove(&slot.destination);
             delivery_counted(cb, "delivered");
-            outbox::mark_delivered(&state.db, claim).await
+            outbox::mark_delivered(&state.db, claim, attempt).await
         }
         Err(failure) => {
-            let why = match failure {
-                Failure::Unreachable(why) => {
-                    pause(&slot.load, &slot.destination);
-                    why
-                }
-                Failure::Refused(why) => why,
-            };
+            if let Failure::Unreachable(_) = failure {
+                pause(&slot.load, &slot.destination);
+            }
+            let why = why.clone().unwrap_or_default();
             delivery_counted(cb, "failed");
             tracing::info!(callback = %cb.id, kind = ?cb.kind, attempt = cb.attempts + 1, %why, "callback not delivered");
-            outbox::mark_failed(&state.db, claim, &why).await
+            outbox::mark_failed(&state.db, claim, &why, attempt).await
         }
     };
     if let Err(e) = result {
         tracing::warn!(error = %e, "recording a callback attempt failed");
+    }
+    if let Some(endpoint) = cb.endpoint_id {
+        crate::webhooks::record_outcome(state, endpoint, why.as_deref()).await;
     }
 }
 
@@ -265,6 +290,7 @@ fn delivery_counted(cb: &mooring_entities::outbox::Model, result: &'static str) 
     let kind = match cb.kind {
         outbox::Kind::Transaction => "transaction",
         outbox::Kind::Customer => "customer",
+        outbox::Kind::Webhook => "webhook",
     };
     metrics::counter!("mooring_callbacks_total",
         "tenant" => cb.tenant_id.to_string(), "kind" => kind, "result" => result)

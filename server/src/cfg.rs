@@ -87,6 +87,9 @@ pub struct Config {
     /// operator gave its own Horizon is always watched on its own. Off: every account
     /// has its own stream (the mode to compare against).
     pub watch_shared: bool,
+    /// A webhook endpoint whose deliveries all fail for this long is disabled (with the
+    /// reason shown to the tenant); each delivery itself is retried for over a day.
+    pub webhook_disable_after_secs: u64,
     /// Largest SEP-12 file upload.
     pub max_upload_bytes: usize,
     /// Largest GraphQL request body (read only after authentication).
@@ -141,6 +144,7 @@ impl Default for Config {
             watch_lease_secs: 15,
             watch_poll_ms: 5000,
             watch_shared: true,
+            webhook_disable_after_secs: 3 * 24 * 3600,
             admin_host: "admin.localhost".into(),
             operator_token: None,
             demo_horizon_url: "https://horizon-testnet.stellar.org".into(),

@@ -17,6 +17,7 @@ pub mod outbound;
 pub mod state;
 pub mod telemetry;
 pub mod watcher;
+pub mod webhooks;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -109,7 +110,7 @@ pub async fn start(
     let graphql = mooring_graphql::build_schema(Some(mooring_graphql::CoreContext {
         db: db.clone(),
         tenants: tenants.clone(),
-        master_key,
+        master_key: master_key.clone(),
         admin_host: cfg.admin_host.clone(),
         horizon_public_url: cfg.horizon_public_url.clone(),
         horizon_testnet_url: cfg.horizon_testnet_url.clone(),
@@ -136,6 +137,7 @@ pub async fn start(
             .map_err(anyhow::Error::msg)?,
     );
     let state = AppState::new(state::Shared {
+        master_key: master_key.clone(),
         horizon: Horizon::new(
             Duration::from_millis(cfg.horizon_timeout_ms),
             Duration::from_secs(cfg.signer_cache_secs),
@@ -173,6 +175,7 @@ pub async fn start(
     let metrics_addr = match state.cfg.metrics_bind {
         Some(bind) => {
             metrics::handle();
+            metrics::spawn_samplers(state.clone(), Duration::from_secs(5), shutdown.clone());
             Some(metrics::serve(bind, &state.tasks, shutdown.clone()).await?)
         }
         None => None,

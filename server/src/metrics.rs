@@ -119,3 +119,49 @@ pub async fn track(req: Request, next: Next) -> Response {
         .record(started.elapsed().as_secs_f64());
     res
 }
+
+/// Samples what no request or event reports by itself, every `every`: the outbox's
+/// backlog and the database pool. Only where metrics are served.
+pub fn spawn_samplers(
+    state: crate::state::AppState,
+    every: std::time::Duration,
+    shutdown: CancellationToken,
+) {
+    let tasks = state.tasks.clone();
+    tasks.spawn(async move {
+        loop {
+            match mooring_anchor::outbox::backlog(&state.db).await {
+                Ok((pending, oldest)) => {
+                    metrics::gauge!("mooring_outbox_pending").set(pending as f64);
+                    let age = oldest
+                        .map_or(0.0, |t| (chrono::Utc::now() - t).num_milliseconds().max(0) as f64 / 1000.0);
+                    metrics::gauge!("mooring_outbox_oldest_pending_seconds").set(age);
+                }
+                Err(e) => tracing::warn!(error = %e, "sampling the outbox failed"),
+            }
+            let (size, idle) = pool_sizes(&state.db);
+            metrics::gauge!("mooring_db_pool_connections", "state" => "idle").set(idle as f64);
+            metrics::gauge!("mooring_db_pool_connections", "state" => "in_use")
+                .set(size.saturating_sub(idle) as f64);
+            tokio::select! {
+                () = shutdown.cancelled() => return,
+                () = tokio::time::sleep(every) => {}
+            }
+        }
+    });
+}
+
+/// (open connections, idle ones) of the database pool.
+fn pool_sizes(db: &sea_orm::DatabaseConnection) -> (u32, u32) {
+    match db.get_database_backend() {
+        sea_orm::DbBackend::Postgres => {
+            let pool = db.get_postgres_connection_pool();
+            (pool.size(), pool.num_idle() as u32)
+        }
+        sea_orm::DbBackend::Sqlite => {
+            let pool = db.get_sqlite_connection_pool();
+            (pool.size(), pool.num_idle() as u32)
+        }
+        _ => (0, 0),
+    }
+}

@@ -36,6 +36,8 @@ pub struct Shared {
     pub cfg: Arc<Config>,
     pub db: DatabaseConnection,
     pub tenants: Arc<Directory>,
+    /// Opens what is sealed under the master key (webhook secrets, at send time).
+    pub master_key: mooring_tenants::MasterKey,
     pub nonces: Arc<dyn NonceStore>,
     pub rate_limiter: Arc<dyn RateLimiter>,
     pub rate_limits: crate::http::RateLimits,

@@ -17,6 +17,7 @@ use super::{
     FieldStatus, Incoming, Loaded, ReviewStatus, Target, fields_of, find, load, load_by_id, status, view,
 };
 use crate::outbox::{self, Kind};
+use crate::webhooks::{self, EventType};
 use crate::{AnchorError, AnchorResult, Owner};
 
 /// Checks one incoming value against what the tenant's type (or SEP-9) says of it.
@@ -150,7 +151,15 @@ pub(crate) async fn notify_if_changed(
     before: Option<&Loaded>,
     after: &Loaded,
 ) -> AnchorResult<()> {
-    let changed = before.is_none_or(|b| status(ty, Some(b)) != status(ty, Some(after)));
+    let now = status(ty, Some(after));
+    let changed = before.is_none_or(|b| status(ty, Some(b)) != now);
+    // The tenant's back office hears of every write (ids and status only: it reads the
+    // fields through the admin API, so no PII travels in webhooks).
+    let c = &after.customer;
+    webhooks::emit(db, c.tenant_id, EventType::CustomerUpdated, c.id, || {
+        serde_json::json!({ "customer_id": c.id, "type": ty.name, "status": now.as_str(), "status_changed": changed })
+    })
+    .await?;
     if let (true, Some(url)) = (changed, &after.customer.callback_url) {
         let body = view(ty, Some(after)).to_string();
         outbox::enqueue(db, after.customer.tenant_id, Kind::Customer, after.customer.id, url, body).await?;

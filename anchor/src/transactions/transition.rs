@@ -17,6 +17,7 @@ use super::query::{find_in_scope, get, get_for_tenant, refunds_of};
 use super::view::sep31_json;
 use crate::Owner;
 use crate::outbox::{self, Kind};
+use crate::webhooks::{self, EventType};
 use crate::{Actor, AnchorError, AnchorResult};
 
 pub(super) async fn record_event(
@@ -38,6 +39,23 @@ pub(super) async fn record_event(
         message: Set(message.map(str::to_string)),
     }
     .insert(db)
+    .await?;
+    let event =
+        if from.is_none() { EventType::TransactionCreated } else { EventType::TransactionStatusChanged };
+    webhooks::emit(db, t.tenant_id, event, t.id, || {
+        json!({
+            "transaction": sep31_json(t, &[]),
+            "from_status": from.map(Status::as_str),
+            "to_status": to.as_str(),
+            "actor": actor.to_string(),
+            "message": message,
+            "sending_anchor": t.sa_account,
+            "sender_id": t.sender_id,
+            "receiver_id": t.receiver_id,
+            "stellar_memo_type": t.stellar_memo_type.as_str(),
+            "stellar_memo": t.stellar_memo,
+        })
+    })
     .await?;
     // Counted when written: a batch that then rolls back (a lost lease) and is applied
     // again counts twice; the event table is the exact record.

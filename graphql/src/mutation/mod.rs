@@ -1,5 +1,5 @@
 //! Mutation roots, one per domain, merged: the operator's, a tenant's configuration
-//! and keys, and transaction and customer operations. Every configuration change is
+//! and keys, transaction and customer operations, and webhook endpoints. Every configuration change is
 //! validated below the API, written in one database transaction with a config-version
 //! bump, and reloaded here at once (other replicas follow within their poll interval).
 
@@ -8,6 +8,7 @@ mod customers;
 mod keys;
 mod tenants;
 mod transactions;
+mod webhooks;
 
 use async_graphql::{Context, ID, MergedObject, Result};
 use mooring_stellar::Amount;
@@ -23,6 +24,7 @@ pub struct Mutation(
     keys::KeysMutation,
     transactions::OperationsMutation,
     customers::CustomersMutation,
+    webhooks::WebhooksMutation,
 );
 
 async fn reload(ctx: &Context<'_>) -> Result<()> {

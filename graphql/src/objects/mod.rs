@@ -4,6 +4,7 @@ mod caller;
 mod customer;
 mod tenant;
 mod transaction;
+mod webhook;
 
 use mooring_stellar::Amount;
 
@@ -11,6 +12,7 @@ pub use caller::{ApiKey, CallerKind, Me, NewApiKey};
 pub use customer::CustomerObj;
 pub use tenant::TenantObj;
 pub use transaction::{Event, PaymentObj, TransactionObj};
+pub use webhook::{WebhookDelivery, WebhookEndpoint, WebhookEndpointWithSecret};
 
 fn amount(v: i64) -> String {
     Amount(v).to_decimal().to_string()

@@ -7,8 +7,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use futures::future::BoxFuture;
-use mooring_anchor::leases;
-use mooring_anchor::payments::Fence;
+use mooring_anchor::leases::{self, Fence};
 use tokio_util::sync::CancellationToken;
 
 use super::WatchError;

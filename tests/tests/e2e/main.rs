@@ -22,3 +22,4 @@ mod sep12;
 mod sep31;
 mod shared_stream;
 mod watcher;
+mod webhooks;

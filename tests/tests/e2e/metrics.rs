@@ -51,3 +51,39 @@ async fn requests_are_counted_by_route_status_and_tenant_on_the_metrics_listener
     assert_eq!(app.get(&domain, "/metrics").send().await.unwrap().status(), StatusCode::NOT_FOUND);
     app.stop().await;
 }
+
+#[tokio::test]
+async fn the_watcher_outbox_and_database_pool_are_measured() {
+    let env = TestEnv::new().await;
+    let domain = unique_domain("w");
+    let t = env.tenant(&domain).await;
+    let app = env.start_with(|c| c.metrics_bind = Some("127.0.0.1:0".parse().unwrap())).await;
+    let sa = crate::common::Sa::login(&app, &domain, &t.sender).await;
+    let id = sa.transaction().await;
+    let paid = crate::watcher::tx(&env, &id).await;
+    env.horizon.add_foreign_traffic(3);
+    env.horizon.add_payment(&paid.stellar_account_id, &crate::watcher::pay_for(&paid));
+    crate::watcher::wait_status(&env, &id, mooring_stellar::sep31::Status::PendingReceiver).await;
+
+    let tenant = format!("tenant=\"{}\"", t.id);
+    let horizon = format!("horizon=\"{}\"", env.horizon.url);
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    loop {
+        let text = scrape(&app).await;
+        let seen = sample(&text, "mooring_watcher_records_total", &[tenant.as_str(), "outcome=\"matched\""])
+            >= 1.0
+            && sample(&text, "mooring_stream_records_total", &[horizon.as_str(), "routed=\"yes\""]) >= 1.0
+            && sample(&text, "mooring_stream_records_total", &[horizon.as_str(), "routed=\"no\""]) >= 3.0
+            && sample(&text, "mooring_stream_members", &[horizon.as_str()]) >= 1.0
+            && sample(&text, "mooring_watcher_leases_held", &["watch=\"stream\""]) >= 1.0
+            && text.contains("mooring_outbox_pending ")
+            && text.contains("mooring_outbox_oldest_pending_seconds ")
+            && text.contains("mooring_db_pool_connections{state=\"idle\"}");
+        if seen {
+            break;
+        }
+        assert!(std::time::Instant::now() < deadline, "watcher/outbox/pool metrics missing:\n{text}");
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    app.stop().await;
+}
