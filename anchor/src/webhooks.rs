@@ -134,10 +134,13 @@ pub struct WithSecret {
     pub secret: String,
 }
 
+/// What the master key seals a webhook secret for (domain separation).
+const SECRET_PURPOSE: &str = "webhook-secret";
+
 fn new_secret(key: &MasterKey, endpoint_id: Uuid) -> (String, String) {
     let mut bytes = [0u8; 32];
     getrandom::fill(&mut bytes).expect("operating system random source");
-    (format!("whsec_{}", B64.encode(bytes)), key.encrypt_seed(endpoint_id, &bytes))
+    (format!("whsec_{}", B64.encode(bytes)), key.seal(SECRET_PURPOSE, endpoint_id, &bytes))
 }
 
 fn check_types(types: &[String]) -> AnchorResult<String> {
@@ -373,7 +376,7 @@ pub async fn signing_secrets(
 ) -> AnchorResult<Option<(Endpoint, Vec<[u8; 32]>)>> {
     let Some(e) = webhook_endpoint::Entity::find_by_id(endpoint_id).one(db).await? else { return Ok(None) };
     let open = |sealed: &str| {
-        key.decrypt_seed(e.id, sealed)
+        key.open(SECRET_PURPOSE, e.id, sealed)
             .map_err(|_| AnchorError::invalid("a webhook secret cannot be decrypted"))
     };
     let mut secrets = vec![open(&e.secret)?];

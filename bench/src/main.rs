@@ -76,6 +76,9 @@ enum Command {
         /// One stream per account instead (shared streams off), to compare.
         #[arg(long)]
         own_streams: bool,
+        /// Serve metrics and print the watcher's series at the end.
+        #[arg(long)]
+        metrics: bool,
     },
     /// Send GETs to URL at RATE per second for SECS seconds (open loop), each from one of
     /// ADDRESSES rotating X-Forwarded-For addresses; print how they were answered.
@@ -134,7 +137,17 @@ async fn main() -> anyhow::Result<()> {
         Command::Watcher { database_url, payments, via } => {
             watcher_bench::run(&database_url, payments, via).await?
         }
-        Command::Stream { database_url, tenants, paying, payments, ours_every, rate, via, own_streams } => {
+        Command::Stream {
+            database_url,
+            tenants,
+            paying,
+            payments,
+            ours_every,
+            rate,
+            via,
+            own_streams,
+            metrics,
+        } => {
             stream_bench::run(stream_bench::Args {
                 database_url,
                 tenants,
@@ -144,6 +157,7 @@ async fn main() -> anyhow::Result<()> {
                 rate,
                 via,
                 own_streams,
+                metrics,
             })
             .await?
         }

@@ -45,6 +45,8 @@ pub struct Args {
     pub rate: u32,
     pub via: Via,
     pub own_streams: bool,
+    /// Serve metrics and print the watcher's and outbox's series at the end.
+    pub metrics: bool,
 }
 
 /// One operation of the played network: to which tenant (or nobody), with which memo.
@@ -315,6 +317,7 @@ async fn bench(database_url: &str, args: &Args) -> anyhow::Result<()> {
         horizon_testnet_url: horizon_url.clone(),
         watch_shared: !args.own_streams,
         config_poll_ms: 100,
+        metrics_bind: args.metrics.then(|| "127.0.0.1:0".parse().expect("an address")),
         ..Config::default()
     };
     let started = Instant::now();
@@ -408,6 +411,13 @@ async fn bench(database_url: &str, args: &Args) -> anyhow::Result<()> {
         .filter(mooring_entities::transaction::Column::Status.eq("pending_receiver"))
         .count(&db)
         .await?;
+    if let Some(addr) = server.metrics_addr {
+        let text = reqwest::get(format!("http://{addr}/metrics")).await?.text().await?;
+        let wanted = ["mooring_stream_", "mooring_watcher_leases", "mooring_outbox_", "mooring_db_pool"];
+        for line in text.lines().filter(|l| wanted.iter().any(|w| l.starts_with(w))) {
+            println!("  {line}");
+        }
+    }
     server.stop().await?;
     let mode = if args.own_streams { "one stream per account" } else { "shared stream" };
     println!(

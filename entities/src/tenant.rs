@@ -35,6 +35,8 @@ pub struct Model {
     pub rate_limit_burst: Option<i32>,
     /// The config version of this tenant's last configuration write.
     pub config_version: i64,
+    /// The tenant's data key for customer PII, sealed under the master key.
+    pub data_key: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

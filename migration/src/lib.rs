@@ -12,6 +12,7 @@ mod m20261130_000006_isolation;
 mod m20261130_000007_config_per_tenant;
 mod m20261130_000008_shared_streams;
 mod m20261130_000009_webhooks;
+mod m20261130_000010_pii_keys;
 
 pub struct Migrator;
 
@@ -27,6 +28,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261130_000007_config_per_tenant::Migration),
             Box::new(m20261130_000008_shared_streams::Migration),
             Box::new(m20261130_000009_webhooks::Migration),
+            Box::new(m20261130_000010_pii_keys::Migration),
         ]
     }
 }

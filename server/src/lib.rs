@@ -166,6 +166,7 @@ pub async fn start(
     if let Some(url) = &state.cfg.redis_url {
         spawn_config_bus(&state, redis::Client::open(url.as_str())?, shutdown.clone());
     }
+    spawn_pii_sealing(&state);
     callbacks::spawn(state.clone(), shutdown.clone());
     callbacks::spawn_expiry(state.clone(), shutdown.clone());
     if state.cfg.watcher_enabled {
@@ -191,6 +192,22 @@ pub async fn start(
     });
     tracing::info!(%addr, "listening");
     Ok(Server { addr, metrics_addr, state, shutdown, handle })
+}
+
+/// Seals customer fields written before PII encryption, in the background (every
+/// replica may: rows are compare-and-set, and sealed ones are skipped).
+fn spawn_pii_sealing(state: &AppState) {
+    let (db, tenants) = (state.db.clone(), state.tenants.clone());
+    state.tasks.spawn(async move {
+        let key_of = |id| tenants.by_id(id).map(|t| t.data_key.clone());
+        match mooring_anchor::customers::seal_plaintext(&db, key_of).await {
+            Ok(0) => {}
+            Ok(n) => tracing::info!(fields = n, "sealed plaintext customer fields"),
+            Err(e) => {
+                tracing::warn!(error = %e, "sealing plaintext customer fields failed; the next start retries")
+            }
+        }
+    });
 }
 
 /// With Redis, a replica that changes tenant config says so on a channel and every

@@ -78,6 +78,37 @@ impl MasterKey {
         seed.try_into().map_err(|_| Error::Decrypt)
     }
 
+    /// Seals a 32-byte secret for one `purpose` and its `owner` (both bound as
+    /// associated data: a ciphertext copied to another row, or to a column meant for
+    /// another kind of secret, does not open).
+    pub fn seal(&self, purpose: &str, owner: Uuid, secret: &[u8; 32]) -> String {
+        let cipher = Aes256Gcm::new_from_slice(&self.0).expect("32-byte key");
+        let mut nonce = [0u8; 12];
+        getrandom::fill(&mut nonce).expect("operating system random source");
+        let aad = [purpose.as_bytes(), b":", owner.as_bytes()].concat();
+        let sealed = cipher
+            .encrypt(&Nonce::from(nonce), Payload { msg: secret, aad: &aad })
+            .expect("AES-GCM encryption of 32 bytes cannot fail");
+        let mut out = nonce.to_vec();
+        out.extend_from_slice(&sealed);
+        format!("{VERSION_PREFIX}{}", B64.encode(out))
+    }
+
+    pub fn open(&self, purpose: &str, owner: Uuid, stored: &str) -> Result<[u8; 32], Error> {
+        let raw = stored
+            .strip_prefix(VERSION_PREFIX)
+            .and_then(|b| B64.decode(b).ok())
+            .filter(|r| r.len() > 12)
+            .ok_or(Error::Decrypt)?;
+        let (nonce, sealed) = raw.split_at(12);
+        let cipher = Aes256Gcm::new_from_slice(&self.0).expect("32-byte key");
+        let aad = [purpose.as_bytes(), b":", owner.as_bytes()].concat();
+        let secret = cipher
+            .decrypt(&Nonce::try_from(nonce).map_err(|_| Error::Decrypt)?, Payload { msg: sealed, aad: &aad })
+            .map_err(|_| Error::Decrypt)?;
+        secret.try_into().map_err(|_| Error::Decrypt)
+    }
+
     /// The HS256 secret for one tenant's SEP-10 tokens. Tenant A's secret says
     /// nothing about tenant B's, so a token from one is worthless at the other.
     pub fn jwt_secret(&self, tenant: Uuid) -> [u8; 32] {

@@ -89,6 +89,7 @@ impl Directory {
             reload_lock: tokio::sync::Mutex::new(()),
             on_change: std::sync::OnceLock::new(),
         };
+        crate::admin::ensure_data_keys(&dir.db, &dir.master_key).await?;
         dir.reload().await?;
         Ok(dir)
     }

@@ -15,6 +15,7 @@ mod error;
 pub mod host;
 mod load;
 mod model;
+pub mod pii;
 pub mod rules;
 
 pub use crypto::MasterKey;

@@ -13,6 +13,7 @@ use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOr
 use uuid::Uuid;
 
 use crate::model::{FeeTier, Organization};
+use crate::pii::DataKey;
 use crate::{Asset, AssetField, CustomerField, CustomerType, Error, MasterKey, Tenant};
 
 /// Loads `which` tenants (`None`: all of them), decoded and checked, oldest first.
@@ -126,7 +127,11 @@ pub(crate) async fn tenants(
         if signing_key.public_key().to_string() != t.signing_public_key {
             return Err(Error::Corrupt(format!("tenant {}: signing key mismatch", t.id)));
         }
+        let sealed =
+            t.data_key.as_deref().ok_or_else(|| Error::Corrupt(format!("tenant {}: no data key", t.id)))?;
+        let data_key = Arc::new(DataKey::unseal(master_key, t.id, sealed)?);
         let tenant = Arc::new(Tenant {
+            data_key,
             id: t.id,
             id_text: t.id.to_string().into(),
             created_at: t.created_at,

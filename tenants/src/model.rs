@@ -24,6 +24,8 @@ pub struct Tenant {
     pub horizon_url: String,
     pub signing_key: Keypair,
     pub jwt_secret: [u8; 32],
+    /// Seals and opens the tenant's customer PII (see `pii`).
+    pub data_key: std::sync::Arc<crate::pii::DataKey>,
     pub distribution_account: String,
     /// When the distribution account was configured: payments from then on are this
     /// tenant's, and a first watch catches up from here.

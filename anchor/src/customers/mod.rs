@@ -141,3 +141,79 @@ pub async fn find_in_scope(
     };
     with_fields(db, query.one(db).await?).await
 }
+
+/// Seals customer fields still stored in plaintext (written before PII encryption),
+/// in pages, each row compare-and-set on its `updated_at` so a concurrent write wins.
+/// Idempotent and resumable: sealed rows are recognised and skipped, so a crash
+/// midway just means the next start goes on. Returns how many rows it sealed.
+pub async fn seal_plaintext(
+    db: &DatabaseConnection,
+    key_of: impl Fn(Uuid) -> Option<std::sync::Arc<mooring_tenants::pii::DataKey>>,
+) -> AnchorResult<u64> {
+    use mooring_tenants::pii::{Slot, is_sealed_file, is_sealed_text};
+    use sea_orm::sea_query::Expr;
+    use sea_orm::{Condition, QueryOrder, QuerySelect};
+    const PAGE: u64 = 500;
+    let mut after: Option<(Uuid, String)> = None;
+    let mut sealed = 0;
+    loop {
+        let mut query = customer_field::Entity::find()
+            .order_by_asc(customer_field::Column::CustomerId)
+            .order_by_asc(customer_field::Column::Name)
+            .limit(PAGE);
+        if let Some((customer, name)) = &after {
+            query = query.filter(
+                Condition::any().add(customer_field::Column::CustomerId.gt(*customer)).add(
+                    Condition::all()
+                        .add(customer_field::Column::CustomerId.eq(*customer))
+                        .add(customer_field::Column::Name.gt(name.clone())),
+                ),
+            );
+        }
+        let rows = query.all(db).await?;
+        let Some(last) = rows.last() else { return Ok(sealed) };
+        after = Some((last.customer_id, last.name.clone()));
+        let plain: Vec<&customer_field::Model> = rows
+            .iter()
+            .filter(|r| {
+                r.value.as_deref().is_some_and(|v| !is_sealed_text(v))
+                    || r.data.as_deref().is_some_and(|d| !is_sealed_file(d))
+            })
+            .collect();
+        if !plain.is_empty() {
+            let ids: Vec<Uuid> = plain.iter().map(|r| r.customer_id).collect();
+            let owners: std::collections::HashMap<Uuid, Uuid> = customer::Entity::find()
+                .filter(customer::Column::Id.is_in(ids))
+                .all(db)
+                .await?
+                .into_iter()
+                .map(|c| (c.id, c.tenant_id))
+                .collect();
+            for r in plain {
+                let Some(tenant) = owners.get(&r.customer_id).copied() else { continue };
+                let Some(key) = key_of(tenant) else { continue };
+                let slot = Slot { tenant, customer: r.customer_id, field: &r.name };
+                let value = r
+                    .value
+                    .as_deref()
+                    .map(|v| if is_sealed_text(v) { v.to_string() } else { key.seal_text(slot, v) });
+                let data = r
+                    .data
+                    .as_deref()
+                    .map(|d| if is_sealed_file(d) { d.to_vec() } else { key.seal_file(slot, d) });
+                let done = customer_field::Entity::update_many()
+                    .col_expr(customer_field::Column::Value, Expr::value(value))
+                    .col_expr(customer_field::Column::Data, Expr::value(data))
+                    .filter(customer_field::Column::CustomerId.eq(r.customer_id))
+                    .filter(customer_field::Column::Name.eq(r.name.clone()))
+                    .filter(customer_field::Column::UpdatedAt.eq(r.updated_at))
+                    .exec(db)
+                    .await?;
+                sealed += done.rows_affected;
+            }
+        }
+        if rows.len() < PAGE as usize {
+            return Ok(sealed);
+        }
+    }
+}

@@ -17,6 +17,8 @@ use super::{
     FieldStatus, Incoming, Loaded, ReviewStatus, Target, fields_of, find, load, load_by_id, status, view,
 };
 use crate::outbox::{self, Kind};
+use mooring_tenants::pii::Slot;
+
 use crate::webhooks::{self, EventType};
 use crate::{AnchorError, AnchorResult, Owner};
 
@@ -110,9 +112,13 @@ pub async fn put_in(
         }
     };
     for (name, value) in put.values {
+        // Sealed before it reaches the database (see `mooring_tenants::pii`).
+        let slot = Slot { tenant: tenant.id, customer: customer.id, field: &name };
         let (text, data, content_type) = match value {
-            Incoming::Text(t) => (Some(t.trim().to_string()), None, None),
-            Incoming::File { bytes, content_type } => (None, Some(bytes), content_type),
+            Incoming::Text(t) => (Some(tenant.data_key.seal_text(slot, t.trim())), None, None),
+            Incoming::File { bytes, content_type } => {
+                (None, Some(tenant.data_key.seal_file(slot, &bytes)), content_type)
+            }
         };
         let field = customer_field::ActiveModel {
             customer_id: Set(customer.id),

@@ -3,8 +3,10 @@
 use async_graphql::{Context, ID, Object, Result, SimpleObject};
 use chrono::{DateTime, Utc};
 use mooring_anchor::customers;
+use mooring_tenants::pii::{self, Slot};
 
 use crate::enums::{CustomerStatus, FieldStatus};
+use crate::error::{internal, not_found};
 use crate::scope::core;
 
 /// A SEP-12 customer, as the tenant reviews it.
@@ -41,18 +43,31 @@ impl CustomerObj {
         self.0.customer.message.as_deref()
     }
     /// Fields provided (files as metadata only).
-    async fn fields(&self) -> Vec<ProvidedField> {
+    async fn fields(&self, ctx: &Context<'_>) -> Result<Vec<ProvidedField>> {
+        let c = &self.0.customer;
+        let tenant = core(ctx).tenants.by_id(c.tenant_id).ok_or_else(|| not_found("tenant"))?;
         self.0
             .fields
             .iter()
-            .map(|f| ProvidedField {
-                name: f.name.clone(),
-                value: f.value.clone(),
-                is_file: f.data.is_some(),
-                content_type: f.content_type.clone(),
-                size: f.data.as_ref().map(|d| d.len() as i64),
-                status: f.status.into(),
-                error: f.error.clone(),
+            .map(|f| {
+                // Stored sealed with the tenant's data key; opened only here, for the
+                // tenant's (or the operator's) eyes.
+                let slot = Slot { tenant: c.tenant_id, customer: c.id, field: &f.name };
+                let value = f
+                    .value
+                    .as_deref()
+                    .map(|v| tenant.data_key.open_text(slot, v))
+                    .transpose()
+                    .map_err(|_| internal("a customer field cannot be decrypted"))?;
+                Ok(ProvidedField {
+                    name: f.name.clone(),
+                    value,
+                    is_file: f.data.is_some(),
+                    content_type: f.content_type.clone(),
+                    size: f.data.as_deref().map(|d| pii::file_size(d) as i64),
+                    status: f.status.into(),
+                    error: f.error.clone(),
+                })
             })
             .collect()
     }

@@ -71,6 +71,7 @@ pub async fn create_tenant(
             rate_limit_burst: Set(None),
             // Stamped with the new version by `config_write`.
             config_version: Set(0),
+            data_key: Set(Some(crate::pii::DataKey::generate().sealed(master_key, id))),
         }
         .insert(txn)
         .await
@@ -280,4 +281,27 @@ pub async fn update_settings(db: &DatabaseConnection, tenant_id: Uuid, s: Settin
         Ok(())
     })
     .await
+}
+
+/// Gives every tenant created before PII encryption its data key (idempotent: only
+/// where none is stored; concurrent replicas race harmlessly, the first write wins).
+pub async fn ensure_data_keys(db: &DatabaseConnection, master_key: &MasterKey) -> Result<(), Error> {
+    use sea_orm::{ColumnTrait, QueryFilter, QuerySelect};
+    let missing: Vec<Uuid> = tenant::Entity::find()
+        .select_only()
+        .column(tenant::Column::Id)
+        .filter(tenant::Column::DataKey.is_null())
+        .into_tuple()
+        .all(db)
+        .await?;
+    for id in missing {
+        let sealed = crate::pii::DataKey::generate().sealed(master_key, id);
+        tenant::Entity::update_many()
+            .col_expr(tenant::Column::DataKey, sea_orm::sea_query::Expr::value(sealed))
+            .filter(tenant::Column::Id.eq(id))
+            .filter(tenant::Column::DataKey.is_null())
+            .exec(db)
+            .await?;
+    }
+    Ok(())
 }

@@ -15,6 +15,7 @@ mod hostile;
 mod interop_python;
 mod metrics;
 mod money_path;
+mod pii;
 mod rate_limit;
 mod sep1;
 mod sep10;

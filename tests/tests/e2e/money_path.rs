@@ -322,7 +322,8 @@ async fn a_kyc_update_and_the_resumed_transaction_commit_together() {
         .await
         .unwrap()
         .unwrap();
-    assert_eq!(field.value.as_deref(), Some("026009593"));
+    let slot = mooring_tenants::pii::Slot { tenant: t.id, customer: receiver, field: "bank_number" };
+    assert_eq!(tenant.data_key.open_text(slot, field.value.as_deref().unwrap()).unwrap(), "026009593");
     assert_eq!(field.status, mooring_anchor::customers::FieldStatus::Rejected);
     assert_eq!(tx(&env, &id.to_string()).await.status, Status::PendingCustomerInfoUpdate);
 
