@@ -20,6 +20,7 @@ mod error;
 mod fixtures;
 pub mod kyc;
 pub mod leases;
+pub mod offboarding;
 pub mod outbox;
 mod owner;
 pub mod payments;

@@ -78,4 +78,8 @@ pub enum Status {
     /// Answers 503 everywhere; its watchers and callbacks stop.
     #[sea_orm(string_value = "suspended")]
     Suspended,
+    /// Offboarded: its data key is destroyed and its rows are being deleted. Never
+    /// served, never changed again.
+    #[sea_orm(string_value = "deleted")]
+    Deleted,
 }

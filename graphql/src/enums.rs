@@ -27,6 +27,8 @@ pub enum TenantStatus {
     Active,
     /// Every SEP endpoint answers 503; watchers and callbacks stop.
     Suspended,
+    /// Offboarded (never shown: a deleted tenant is gone from the API).
+    Deleted,
 }
 
 /// SEP-1 asset status.

@@ -52,6 +52,7 @@ pub fn from_tenants(e: mooring_tenants::Error) -> Error {
         T::NotFound(m) => coded(codes::NOT_FOUND, format!("{m} not found")),
         T::DomainTaken(d) => coded(codes::CONFLICT, format!("domain {d} already belongs to a tenant")),
         e @ T::AccountTaken(_) => coded(codes::CONFLICT, e.to_string()),
+        T::WrongState(m) => coded(codes::CONFLICT, m),
         other => internal(other),
     }
 }

@@ -3,7 +3,7 @@
 use async_graphql::connection::Connection;
 use async_graphql::{Context, ID, InputObject, MergedObject, Object, Result};
 use chrono::{DateTime, Utc};
-use mooring_anchor::{customers, payments, transactions};
+use mooring_anchor::{customers, offboarding, payments, transactions};
 use mooring_tenants::api_keys::{self, KeyScope};
 
 use crate::Caller;
@@ -17,6 +17,16 @@ use crate::scope::{self, core};
 
 #[derive(MergedObject, Default)]
 pub struct Query(TenantQuery, OperationsQuery);
+
+/// How an export is written.
+#[derive(async_graphql::Enum, Copy, Clone, Eq, PartialEq, Default)]
+pub enum ExportFormat {
+    /// An array of objects.
+    #[default]
+    Json,
+    /// Comma-separated, every field quoted, with a header line.
+    Csv,
+}
 
 #[derive(Default)]
 pub struct TenantQuery;
@@ -219,6 +229,23 @@ impl OperationsQuery {
         let tenant = scope::tenant_id(ctx, tenant_id.as_ref())?;
         let rows = mooring_anchor::webhooks::list(&core(ctx).db, tenant).await.map_err(from_anchor)?;
         Ok(rows.into_iter().map(WebhookEndpoint::from).collect())
+    }
+
+    /// Every transaction of the tenant, oldest first, without customer PII (customers
+    /// by id only): for the tenant's records, e.g. before it is deleted.
+    async fn export_transactions(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "Tenant id; optional for tenant keys.")] tenant_id: Option<ID>,
+        #[graphql(desc = "JSON (an array of objects) or CSV (RFC 4180, with a header).", default)]
+        format: ExportFormat,
+    ) -> Result<String> {
+        let tenant = scope::tenant_id(ctx, tenant_id.as_ref())?;
+        let rows = offboarding::export_transactions(&core(ctx).db, tenant).await.map_err(from_anchor)?;
+        Ok(match format {
+            ExportFormat::Json => serde_json::Value::Array(rows).to_string(),
+            ExportFormat::Csv => offboarding::to_csv(&rows),
+        })
     }
 
     /// Payments that matched no waiting transaction: to refund or resolve.

@@ -167,6 +167,7 @@ pub async fn start(
         spawn_config_bus(&state, redis::Client::open(url.as_str())?, shutdown.clone());
     }
     spawn_pii_sealing(&state);
+    spawn_offboarding_purge(&state, shutdown.clone());
     callbacks::spawn(state.clone(), shutdown.clone());
     callbacks::spawn_expiry(state.clone(), shutdown.clone());
     if state.cfg.watcher_enabled {
@@ -205,6 +206,30 @@ fn spawn_pii_sealing(state: &AppState) {
             Ok(n) => tracing::info!(fields = n, "sealed plaintext customer fields"),
             Err(e) => {
                 tracing::warn!(error = %e, "sealing plaintext customer fields failed; the next start retries")
+            }
+        }
+    });
+}
+
+/// Deletes what is left of offboarded tenants, a bounded batch at a time.
+fn spawn_offboarding_purge(state: &AppState, shutdown: CancellationToken) {
+    let (db, period) = (state.db.clone(), Duration::from_millis(state.cfg.offboarding_purge_ms));
+    state.tasks.spawn(async move {
+        loop {
+            tokio::select! {
+                () = shutdown.cancelled() => return,
+                () = tokio::time::sleep(period) => {}
+            }
+            loop {
+                match mooring_anchor::offboarding::purge_deleted(&db, 500).await {
+                    Ok(0) => break,
+                    Ok(_) if shutdown.is_cancelled() => return,
+                    Ok(_) => {}
+                    Err(e) => {
+                        tracing::warn!(error = %e, "deleting an offboarded tenant's rows failed; will retry");
+                        break;
+                    }
+                }
             }
         }
     });

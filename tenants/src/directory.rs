@@ -41,11 +41,13 @@ impl Snapshot {
     /// This snapshot with `changed` tenants put in place of what it had of them: their
     /// old domains leave the host map before any new one enters, so a domain moving
     /// between two changed tenants lands where it now belongs.
-    fn with(&self, version: i64, changed: Vec<Arc<Tenant>>) -> Snapshot {
+    /// This snapshot at `version`, with the tenants `changed` replaced by `loaded` (a
+    /// changed tenant that did not load — offboarded — is gone).
+    fn with(&self, version: i64, changed: &[Uuid], loaded: Vec<Arc<Tenant>>) -> Snapshot {
         let mut next = self.clone();
         next.version = version;
-        for tenant in &changed {
-            if let Some(old) = next.by_id.remove(&tenant.id) {
+        for id in changed.iter().chain(loaded.iter().map(|t| &t.id)) {
+            if let Some(old) = next.by_id.remove(id) {
                 next.ordered.remove(&(old.created_at, old.id));
                 for d in &old.domains {
                     if next.by_domain.get(d).is_some_and(|t| t.id == old.id) {
@@ -54,7 +56,7 @@ impl Snapshot {
                 }
             }
         }
-        for tenant in changed {
+        for tenant in loaded {
             for d in &tenant.domains {
                 next.by_domain.insert(d.clone(), tenant.clone());
             }
@@ -159,7 +161,7 @@ impl Directory {
         }
         let tenants = load::tenants(&self.db, &self.master_key, Some(&changed)).await?;
         tracing::debug!(version, tenants = tenants.len(), "tenant cache updated");
-        self.snapshot.store(Arc::new(cached.with(version, tenants)));
+        self.snapshot.store(Arc::new(cached.with(version, &changed, tenants)));
         Ok(true)
     }
 
@@ -169,7 +171,7 @@ impl Directory {
         let version = self.stored_version().await?;
         let tenants = load::tenants(&self.db, &self.master_key, None).await?;
         tracing::debug!(version, tenants = tenants.len(), "tenant cache reloaded");
-        self.snapshot.store(Arc::new(Snapshot::default().with(version, tenants)));
+        self.snapshot.store(Arc::new(Snapshot::default().with(version, &[], tenants)));
         Ok(())
     }
 }

@@ -13,6 +13,9 @@ pub enum Error {
     /// A distribution account is watched for one tenant per network only.
     #[error("account {0} is already the distribution account of another tenant on this network")]
     AccountTaken(String),
+    /// The tenant's state does not allow this (deleting one that is not suspended).
+    #[error("{0}")]
+    WrongState(String),
     #[error("seed decryption failed: wrong master key or tampered ciphertext")]
     Decrypt,
 }

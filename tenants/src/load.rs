@@ -23,6 +23,8 @@ pub(crate) async fn tenants(
     which: Option<&[Uuid]>,
 ) -> Result<Vec<Arc<Tenant>>, Error> {
     let tenants = scoped(tenant::Entity::find(), tenant::Column::Id, which)
+        // Offboarded tenants are gone from the snapshot (their data key is destroyed).
+        .filter(tenant::Column::Status.ne(crate::TenantStatus::Deleted))
         .order_by_asc(tenant::Column::CreatedAt)
         .all(db)
         .await?;

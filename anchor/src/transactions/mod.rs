@@ -6,7 +6,7 @@ mod create;
 mod info;
 mod query;
 mod transition;
-mod view;
+pub(crate) mod view;
 
 pub use mooring_entities::transaction::Model as Transaction;
 pub use mooring_entities::transaction_event::Model as Event;

@@ -5,7 +5,7 @@ use mooring_stellar::Amount;
 use mooring_stellar::sep31::Status;
 use serde_json::{Value, json};
 
-fn amount(v: i64) -> String {
+pub(crate) fn amount(v: i64) -> String {
     Amount(v).to_decimal().to_string()
 }
 

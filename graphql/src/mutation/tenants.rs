@@ -152,6 +152,25 @@ impl OperatorMutation {
         set_suspended(ctx, tenant_id, false).await
     }
 
+    /// Deletes a suspended tenant for good: its customers' data becomes unreadable at
+    /// once (its data key is destroyed), its domains answer 404, its watchers, keys,
+    /// webhooks and callbacks stop, and its rows are deleted in the background.
+    /// Export its transactions first (`exportTransactions`).
+    async fn delete_tenant(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "Tenant id.")] tenant_id: ID,
+        #[graphql(desc = "The tenant's primary domain, repeated: a wrong id deletes nothing.")]
+        confirm: String,
+    ) -> Result<bool> {
+        scope::operator(ctx)?;
+        let id = scope::tenant_id(ctx, Some(&tenant_id))?;
+        admin::delete_tenant(&core(ctx).db, id, &confirm).await.map_err(from_tenants)?;
+        tracing::warn!(tenant = %id, "tenant deleted by the operator");
+        reload(ctx).await?;
+        Ok(true)
+    }
+
     /// Caps all of a tenant's SEP requests together (from every client address), so a
     /// flood on it is answered with cheap 429s instead of work that slows other
     /// tenants. Both null: back to the platform default (MOORING_TENANT_RATE_LIMIT_*).

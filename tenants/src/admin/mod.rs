@@ -5,6 +5,7 @@
 mod assets;
 mod customer_types;
 mod domains;
+mod offboard;
 mod senders;
 mod tenant_settings;
 
@@ -12,6 +13,7 @@ use mooring_entities::{approved_sender, config_state, tenant};
 use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::{
     ColumnTrait, ConnectionTrait, DatabaseConnection, DatabaseTransaction, EntityTrait, QueryFilter,
+    QuerySelect,
 };
 use uuid::Uuid;
 
@@ -23,6 +25,7 @@ pub use customer_types::{
     NewCustomerField, NewCustomerType, add_customer_type, remove_customer_type, set_customer_type,
 };
 pub use domains::{add_domain, remove_domain, tenant_for_domain};
+pub use offboard::delete_tenant;
 pub use senders::{approve_sender, remove_sender, senders, set_sender_enabled};
 pub use tenant_settings::{
     NewTenant, Settings, create_tenant, ensure_data_keys, rotate_signing_key, set_horizon_url,
@@ -38,6 +41,16 @@ async fn config_write<T>(
     write: impl AsyncFnOnce(&DatabaseTransaction) -> Result<T, Error>,
 ) -> Result<T, Error> {
     let txn = mooring_entities::begin_write(db).await?;
+    // An offboarded tenant is never configured again (nor brought back).
+    let status: Option<tenant::Status> = tenant::Entity::find_by_id(tenant_id)
+        .select_only()
+        .column(tenant::Column::Status)
+        .into_tuple()
+        .one(&txn)
+        .await?;
+    if status == Some(tenant::Status::Deleted) {
+        return Err(Error::NotFound("tenant".into()));
+    }
     let value = write(&txn).await?;
     let version = bump_version(&txn).await?;
     tenant::Entity::update_many()

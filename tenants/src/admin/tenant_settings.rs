@@ -291,6 +291,8 @@ pub async fn ensure_data_keys(db: &DatabaseConnection, master_key: &MasterKey) -
         .select_only()
         .column(tenant::Column::Id)
         .filter(tenant::Column::DataKey.is_null())
+        // An offboarded tenant's key was destroyed on purpose.
+        .filter(tenant::Column::Status.ne(TenantStatus::Deleted))
         .into_tuple()
         .all(db)
         .await?;
@@ -300,6 +302,7 @@ pub async fn ensure_data_keys(db: &DatabaseConnection, master_key: &MasterKey) -
             .col_expr(tenant::Column::DataKey, sea_orm::sea_query::Expr::value(sealed))
             .filter(tenant::Column::Id.eq(id))
             .filter(tenant::Column::DataKey.is_null())
+            .filter(tenant::Column::Status.ne(TenantStatus::Deleted))
             .exec(db)
             .await?;
     }

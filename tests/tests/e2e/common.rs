@@ -175,6 +175,7 @@ impl TestEnv {
             // network-wide stream, as tenants on a real platform do. A test that wants
             // a tenant watched on its own gives it another Horizon.
             horizon_testnet_url: self.horizon.url.clone(),
+            offboarding_purge_ms: 100,
             ..Config::default()
         }
     }

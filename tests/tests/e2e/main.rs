@@ -15,6 +15,7 @@ mod hostile;
 mod interop_python;
 mod metrics;
 mod money_path;
+mod offboarding;
 mod pii;
 mod rate_limit;
 mod sep1;

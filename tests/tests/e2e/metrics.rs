@@ -58,6 +58,9 @@ async fn the_watcher_outbox_and_database_pool_are_measured() {
     let domain = unique_domain("w");
     let t = env.tenant(&domain).await;
     let app = env.start_with(|c| c.metrics_bind = Some("127.0.0.1:0".parse().unwrap())).await;
+    // The stream is running (it starts from the network's newest operation, so traffic
+    // added before it started would not be counted).
+    crate::shared_stream::members_caught_up(&env, &[t.id]).await;
     let sa = crate::common::Sa::login(&app, &domain, &t.sender).await;
     let id = sa.transaction().await;
     let paid = crate::watcher::tx(&env, &id).await;

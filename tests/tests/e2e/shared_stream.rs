@@ -15,7 +15,7 @@ use crate::horizon::Pay;
 use crate::watcher::{pay_for, tx, wait_status};
 
 /// Waits until every one of `tenants` is a caught-up member of the shared stream.
-async fn members_caught_up(env: &TestEnv, tenants: &[Uuid]) {
+pub(crate) async fn members_caught_up(env: &TestEnv, tenants: &[Uuid]) {
     let deadline = Instant::now() + Duration::from_secs(20);
     loop {
         let caught_up = stream_member::Entity::find()
