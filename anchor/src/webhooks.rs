@@ -13,6 +13,7 @@ use base64::engine::general_purpose::STANDARD as B64;
 use chrono::{DateTime, Duration, Utc};
 use mooring_entities::{outbox, webhook_endpoint};
 use mooring_tenants::MasterKey;
+use mooring_tenants::crypto::WEBHOOK_SECRET_PURPOSE as SECRET_PURPOSE;
 use sea_orm::sea_query::Expr;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, PaginatorTrait,
@@ -133,9 +134,6 @@ pub struct WithSecret {
     pub endpoint: Endpoint,
     pub secret: String,
 }
-
-/// What the master key seals a webhook secret for (domain separation).
-const SECRET_PURPOSE: &str = "webhook-secret";
 
 fn new_secret(key: &MasterKey, endpoint_id: Uuid) -> (String, String) {
     let mut bytes = [0u8; 32];

@@ -29,6 +29,9 @@ pub struct Config {
     pub metrics_bind: Option<SocketAddr>,
     /// 32 bytes, base64 or hex: encrypts tenant signing seeds, derives JWT secrets.
     pub master_key: Option<String>,
+    /// The master key being rotated away from: still accepted (never used to seal)
+    /// until `mooring rotate-master-key` has re-sealed everything under the new one.
+    pub master_key_previous: Option<String>,
     pub log_format: LogFormat,
     /// Sustained cheap SEP requests (reads) per second per (tenant, client address).
     pub rate_limit_per_second: u32,
@@ -115,6 +118,7 @@ impl Default for Config {
             bind: "127.0.0.1:8000".parse().expect("valid address"),
             metrics_bind: None,
             master_key: None,
+            master_key_previous: None,
             log_format: LogFormat::Human,
             rate_limit_per_second: 100,
             rate_limit_burst: 200,
@@ -164,6 +168,7 @@ impl std::fmt::Debug for Config {
             .field("bind", &self.bind)
             .field("metrics_bind", &self.metrics_bind)
             .field("master_key", &self.master_key.as_ref().map(|_| "<set>"))
+            .field("master_key_previous", &self.master_key_previous.as_ref().map(|_| "<set>"))
             .field("operator_token", &self.operator_token.as_ref().map(|_| "<set>"))
             .field("admin_host", &self.admin_host)
             .finish_non_exhaustive()

@@ -101,9 +101,7 @@ pub async fn start(
     shutdown: CancellationToken,
 ) -> anyhow::Result<Server> {
     install_crypto_provider();
-    let master_key = MasterKey::parse(
-        cfg.master_key.as_deref().context("MOORING_MASTER_KEY is required (32 bytes, base64 or hex)")?,
-    )?;
+    let master_key = master_key(&cfg)?;
     let db = connect_db(&cfg.database_url).await?;
     migrate(&db).await?;
     let tenants = Arc::new(Directory::load(db.clone(), master_key.clone()).await?);
@@ -193,6 +191,32 @@ pub async fn start(
     });
     tracing::info!(%addr, "listening");
     Ok(Server { addr, metrics_addr, state, shutdown, handle })
+}
+
+/// The configured master key, with the previous one while rotating.
+pub fn master_key(cfg: &Config) -> anyhow::Result<MasterKey> {
+    let current = MasterKey::parse(
+        cfg.master_key.as_deref().context("MOORING_MASTER_KEY is required (32 bytes, base64 or hex)")?,
+    )
+    .context("MOORING_MASTER_KEY")?;
+    Ok(match &cfg.master_key_previous {
+        Some(previous) => {
+            current.with_previous(&MasterKey::parse(previous).context("MOORING_MASTER_KEY_PREVIOUS")?)
+        }
+        None => current,
+    })
+}
+
+/// Re-seals everything under the current master key (`mooring rotate-master-key`), in
+/// batches; `limit` bounds how many rows this call changes (`None`: all).
+pub async fn rotate_master_key(
+    cfg: &Config,
+    limit: Option<u64>,
+) -> anyhow::Result<mooring_tenants::rotation::Progress> {
+    let key = master_key(cfg)?;
+    let db = connect_db(&cfg.database_url).await?;
+    migrate(&db).await?;
+    Ok(mooring_tenants::rotation::reseal(&db, &key, 200, limit).await?)
 }
 
 /// Seals customer fields written before PII encryption, in the background (every

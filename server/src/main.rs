@@ -27,6 +27,11 @@ enum Command {
     },
     /// Run pending database migrations and exit.
     Migrate,
+    /// Re-seal every tenant seed, data key and webhook secret under MOORING_MASTER_KEY
+    /// (the new key), opening them with it or MOORING_MASTER_KEY_PREVIOUS (the old).
+    /// Run it after every replica was restarted with both; safe to interrupt and run
+    /// again. Then remove MOORING_MASTER_KEY_PREVIOUS and restart the replicas.
+    RotateMasterKey,
 }
 
 #[tokio::main]
@@ -40,6 +45,21 @@ async fn main() -> anyhow::Result<()> {
             let db = mooring_server::connect_db(&cfg.database_url).await?;
             mooring_server::migrate(&db).await?;
             tracing::info!("migrations applied");
+            Ok(())
+        }
+        Command::RotateMasterKey => {
+            anyhow::ensure!(
+                cfg.master_key_previous.is_some(),
+                "set MOORING_MASTER_KEY to the new key and MOORING_MASTER_KEY_PREVIOUS to the old one"
+            );
+            let key = mooring_server::master_key(&cfg)?;
+            let done = mooring_server::rotate_master_key(&cfg, None).await?;
+            println!(
+                "re-sealed {} of {} rows under master key {}; now remove MOORING_MASTER_KEY_PREVIOUS and restart",
+                done.resealed,
+                done.seen,
+                key.id()
+            );
             Ok(())
         }
         Command::Serve { demo } => {

@@ -16,6 +16,7 @@ pub mod host;
 mod load;
 mod model;
 pub mod pii;
+pub mod rotation;
 pub mod rules;
 
 pub use crypto::MasterKey;

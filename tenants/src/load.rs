@@ -142,6 +142,7 @@ pub(crate) async fn tenants(
             network: Network::new(t.network_passphrase),
             horizon_url: t.horizon_url.trim_end_matches('/').to_string(),
             jwt_secret: master_key.jwt_secret(t.id),
+            jwt_previous: master_key.previous_jwt_secret(t.id),
             signing_key,
             distribution_account: t.distribution_account,
             watch_from: t.watch_from.unwrap_or(t.created_at),

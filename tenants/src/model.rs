@@ -24,6 +24,9 @@ pub struct Tenant {
     pub horizon_url: String,
     pub signing_key: Keypair,
     pub jwt_secret: [u8; 32],
+    /// The JWT secret under the previous master key, while rotating: tokens signed
+    /// with it are still accepted (never issued).
+    pub jwt_previous: Option<[u8; 32]>,
     /// Seals and opens the tenant's customer PII (see `pii`).
     pub data_key: std::sync::Arc<crate::pii::DataKey>,
     pub distribution_account: String,

@@ -91,12 +91,13 @@ impl<S: Send + Sync> FromRequestParts<S> for SepAuth {
         let mut validation = Validation::new(Algorithm::HS256);
         validation.set_required_spec_claims(&["exp", "iss", "sub"]);
         validation.leeway = 5;
-        let data = jsonwebtoken::decode::<Claims>(
-            token.trim(),
-            &DecodingKey::from_secret(&ctx.tenant.jwt_secret),
-            &validation,
-        )
-        .map_err(|_| forbidden("bad signature or expired"))?;
+        let decode = |secret: &[u8; 32]| {
+            jsonwebtoken::decode::<Claims>(token.trim(), &DecodingKey::from_secret(secret), &validation)
+        };
+        // During a master-key rotation a token may be signed under the previous key.
+        let data = decode(&ctx.tenant.jwt_secret)
+            .or_else(|e| ctx.tenant.jwt_previous.as_ref().map_or(Err(e), decode))
+            .map_err(|_| forbidden("bad signature or expired"))?;
         let claims = data.claims;
         if !ctx.tenant.serves_domain(&claims.home_domain) {
             return Err(forbidden("home_domain is not this tenant's"));

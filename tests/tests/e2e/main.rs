@@ -18,6 +18,7 @@ mod money_path;
 mod offboarding;
 mod pii;
 mod rate_limit;
+mod rotation;
 mod sep1;
 mod sep10;
 mod sep12;
