@@ -6,6 +6,7 @@
 //! merged into the schema roots; `objects.rs` the output types; `scope.rs` the
 //! authorization helpers every resolver starts with.
 
+mod audit;
 mod enums;
 mod error;
 mod input_text;
@@ -56,7 +57,8 @@ pub fn build_schema(core: Option<CoreContext>) -> MooringSchema {
         Schema::build(query::Query::default(), mutation::Mutation::default(), subscription::Subscription)
             .limit_depth(MAX_DEPTH)
             .limit_complexity(MAX_COMPLEXITY)
-            .extension(input_text::RejectControlCharacters);
+            .extension(input_text::RejectControlCharacters)
+            .extension(audit::AuditMutations);
     match core {
         Some(core) => builder.data(core).finish(),
         None => builder.finish(),

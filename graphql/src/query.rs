@@ -10,7 +10,7 @@ use crate::Caller;
 use crate::enums::{CustomerStatus, TransactionStatus};
 use crate::error::{from_anchor, from_tenants, not_found};
 use crate::objects::{
-    ApiKey, CallerKind, CustomerObj, Me, PaymentObj, TenantObj, TransactionObj, WebhookEndpoint,
+    ApiKey, AuditEntry, CallerKind, CustomerObj, Me, PaymentObj, TenantObj, TransactionObj, WebhookEndpoint,
 };
 use crate::pagination::{Totals, connection, page};
 use crate::scope::{self, core};
@@ -218,6 +218,23 @@ impl OperationsQuery {
         let loaded =
             customers::find_in_scope(&core(ctx).db, scope::key_scope(ctx)?, id).await.map_err(from_anchor)?;
         loaded.map(CustomerObj).ok_or_else(|| not_found("customer"))
+    }
+
+    /// The admin audit log, newest first: a tenant key sees its tenant's, the operator
+    /// every tenant's (or one's, with `tenantId`).
+    async fn audit_log(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "Only this tenant's (operators).")] tenant_id: Option<ID>,
+        #[graphql(desc = "How many (at most 200).", default = 50)] first: u64,
+        #[graphql(desc = "Only entries before this time (to page on).")] before: Option<DateTime<Utc>>,
+    ) -> Result<Vec<AuditEntry>> {
+        let scope = scope::key_scope(ctx)?;
+        let tenant = tenant_id.as_ref().map(|t| scope::tenant_id(ctx, Some(t))).transpose()?;
+        let rows = mooring_tenants::audit::list(&core(ctx).db, scope, tenant, before, first.min(200))
+            .await
+            .map_err(from_tenants)?;
+        Ok(rows.into_iter().map(AuditEntry::from).collect())
     }
 
     /// The tenant's webhook endpoints (with their delivery logs).

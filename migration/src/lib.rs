@@ -13,6 +13,7 @@ mod m20261130_000007_config_per_tenant;
 mod m20261130_000008_shared_streams;
 mod m20261130_000009_webhooks;
 mod m20261130_000010_pii_keys;
+mod m20261130_000011_audit_log;
 
 pub struct Migrator;
 
@@ -29,6 +30,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261130_000008_shared_streams::Migration),
             Box::new(m20261130_000009_webhooks::Migration),
             Box::new(m20261130_000010_pii_keys::Migration),
+            Box::new(m20261130_000011_audit_log::Migration),
         ]
     }
 }

@@ -93,6 +93,8 @@ pub struct Config {
     /// A webhook endpoint whose deliveries all fail for this long is disabled (with the
     /// reason shown to the tenant); each delivery itself is retried for over a day.
     pub webhook_disable_after_secs: u64,
+    /// How long admin audit rows are kept.
+    pub audit_retention_days: u32,
     /// How often what is left of deleted tenants is looked for and removed.
     pub offboarding_purge_ms: u64,
     /// Largest SEP-12 file upload.
@@ -152,6 +154,7 @@ impl Default for Config {
             watch_shared: true,
             webhook_disable_after_secs: 3 * 24 * 3600,
             offboarding_purge_ms: 10_000,
+            audit_retention_days: 365,
             admin_host: "admin.localhost".into(),
             operator_token: None,
             demo_horizon_url: "https://horizon-testnet.stellar.org".into(),

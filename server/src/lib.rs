@@ -235,14 +235,22 @@ fn spawn_pii_sealing(state: &AppState) {
     });
 }
 
-/// Deletes what is left of offboarded tenants, a bounded batch at a time.
+/// Deletes what is left of offboarded tenants, a bounded batch at a time, and audit
+/// rows past their retention.
 fn spawn_offboarding_purge(state: &AppState, shutdown: CancellationToken) {
     let (db, period) = (state.db.clone(), Duration::from_millis(state.cfg.offboarding_purge_ms));
+    let retention = state.cfg.audit_retention_days;
     state.tasks.spawn(async move {
         loop {
             tokio::select! {
                 () = shutdown.cancelled() => return,
                 () = tokio::time::sleep(period) => {}
+            }
+            // Audit retention rides on the same clock.
+            match mooring_tenants::audit::purge(&db, chrono::Duration::days(i64::from(retention))).await {
+                Ok(0) => {}
+                Ok(n) => tracing::info!(rows = n, "audit rows past retention deleted"),
+                Err(e) => tracing::warn!(error = %e, "audit retention failed; will retry"),
             }
             loop {
                 match mooring_anchor::offboarding::purge_deleted(&db, 500).await {

@@ -68,6 +68,18 @@ pub async fn create(
 /// The scope of a presented key, if it is a live one. Records the use (at most once a
 /// minute per key, to keep authentication read-mostly).
 pub async fn verify(db: &DatabaseConnection, key: &str) -> Result<Option<KeyScope>, Error> {
+    Ok(verify_key(db, key).await?.map(|k| k.scope))
+}
+
+/// A key that checked out: what it may see, and which key it is (for the audit log).
+#[derive(Debug, Clone)]
+pub struct VerifiedKey {
+    pub scope: KeyScope,
+    pub id: Uuid,
+    pub name: String,
+}
+
+pub async fn verify_key(db: &DatabaseConnection, key: &str) -> Result<Option<VerifiedKey>, Error> {
     if !key.starts_with(PREFIX) {
         return Ok(None);
     }
@@ -86,7 +98,8 @@ pub async fn verify(db: &DatabaseConnection, key: &str) -> Result<Option<KeyScop
             .exec(db)
             .await?;
     }
-    Ok(Some(row.tenant_id.map_or(KeyScope::Operator, KeyScope::Tenant)))
+    let scope = row.tenant_id.map_or(KeyScope::Operator, KeyScope::Tenant);
+    Ok(Some(VerifiedKey { scope, id: row.id, name: row.name }))
 }
 
 pub async fn list(db: &DatabaseConnection, scope: KeyScope) -> Result<Vec<ApiKeyRecord>, Error> {

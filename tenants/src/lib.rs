@@ -9,6 +9,7 @@
 
 pub mod admin;
 pub mod api_keys;
+pub mod audit;
 pub mod crypto;
 mod directory;
 mod error;

@@ -59,3 +59,48 @@ pub struct NewApiKey {
     /// The bearer token. Store it now: it cannot be shown again.
     pub key: String,
 }
+
+/// One admin API mutation, as the audit log keeps it.
+#[derive(SimpleObject)]
+pub struct AuditEntry {
+    /// Entry id.
+    pub id: ID,
+    /// When.
+    pub at: DateTime<Utc>,
+    /// The tenant acted on.
+    pub tenant_id: Option<ID>,
+    /// `operator_token` or `api_key`.
+    pub actor: String,
+    /// The API key used, by id and name (none: the operator token).
+    pub key_id: Option<ID>,
+    /// The API key's name.
+    pub key_name: Option<String>,
+    /// The mutation.
+    pub mutation: String,
+    /// What it acted on (its `id` or `tenantId` argument).
+    pub target_id: Option<String>,
+    /// Its arguments as JSON, every value that could be a secret or PII redacted.
+    pub summary: String,
+    /// `ok`, or `error` (refused or failed: nothing changed).
+    pub outcome: String,
+    /// The request's id (`X-Request-Id` when the proxy set one).
+    pub request_id: String,
+}
+
+impl From<mooring_tenants::audit::Entry> for AuditEntry {
+    fn from(e: mooring_tenants::audit::Entry) -> Self {
+        Self {
+            id: ID(e.id.to_string()),
+            at: e.at,
+            tenant_id: e.tenant_id.map(|t| ID(t.to_string())),
+            actor: e.actor,
+            key_id: e.key_id.map(|k| ID(k.to_string())),
+            key_name: e.key_name,
+            mutation: e.mutation,
+            target_id: e.target_id,
+            summary: e.summary,
+            outcome: e.outcome,
+            request_id: e.request_id,
+        }
+    }
+}

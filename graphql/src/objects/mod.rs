@@ -8,7 +8,7 @@ mod webhook;
 
 use mooring_stellar::Amount;
 
-pub use caller::{ApiKey, CallerKind, Me, NewApiKey};
+pub use caller::{ApiKey, AuditEntry, CallerKind, Me, NewApiKey};
 pub use customer::CustomerObj;
 pub use tenant::TenantObj;
 pub use transaction::{Event, PaymentObj, TransactionObj};

@@ -15,6 +15,7 @@ use axum::routing::get;
 use axum::{Json, Router};
 use mooring_graphql::{Caller, Recheck, codes};
 use mooring_tenants::api_keys::{self, KeyScope};
+use mooring_tenants::audit::Actor;
 use mooring_tenants::host;
 use serde_json::json;
 use sha2::{Digest, Sha256};
@@ -32,6 +33,11 @@ fn same(a: &[u8], b: &[u8]) -> bool {
 
 /// The caller a bearer token stands for, if any.
 pub async fn authenticate(state: &AppState, token: &str) -> Option<Caller> {
+    identify(state, token).await.map(|(caller, _)| caller)
+}
+
+/// The caller, and which key it used (none: the operator token), for the audit log.
+async fn identify(state: &AppState, token: &str) -> Option<(Caller, Option<(uuid::Uuid, String)>)> {
     let token = token.trim();
     if token.is_empty() {
         return None;
@@ -39,17 +45,36 @@ pub async fn authenticate(state: &AppState, token: &str) -> Option<Caller> {
     if let Some(operator) = state.cfg.operator_token.as_deref()
         && same(operator.as_bytes(), token.as_bytes())
     {
-        return Some(Caller::Operator);
+        return Some((Caller::Operator, None));
     }
-    match api_keys::verify(&state.db, token).await {
-        Ok(Some(KeyScope::Operator)) => Some(Caller::Operator),
-        Ok(Some(KeyScope::Tenant(t))) => Some(Caller::Tenant(t)),
+    match api_keys::verify_key(&state.db, token).await {
+        Ok(Some(key)) => {
+            let caller = match key.scope {
+                KeyScope::Operator => Caller::Operator,
+                KeyScope::Tenant(t) => Caller::Tenant(t),
+            };
+            Some((caller, Some((key.id, key.name))))
+        }
         Ok(None) => None,
         Err(e) => {
             tracing::warn!(error = %e, "API key check failed");
             None
         }
     }
+}
+
+/// The request's id for the audit log: the proxy's `X-Request-Id` when it is a sane
+/// token, else a new one.
+fn request_id(headers: &HeaderMap) -> String {
+    headers
+        .get("x-request-id")
+        .and_then(|v| v.to_str().ok())
+        .filter(|v| {
+            !v.is_empty()
+                && v.len() <= 64
+                && v.bytes().all(|b| b.is_ascii_alphanumeric() || b"-_.".contains(&b))
+        })
+        .map_or_else(|| uuid::Uuid::new_v4().to_string(), str::to_string)
 }
 
 fn bearer(headers: &HeaderMap) -> Option<&str> {
@@ -111,16 +136,16 @@ async fn authenticate_limited(
     peer: SocketAddr,
     headers: &HeaderMap,
     token: &str,
-) -> Result<Caller, Response> {
+) -> Result<(Caller, Actor), Response> {
     let client = state.client_address(Some(peer.ip()), headers);
     draw(state, &["rl", "admin-ip", &client], 1).await?;
-    let Some(caller) = authenticate(state, token).await else {
+    let Some((caller, key)) = identify(state, token).await else {
         failed(state, &client).await?;
         return Err(unauthenticated());
     };
     let key_id = hex::encode(&Sha256::digest(token.trim().as_bytes())[..12]);
     draw(state, &["rl", "admin-key", &key_id], 1).await?;
-    Ok(caller)
+    Ok((caller, Actor { key, request_id: request_id(headers) }))
 }
 
 /// The caller is authenticated from the headers before a byte of the body is read, and
@@ -132,10 +157,11 @@ async fn execute(
     headers: HeaderMap,
     body: axum::body::Body,
 ) -> Response {
-    let caller = match authenticate_limited(&state, peer, &headers, bearer(&headers).unwrap_or("")).await {
-        Ok(caller) => caller,
-        Err(refused) => return refused,
-    };
+    let (caller, actor) =
+        match authenticate_limited(&state, peer, &headers, bearer(&headers).unwrap_or("")).await {
+            Ok(who) => who,
+            Err(refused) => return refused,
+        };
     let bytes = match axum::body::to_bytes(body, state.cfg.graphql_max_body_bytes).await {
         Ok(bytes) => bytes,
         Err(e) if crate::http::too_large(&e) => {
@@ -147,7 +173,7 @@ async fn execute(
         Ok(batch) => batch,
         Err(e) => return refused(StatusCode::BAD_REQUEST, &format!("invalid GraphQL request: {e}")),
     };
-    let response: GraphQLResponse = state.graphql.execute_batch(batch.data(caller)).await.into();
+    let response: GraphQLResponse = state.graphql.execute_batch(batch.data(caller).data(actor)).await.into();
     response.into_response()
 }
 

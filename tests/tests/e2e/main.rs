@@ -5,6 +5,7 @@
 //! `MOORING_TEST_DATABASE_URL` / `MOORING_TEST_REDIS_URL` are set (CI runs both).
 
 mod admin;
+mod audit;
 mod callbacks;
 mod common;
 mod config_cache;
