@@ -37,6 +37,8 @@ pub struct Model {
     pub config_version: i64,
     /// The tenant's data key for customer PII, sealed under the master key.
     pub data_key: Option<String>,
+    /// SEP-10 authenticates any account (testnet only; set by the operator).
+    pub conformance_mode: bool,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -14,6 +14,7 @@ mod m20261130_000008_shared_streams;
 mod m20261130_000009_webhooks;
 mod m20261130_000010_pii_keys;
 mod m20261130_000011_audit_log;
+mod m20261130_000012_conformance_mode;
 
 pub struct Migrator;
 
@@ -31,6 +32,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261130_000009_webhooks::Migration),
             Box::new(m20261130_000010_pii_keys::Migration),
             Box::new(m20261130_000011_audit_log::Migration),
+            Box::new(m20261130_000012_conformance_mode::Migration),
         ]
     }
 }

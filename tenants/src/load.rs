@@ -148,6 +148,7 @@ pub(crate) async fn tenants(
             watch_from: t.watch_from.unwrap_or(t.created_at),
             status: t.status,
             approved_senders: senders.remove(&t.id).unwrap_or_default().into_iter().collect(),
+            conformance_mode: t.conformance_mode,
             assets: assets.remove(&t.id).unwrap_or_default(),
             customer_types: customer_types.remove(&t.id).unwrap_or_default(),
             transaction_expiry_secs: t.transaction_expiry_secs,

@@ -152,6 +152,21 @@ impl OperatorMutation {
         set_suspended(ctx, tenant_id, false).await
     }
 
+    /// Conformance mode for a testnet tenant: while on, its SEP-10 authenticates any
+    /// account (an anchor validator generates fresh keys). Refused on the public
+    /// network. Turn it off before go-live.
+    async fn set_conformance_mode(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "Tenant id.")] tenant_id: ID,
+        #[graphql(desc = "On or off.")] enabled: bool,
+    ) -> Result<TenantObj> {
+        scope::operator(ctx)?;
+        let id = scope::tenant_id(ctx, Some(&tenant_id))?;
+        admin::set_conformance_mode(&core(ctx).db, id, enabled).await.map_err(from_tenants)?;
+        reloaded(ctx, Some(&tenant_id)).await
+    }
+
     /// Deletes a suspended tenant for good: its customers' data becomes unreadable at
     /// once (its data key is destroyed), its domains answer 404, its watchers, keys,
     /// webhooks and callbacks stop, and its rows are deleted in the background.

@@ -65,6 +65,11 @@ impl TenantObj {
     async fn info_requires_auth(&self) -> bool {
         self.0.info_requires_auth
     }
+    /// Conformance mode (testnet only, set by the operator): SEP-10 authenticates any
+    /// account, for an anchor validator's checks before go-live.
+    async fn conformance_mode(&self) -> bool {
+        self.0.conformance_mode
+    }
     /// The operator's cap on all of the tenant's SEP requests per second (null: the
     /// platform default).
     async fn rate_limit_per_second(&self) -> Option<u32> {

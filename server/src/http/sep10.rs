@@ -182,6 +182,10 @@ async fn exchange(
         client_domain: read.client_domain.map(|(d, _)| d),
     };
     let token = auth::mint(&ctx, &claims)?;
+    if !ctx.tenant.approved_senders.contains(&read.client.key()) {
+        // Only conformance mode lets an unapproved account this far: say so, loudly.
+        tracing::warn!(tenant = %ctx.tenant.id, account = %read.client, "CONFORMANCE MODE: token issued to an account that is not an approved sending anchor");
+    }
     Ok(Json(json!({ "token": token })))
 }
 

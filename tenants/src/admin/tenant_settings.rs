@@ -72,6 +72,7 @@ pub async fn create_tenant(
             // Stamped with the new version by `config_write`.
             config_version: Set(0),
             data_key: Set(Some(crate::pii::DataKey::generate().sealed(master_key, id))),
+            conformance_mode: Set(false),
         }
         .insert(txn)
         .await
@@ -158,6 +159,31 @@ async fn set_columns(
         Ok(())
     })
     .await
+}
+
+/// Turns conformance mode on or off: while on, SEP-10 authenticates any account. Only
+/// for testnet tenants (refused on the public network, where it would let anyone in).
+pub async fn set_conformance_mode(db: &DatabaseConnection, tenant_id: Uuid, on: bool) -> Result<(), Error> {
+    config_write(db, tenant_id, async |txn| {
+        let t = tenant::Entity::find_by_id(tenant_id)
+            .one(txn)
+            .await?
+            .ok_or_else(|| Error::NotFound("tenant".into()))?;
+        if on && mooring_stellar::Network::new(t.network_passphrase.clone()).is_public() {
+            return Err(Error::Invalid("conformance mode is for testnet tenants only".into()));
+        }
+        let mut row: tenant::ActiveModel = t.into();
+        row.conformance_mode = Set(on);
+        row.update(txn).await?;
+        Ok(())
+    })
+    .await?;
+    if on {
+        tracing::warn!(tenant = %tenant_id, "CONFORMANCE MODE ON: this tenant's SEP-10 authenticates ANY account");
+    } else {
+        tracing::info!(tenant = %tenant_id, "conformance mode off");
+    }
+    Ok(())
 }
 
 /// Suspends or resumes a tenant.
@@ -285,9 +311,20 @@ pub async fn update_settings(db: &DatabaseConnection, tenant_id: Uuid, s: Settin
 
 /// Gives every tenant created before PII encryption its data key (idempotent: only
 /// where none is stored; concurrent replicas race harmlessly, the first write wins).
-pub async fn ensure_data_keys(db: &DatabaseConnection, master_key: &MasterKey) -> Result<(), Error> {
+///
+/// `which`: only these tenants (a refresh), or all (at start). A tenant created by an
+/// older release during a rolling upgrade gets its key when a refresh first sees it.
+pub async fn ensure_data_keys(
+    db: &DatabaseConnection,
+    master_key: &MasterKey,
+    which: Option<&[Uuid]>,
+) -> Result<(), Error> {
     use sea_orm::{ColumnTrait, QueryFilter, QuerySelect};
-    let missing: Vec<Uuid> = tenant::Entity::find()
+    let mut query = tenant::Entity::find();
+    if let Some(ids) = which {
+        query = query.filter(tenant::Column::Id.is_in(ids.iter().copied()));
+    }
+    let missing: Vec<Uuid> = query
         .select_only()
         .column(tenant::Column::Id)
         .filter(tenant::Column::DataKey.is_null())

@@ -9,6 +9,7 @@ mod audit;
 mod callbacks;
 mod common;
 mod config_cache;
+mod conformance;
 mod console;
 mod health;
 mod horizon;
