@@ -27,6 +27,18 @@ pub async fn enqueue(
     url: &str,
     body: String,
 ) -> Result<(), sea_orm::DbErr> {
+    row(tenant_id, kind, subject_id, url, body).insert(db).await?;
+    Ok(())
+}
+
+/// A new row, due now. Webhook rows also name their endpoint and event type.
+pub(crate) fn row(
+    tenant_id: Uuid,
+    kind: Kind,
+    subject_id: Uuid,
+    url: &str,
+    body: String,
+) -> outbox::ActiveModel {
     let now = Utc::now();
     outbox::ActiveModel {
         id: Set(Uuid::new_v4()),
@@ -47,9 +59,6 @@ pub async fn enqueue(
         last_status: Set(None),
         last_latency_ms: Set(None),
     }
-    .insert(db)
-    .await?;
-    Ok(())
 }
 
 /// A row claimed by one worker: only this claim may send it and record the outcome.

@@ -206,20 +206,7 @@ pub async fn apply_batch(
     for p in batch {
         outcomes.push(apply_one(&txn, tenant, account, p).await?);
     }
-    let cursor = watch_cursor::ActiveModel {
-        tenant_id: Set(tenant.id),
-        account: Set(account.to_string()),
-        cursor: Set(last.paging_token.clone()),
-        updated_at: Set(Utc::now()),
-    };
-    watch_cursor::Entity::insert(cursor)
-        .on_conflict(
-            OnConflict::columns([watch_cursor::Column::TenantId, watch_cursor::Column::Account])
-                .update_columns([watch_cursor::Column::Cursor, watch_cursor::Column::UpdatedAt])
-                .to_owned(),
-        )
-        .exec_without_returning(&txn)
-        .await?;
+    streams::store_account_cursor(&txn, tenant.id, account, &last.paging_token).await?;
     txn.commit().await?;
     Ok(outcomes)
 }

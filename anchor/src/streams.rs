@@ -162,20 +162,31 @@ pub async fn mark_caught_up(
     if updated.rows_affected == 0 {
         return Ok(false);
     }
-    let cursor = watch_cursor::ActiveModel {
+    store_account_cursor(&txn, tenant_id, account, joined_at).await?;
+    txn.commit().await?;
+    Ok(true)
+}
+
+/// Moves one account's own cursor (`watch_cursors`) inside the caller's transaction.
+pub(crate) async fn store_account_cursor(
+    db: &impl ConnectionTrait,
+    tenant_id: Uuid,
+    account: &str,
+    cursor: &str,
+) -> AnchorResult<()> {
+    let row = watch_cursor::ActiveModel {
         tenant_id: Set(tenant_id),
         account: Set(account.to_string()),
-        cursor: Set(joined_at.to_string()),
+        cursor: Set(cursor.to_string()),
         updated_at: Set(Utc::now()),
     };
-    watch_cursor::Entity::insert(cursor)
+    watch_cursor::Entity::insert(row)
         .on_conflict(
             OnConflict::columns([watch_cursor::Column::TenantId, watch_cursor::Column::Account])
                 .update_columns([watch_cursor::Column::Cursor, watch_cursor::Column::UpdatedAt])
                 .to_owned(),
         )
-        .exec_without_returning(&txn)
+        .exec_without_returning(db)
         .await?;
-    txn.commit().await?;
-    Ok(true)
+    Ok(())
 }

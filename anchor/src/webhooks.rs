@@ -103,30 +103,13 @@ async fn enqueue(
     subject_id: Uuid,
     body: &str,
 ) -> Result<Delivery, sea_orm::DbErr> {
-    let now = Utc::now();
-    outbox::ActiveModel {
-        id: Set(Uuid::new_v4()),
-        tenant_id: Set(e.tenant_id),
-        kind: Set(outbox::Kind::Webhook),
-        // Events about one subject reach one endpoint in order; other endpoints (and the
-        // sending anchors' callbacks about the same subject) do not wait for it.
-        subject_id: Set(Uuid::new_v5(&e.id, subject_id.as_bytes())),
-        url: Set(e.url.clone()),
-        body: Set(body.to_string()),
-        attempts: Set(0),
-        next_attempt_at: Set(now),
-        delivered_at: Set(None),
-        failed_at: Set(None),
-        last_error: Set(None),
-        created_at: Set(now),
-        claim_token: Set(None),
-        endpoint_id: Set(Some(e.id)),
-        event_type: Set(Some(event.as_str().to_string())),
-        last_status: Set(None),
-        last_latency_ms: Set(None),
-    }
-    .insert(db)
-    .await
+    // Events about one subject reach one endpoint in order; other endpoints (and the
+    // sending anchors' callbacks about the same subject) do not wait for it.
+    let subject = Uuid::new_v5(&e.id, subject_id.as_bytes());
+    let mut row = crate::outbox::row(e.tenant_id, outbox::Kind::Webhook, subject, &e.url, body.to_string());
+    row.endpoint_id = Set(Some(e.id));
+    row.event_type = Set(Some(event.as_str().to_string()));
+    row.insert(db).await
 }
 
 /// A new endpoint's (or a rotation's) secret, shown once: `whsec_` + base64.
