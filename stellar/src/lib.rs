@@ -13,6 +13,7 @@ pub mod keys;
 pub mod memo;
 pub mod network;
 pub mod sep31;
+pub mod sep38;
 pub mod sep9;
 pub mod text;
 
