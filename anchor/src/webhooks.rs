@@ -164,6 +164,8 @@ pub async fn create(
     let id = Uuid::new_v4();
     let (secret, sealed) = new_secret(key, id);
     let now = Utc::now();
+    // A transaction, so the admin API's audit row commits with the change.
+    let txn = mooring_entities::begin_write(db).await?;
     let endpoint = webhook_endpoint::ActiveModel {
         id: Set(id),
         tenant_id: Set(tenant_id),
@@ -178,8 +180,9 @@ pub async fn create(
         created_at: Set(now),
         updated_at: Set(now),
     }
-    .insert(db)
+    .insert(&txn)
     .await?;
+    txn.commit().await?;
     Ok(WithSecret { endpoint, secret })
 }
 
@@ -230,7 +233,10 @@ pub async fn update(
         }
     }
     row.updated_at = Set(Utc::now());
-    Ok(row.update(db).await?)
+    let txn = mooring_entities::begin_write(db).await?;
+    let updated = row.update(&txn).await?;
+    txn.commit().await?;
+    Ok(updated)
 }
 
 /// A new secret; the current one keeps signing (beside it) for `overlap`.
@@ -252,7 +258,10 @@ pub async fn rotate(
     row.previous_secret = Set((overlap > Duration::zero()).then_some(previous));
     row.previous_until = Set((overlap > Duration::zero()).then(|| Utc::now() + overlap));
     row.updated_at = Set(Utc::now());
-    Ok(WithSecret { endpoint: row.update(db).await?, secret })
+    let txn = mooring_entities::begin_write(db).await?;
+    let endpoint = row.update(&txn).await?;
+    txn.commit().await?;
+    Ok(WithSecret { endpoint, secret })
 }
 
 /// Removes an endpoint; what it had not received yet is given up.
@@ -326,7 +335,10 @@ pub async fn redeliver(
     active.claim_token = Set(None);
     active.next_attempt_at = Set(Utc::now());
     active.url = Set(endpoint.url);
-    Ok(active.update(db).await?)
+    let txn = mooring_entities::begin_write(db).await?;
+    let row = active.update(&txn).await?;
+    txn.commit().await?;
+    Ok(row)
 }
 
 /// A `webhook.test` event to one endpoint.
@@ -345,7 +357,10 @@ pub async fn send_test(
         "data": { "endpoint_id": endpoint.id, "tenant_id": tenant_id },
     })
     .to_string();
-    Ok(enqueue(db, &endpoint, EventType::Test, Uuid::new_v4(), &body).await?)
+    let txn = mooring_entities::begin_write(db).await?;
+    let delivery = enqueue(&txn, &endpoint, EventType::Test, Uuid::new_v4(), &body).await?;
+    txn.commit().await?;
+    Ok(delivery)
 }
 
 /// What signs a delivery to `endpoint_id` now: its secret, then the previous one while

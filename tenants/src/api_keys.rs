@@ -47,6 +47,8 @@ pub async fn create(
     let mut raw = [0u8; 32];
     getrandom::fill(&mut raw).expect("operating system random source");
     let key = format!("{PREFIX}{}", raw.iter().map(|b| format!("{b:02x}")).collect::<String>());
+    // A transaction, so the admin API's audit row commits with the key.
+    let txn = mooring_entities::begin_write(db).await?;
     let row = api_key::ActiveModel {
         id: Set(Uuid::new_v4()),
         tenant_id: Set(match scope {
@@ -60,8 +62,9 @@ pub async fn create(
         last_used_at: Set(None),
         revoked_at: Set(None),
     }
-    .insert(db)
+    .insert(&txn)
     .await?;
+    txn.commit().await?;
     Ok((row, key))
 }
 
@@ -121,7 +124,10 @@ pub async fn revoke(db: &DatabaseConnection, scope: KeyScope, id: Uuid) -> Resul
         KeyScope::Operator => query.filter(api_key::Column::TenantId.is_null()),
         KeyScope::Tenant(t) => query.filter(api_key::Column::TenantId.eq(t)),
     };
-    Ok(query.exec(db).await?.rows_affected == 1)
+    let txn = mooring_entities::begin_write(db).await?;
+    let revoked = query.exec(&txn).await?.rows_affected == 1;
+    txn.commit().await?;
+    Ok(revoked)
 }
 
 /// Revokes key `id` if `caller` may: the operator any key, a tenant its own. The
