@@ -24,62 +24,39 @@ pub async fn purge_deleted(db: &DatabaseConnection, batch: u64) -> AnchorResult<
         .await?;
     let mut removed = 0;
     for t in deleted {
-        let mut left = false;
         // Customers take their fields with them, transactions their events and refunds.
-        let ids: Vec<Uuid> = customer::Entity::find()
-            .select_only()
-            .column(customer::Column::Id)
-            .filter(customer::Column::TenantId.eq(t))
-            .limit(batch)
-            .into_tuple()
-            .all(db)
-            .await?;
-        left |= !ids.is_empty();
-        removed += customer::Entity::delete_many()
-            .filter(customer::Column::Id.is_in(ids))
-            .exec(db)
-            .await?
-            .rows_affected;
-        let ids: Vec<Uuid> = transaction::Entity::find()
-            .select_only()
-            .column(transaction::Column::Id)
-            .filter(transaction::Column::TenantId.eq(t))
-            .limit(batch)
-            .into_tuple()
-            .all(db)
-            .await?;
-        left |= !ids.is_empty();
-        removed += transaction::Entity::delete_many()
-            .filter(transaction::Column::Id.is_in(ids))
-            .exec(db)
-            .await?
-            .rows_affected;
-        let ids: Vec<String> = payment::Entity::find()
-            .select_only()
-            .column(payment::Column::Id)
-            .filter(payment::Column::TenantId.eq(t))
-            .limit(batch)
-            .into_tuple()
-            .all(db)
-            .await?;
-        left |= !ids.is_empty();
-        removed += payment::Entity::delete_many()
-            .filter(payment::Column::TenantId.eq(t))
-            .filter(payment::Column::Id.is_in(ids))
-            .exec(db)
-            .await?
-            .rows_affected;
-        let ids: Vec<Uuid> = outbox::Entity::find()
-            .select_only()
-            .column(outbox::Column::Id)
-            .filter(outbox::Column::TenantId.eq(t))
-            .limit(batch)
-            .into_tuple()
-            .all(db)
-            .await?;
-        left |= !ids.is_empty();
-        removed +=
-            outbox::Entity::delete_many().filter(outbox::Column::Id.is_in(ids)).exec(db).await?.rows_affected;
+        let mut left = false;
+        for (n, more) in [
+            delete_batch::<customer::Entity, Uuid>(
+                db,
+                customer::Column::TenantId,
+                customer::Column::Id,
+                t,
+                batch,
+            )
+            .await?,
+            delete_batch::<transaction::Entity, Uuid>(
+                db,
+                transaction::Column::TenantId,
+                transaction::Column::Id,
+                t,
+                batch,
+            )
+            .await?,
+            delete_batch::<payment::Entity, String>(
+                db,
+                payment::Column::TenantId,
+                payment::Column::Id,
+                t,
+                batch,
+            )
+            .await?,
+            delete_batch::<outbox::Entity, Uuid>(db, outbox::Column::TenantId, outbox::Column::Id, t, batch)
+                .await?,
+        ] {
+            removed += n;
+            left |= more;
+        }
         if !left {
             // The small rest (assets, types, senders, cursors, endpoints…) cascades.
             let gone = tenant::Entity::delete_many()
@@ -95,6 +72,40 @@ pub async fn purge_deleted(db: &DatabaseConnection, batch: u64) -> AnchorResult<
         }
     }
     Ok(removed)
+}
+
+/// Deletes up to `batch` of the tenant's rows of one table, by id (within the tenant:
+/// payment ids are unique per tenant and account only). Returns (deleted, whether any
+/// were found).
+async fn delete_batch<E, Id>(
+    db: &DatabaseConnection,
+    tenant_column: E::Column,
+    id_column: E::Column,
+    tenant: Uuid,
+    batch: u64,
+) -> AnchorResult<(u64, bool)>
+where
+    E: EntityTrait,
+    Id: sea_orm::TryGetable + Into<sea_orm::Value> + Send + Sync + 'static,
+{
+    let ids: Vec<Id> = E::find()
+        .select_only()
+        .column(id_column)
+        .filter(tenant_column.eq(tenant))
+        .limit(batch)
+        .into_tuple()
+        .all(db)
+        .await?;
+    if ids.is_empty() {
+        return Ok((0, false));
+    }
+    let deleted = E::delete_many()
+        .filter(tenant_column.eq(tenant))
+        .filter(id_column.is_in(ids))
+        .exec(db)
+        .await?
+        .rows_affected;
+    Ok((deleted, true))
 }
 
 /// The columns of an export: no customer PII (customers appear by id only).

@@ -17,10 +17,9 @@ use axum::extract::{Path, Query, State};
 use axum::response::{IntoResponse, Response};
 use axum::{Json, Router};
 use mooring_anchor::Owner;
-use mooring_anchor::transactions::{self, NewTransaction};
 use mooring_entities::{payment, stream_cursor, stream_member};
 use mooring_server::{CancellationToken, Config};
-use mooring_stellar::{Amount, Keypair};
+use mooring_stellar::Keypair;
 use mooring_tenants::{Directory, MasterKey};
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter};
 use serde_json::json;
@@ -235,27 +234,7 @@ async fn bench(database_url: &str, args: &Args) -> anyhow::Result<()> {
             Owner { tenant_id: *id, sa_account: Keypair::generate().public_key().to_string(), memo: None };
         let mut mine = Vec::with_capacity(per_tenant);
         for _ in 0..per_tenant {
-            let created = transactions::create(
-                &db,
-                &tenant,
-                &owner,
-                NewTransaction {
-                    amount: Amount::from_units(100),
-                    asset_code: "SRT".into(),
-                    asset_issuer: None,
-                    funding_method: None,
-                    sender_id: None,
-                    receiver_id: None,
-                    refund_memo: None,
-                    lang: None,
-                    fields: Default::default(),
-                    idempotency_key: None,
-                    request: json!({}),
-                },
-                chrono::Duration::days(1),
-            )
-            .await?;
-            mine.push(created.transaction.stellar_memo);
+            mine.push(crate::watcher_bench::open_transaction(&db, &tenant, &owner).await?);
         }
         memos.push(mine);
     }

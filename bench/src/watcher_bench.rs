@@ -89,6 +89,36 @@ async fn payments(
 
 use futures::StreamExt;
 
+/// Opens a 100 SRT transaction for `owner` at `tenant` (an asset without KYC types);
+/// returns the memo that pays it.
+pub(crate) async fn open_transaction(
+    db: &sea_orm::DatabaseConnection,
+    tenant: &mooring_tenants::Tenant,
+    owner: &Owner,
+) -> anyhow::Result<String> {
+    let created = transactions::create(
+        db,
+        tenant,
+        owner,
+        NewTransaction {
+            amount: Amount::from_units(100),
+            asset_code: "SRT".into(),
+            asset_issuer: None,
+            funding_method: None,
+            sender_id: None,
+            receiver_id: None,
+            refund_memo: None,
+            lang: None,
+            fields: Default::default(),
+            idempotency_key: None,
+            request: json!({}),
+        },
+        chrono::Duration::days(1),
+    )
+    .await?;
+    Ok(created.transaction.stellar_memo)
+}
+
 fn record(op: u64, to: &str, code: &str, issuer: &str, amount: &str, memo: &str) -> Value {
     json!({
         "id": op.to_string(), "paging_token": op.to_string(), "transaction_successful": true,
@@ -169,27 +199,7 @@ async fn bench(database_url: &str, payments_total: usize, via: Via) -> anyhow::R
             Owner { tenant_id: id, sa_account: Keypair::generate().public_key().to_string(), memo: None };
         let mut memos = Vec::new();
         for _ in 0..OPEN_PER_TENANT {
-            let created = transactions::create(
-                &db,
-                &tenant,
-                &owner,
-                NewTransaction {
-                    amount: Amount::from_units(100),
-                    asset_code: "SRT".into(),
-                    asset_issuer: None,
-                    funding_method: None,
-                    sender_id: None,
-                    receiver_id: None,
-                    refund_memo: None,
-                    lang: None,
-                    fields: Default::default(),
-                    idempotency_key: None,
-                    request: json!({}),
-                },
-                chrono::Duration::days(1),
-            )
-            .await?;
-            memos.push(created.transaction.stellar_memo);
+            memos.push(open_transaction(&db, &tenant, &owner).await?);
         }
         // Spread the matching payments through the feed; the rest carry unknown memos.
         let stride = per_tenant / OPEN_PER_TENANT;

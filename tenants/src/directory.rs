@@ -91,7 +91,6 @@ impl Directory {
             reload_lock: tokio::sync::Mutex::new(()),
             on_change: std::sync::OnceLock::new(),
         };
-        crate::admin::ensure_data_keys(&dir.db, &dir.master_key, None).await?;
         dir.reload().await?;
         Ok(dir)
     }
@@ -159,7 +158,6 @@ impl Directory {
             self.reload().await?;
             return Ok(true);
         }
-        crate::admin::ensure_data_keys(&self.db, &self.master_key, Some(&changed)).await?;
         let tenants = load::tenants(&self.db, &self.master_key, Some(&changed)).await?;
         tracing::debug!(version, tenants = tenants.len(), "tenant cache updated");
         self.snapshot.store(Arc::new(cached.with(version, &changed, tenants)));

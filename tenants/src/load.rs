@@ -129,9 +129,11 @@ pub(crate) async fn tenants(
         if signing_key.public_key().to_string() != t.signing_public_key {
             return Err(Error::Corrupt(format!("tenant {}: signing key mismatch", t.id)));
         }
-        let sealed =
-            t.data_key.as_deref().ok_or_else(|| Error::Corrupt(format!("tenant {}: no data key", t.id)))?;
-        let data_key = Arc::new(DataKey::unseal(master_key, t.id, sealed)?);
+        let sealed = match t.data_key {
+            Some(k) => k,
+            None => missing_data_key(db, master_key, t.id).await?,
+        };
+        let data_key = Arc::new(DataKey::unseal(master_key, t.id, &sealed)?);
         let tenant = Arc::new(Tenant {
             data_key,
             id: t.id,
@@ -180,6 +182,32 @@ fn scoped<E: EntityTrait>(query: Select<E>, column: E::Column, ids: Option<&[Uui
 }
 
 /// Parses stored fee tiers (see `asset::Model::fee_tiers`), ascending by amount.
+/// The data key of a tenant created before PII encryption (or by an older release
+/// during a rolling upgrade): made and stored the first time the tenant is loaded.
+/// Replicas racing store only the first key (compare-and-set) and all read it back.
+async fn missing_data_key(
+    db: &DatabaseConnection,
+    master_key: &MasterKey,
+    id: Uuid,
+) -> Result<String, Error> {
+    use sea_orm::QuerySelect;
+    let sealed = DataKey::generate().sealed(master_key, id);
+    tenant::Entity::update_many()
+        .col_expr(tenant::Column::DataKey, sea_orm::sea_query::Expr::value(sealed))
+        .filter(tenant::Column::Id.eq(id))
+        .filter(tenant::Column::DataKey.is_null())
+        .filter(tenant::Column::Status.ne(crate::TenantStatus::Deleted))
+        .exec(db)
+        .await?;
+    let stored: Option<Option<String>> = tenant::Entity::find_by_id(id)
+        .select_only()
+        .column(tenant::Column::DataKey)
+        .into_tuple()
+        .one(db)
+        .await?;
+    stored.flatten().ok_or_else(|| Error::Corrupt(format!("tenant {id}: no data key")))
+}
+
 pub(crate) fn fee_tiers(v: &sea_orm::JsonValue) -> Result<Vec<FeeTier>, Error> {
     let bad = || Error::Corrupt(format!("fee tiers {v}"));
     let amount = |t: &sea_orm::JsonValue, k: &str| {
