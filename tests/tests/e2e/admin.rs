@@ -370,6 +370,13 @@ async fn tenant_keys_see_and_change_nothing_of_another_tenant() {
             "mutation($c: ID!) { setCustomerStatus(id: $c, status: REJECTED, message: \"x\") { id } }",
             v(json!({})),
         ),
+        (
+            "mutation($t: ID) { createWebhookEndpoint(tenantId: $t, input: { url: \"http://127.0.0.1:9/x\" }) { secret } }",
+            v(json!({})),
+        ),
+        ("query($t: ID) { webhookEndpoints(tenantId: $t) { id } }", v(json!({}))),
+        ("query($t: ID) { auditLog(tenantId: $t) { mutation } }", v(json!({}))),
+        ("query($t: ID) { exportTransactions(tenantId: $t, format: JSON) }", v(json!({}))),
     ];
     for (query, vars) in &not_found {
         assert_eq!(b.error_code(query, vars.clone()).await, "NOT_FOUND", "{query}");
@@ -380,6 +387,8 @@ async fn tenant_keys_see_and_change_nothing_of_another_tenant() {
         ("mutation($t: ID!) { rotateSigningKey(tenantId: $t) }", v(json!({}))),
         ("mutation($t: ID!) { addDomain(tenantId: $t, domain: \"evil.example\") { id } }", v(json!({}))),
         ("mutation { createOperatorKey(name: \"x\") { key } }", json!({})),
+        ("mutation($t: ID!) { deleteTenant(tenantId: $t, confirm: \"x\") }", v(json!({}))),
+        ("mutation($t: ID!) { setConformanceMode(tenantId: $t, enabled: true) { id } }", v(json!({}))),
     ];
     for (query, vars) in &operator_only {
         assert_eq!(b.error_code(query, vars.clone()).await, "FORBIDDEN", "{query}");

@@ -140,3 +140,32 @@ async fn fields_stored_in_plaintext_before_are_sealed_at_start() {
     assert_eq!(first.unwrap()["value"], SECRETS[0]);
     app.stop().await;
 }
+
+#[tokio::test]
+async fn a_tenant_without_a_data_key_gets_one_when_loaded() {
+    let env = TestEnv::new().await;
+    let domain = unique_domain("k");
+    let t = env.tenant(&domain).await;
+    // As an older release leaves a tenant it creates: no data key.
+    let row = mooring_entities::tenant::Entity::find_by_id(t.id).one(&env.db).await.unwrap().unwrap();
+    let mut row: mooring_entities::tenant::ActiveModel = row.into();
+    row.data_key = sea_orm::Set(None);
+    sea_orm::ActiveModelTrait::update(row, &env.db).await.unwrap();
+
+    let app = env.start().await;
+    let stored = mooring_entities::tenant::Entity::find_by_id(t.id).one(&env.db).await.unwrap().unwrap();
+    let sealed = stored.data_key.expect("made when the tenant was loaded");
+    assert!(!sealed.is_empty());
+    // It is the key the server uses: what it seals, the stored key opens.
+    let sa = Sa::login(&app, &domain, &t.sender).await;
+    let id: Uuid = sa.accepted_customer("sep31-sender", "3").await.parse().unwrap();
+    let key = mooring_tenants::pii::DataKey::unseal(&env.master_key, t.id, &sealed).unwrap();
+    let field = customer_field::Entity::find_by_id((id, "last_name".to_string()))
+        .one(&env.db)
+        .await
+        .unwrap()
+        .unwrap();
+    let slot = Slot { tenant: t.id, customer: id, field: "last_name" };
+    assert_eq!(key.open_text(slot, field.value.as_deref().unwrap()).unwrap(), "Silva");
+    app.stop().await;
+}
