@@ -24,6 +24,9 @@ pub enum AnchorError {
     /// honoured), the admin API CONFLICT.
     #[error("{0}")]
     WrongState(String),
+    /// A dependency is not fit to answer now (a corridor's rate is stale): retry later.
+    #[error("{0}")]
+    Unavailable(String),
     #[error("database: {0}")]
     Db(#[from] sea_orm::DbErr),
 }

@@ -6,6 +6,7 @@
 //!   database transaction).
 //! - [`outbox`]: callbacks and webhook deliveries waiting to be sent.
 //! - [`webhooks`]: the tenant's own endpoints and the events written for them.
+//! - [`quotes`]: SEP-38 firm quotes: pricing a corridor, and one transaction per quote.
 //! - [`refunds`]: refund payments back to the sending anchor, one row each.
 //! - [`payments`]: payments seen on the ledger, matched by memo, applied exactly once;
 //!   [`leases`] decide which replica watches an account; [`streams`] keep the shared
@@ -24,6 +25,7 @@ pub mod offboarding;
 pub mod outbox;
 mod owner;
 pub mod payments;
+pub mod quotes;
 pub mod refunds;
 pub mod streams;
 pub mod transactions;

@@ -10,7 +10,8 @@ use mooring_entities::{payment, transaction, watch_cursor};
 use mooring_stellar::Amount;
 use mooring_stellar::memo::MemoType;
 use mooring_stellar::sep31::Status;
-use mooring_tenants::Tenant;
+use mooring_tenants::{ExpiredQuotePolicy, Tenant};
+use sea_orm::ActiveEnum;
 use sea_orm::sea_query::OnConflict;
 use sea_orm::{
     ColumnTrait, DatabaseConnection, DatabaseTransaction, EntityTrait, QueryFilter, QueryOrder, Set,
@@ -173,20 +174,66 @@ async fn apply_one(
         .await?;
     }
     let Some(t) = t else { return Ok(Applied::Recorded(verdict.outcome)) };
-    let (to, message) = match verdict.outcome {
+    let (mut to, mut message) = match verdict.outcome {
         Outcome::Unmatched => return Ok(Applied::Recorded(Outcome::Unmatched)),
         Outcome::Mismatched => (Status::Error, Some(verdict.note.clone())),
         Outcome::Matched => (Status::PendingReceiver, None),
         // The sending anchor is told what it overpaid.
         Outcome::Overpaid => (Status::PendingReceiver, Some(verdict.note.clone())),
     };
+    let mut held = None;
+    if to == Status::PendingReceiver
+        && let Some(late) = late_for_quote(&t, p)
+    {
+        let policy = tenant.expired_quote_policy;
+        webhooks::emit(txn, tenant.id, EventType::QuoteExpiredWithPayment, t.id, || {
+            serde_json::json!({
+                "transaction_id": t.id, "quote_id": t.quote_id, "quote_expires_at": t.quote_expires_at,
+                "ledger_time": p.ledger_time, "stellar_transaction_id": p.tx_hash,
+                "amount": p.amount.to_string(), "policy": policy.to_value(),
+            })
+        })
+        .await?;
+        match policy {
+            ExpiredQuotePolicy::Honour => {}
+            ExpiredQuotePolicy::Hold => {
+                let why = format!("{late}; held for the anchor's review");
+                message = Some(why.clone());
+                held = Some(why);
+            }
+            ExpiredQuotePolicy::Error => {
+                to = Status::Error;
+                message = Some(format!("{late}; the funds will be refunded"));
+            }
+        }
+    }
     let hash = p.tx_hash.clone();
     transactions::transition_in(txn, tenant.id, t.id, to, &Actor::System, Some(&verdict.note), |row| {
         row.stellar_transaction_id = Set(Some(hash));
         row.status_message = Set(message);
+        row.held_reason = Set(held);
     })
     .await?;
     Ok(Applied::Recorded(verdict.outcome))
+}
+
+/// Why a payment is late for the quote behind its transaction (the ledger closed after
+/// the quote expired), or `None` when it is not.
+fn late_for_quote(t: &transaction::Model, p: &Observed) -> Option<String> {
+    let expires_at = t.quote_expires_at?;
+    // Horizon always sends the close time; an unreadable one is judged as "now", the
+    // moment we saw it, which can only be later than the ledger's.
+    let closed = chrono::DateTime::parse_from_rfc3339(&p.ledger_time)
+        .map(|c| c.with_timezone(&Utc))
+        .unwrap_or_else(|_| Utc::now());
+    (closed > expires_at).then(|| {
+        format!(
+            "the payment (ledger closed {}) arrived after quote {} expired at {}",
+            closed.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+            t.quote_id.map(|q| q.to_string()).unwrap_or_default(),
+            expires_at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+        )
+    })
 }
 
 /// Applies a batch of observed operations in order, then stores the cursor (the last

@@ -34,16 +34,20 @@ pub enum EventType {
     TransactionStatusChanged,
     PaymentUnmatched,
     CustomerUpdated,
+    /// A payment arrived after the SEP-38 quote behind its transaction expired; the
+    /// tenant's policy (honour, hold, error) was applied.
+    QuoteExpiredWithPayment,
     /// Sent on request (`sendTestWebhook`), to every endpoint whatever it subscribed to.
     Test,
 }
 
 impl EventType {
-    pub const SUBSCRIBABLE: [EventType; 4] = [
+    pub const SUBSCRIBABLE: [EventType; 5] = [
         Self::TransactionCreated,
         Self::TransactionStatusChanged,
         Self::PaymentUnmatched,
         Self::CustomerUpdated,
+        Self::QuoteExpiredWithPayment,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -52,6 +56,7 @@ impl EventType {
             Self::TransactionStatusChanged => "transaction.status_changed",
             Self::PaymentUnmatched => "payment.unmatched",
             Self::CustomerUpdated => "customer.updated",
+            Self::QuoteExpiredWithPayment => "quote.expired_with_payment",
             Self::Test => "webhook.test",
         }
     }

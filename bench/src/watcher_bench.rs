@@ -189,6 +189,7 @@ async fn bench(database_url: &str, payments_total: usize, via: Via) -> anyhow::R
                 display_decimals: 2,
                 fields: vec![],
                 fee_tiers: vec![],
+                quotes_required: false,
             },
         )
         .await?;

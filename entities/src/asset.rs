@@ -33,6 +33,8 @@ pub struct Model {
     /// Fees by amount: `[{"min_amount", "fee_fixed", "fee_percent"}]` as decimal
     /// strings, replacing the flat fees from each `min_amount` up. `None`: flat fees.
     pub fee_tiers: Option<Json>,
+    /// SEP-31 transactions in this asset need a SEP-38 quote.
+    pub quotes_required: bool,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

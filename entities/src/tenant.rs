@@ -39,6 +39,8 @@ pub struct Model {
     pub data_key: Option<String>,
     /// SEP-10 authenticates any account (testnet only; set by the operator).
     pub conformance_mode: bool,
+    /// What the watcher does with a payment that arrives after its quote expired.
+    pub expired_quote_policy: ExpiredQuotePolicy,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
@@ -84,4 +86,21 @@ pub enum Status {
     /// served, never changed again.
     #[sea_orm(string_value = "deleted")]
     Deleted,
+}
+
+/// What happens to a payment that arrives after the SEP-38 quote behind its
+/// transaction expired (the ledger's close time is past `expires_at`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum)]
+#[sea_orm(rs_type = "String", db_type = "Text")]
+pub enum ExpiredQuotePolicy {
+    /// Pay out at the quoted amount anyway.
+    #[sea_orm(string_value = "honour")]
+    Honour,
+    /// Take the funds (`pending_receiver`) but hold the payout until the tenant
+    /// releases it or refunds.
+    #[sea_orm(string_value = "hold")]
+    Hold,
+    /// Move the transaction to `error`; the funds are refunded.
+    #[sea_orm(string_value = "error")]
+    Error,
 }

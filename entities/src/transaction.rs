@@ -45,6 +45,16 @@ pub struct Model {
     pub updated_at: DateTimeUtc,
     pub completed_at: Option<DateTimeUtc>,
     pub expires_at: DateTimeUtc,
+    /// The SEP-38 quote it was created with.
+    pub quote_id: Option<Uuid>,
+    /// The payout asset (`iso4217:CCY`) when quoted; `None`: the Stellar asset itself.
+    pub amount_out_asset: Option<String>,
+    /// The quote's deadline, copied so the watcher checks the ledger time against it
+    /// without another read.
+    pub quote_expires_at: Option<DateTimeUtc>,
+    /// Why the payout waits for the tenant's review (a payment after its quote
+    /// expired); no payout moves while it is set.
+    pub held_reason: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -41,6 +41,7 @@ pub fn from_anchor(e: mooring_anchor::AnchorError) -> Error {
         A::Conflict(m) => coded(codes::CONFLICT, m),
         A::CustomerInfoNeeded { sep12_type } => invalid(format!("customer info needed: {sep12_type}")),
         A::TransactionInfoNeeded { .. } => invalid("transaction info needed"),
+        A::Unavailable(m) => coded(codes::CONFLICT, m),
         A::Db(e) => internal(e),
     }
 }

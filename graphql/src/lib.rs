@@ -44,6 +44,8 @@ pub struct CoreContext {
     /// The platform's Horizon per network, for tenants created without one.
     pub horizon_public_url: String,
     pub horizon_testnet_url: String,
+    /// Corridors' feed rates as this replica last polled them.
+    pub rates: Arc<mooring_anchor::quotes::RateBoard>,
 }
 
 pub type MooringSchema = Schema<query::Query, mutation::Mutation, subscription::Subscription>;

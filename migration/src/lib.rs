@@ -15,6 +15,7 @@ mod m20261130_000009_webhooks;
 mod m20261130_000010_pii_keys;
 mod m20261130_000011_audit_log;
 mod m20261130_000012_conformance_mode;
+mod m20261130_000013_quotes;
 
 pub struct Migrator;
 
@@ -33,6 +34,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261130_000010_pii_keys::Migration),
             Box::new(m20261130_000011_audit_log::Migration),
             Box::new(m20261130_000012_conformance_mode::Migration),
+            Box::new(m20261130_000013_quotes::Migration),
         ]
     }
 }

@@ -97,6 +97,8 @@ pub struct Config {
     pub audit_retention_days: u32,
     /// How often what is left of deleted tenants is looked for and removed.
     pub offboarding_purge_ms: u64,
+    /// How often corridors' rate feeds are polled.
+    pub rate_feed_poll_ms: u64,
     /// Largest SEP-12 file upload.
     pub max_upload_bytes: usize,
     /// Largest GraphQL request body (read only after authentication).
@@ -154,6 +156,7 @@ impl Default for Config {
             watch_shared: true,
             webhook_disable_after_secs: 3 * 24 * 3600,
             offboarding_purge_ms: 10_000,
+            rate_feed_poll_ms: 30_000,
             audit_retention_days: 365,
             admin_host: "admin.localhost".into(),
             operator_token: None,

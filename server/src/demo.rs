@@ -135,6 +135,7 @@ pub fn guide_asset(issuer: String) -> NewAsset {
             field("account_number", "bank account number of the destination"),
         ],
         fee_tiers: Vec::new(),
+        quotes_required: false,
     }
 }
 

@@ -82,6 +82,7 @@ impl From<mooring_anchor::AnchorError> for ApiError {
                 status: StatusCode::BAD_REQUEST,
                 body: json!({ "error": "transaction_info_needed", "fields": fields }),
             },
+            A::Unavailable(m) => Self::Unavailable(m),
             A::Db(e) => Self::Internal(e.into()),
         }
     }

@@ -14,6 +14,7 @@ pub mod horizon;
 pub mod http;
 pub mod metrics;
 pub mod outbound;
+pub mod rates;
 pub mod state;
 pub mod telemetry;
 pub mod watcher;
@@ -105,7 +106,9 @@ pub async fn start(
     let db = connect_db(&cfg.database_url).await?;
     migrate(&db).await?;
     let tenants = Arc::new(Directory::load(db.clone(), master_key.clone()).await?);
+    let rates = Arc::new(mooring_anchor::quotes::RateBoard::default());
     let graphql = mooring_graphql::build_schema(Some(mooring_graphql::CoreContext {
+        rates: rates.clone(),
         db: db.clone(),
         tenants: tenants.clone(),
         master_key: master_key.clone(),
@@ -146,6 +149,7 @@ pub async fn start(
             cfg.allow_private_outbound,
         )),
         instance_id: uuid::Uuid::new_v4().to_string(),
+        rates: rates.clone(),
         graphql,
         cfg: Arc::new(cfg),
         db,
@@ -166,6 +170,7 @@ pub async fn start(
     }
     spawn_pii_sealing(&state);
     spawn_offboarding_purge(&state, shutdown.clone());
+    rates::spawn(&state, rates, shutdown.clone());
     callbacks::spawn(state.clone(), shutdown.clone());
     callbacks::spawn_expiry(state.clone(), shutdown.clone());
     if state.cfg.watcher_enabled {

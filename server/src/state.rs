@@ -50,6 +50,8 @@ pub struct Shared {
     pub client_ip: Arc<crate::http::ClientIpPolicy>,
     pub horizon: Horizon,
     pub client_domains: Arc<ClientDomains>,
+    /// Corridors' feed rates as this replica last polled them (SEP-38).
+    pub rates: Arc<mooring_anchor::quotes::RateBoard>,
     /// The admin API schema.
     pub graphql: mooring_graphql::MooringSchema,
     /// This process, for leases: unique per start.

@@ -24,6 +24,6 @@ pub use crypto::MasterKey;
 pub use directory::{Directory, Snapshot};
 pub use error::Error;
 pub use model::{
-    Asset, AssetField, AssetStatus, CustomerField, CustomerType, FeeTier, MemoType, Tenant, TenantStatus,
-    field_json,
+    Asset, AssetField, AssetStatus, Corridor, CustomerField, CustomerType, DeliveryMethod,
+    ExpiredQuotePolicy, FeeTier, MemoType, OffchainAsset, RateSource, Tenant, TenantStatus, field_json,
 };

@@ -5,16 +5,18 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use mooring_entities::{
-    approved_sender, asset, asset_field, customer_type, customer_type_field, tenant, tenant_domain,
+    approved_sender, asset, asset_field, corridor, customer_type, customer_type_field, offchain_asset,
+    tenant, tenant_domain,
 };
 use mooring_stellar::sep9::FieldType;
 use mooring_stellar::{Amount, Keypair, Network, PublicKey};
 use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, Select};
 use uuid::Uuid;
 
-use crate::model::{FeeTier, Organization};
+use crate::model::{DeliveryMethod, FeeTier, Organization};
 use crate::pii::DataKey;
 use crate::{Asset, AssetField, CustomerField, CustomerType, Error, MasterKey, Tenant};
+use crate::{Corridor, OffchainAsset, RateSource};
 
 /// Loads `which` tenants (`None`: all of them), decoded and checked, oldest first.
 pub(crate) async fn tenants(
@@ -85,7 +87,33 @@ pub(crate) async fn tenants(
             description: a.description,
             display_decimals: a.display_decimals,
             fee_tiers: a.fee_tiers.as_ref().map(fee_tiers).transpose()?.unwrap_or_default(),
+            quotes_required: a.quotes_required,
         });
+    }
+    let mut offchain: HashMap<_, Vec<OffchainAsset>> = HashMap::new();
+    for a in scoped(offchain_asset::Entity::find(), offchain_asset::Column::TenantId, which)
+        .order_by_asc(offchain_asset::Column::Code)
+        .all(db)
+        .await?
+    {
+        offchain.entry(a.tenant_id).or_default().push(offchain_asset(a)?);
+    }
+    let mut corridors: HashMap<_, Vec<Corridor>> = HashMap::new();
+    for c in scoped(corridor::Entity::find(), corridor::Column::TenantId, which)
+        .order_by_asc(corridor::Column::CreatedAt)
+        .all(db)
+        .await?
+    {
+        let tenant_id = c.tenant_id;
+        // A corridor whose currency was removed is kept in the database (and shown to
+        // the admin API) but quotes nothing.
+        let buy_decimals = offchain
+            .get(&tenant_id)
+            .and_then(|assets| assets.iter().find(|a| a.sep38().to_string() == c.buy_asset))
+            .map(|a| a.decimals);
+        if let Some(buy_decimals) = buy_decimals {
+            corridors.entry(tenant_id).or_default().push(corridor(c, buy_decimals)?);
+        }
     }
 
     let type_rows = scoped(customer_type::Entity::find(), customer_type::Column::TenantId, which)
@@ -134,7 +162,16 @@ pub(crate) async fn tenants(
             None => missing_data_key(db, master_key, t.id).await?,
         };
         let data_key = Arc::new(DataKey::unseal(master_key, t.id, &sealed)?);
+        let assets = assets.remove(&t.id).unwrap_or_default();
+        // A corridor quotes only while its Stellar asset is received through SEP-31.
+        let corridors = corridors
+            .remove(&t.id)
+            .unwrap_or_default()
+            .into_iter()
+            .filter(|c| assets.iter().any(|a| a.sep31_enabled && a.sep38() == c.sell))
+            .collect();
         let tenant = Arc::new(Tenant {
+            corridors,
             data_key,
             id: t.id,
             id_text: t.id.to_string().into(),
@@ -151,7 +188,9 @@ pub(crate) async fn tenants(
             status: t.status,
             approved_senders: senders.remove(&t.id).unwrap_or_default().into_iter().collect(),
             conformance_mode: t.conformance_mode,
-            assets: assets.remove(&t.id).unwrap_or_default(),
+            offchain_assets: offchain.remove(&t.id).unwrap_or_default(),
+            expired_quote_policy: t.expired_quote_policy,
+            assets,
             customer_types: customer_types.remove(&t.id).unwrap_or_default(),
             transaction_expiry_secs: t.transaction_expiry_secs,
             info_requires_auth: t.info_requires_auth,
@@ -227,6 +266,57 @@ pub(crate) fn fee_tiers(v: &sea_orm::JsonValue) -> Result<Vec<FeeTier>, Error> {
         .collect::<Result<Vec<_>, Error>>()?;
     tiers.sort_by_key(|t| t.min_amount);
     Ok(tiers)
+}
+
+fn offchain_asset(a: offchain_asset::Model) -> Result<OffchainAsset, Error> {
+    let bad = || Error::Corrupt(format!("off-chain asset {}", a.id));
+    let delivery_methods = a
+        .delivery_methods
+        .as_array()
+        .ok_or_else(bad)?
+        .iter()
+        .map(|m| {
+            Some(DeliveryMethod {
+                name: m["name"].as_str()?.to_string(),
+                description: m["description"].as_str().unwrap_or_default().to_string(),
+            })
+        })
+        .collect::<Option<Vec<_>>>()
+        .ok_or_else(bad)?;
+    Ok(OffchainAsset {
+        id: a.id,
+        decimals: u32::try_from(a.decimals).map_err(|_| bad())?,
+        country_codes: serde_json_strings(&a.country_codes).ok_or_else(bad)?,
+        delivery_methods,
+        code: a.code,
+    })
+}
+
+fn corridor(c: corridor::Model, buy_decimals: u32) -> Result<Corridor, Error> {
+    let bad = |what: &str| Error::Corrupt(format!("corridor {}: {what}", c.id));
+    let rate = match (&c.rate, c.rate_as_of, &c.rate_feed_url) {
+        (Some(rate), Some(as_of), None) => {
+            RateSource::Manual { rate: rate.parse().map_err(|_| bad("rate"))?, as_of }
+        }
+        (None, _, Some(url)) => RateSource::Feed { url: url.clone() },
+        _ => return Err(bad("needs a manual rate or a feed")),
+    };
+    Ok(Corridor {
+        id: c.id,
+        sell: c.sell_asset.parse().map_err(|_| bad("sell asset"))?,
+        buy: c.buy_asset.parse().map_err(|_| bad("buy asset"))?,
+        buy_decimals,
+        rate,
+        max_rate_age: c.max_rate_age_secs.map(chrono::Duration::seconds),
+        spread_bps: u32::try_from(c.spread_bps).map_err(|_| bad("spread"))?,
+        quote_lifetime: chrono::Duration::seconds(c.quote_lifetime_secs),
+        min_sell: c.min_sell.map(Amount),
+        max_sell: c.max_sell.map(Amount),
+        fee_fixed: Amount(c.fee_fixed),
+        fee_percent: Amount(c.fee_percent),
+        fee_tiers: c.fee_tiers.as_ref().map(fee_tiers).transpose()?.unwrap_or_default(),
+        enabled: c.enabled,
+    })
 }
 
 pub(crate) fn field_type(s: &str) -> Option<FieldType> {

@@ -4,11 +4,13 @@
 use std::collections::HashSet;
 
 use mooring_stellar::sep9::FieldType;
+use mooring_stellar::sep38::Asset as Sep38Asset;
 use mooring_stellar::{Amount, Keypair, Network, PublicKey};
+use rust_decimal::Decimal;
 use uuid::Uuid;
 
 pub use mooring_entities::asset::Status as AssetStatus;
-pub use mooring_entities::tenant::Status as TenantStatus;
+pub use mooring_entities::tenant::{ExpiredQuotePolicy, Status as TenantStatus};
 pub use mooring_stellar::memo::MemoType;
 
 #[derive(Debug)]
@@ -50,6 +52,11 @@ pub struct Tenant {
     /// The operator's cap on all of the tenant's SEP requests together, as
     /// (per second, burst); `None`: the platform default.
     pub rate_limit: Option<(u32, u32)>,
+    /// Currencies paid out off-chain (SEP-38 `iso4217:` assets).
+    pub offchain_assets: Vec<OffchainAsset>,
+    /// SEP-38 pairs this tenant quotes.
+    pub corridors: Vec<Corridor>,
+    pub expired_quote_policy: ExpiredQuotePolicy,
 }
 
 #[derive(Debug, Clone, Default)]
@@ -84,6 +91,8 @@ pub struct Asset {
     pub fields: Vec<AssetField>,
     /// Fees by amount, ascending by `min_amount`; empty: the flat fees apply.
     pub fee_tiers: Vec<FeeTier>,
+    /// SEP-31 transactions in it need a SEP-38 quote.
+    pub quotes_required: bool,
 }
 
 /// From `min_amount` up (to the next tier), these fees replace the flat ones.
@@ -96,11 +105,83 @@ pub struct FeeTier {
 }
 
 impl Asset {
+    pub fn sep38(&self) -> Sep38Asset {
+        Sep38Asset::Stellar { code: self.code.clone(), issuer: self.issuer.clone() }
+    }
+
     /// The fixed and percentage fee for `amount`, and the tier they come from, if any.
     pub fn fee_terms(&self, amount: Amount) -> (Amount, Amount, Option<&FeeTier>) {
         match self.fee_tiers.iter().rev().find(|t| t.min_amount <= amount) {
             Some(t) => (t.fee_fixed, t.fee_percent, Some(t)),
             None => (self.fee_fixed, self.fee_percent, None),
+        }
+    }
+}
+
+/// A currency the tenant pays out off-chain.
+#[derive(Debug, Clone)]
+pub struct OffchainAsset {
+    pub id: Uuid,
+    /// ISO 4217, e.g. `MXN`.
+    pub code: String,
+    pub decimals: u32,
+    /// ISO 3166-1 alpha-2.
+    pub country_codes: Vec<String>,
+    pub delivery_methods: Vec<DeliveryMethod>,
+}
+
+impl OffchainAsset {
+    pub fn sep38(&self) -> Sep38Asset {
+        Sep38Asset::Iso4217(self.code.clone())
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DeliveryMethod {
+    pub name: String,
+    pub description: String,
+}
+
+/// Where a corridor's market rate comes from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RateSource {
+    /// Set over the admin API, true as of `as_of`.
+    Manual { rate: Decimal, as_of: chrono::DateTime<chrono::Utc> },
+    /// Polled from this URL by the platform (the last good value is kept in memory).
+    Feed { url: String },
+}
+
+/// A pair the tenant quotes: its Stellar asset `sell` (what the sending anchor pays
+/// in) for the off-chain currency `buy` (what the receiver gets).
+#[derive(Debug, Clone)]
+pub struct Corridor {
+    pub id: Uuid,
+    pub sell: Sep38Asset,
+    pub buy: Sep38Asset,
+    /// The buy asset's decimals (the sell asset's are 7: a Stellar amount).
+    pub buy_decimals: u32,
+    pub rate: RateSource,
+    /// A rate older than this refuses firm quotes; `None`: never stale.
+    pub max_rate_age: Option<chrono::Duration>,
+    /// The anchor's margin off the market rate.
+    pub spread_bps: u32,
+    pub quote_lifetime: chrono::Duration,
+    pub min_sell: Option<Amount>,
+    pub max_sell: Option<Amount>,
+    pub fee_fixed: Amount,
+    /// Percentage points.
+    pub fee_percent: Amount,
+    /// By sell amount, ascending; empty: the flat fee.
+    pub fee_tiers: Vec<FeeTier>,
+    pub enabled: bool,
+}
+
+impl Corridor {
+    /// The fee terms for a sell amount (a tier's, from its `min_amount` up).
+    pub fn fee_terms(&self, sell: Amount) -> (Amount, Amount) {
+        match self.fee_tiers.iter().rev().find(|t| t.min_amount <= sell) {
+            Some(t) => (t.fee_fixed, t.fee_percent),
+            None => (self.fee_fixed, self.fee_percent),
         }
     }
 }
@@ -166,6 +247,21 @@ impl Tenant {
             .iter()
             .filter(|a| a.sep31_enabled && a.code == code)
             .find(|a| issuer.is_none_or(|i| i == a.issuer))
+    }
+
+    /// The off-chain currency with this ISO 4217 code.
+    pub fn offchain_asset(&self, code: &str) -> Option<&OffchainAsset> {
+        self.offchain_assets.iter().find(|a| a.code == code)
+    }
+
+    /// The enabled corridor from `sell` to `buy`.
+    pub fn corridor(&self, sell: &Sep38Asset, buy: &Sep38Asset) -> Option<&Corridor> {
+        self.corridors.iter().find(|c| c.enabled && &c.sell == sell && &c.buy == buy)
+    }
+
+    /// Whether SEP-38 is offered at all (and `ANCHOR_QUOTE_SERVER` published).
+    pub fn quotes_offered(&self) -> bool {
+        self.corridors.iter().any(|c| c.enabled)
     }
 
     pub fn serves_domain(&self, domain: &str) -> bool {

@@ -8,8 +8,9 @@ use mooring_stellar::text::has_forbidden;
 use mooring_stellar::{Amount, PublicKey};
 
 use crate::Error;
-use crate::admin::{NewAsset, NewCustomerField, NewCustomerType};
+use crate::admin::{NewAsset, NewCorridor, NewCustomerField, NewCustomerType, NewOffchainAsset};
 use crate::host;
+use crate::{FeeTier, RateSource};
 
 pub fn check_account(account: &str, what: &str) -> Result<PublicKey, Error> {
     account
@@ -99,19 +100,7 @@ pub fn check_asset(new: &NewAsset) -> Result<(), Error> {
     {
         return Err(invalid("min_amount is above max_amount"));
     }
-    let fee_ok =
-        |fixed: Amount, percent: Amount| fixed.0 >= 0 && percent.0 >= 0 && percent <= Amount::from_units(100);
-    if !fee_ok(new.fee_fixed, new.fee_percent)
-        || !new.fee_tiers.iter().all(|t| fee_ok(t.fee_fixed, t.fee_percent))
-    {
-        return Err(invalid("fees must be positive, and fee_percent at most 100"));
-    }
-    let mut mins: Vec<_> = new.fee_tiers.iter().map(|t| t.min_amount).collect();
-    mins.sort();
-    mins.dedup();
-    if mins.len() != new.fee_tiers.len() || mins.first().is_some_and(|m| m.0 <= 0) {
-        return Err(invalid("fee tiers need distinct, positive min amounts"));
-    }
+    check_fees(new.fee_fixed, new.fee_percent, &new.fee_tiers)?;
     if !(0..=MAX_DISPLAY_DECIMALS).contains(&new.display_decimals) {
         return Err(invalid(format!("display_decimals must be between 0 and {MAX_DISPLAY_DECIMALS}")));
     }
@@ -130,6 +119,97 @@ pub fn check_asset(new: &NewAsset) -> Result<(), Error> {
         check_choices(field.choices.as_deref(), &field.name)?;
     }
     check_unique(new.fields.iter().map(|f| f.name.as_str()), "field")
+}
+
+/// A flat fee and its tiers: never negative, at most 100 %, tiers at distinct positive
+/// amounts.
+fn check_fees(fixed: Amount, percent: Amount, tiers: &[FeeTier]) -> Result<(), Error> {
+    let fee_ok =
+        |fixed: Amount, percent: Amount| fixed.0 >= 0 && percent.0 >= 0 && percent <= Amount::from_units(100);
+    if !fee_ok(fixed, percent) || !tiers.iter().all(|t| fee_ok(t.fee_fixed, t.fee_percent)) {
+        return Err(invalid("fees must be positive, and fee_percent at most 100"));
+    }
+    let mut mins: Vec<_> = tiers.iter().map(|t| t.min_amount).collect();
+    mins.sort();
+    mins.dedup();
+    if mins.len() != tiers.len() || mins.first().is_some_and(|m| m.0 <= 0) {
+        return Err(invalid("fee tiers need distinct, positive min amounts"));
+    }
+    Ok(())
+}
+
+/// An off-chain currency: an ISO 4217 code, at most 7 decimals, alpha-2 countries,
+/// named delivery methods.
+pub fn check_offchain_asset(new: &NewOffchainAsset) -> Result<(), Error> {
+    format!("iso4217:{}", new.code)
+        .parse::<mooring_stellar::sep38::Asset>()
+        .map_err(|e| invalid(e.to_string()))?;
+    if new.decimals > 7 {
+        return Err(invalid("decimals must be between 0 and 7"));
+    }
+    for country in &new.country_codes {
+        if country.len() != 2 || !country.bytes().all(|b| b.is_ascii_uppercase()) {
+            return Err(invalid(format!("{country:?} is not an ISO 3166-1 alpha-2 country code")));
+        }
+    }
+    check_unique(new.country_codes.iter().map(String::as_str), "country code")?;
+    for m in &new.delivery_methods {
+        check_name(&m.name, "delivery method")?;
+        check_text(&m.description, "delivery method description", 1000)?;
+    }
+    check_unique(new.delivery_methods.iter().map(|m| m.name.as_str()), "delivery method")
+}
+
+/// The longest a firm quote may live, and the widest spread: beyond these a typo is
+/// likelier than intent.
+pub const MAX_QUOTE_LIFETIME_SECS: i64 = 7 * 86_400;
+pub const MAX_SPREAD_BPS: u32 = 5_000;
+
+pub fn check_corridor(new: &NewCorridor) -> Result<(), Error> {
+    match &new.rate {
+        RateSource::Manual { rate, .. } if *rate <= rust_decimal::Decimal::ZERO => {
+            return Err(invalid("the rate must be positive"));
+        }
+        RateSource::Manual { .. } => {}
+        RateSource::Feed { url } => {
+            check_feed_url(url)?;
+        }
+    }
+    if new.spread_bps > MAX_SPREAD_BPS {
+        return Err(invalid(format!("spread_bps must be at most {MAX_SPREAD_BPS}")));
+    }
+    if !(10..=MAX_QUOTE_LIFETIME_SECS).contains(&new.quote_lifetime_secs) {
+        return Err(invalid(format!("quote_lifetime_secs must be between 10 and {MAX_QUOTE_LIFETIME_SECS}")));
+    }
+    if new.max_rate_age_secs.is_some_and(|a| a < 1) {
+        return Err(invalid("max_rate_age_secs must be positive"));
+    }
+    for (amount, what) in [(new.min_sell, "min_amount"), (new.max_sell, "max_amount")] {
+        if amount.is_some_and(|a| a <= Amount::ZERO) {
+            return Err(invalid(format!("{what} must be positive")));
+        }
+    }
+    if let (Some(min), Some(max)) = (new.min_sell, new.max_sell)
+        && min > max
+    {
+        return Err(invalid("min_amount is above max_amount"));
+    }
+    check_fees(new.fee_fixed, new.fee_percent, &new.fee_tiers)
+}
+
+/// A rate feed: http(s), no credentials in the authority; unlike other URLs a query is
+/// allowed (feeds are usually parameterised by currency).
+pub fn check_feed_url(raw: &str) -> Result<String, Error> {
+    let bad = || Error::Invalid(format!("rate feed {raw:?} is not an http(s) URL"));
+    let url = url::Url::parse(raw).map_err(|_| bad())?;
+    let ok = matches!(url.scheme(), "http" | "https")
+        && url.host_str().is_some_and(|h| !h.is_empty())
+        && url.username().is_empty()
+        && url.password().is_none()
+        && url.fragment().is_none()
+        && raw.len() <= 500
+        && !has_forbidden(raw);
+    ok.then(|| raw.to_string()).ok_or_else(bad)
 }
 
 fn check_choices(choices: Option<&[String]>, field: &str) -> Result<(), Error> {

@@ -17,6 +17,7 @@ use super::query::owned_by;
 use super::transition::record_event;
 use crate::Owner;
 use crate::customers::{self, Side, Target};
+use crate::quotes;
 use crate::{Actor, AnchorError, AnchorResult};
 
 pub struct NewTransaction {
@@ -34,6 +35,94 @@ pub struct NewTransaction {
     pub idempotency_key: Option<String>,
     /// Canonical JSON of the request, to recognise a retry of the same request.
     pub request: Value,
+    /// The SEP-38 firm quote the amounts come from.
+    pub quote_id: Option<Uuid>,
+    /// SEP-38 identifier of what the receiver gets; with a quote, its buy asset.
+    pub destination_asset: Option<String>,
+}
+
+/// The amounts of a new transaction: from its quote, or from the asset's fees.
+struct Terms {
+    fee: Amount,
+    fee_details: Value,
+    amount_out: Amount,
+    amount_out_asset: Option<String>,
+    quote: Option<quotes::Quote>,
+}
+
+/// The terms of a quoted transaction: the quote must be the caller's, unexpired, unused,
+/// and for exactly this asset and amount.
+async fn quoted_terms(
+    db: &impl ConnectionTrait,
+    owner: &Owner,
+    asset: &Asset,
+    new: &NewTransaction,
+    quote_id: Uuid,
+) -> AnchorResult<Terms> {
+    let quote = quotes::get(db, owner, quote_id)
+        .await?
+        .ok_or_else(|| AnchorError::invalid(format!("quote_id {quote_id} is not one of your quotes")))?;
+    let sell_asset = asset.sep38().to_string();
+    if quote.sell_asset != sell_asset {
+        return Err(AnchorError::invalid(format!(
+            "quote {quote_id} sells {}, not {sell_asset}",
+            quote.sell_asset
+        )));
+    }
+    if quote.sell_amount != new.amount.0 {
+        return Err(AnchorError::invalid(format!(
+            "amount {} differs from the quote's sell_amount {}",
+            new.amount,
+            Amount(quote.sell_amount)
+        )));
+    }
+    if quote.expires_at <= Utc::now() {
+        return Err(AnchorError::invalid(format!("quote {quote_id} expired; ask for a new one")));
+    }
+    if quote.transaction_id.is_some() {
+        return Err(AnchorError::invalid(format!(
+            "quote {quote_id} was already used for another transaction"
+        )));
+    }
+    if new.destination_asset.as_ref().is_some_and(|d| *d != quote.buy_asset) {
+        return Err(AnchorError::invalid(format!(
+            "destination_asset differs from the quote's {}",
+            quote.buy_asset
+        )));
+    }
+    Ok(Terms {
+        fee: Amount(quote.fee_total),
+        fee_details: quote.fee_details.clone(),
+        amount_out: Amount(quote.buy_amount),
+        amount_out_asset: Some(quote.buy_asset.clone()),
+        quote: Some(quote),
+    })
+}
+
+/// The terms of an unquoted transaction: paid out in the asset itself, less its fee.
+fn own_terms(asset: &Asset, new: &NewTransaction) -> AnchorResult<Terms> {
+    if asset.quotes_required {
+        return Err(AnchorError::invalid(format!(
+            "quotes_required: {} needs a SEP-38 firm quote (quote_id)",
+            asset.code
+        )));
+    }
+    if let Some(destination) = &new.destination_asset
+        && *destination != asset.sep38().to_string()
+    {
+        return Err(AnchorError::invalid(
+            "destination_asset other than the asset itself needs a SEP-38 firm quote (quote_id)",
+        ));
+    }
+    let (fee, details) = fees(asset, new.amount);
+    let amount_out = new.amount.checked_sub(fee).filter(|out| *out > Amount::ZERO).ok_or_else(|| {
+        AnchorError::invalid(format!("amount must be larger than the fee of {}", fee.to_decimal()))
+    })?;
+    let fee_details: Value = details
+        .iter()
+        .map(|(name, amount)| json!({ "name": name, "amount": amount.to_decimal().to_string() }))
+        .collect();
+    Ok(Terms { fee, fee_details, amount_out, amount_out_asset: None, quote: None })
 }
 
 pub struct Created {
@@ -162,17 +251,15 @@ pub async fn create(
     require_kyc(db, tenant, owner, asset, Side::Receiver, new.receiver_id).await?;
     missing_fields(asset, &new.fields)?;
 
-    let (fee, details) = fees(asset, new.amount);
-    let amount_out = new.amount.checked_sub(fee).filter(|out| *out > Amount::ZERO).ok_or_else(|| {
-        AnchorError::invalid(format!("amount must be larger than the fee of {}", fee.to_decimal()))
-    })?;
-    let fee_details: Value = details
-        .iter()
-        .map(|(name, amount)| json!({ "name": name, "amount": amount.to_decimal().to_string() }))
-        .collect();
+    let terms = match new.quote_id {
+        Some(id) => quoted_terms(db, owner, asset, &new, id).await?,
+        None => own_terms(asset, &new)?,
+    };
     let memo_type = asset.memo_type;
 
     let now = Utc::now();
+    // A quoted transaction waits for funds at least as long as its quote lasts.
+    let expires_at = (now + expiry).max(terms.quote.as_ref().map_or(now, |q| q.expires_at));
     for _ in 0..5 {
         let model = transaction::ActiveModel {
             id: Set(Uuid::new_v4()),
@@ -182,9 +269,9 @@ pub async fn create(
             asset_code: Set(asset.code.clone()),
             asset_issuer: Set(asset.issuer.clone()),
             amount_in: Set(new.amount.0),
-            amount_fee: Set(fee.0),
-            amount_out: Set(amount_out.0),
-            fee_details: Set(fee_details.clone()),
+            amount_fee: Set(terms.fee.0),
+            amount_out: Set(terms.amount_out.0),
+            fee_details: Set(terms.fee_details.clone()),
             status: Set(Status::PendingSender),
             status_message: Set(None),
             funding_method: Set(new.funding_method.clone()),
@@ -207,11 +294,21 @@ pub async fn create(
             started_at: Set(now),
             updated_at: Set(now),
             completed_at: Set(None),
-            expires_at: Set(now + expiry),
+            expires_at: Set(expires_at),
+            quote_id: Set(terms.quote.as_ref().map(|q| q.id)),
+            amount_out_asset: Set(terms.amount_out_asset.clone()),
+            quote_expires_at: Set(terms.quote.as_ref().map(|q| q.expires_at)),
+            held_reason: Set(None),
         };
         let txn = mooring_entities::begin_write(db).await?;
         match model.insert(&txn).await {
             Ok(created) => {
+                if let Some(quote) = &terms.quote
+                    && let Err(e) = quotes::claim_in(&txn, owner, quote.id, created.id).await
+                {
+                    txn.rollback().await?;
+                    return Err(e);
+                }
                 record_event(
                     &txn,
                     &created,

@@ -16,5 +16,5 @@ pub use info::{patch_fields, request_customer_info, request_transaction_info, re
 pub use query::{
     Filter, count_by_status, events, events_since, find_in_scope, get, get_for_tenant, list, refunds_of,
 };
-pub use transition::{Change, apply, expire_due, set_callback, transition, transition_in};
+pub use transition::{Change, apply, expire_due, release_hold, set_callback, transition, transition_in};
 pub use view::{sep31_json, sep31_refunds};

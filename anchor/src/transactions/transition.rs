@@ -82,6 +82,13 @@ pub async fn transition_in(
         .ok_or_else(|| AnchorError::NotFound("transaction not found".into()))?;
     let from = current.status;
     from.transition(to)?;
+    if let Some(why) = &current.held_reason
+        && matches!(to, Status::PendingExternal | Status::Completed)
+    {
+        return Err(AnchorError::WrongState(format!(
+            "the payout is held for review ({why}): release it or refund first"
+        )));
+    }
     let now = Utc::now();
     let mut row: transaction::ActiveModel = current.clone().into();
     changes(&mut row);
@@ -162,6 +169,46 @@ pub async fn expire_due(db: &DatabaseConnection, limit: u64) -> AnchorResult<usi
         }
     }
     Ok(expired)
+}
+
+/// Releases a payout held for review (a payment after its quote expired): the tenant
+/// honours the quote after all. "Not found" outside `scope`; refused when nothing is held.
+pub async fn release_hold(
+    db: &DatabaseConnection,
+    scope: KeyScope,
+    id: Uuid,
+    actor: &Actor,
+) -> AnchorResult<transaction::Model> {
+    let t = find_in_scope(db, scope, id)
+        .await?
+        .ok_or_else(|| AnchorError::NotFound("transaction not found".into()))?;
+    let txn = mooring_entities::begin_write(db).await?;
+    let released = transaction::Entity::update_many()
+        .col_expr(transaction::Column::HeldReason, sea_orm::sea_query::Expr::value(Option::<String>::None))
+        .col_expr(transaction::Column::StatusMessage, sea_orm::sea_query::Expr::value(Option::<String>::None))
+        .col_expr(transaction::Column::UpdatedAt, sea_orm::sea_query::Expr::value(Utc::now()))
+        .filter(transaction::Column::Id.eq(t.id))
+        .filter(transaction::Column::TenantId.eq(t.tenant_id))
+        .filter(transaction::Column::HeldReason.is_not_null())
+        .exec(&txn)
+        .await?;
+    if released.rows_affected == 0 {
+        return Err(AnchorError::WrongState("this transaction's payout is not held".into()));
+    }
+    let updated = get_for_tenant(&txn, t.tenant_id, t.id)
+        .await?
+        .ok_or_else(|| AnchorError::NotFound("transaction not found".into()))?;
+    record_event(
+        &txn,
+        &updated,
+        Some(updated.status),
+        updated.status,
+        actor,
+        Some("payout released from review"),
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(updated)
 }
 
 /// What a tenant (or the operator) does to a transaction from its back office. Each

@@ -13,13 +13,14 @@ pub(crate) fn amount(v: i64) -> String {
 /// `{"transaction": …}`) and of every callback.
 pub fn sep31_json(t: &transaction::Model, refunds: &[refund::Model]) -> Value {
     let asset = format!("stellar:{}:{}", t.asset_code, t.asset_issuer);
+    let out_asset = t.amount_out_asset.as_deref().unwrap_or(&asset);
     let mut v = json!({
         "id": t.id,
         "status": t.status.as_str(),
         "amount_in": amount(t.amount_in),
         "amount_in_asset": asset,
         "amount_out": amount(t.amount_out),
-        "amount_out_asset": asset,
+        "amount_out_asset": out_asset,
         "amount_fee": amount(t.amount_fee),
         "amount_fee_asset": asset,
         "fee_details": {
@@ -43,6 +44,7 @@ pub fn sep31_json(t: &transaction::Model, refunds: &[refund::Model]) -> Value {
         ("refund_memo", t.refund_memo.clone().map(Value::from)),
         ("refund_memo_type", t.refund_memo_type.map(|m| m.as_str().into())),
         ("required_info_message", t.required_info_message.clone().map(Value::from)),
+        ("quote_id", t.quote_id.map(|q| q.to_string().into())),
     ];
     for (key, value) in optional {
         if let Some(value) = value {

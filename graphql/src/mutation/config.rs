@@ -69,6 +69,22 @@ pub struct AssetInput {
     /// Fees by amount: from each tier's minAmount up, its fees replace the flat ones.
     #[graphql(default)]
     pub fee_tiers: Vec<FeeTierInput>,
+    /// SEP-31 transactions in this asset need a SEP-38 quote (`quotes_required`).
+    #[graphql(default)]
+    pub quotes_required: bool,
+}
+
+pub(crate) fn fee_tiers(tiers: &[FeeTierInput]) -> Result<Vec<mooring_tenants::FeeTier>> {
+    tiers
+        .iter()
+        .map(|t| {
+            Ok(mooring_tenants::FeeTier {
+                min_amount: amount("feeTiers.minAmount", &t.min_amount)?,
+                fee_fixed: amount("feeTiers.feeFixed", &t.fee_fixed)?,
+                fee_percent: amount("feeTiers.feePercent", &t.fee_percent)?,
+            })
+        })
+        .collect()
 }
 
 /// Fees for amounts from `minAmount` up (to the next tier).
@@ -193,17 +209,8 @@ impl ConfigMutation {
                     choices: f.choices,
                 })
                 .collect(),
-            fee_tiers: input
-                .fee_tiers
-                .iter()
-                .map(|t| {
-                    Ok(mooring_tenants::FeeTier {
-                        min_amount: amount("feeTiers.minAmount", &t.min_amount)?,
-                        fee_fixed: amount("feeTiers.feeFixed", &t.fee_fixed)?,
-                        fee_percent: amount("feeTiers.feePercent", &t.fee_percent)?,
-                    })
-                })
-                .collect::<Result<Vec<_>>>()?,
+            fee_tiers: fee_tiers(&input.fee_tiers)?,
+            quotes_required: input.quotes_required,
         };
         admin::upsert_asset(&core(ctx).db, id, new).await.map_err(from_tenants)?;
         reloaded(ctx, tenant_id.as_ref()).await

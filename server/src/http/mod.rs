@@ -12,6 +12,7 @@ mod sep1;
 mod sep10;
 mod sep12;
 mod sep31;
+mod sep38;
 mod tenant;
 mod text;
 
@@ -64,6 +65,7 @@ pub fn router(state: AppState) -> Router {
         .merge(sep10::router())
         .merge(sep12::router(state.cfg.max_upload_bytes))
         .merge(sep31::router())
+        .merge(sep38::router())
         .layer(middleware::from_fn_with_state(state.clone(), tenant::rate_limit))
         .layer(middleware::from_fn_with_state(state.clone(), tenant::resolve))
         // Outermost of the SEP layers, so errors and preflights get CORS headers too.

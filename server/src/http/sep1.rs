@@ -34,6 +34,9 @@ pub fn render(ctx: &TenantCtx) -> String {
     let _ = writeln!(out, "WEB_AUTH_ENDPOINT = {}", q(&ctx.web_auth_endpoint()));
     let _ = writeln!(out, "KYC_SERVER = {}", q(&format!("{base}/kyc")));
     let _ = writeln!(out, "DIRECT_PAYMENT_SERVER = {}", q(&format!("{base}/sep31")));
+    if t.quotes_offered() {
+        let _ = writeln!(out, "ANCHOR_QUOTE_SERVER = {}", q(&format!("{base}/sep38")));
+    }
     let _ = writeln!(out, "HORIZON_URL = {}", q(&t.horizon_url));
     let _ = writeln!(out, "ACCOUNTS = [{}]", q(&t.distribution_account));
 

@@ -52,8 +52,8 @@ async fn info(ctx: TenantCtx, auth: Option<SepAuth>) -> ApiResult<Json<Value>> {
     for asset in ctx.tenant.assets.iter().filter(|a| a.sep31_enabled) {
         let mut entry = json!({
             "enabled": true,
-            "quotes_supported": false,
-            "quotes_required": false,
+            "quotes_supported": ctx.tenant.corridors.iter().any(|c| c.enabled && c.sell == asset.sep38()),
+            "quotes_required": asset.quotes_required,
             "funding_methods": asset.funding_methods,
             "sep12": {
                 "sender": sep12_types(&ctx, "Sender", &asset.sender_sep12_type),
@@ -134,16 +134,11 @@ async fn create_transaction(
     body: Bytes,
 ) -> ApiResult<Response> {
     let body = json_object(&body)?;
-    if opt_string(&body, "quote_id")?.is_some() {
-        return Err(ApiError::bad_request(
-            "quotes are not supported by this anchor (quotes_supported is false)",
-        ));
-    }
-    if opt_string(&body, "destination_asset")?.is_some() {
-        return Err(ApiError::bad_request(
-            "destination_asset is not supported: payout is 1:1 in the asset's currency",
-        ));
-    }
+    let quote_id = opt_string(&body, "quote_id")?
+        .map(|q| {
+            q.parse::<Uuid>().map_err(|_| ApiError::bad_request(format!("quote_id {q:?} is not a quote id")))
+        })
+        .transpose()?;
     let refund_memo = match (opt_string(&body, "refund_memo")?, opt_string(&body, "refund_memo_type")?) {
         (Some(m), Some(t)) => Some((m, t)),
         (None, None) => None,
@@ -170,6 +165,8 @@ async fn create_transaction(
         lang: opt_string(&body, "lang")?,
         fields,
         idempotency_key: idempotency_key(&headers)?,
+        quote_id,
+        destination_asset: opt_string(&body, "destination_asset")?,
         request: Value::Object(body),
     };
     // The tenant's own setting wins; the platform's is the default.

@@ -29,6 +29,8 @@ pub struct NewAsset {
     pub fields: Vec<NewAssetField>,
     /// Fees by amount; empty: flat fees only.
     pub fee_tiers: Vec<crate::FeeTier>,
+    /// SEP-31 transactions in it need a SEP-38 quote.
+    pub quotes_required: bool,
 }
 
 pub struct NewAssetField {
@@ -79,19 +81,8 @@ async fn insert_asset(txn: &impl ConnectionTrait, tenant_id: Uuid, new: NewAsset
         description: Set(new.description),
         display_decimals: Set(new.display_decimals),
         created_at: Set(Utc::now()),
-        fee_tiers: Set((!new.fee_tiers.is_empty()).then(|| {
-            new.fee_tiers
-                .iter()
-                .map(|t| {
-                    serde_json::json!({
-                        "min_amount": t.min_amount.to_string(),
-                        "fee_fixed": t.fee_fixed.to_string(),
-                        "fee_percent": t.fee_percent.to_string(),
-                    })
-                })
-                .collect::<Vec<_>>()
-                .into()
-        })),
+        fee_tiers: Set(tiers_json(&new.fee_tiers)),
+        quotes_required: Set(new.quotes_required),
     }
     .insert(txn)
     .await?;
@@ -132,6 +123,7 @@ pub async fn upsert_asset(db: &DatabaseConnection, tenant_id: Uuid, new: NewAsse
 /// Removes an asset (by code); `false` if the tenant has none with that code.
 pub async fn remove_asset(db: &DatabaseConnection, tenant_id: Uuid, code: &str) -> Result<bool, Error> {
     config_write(db, tenant_id, async move |txn| {
+        super::quotes::remove_corridors_selling(txn, tenant_id, code).await?;
         let deleted = asset::Entity::delete_many()
             .filter(asset::Column::TenantId.eq(tenant_id))
             .filter(asset::Column::Code.eq(code))
@@ -140,4 +132,21 @@ pub async fn remove_asset(db: &DatabaseConnection, tenant_id: Uuid, code: &str) 
         Ok(deleted.rows_affected > 0)
     })
     .await
+}
+
+/// Stored fee tiers (see `asset::Model::fee_tiers`); `None` for none.
+pub(super) fn tiers_json(tiers: &[crate::FeeTier]) -> Option<serde_json::Value> {
+    (!tiers.is_empty()).then(|| {
+        tiers
+            .iter()
+            .map(|t| {
+                serde_json::json!({
+                    "min_amount": t.min_amount.to_string(),
+                    "fee_fixed": t.fee_fixed.to_string(),
+                    "fee_percent": t.fee_percent.to_string(),
+                })
+            })
+            .collect::<Vec<_>>()
+            .into()
+    })
 }

@@ -6,6 +6,7 @@ mod assets;
 mod customer_types;
 mod domains;
 mod offboard;
+mod quotes;
 mod senders;
 mod tenant_settings;
 
@@ -26,6 +27,10 @@ pub use customer_types::{
 };
 pub use domains::{add_domain, remove_domain, tenant_for_domain};
 pub use offboard::delete_tenant;
+pub use quotes::{
+    NewCorridor, NewOffchainAsset, remove_corridor, remove_offchain_asset, set_corridor, set_corridor_rate,
+    set_expired_quote_policy, set_offchain_asset,
+};
 pub use senders::{approve_sender, remove_sender, senders, set_sender_enabled};
 pub use tenant_settings::{
     NewTenant, Settings, create_tenant, rotate_signing_key, set_conformance_mode, set_horizon_url,

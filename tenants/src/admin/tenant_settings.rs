@@ -73,6 +73,7 @@ pub async fn create_tenant(
             config_version: Set(0),
             data_key: Set(Some(crate::pii::DataKey::generate().sealed(master_key, id))),
             conformance_mode: Set(false),
+            expired_quote_policy: Set(crate::ExpiredQuotePolicy::Hold),
         }
         .insert(txn)
         .await

@@ -59,6 +59,7 @@ fn new_asset(sender_type: Option<&str>) -> NewAsset {
         display_decimals: 2,
         fields: vec![],
         fee_tiers: vec![],
+        quotes_required: false,
     }
 }
 

@@ -1,0 +1,132 @@
+//! Firm quotes: written once, read back by their owner only, and claimed by exactly one
+//! transaction.
+
+use chrono::{DateTime, Utc};
+use mooring_entities::quote;
+use mooring_tenants::api_keys::KeyScope;
+use sea_orm::sea_query::Expr;
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder,
+    QuerySelect, Set,
+};
+use serde_json::json;
+use uuid::Uuid;
+
+use super::price::Priced;
+use crate::{AnchorError, AnchorResult, Owner};
+
+pub use quote::Model as Quote;
+
+/// What a firm quote is for, beyond its price.
+pub struct Terms {
+    pub corridor_id: uuid::Uuid,
+    pub context: String,
+    pub sell_asset: String,
+    pub buy_asset: String,
+    pub sell_delivery_method: Option<String>,
+    pub buy_delivery_method: Option<String>,
+    pub country_code: Option<String>,
+    pub expires_at: DateTime<Utc>,
+}
+
+/// `fee.details` as stored and sent: `[{name, amount}]`, amounts as strings.
+pub fn fee_details_json(details: &[(String, mooring_stellar::Amount)]) -> serde_json::Value {
+    details
+        .iter()
+        .map(|(name, amount)| json!({ "name": name, "amount": amount.to_decimal().normalize().to_string() }))
+        .collect()
+}
+
+/// Records a firm quote for `owner`.
+pub async fn create(
+    db: &DatabaseConnection,
+    owner: &Owner,
+    priced: &Priced,
+    terms: Terms,
+) -> AnchorResult<Quote> {
+    let row = quote::ActiveModel {
+        id: Set(Uuid::new_v4()),
+        tenant_id: Set(owner.tenant_id),
+        corridor_id: Set(terms.corridor_id),
+        sa_account: Set(owner.sa_account.clone()),
+        sa_memo: Set(owner.memo.clone()),
+        context: Set(terms.context),
+        sell_asset: Set(terms.sell_asset),
+        sell_amount: Set(priced.sell_amount.0),
+        buy_asset: Set(terms.buy_asset),
+        buy_amount: Set(priced.buy_amount.0),
+        price: Set(priced.price.to_string()),
+        total_price: Set(priced.total_price.to_string()),
+        fee_total: Set(priced.fee.0),
+        fee_details: Set(fee_details_json(&priced.fee_details)),
+        sell_delivery_method: Set(terms.sell_delivery_method),
+        buy_delivery_method: Set(terms.buy_delivery_method),
+        country_code: Set(terms.country_code),
+        expires_at: Set(terms.expires_at),
+        created_at: Set(Utc::now()),
+        transaction_id: Set(None),
+    };
+    Ok(row.insert(db).await?)
+}
+
+/// The quotes `owner` may see: its account's at its tenant, and with a memo token only
+/// those asked for under that memo.
+fn owned_by(owner: &Owner) -> sea_orm::Select<quote::Entity> {
+    let query = quote::Entity::find()
+        .filter(quote::Column::TenantId.eq(owner.tenant_id))
+        .filter(quote::Column::SaAccount.eq(&owner.sa_account));
+    match &owner.memo {
+        Some(memo) => query.filter(quote::Column::SaMemo.eq(memo)),
+        None => query,
+    }
+}
+
+/// `owner`'s quote, or `None` (another's answers the same as a missing one).
+pub async fn get(db: &impl ConnectionTrait, owner: &Owner, id: Uuid) -> AnchorResult<Option<Quote>> {
+    Ok(owned_by(owner).filter(quote::Column::Id.eq(id)).one(db).await?)
+}
+
+/// A quote `scope` may see (the admin API).
+pub async fn find_in_scope(
+    db: &impl ConnectionTrait,
+    scope: KeyScope,
+    id: Uuid,
+) -> AnchorResult<Option<Quote>> {
+    let found = quote::Entity::find_by_id(id).one(db).await?;
+    Ok(found.filter(|q| scope.sees(q.tenant_id)))
+}
+
+/// A tenant's latest quotes, newest first.
+pub async fn list(db: &impl ConnectionTrait, tenant_id: Uuid, limit: u64) -> AnchorResult<Vec<Quote>> {
+    Ok(quote::Entity::find()
+        .filter(quote::Column::TenantId.eq(tenant_id))
+        .order_by_desc(quote::Column::CreatedAt)
+        .limit(limit)
+        .all(db)
+        .await?)
+}
+
+/// Ties `owner`'s quote `id` to `transaction_id`, inside the caller's database
+/// transaction: compare-and-set on "not yet used", so of two transactions racing for
+/// one quote exactly one gets it.
+pub async fn claim_in(
+    txn: &impl ConnectionTrait,
+    owner: &Owner,
+    id: Uuid,
+    transaction_id: Uuid,
+) -> AnchorResult<()> {
+    let mut update = quote::Entity::update_many()
+        .col_expr(quote::Column::TransactionId, Expr::value(transaction_id))
+        .filter(quote::Column::Id.eq(id))
+        .filter(quote::Column::TenantId.eq(owner.tenant_id))
+        .filter(quote::Column::SaAccount.eq(&owner.sa_account))
+        .filter(quote::Column::TransactionId.is_null());
+    if let Some(memo) = &owner.memo {
+        update = update.filter(quote::Column::SaMemo.eq(memo));
+    }
+    if update.exec(txn).await?.rows_affected == 1 {
+        Ok(())
+    } else {
+        Err(AnchorError::invalid(format!("quote {id} was already used for another transaction")))
+    }
+}
