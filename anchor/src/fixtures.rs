@@ -43,5 +43,9 @@ pub fn tx(status: Status, amount_in: i64) -> transaction::Model {
         updated_at: now,
         completed_at: None,
         expires_at: now,
+        quote_id: None,
+        amount_out_asset: None,
+        quote_expires_at: None,
+        held_reason: None,
     }
 }

@@ -3,7 +3,7 @@
 //! and a crash midway just leaves the rest for the next round. Before deleting, an
 //! operator exports the tenant's transactions without PII.
 
-use mooring_entities::{customer, outbox, payment, tenant, transaction};
+use mooring_entities::{customer, outbox, payment, quote, tenant, transaction};
 use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
 use serde_json::{Value, json};
 use uuid::Uuid;
@@ -53,6 +53,7 @@ pub async fn purge_deleted(db: &DatabaseConnection, batch: u64) -> AnchorResult<
             .await?,
             delete_batch::<outbox::Entity, Uuid>(db, outbox::Column::TenantId, outbox::Column::Id, t, batch)
                 .await?,
+            delete_batch::<quote::Entity, Uuid>(db, quote::Column::TenantId, quote::Column::Id, t, batch).await?,
         ] {
             removed += n;
             left |= more;

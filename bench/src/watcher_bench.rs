@@ -112,6 +112,8 @@ pub(crate) async fn open_transaction(
             fields: Default::default(),
             idempotency_key: None,
             request: json!({}),
+            quote_id: None,
+            destination_asset: None,
         },
         chrono::Duration::days(1),
     )

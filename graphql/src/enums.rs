@@ -31,6 +31,19 @@ pub enum TenantStatus {
     Deleted,
 }
 
+/// What happens to a payment that arrives after the SEP-38 quote behind its
+/// transaction expired.
+#[derive(Enum, Debug, Clone, Copy, PartialEq, Eq)]
+#[graphql(remote = "mooring_tenants::ExpiredQuotePolicy")]
+pub enum ExpiredQuotePolicy {
+    /// Pay out at the quoted amount anyway.
+    Honour,
+    /// Take the funds but hold the payout until released (or refunded).
+    Hold,
+    /// Move the transaction to error; the funds are refunded.
+    Error,
+}
+
 /// SEP-1 asset status.
 #[derive(Enum, Debug, Clone, Copy, PartialEq, Eq)]
 #[graphql(remote = "mooring_tenants::AssetStatus")]

@@ -6,7 +6,10 @@ use std::path::Path;
 use anyhow::Context;
 use mooring_stellar::{Amount, Keypair, Network};
 use mooring_tenants::MasterKey;
-use mooring_tenants::admin::{self, NewAsset, NewAssetField, NewCustomerField, NewCustomerType, NewTenant};
+use mooring_tenants::admin::{
+    self, NewAsset, NewAssetField, NewCorridor, NewCustomerField, NewCustomerType, NewOffchainAsset, NewTenant,
+};
+use mooring_tenants::{DeliveryMethod, RateSource};
 use sea_orm::DatabaseConnection;
 use uuid::Uuid;
 
@@ -90,8 +93,10 @@ pub async fn ensure_demo_tenant(
             for customer_type in guide_customer_types() {
                 admin::add_customer_type(db, tenant_id, customer_type).await?;
             }
-            admin::add_asset(db, tenant_id, guide_asset(Keypair::generate().public_key().to_string()))
-                .await?;
+            let issuer = Keypair::generate().public_key().to_string();
+            admin::add_asset(db, tenant_id, guide_asset(issuer.clone())).await?;
+            admin::set_offchain_asset(db, tenant_id, demo_peso()).await?;
+            admin::set_corridor(db, tenant_id, demo_corridor(&issuer)).await?;
             let sender = Keypair::generate();
             admin::approve_sender(db, tenant_id, &sender.public_key().to_string(), "demo sending anchor")
                 .await?;
@@ -136,6 +141,39 @@ pub fn guide_asset(issuer: String) -> NewAsset {
         ],
         fee_tiers: Vec::new(),
         quotes_required: false,
+    }
+}
+
+/// The demo's payout currency: Mexican pesos by SPEI.
+pub fn demo_peso() -> NewOffchainAsset {
+    NewOffchainAsset {
+        code: "MXN".into(),
+        decimals: 2,
+        country_codes: vec!["MX".into()],
+        delivery_methods: vec![DeliveryMethod {
+            name: "SPEI".into(),
+            description: "Bank transfer in Mexico to the receiver's CLABE".into(),
+        }],
+    }
+}
+
+/// The demo's SEP-38 corridor: SRT sold for MXN at a fixed 17 pesos per SRT (no
+/// spread, so the arithmetic is easy to follow), the asset's 1 + 1 % fee, 10 to 10,000
+/// SRT, quotes good for five minutes.
+pub fn demo_corridor(srt_issuer: &str) -> NewCorridor {
+    NewCorridor {
+        sell_asset: format!("stellar:SRT:{srt_issuer}"),
+        buy_asset: "iso4217:MXN".into(),
+        rate: RateSource::Manual { rate: rust_decimal::Decimal::from(17), as_of: chrono::Utc::now() },
+        max_rate_age_secs: None,
+        spread_bps: 0,
+        quote_lifetime_secs: 300,
+        min_sell: Some(Amount::from_units(10)),
+        max_sell: Some(Amount::from_units(10_000)),
+        fee_fixed: Amount::from_units(1),
+        fee_percent: Amount::from_units(1),
+        fee_tiers: Vec::new(),
+        enabled: true,
     }
 }
 

@@ -6,6 +6,7 @@
 mod config;
 mod customers;
 mod keys;
+mod quotes;
 mod tenants;
 mod transactions;
 mod webhooks;
@@ -25,6 +26,7 @@ pub struct Mutation(
     transactions::OperationsMutation,
     customers::CustomersMutation,
     webhooks::WebhooksMutation,
+    quotes::QuotesMutation,
 );
 
 async fn reload(ctx: &Context<'_>) -> Result<()> {

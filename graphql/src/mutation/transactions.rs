@@ -41,7 +41,7 @@ async fn change(ctx: &Context<'_>, id: &ID, change: Change) -> Result<Transactio
     Ok(updated.into())
 }
 
-fn actor(ctx: &Context<'_>) -> Actor {
+pub(super) fn actor(ctx: &Context<'_>) -> Actor {
     match scope::caller(ctx) {
         Ok(Caller::Tenant(_)) => Actor::Tenant,
         _ => Actor::Operator,

@@ -2,6 +2,7 @@
 
 mod caller;
 mod customer;
+mod quote;
 mod tenant;
 mod transaction;
 mod webhook;
@@ -10,6 +11,7 @@ use mooring_stellar::Amount;
 
 pub use caller::{ApiKey, AuditEntry, CallerKind, Me, NewApiKey};
 pub use customer::CustomerObj;
+pub use quote::QuoteObj;
 pub use tenant::TenantObj;
 pub use transaction::{Event, PaymentObj, TransactionObj};
 pub use webhook::{WebhookDelivery, WebhookEndpoint, WebhookEndpointWithSecret};

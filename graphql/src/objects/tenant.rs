@@ -7,7 +7,8 @@ use mooring_anchor::transactions;
 use mooring_tenants::Tenant;
 use mooring_tenants::admin::Sender;
 
-use crate::enums::{MemoType, TenantStatus, TransactionStatus};
+use super::quote::{CorridorObj, OffchainAssetObj, QuoteObj};
+use crate::enums::{ExpiredQuotePolicy, MemoType, TenantStatus, TransactionStatus};
 use crate::error::{from_anchor, from_tenants};
 use crate::scope::core;
 
@@ -99,6 +100,28 @@ impl TenantObj {
     async fn customer_types(&self) -> Vec<CustomerTypeObj> {
         self.0.customer_types.iter().cloned().map(CustomerTypeObj).collect()
     }
+    /// Currencies paid out off-chain (SEP-38).
+    async fn offchain_assets(&self) -> Vec<OffchainAssetObj> {
+        self.0.offchain_assets.iter().cloned().map(OffchainAssetObj).collect()
+    }
+    /// SEP-38 corridors, with the rate each quotes on now.
+    async fn corridors(&self) -> Vec<CorridorObj> {
+        self.0.corridors.iter().cloned().map(CorridorObj).collect()
+    }
+    /// What happens to a payment that arrives after its quote expired.
+    async fn expired_quote_policy(&self) -> ExpiredQuotePolicy {
+        self.0.expired_quote_policy.into()
+    }
+    /// The latest firm quotes given, newest first.
+    #[graphql(complexity = 20)]
+    async fn quotes(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "How many (at most 100).", default = 20)] first: u64,
+    ) -> Result<Vec<QuoteObj>> {
+        let rows = mooring_anchor::quotes::list(&core(ctx).db, self.0.id, first.min(100)).await.map_err(from_anchor)?;
+        Ok(rows.into_iter().map(QuoteObj).collect())
+    }
     /// Approved sending anchors, enabled or not.
     async fn senders(&self, ctx: &Context<'_>) -> Result<Vec<SenderObj>> {
         let rows = mooring_tenants::admin::senders(&core(ctx).db, self.0.id).await.map_err(from_tenants)?;
@@ -147,15 +170,11 @@ impl AssetObj {
     }
     /// Fees by amount (empty: the flat fees apply to every amount).
     async fn fee_tiers(&self) -> Vec<FeeTierObj> {
-        self.0
-            .fee_tiers
-            .iter()
-            .map(|t| FeeTierObj {
-                min_amount: t.min_amount.to_decimal().to_string(),
-                fee_fixed: t.fee_fixed.to_decimal().to_string(),
-                fee_percent: t.fee_percent.to_decimal().to_string(),
-            })
-            .collect()
+        self.0.fee_tiers.iter().map(|t| FeeTierObj::from(*t)).collect()
+    }
+    /// SEP-31 transactions in it need a SEP-38 quote.
+    async fn quotes_required(&self) -> bool {
+        self.0.quotes_required
     }
     /// Memo type issued for payments.
     async fn memo_type(&self) -> MemoType {
@@ -193,6 +212,16 @@ pub struct FeeTierObj {
     pub fee_fixed: String,
     /// Percentage fee, in percentage points.
     pub fee_percent: String,
+}
+
+impl From<mooring_tenants::FeeTier> for FeeTierObj {
+    fn from(t: mooring_tenants::FeeTier) -> Self {
+        Self {
+            min_amount: t.min_amount.to_decimal().to_string(),
+            fee_fixed: t.fee_fixed.to_decimal().to_string(),
+            fee_percent: t.fee_percent.to_decimal().to_string(),
+        }
+    }
 }
 
 /// A field the tenant asks for.

@@ -61,8 +61,14 @@ pub struct TransactionObj {
     pub amount_in: String,
     /// Fee.
     pub amount_fee: String,
-    /// Amount paid out.
+    /// Amount to pay out, in `amountOutAsset`.
     pub amount_out: String,
+    /// What the payout is in: `iso4217:CCY` for a quoted transaction, else the Stellar
+    /// asset (`stellar:CODE:ISSUER`).
+    pub amount_out_asset: String,
+    /// Why the payout is held for review (a payment after its quote expired): release
+    /// it (`releaseHeldTransaction`) or refund.
+    pub held_reason: Option<String>,
     /// Memo type the payment must carry.
     pub stellar_memo_type: MemoType,
     /// Memo the payment must carry.
@@ -95,6 +101,11 @@ impl From<Transaction> for TransactionObj {
             amount_in: amount(t.amount_in),
             amount_fee: amount(t.amount_fee),
             amount_out: amount(t.amount_out),
+            amount_out_asset: t
+                .amount_out_asset
+                .clone()
+                .unwrap_or_else(|| format!("stellar:{}:{}", t.asset_code, t.asset_issuer)),
+            held_reason: t.held_reason.clone(),
             stellar_memo_type: t.stellar_memo_type.into(),
             stellar_memo: t.stellar_memo.clone(),
             stellar_transaction_id: t.stellar_transaction_id.clone(),
@@ -134,6 +145,14 @@ impl TransactionObj {
     #[graphql(complexity = 10)]
     async fn receiver(&self, ctx: &Context<'_>) -> Result<Option<CustomerObj>> {
         load_customer(ctx, self.model.tenant_id, self.model.receiver_id).await
+    }
+    /// The SEP-38 quote it was created with.
+    #[graphql(complexity = 10)]
+    async fn quote(&self, ctx: &Context<'_>) -> Result<Option<super::QuoteObj>> {
+        let Some(id) = self.model.quote_id else { return Ok(None) };
+        let scope = mooring_anchor::KeyScope::Tenant(self.model.tenant_id);
+        let quote = mooring_anchor::quotes::find_in_scope(&core(ctx).db, scope, id).await.map_err(from_anchor)?;
+        Ok(quote.map(super::QuoteObj))
     }
     /// Stellar payments matched to it.
     #[graphql(complexity = 10)]
