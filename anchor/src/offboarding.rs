@@ -53,7 +53,8 @@ pub async fn purge_deleted(db: &DatabaseConnection, batch: u64) -> AnchorResult<
             .await?,
             delete_batch::<outbox::Entity, Uuid>(db, outbox::Column::TenantId, outbox::Column::Id, t, batch)
                 .await?,
-            delete_batch::<quote::Entity, Uuid>(db, quote::Column::TenantId, quote::Column::Id, t, batch).await?,
+            delete_batch::<quote::Entity, Uuid>(db, quote::Column::TenantId, quote::Column::Id, t, batch)
+                .await?,
         ] {
             removed += n;
             left |= more;

@@ -7,7 +7,8 @@ use anyhow::Context;
 use mooring_stellar::{Amount, Keypair, Network};
 use mooring_tenants::MasterKey;
 use mooring_tenants::admin::{
-    self, NewAsset, NewAssetField, NewCorridor, NewCustomerField, NewCustomerType, NewOffchainAsset, NewTenant,
+    self, NewAsset, NewAssetField, NewCorridor, NewCustomerField, NewCustomerType, NewOffchainAsset,
+    NewTenant,
 };
 use mooring_tenants::{DeliveryMethod, RateSource};
 use sea_orm::DatabaseConnection;

@@ -94,7 +94,12 @@ impl CorridorObj {
         let rate = core(ctx).rates.rate(&self.0)?;
         let stale = mooring_anchor::quotes::check_fresh(&self.0, rate, Utc::now()).is_err();
         let price = mooring_anchor::quotes::price::price(&self.0, rate).ok()?;
-        Some(CorridorRate { value: rate.value.normalize().to_string(), as_of: rate.as_of, stale, price: price.to_string() })
+        Some(CorridorRate {
+            value: rate.value.normalize().to_string(),
+            as_of: rate.as_of,
+            stale,
+            price: price.to_string(),
+        })
     }
     /// The feed's last error, if its last poll failed (the last good rate is kept).
     async fn rate_feed_error(&self, ctx: &Context<'_>) -> Option<String> {

@@ -119,7 +119,9 @@ impl TenantObj {
         ctx: &Context<'_>,
         #[graphql(desc = "How many (at most 100).", default = 20)] first: u64,
     ) -> Result<Vec<QuoteObj>> {
-        let rows = mooring_anchor::quotes::list(&core(ctx).db, self.0.id, first.min(100)).await.map_err(from_anchor)?;
+        let rows = mooring_anchor::quotes::list(&core(ctx).db, self.0.id, first.min(100))
+            .await
+            .map_err(from_anchor)?;
         Ok(rows.into_iter().map(QuoteObj).collect())
     }
     /// Approved sending anchors, enabled or not.

@@ -151,7 +151,8 @@ impl TransactionObj {
     async fn quote(&self, ctx: &Context<'_>) -> Result<Option<super::QuoteObj>> {
         let Some(id) = self.model.quote_id else { return Ok(None) };
         let scope = mooring_anchor::KeyScope::Tenant(self.model.tenant_id);
-        let quote = mooring_anchor::quotes::find_in_scope(&core(ctx).db, scope, id).await.map_err(from_anchor)?;
+        let quote =
+            mooring_anchor::quotes::find_in_scope(&core(ctx).db, scope, id).await.map_err(from_anchor)?;
         Ok(quote.map(super::QuoteObj))
     }
     /// Stellar payments matched to it.

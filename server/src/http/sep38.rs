@@ -249,7 +249,9 @@ async fn prices(
             ("sell_assets", false, buy)
         }
         _ => {
-            return Err(ApiError::bad_request("give sell_asset and sell_amount, or buy_asset and buy_amount"));
+            return Err(ApiError::bad_request(
+                "give sell_asset and sell_amount, or buy_asset and buy_amount",
+            ));
         }
     };
     let mut listed = Vec::new();

@@ -44,6 +44,7 @@ pub async fn set_offchain_asset(
             .filter(offchain_asset::Column::Code.eq(&new.code))
             .one(txn)
             .await?;
+        let is_new = existing.is_none();
         let mut row = match existing {
             Some(row) => offchain_asset::ActiveModel::from(row),
             None => offchain_asset::ActiveModel {
@@ -57,8 +58,9 @@ pub async fn set_offchain_asset(
         row.decimals = Set(i32::try_from(new.decimals).unwrap_or(7));
         row.country_codes = Set(json!(new.country_codes));
         row.delivery_methods = Set(json!(methods));
-        let row = row.save(txn).await?;
-        Ok(row.id.unwrap())
+        // `save` would take a row whose id is set for an update.
+        let row = if is_new { row.insert(txn).await? } else { row.update(txn).await? };
+        Ok(row.id)
     })
     .await
 }
@@ -163,6 +165,7 @@ pub async fn set_corridor(db: &DatabaseConnection, tenant_id: Uuid, new: NewCorr
             .one(txn)
             .await?;
         let now = Utc::now();
+        let is_new = existing.is_none();
         let mut row = match existing {
             Some(row) => corridor::ActiveModel::from(row),
             None => corridor::ActiveModel {
@@ -185,8 +188,8 @@ pub async fn set_corridor(db: &DatabaseConnection, tenant_id: Uuid, new: NewCorr
         row.fee_tiers = Set(tiers_json(&new.fee_tiers));
         row.enabled = Set(new.enabled);
         row.updated_at = Set(now);
-        let row = row.save(txn).await?;
-        Ok(row.id.unwrap())
+        let row = if is_new { row.insert(txn).await? } else { row.update(txn).await? };
+        Ok(row.id)
     })
     .await
 }

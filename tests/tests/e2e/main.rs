@@ -25,6 +25,7 @@ mod sep1;
 mod sep10;
 mod sep12;
 mod sep31;
+mod sep38;
 mod shared_stream;
 mod watcher;
 mod webhooks;
