@@ -104,3 +104,50 @@ async fn python_sending_anchor_runs_the_main_sep31_flow() {
     assert_eq!(stored.sa_account, t.sender.public_key().to_string());
     app.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn python_sending_anchor_runs_the_quoted_flow_through_to_payout() {
+    let env = TestEnv::new().await;
+    let domain = unique_domain("py38");
+    let t = env.tenant(&domain).await;
+    let app = env.start().await;
+    let srt_issuer = app.server.state.tenants.resolve(&domain).unwrap().assets[0].issuer.clone();
+    mooring_tenants::admin::set_offchain_asset(&env.db, t.id, mooring_server::demo::demo_peso())
+        .await
+        .unwrap();
+    mooring_tenants::admin::set_corridor(&env.db, t.id, mooring_server::demo::demo_corridor(&srt_issuer))
+        .await
+        .unwrap();
+    app.server.state.tenants.changed().await.unwrap();
+
+    let (base, host, secret) = (app.base.clone(), domain.clone(), t.sender.secret());
+    let out = tokio::task::spawn_blocking(move || run_script("sep38_flow.py", &[&base, &host, &secret]))
+        .await
+        .unwrap();
+    // The demo corridor: 17 MXN per SRT, fee 1 + 1 %: 1,000 MXN cost 58.8235295 SRT
+    // (rounded up) plus the fee.
+    let tx = &out["transaction"];
+    assert_eq!(out["quote"]["price"], "0.0588235295");
+    assert_eq!(tx["amount_out"], "1000");
+    let id: uuid::Uuid = tx["id"].as_str().unwrap().parse().unwrap();
+
+    // The sending anchor pays the quote's sell amount; the tenant pays out the pesos.
+    let stored = mooring_anchor::transactions::get_for_tenant(&env.db, t.id, id).await.unwrap().unwrap();
+    assert_eq!(
+        mooring_stellar::Amount(stored.amount_in).to_decimal().normalize().to_string(),
+        out["quote"]["sell_amount"].as_str().unwrap()
+    );
+    env.horizon.add_payment(&stored.stellar_account_id, &crate::watcher::pay_for(&stored));
+    crate::watcher::wait_status(&env, &id.to_string(), mooring_stellar::sep31::Status::PendingReceiver).await;
+    let done = mooring_anchor::transactions::apply(
+        &env.db,
+        mooring_anchor::KeyScope::Tenant(t.id),
+        id,
+        mooring_anchor::transactions::Change::Complete { external_id: "SPEI-42".into() },
+        &mooring_anchor::Actor::Tenant,
+    )
+    .await
+    .unwrap();
+    assert_eq!(done.status, mooring_stellar::sep31::Status::Completed);
+    app.stop().await;
+}
