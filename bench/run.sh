@@ -2,8 +2,10 @@
 # Throughput and latency of the hot SEP paths, on the release binary, with wrk.
 #   bash bench/run.sh            # SQLite + in-process stores
 #   REDIS=1 bash bench/run.sh    # with Redis for nonces and rate limits
+#   PG=1 bash bench/run.sh       # PostgreSQL (a fresh database, dropped after)
 # Targets (2 cores, load generator included): stellar.toml >= 20k req/s,
-# SEP-10 challenge >= 5k req/s, token exchange >= 3k req/s with p99 < 20 ms.
+# SEP-10 challenge >= 5k req/s, token exchange >= 3k req/s with p99 < 20 ms,
+# SEP-38 GET /price >= 20k req/s, POST /quote on PostgreSQL >= 2k/s.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 DURATION=${DURATION:-10s}
@@ -18,7 +20,13 @@ cargo build --release -q --bin mooring --bin bench-helper
 bin=$PWD/target/release
 work=$(mktemp -d)
 pids=()
-cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; rm -rf "$work"; }
+PG_URL=${PG_URL:-postgres://postgres@127.0.0.1:5432}
+pg_db=""
+cleanup() {
+  for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
+  if [ -n "$pg_db" ]; then sleep 0.5; psql "$PG_URL/postgres" -qc "DROP DATABASE IF EXISTS $pg_db" >/dev/null || true; fi
+  rm -rf "$work"
+}
 trap cleanup EXIT
 
 "$bin/bench-helper" horizon --port $HORIZON_PORT & pids+=($!)
@@ -27,10 +35,16 @@ read -r SECRET ACCOUNT < <("$bin/bench-helper" keygen)
 export MOORING_BIND=127.0.0.1:$PORT MOORING_DEMO_HORIZON_URL=http://127.0.0.1:$HORIZON_PORT \
   MOORING_DEMO_SENDERS=$ACCOUNT MOORING_RATE_LIMIT_PER_SECOND=1000000 MOORING_RATE_LIMIT_BURST=1000000 \
   MOORING_RATE_LIMIT_AUTH_PER_SECOND=1000000 MOORING_RATE_LIMIT_AUTH_BURST=1000000 \
+  MOORING_RATE_LIMIT_WRITE_PER_SECOND=1000000 MOORING_RATE_LIMIT_WRITE_BURST=1000000 \
   MOORING_TENANT_RATE_LIMIT_PER_SECOND=1000000 MOORING_TENANT_RATE_LIMIT_BURST=1000000 \
   RUST_LOG=warn
 if [ "${REDIS:-}" = 1 ]; then
   export MOORING_REDIS_URL=redis://127.0.0.1:6379 MOORING_REDIS_PREFIX="mooring-bench-$$"
+fi
+if [ "${PG:-}" = 1 ]; then
+  pg_db="mooring_bench_$$"
+  psql "$PG_URL/postgres" -qc "CREATE DATABASE $pg_db" >/dev/null
+  export MOORING_DATABASE_URL="$PG_URL/$pg_db"
 fi
 (cd "$work" && exec "$bin/mooring" serve --demo >"$work/server.log" 2>&1) & pids+=($!)
 for _ in $(seq 1 100); do curl -fs "$BASE/health" >/dev/null && break; sleep 0.1; done
@@ -52,8 +66,26 @@ run() { # name, then wrk arguments
 }
 
 backend=in-process; [ "${REDIS:-}" = 1 ] && backend=Redis
+[ "${PG:-}" = 1 ] && backend="$backend, PostgreSQL" || backend="$backend, SQLite"
 echo "backend: $backend, $(nproc) cores, $CONNECTIONS connections, $DURATION each"
 run "GET /.well-known/stellar.toml" "$BASE/.well-known/stellar.toml"
 run "GET /auth (challenge)" "$BASE/auth?account=$ACCOUNT"
 "$bin/bench-helper" presign --url "$BASE" --host "localhost:$PORT" --secret "$SECRET" --count "$EXCHANGES" --out "$work/bodies.txt"
 run "POST /auth (token exchange, distinct pre-signed challenges)" -s "$work/exchange.lua" "$BASE/auth" -- "$work/bodies.txt"
+
+# SEP-38: indicative prices from the in-memory snapshot, firm quotes written to the database.
+SRT=$(curl -fs "$BASE/sep38/info" | python3 -c 'import json,sys; print(next(a["asset"] for a in json.load(sys.stdin)["assets"] if a["asset"].startswith("stellar:")))')
+run "GET /sep38/price" "$BASE/sep38/price?sell_asset=$SRT&buy_asset=iso4217:MXN&sell_amount=100&context=sep31"
+run "GET /sep38/prices" "$BASE/sep38/prices?sell_asset=$SRT&sell_amount=100"
+# The last pre-signed challenge was not reached by the exchange run: it buys the token.
+export QUOTE_TOKEN QUOTE_BODY
+QUOTE_TOKEN=$(curl -fs "$BASE/auth" -H "Content-Type: application/x-www-form-urlencoded" --data-binary "$(tail -1 "$work/bodies.txt")" \
+  | python3 -c 'import json,sys; print(json.load(sys.stdin)["token"])')
+QUOTE_BODY="{\"sell_asset\":\"$SRT\",\"buy_asset\":\"iso4217:MXN\",\"sell_amount\":\"100\",\"context\":\"sep31\"}"
+cat >"$work/quote.lua" <<'LUA'
+wrk.method = "POST"
+wrk.body = os.getenv("QUOTE_BODY")
+wrk.headers["Content-Type"] = "application/json"
+wrk.headers["Authorization"] = "Bearer " .. os.getenv("QUOTE_TOKEN")
+LUA
+run "POST /sep38/quote (firm quote, one row each)" -s "$work/quote.lua" "$BASE/sep38/quote"

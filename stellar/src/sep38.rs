@@ -84,6 +84,15 @@ pub struct Fee {
     pub percent: Decimal,
 }
 
+/// The largest amount priced: a Stellar amount's maximum (`i64::MAX` stroops).
+pub const MAX_AMOUNT: Decimal = Decimal::from_parts(u32::MAX, u32::MAX >> 1, 0, false, 7);
+/// Prices outside `[MIN_PRICE, MAX_PRICE]` are refused: with amounts up to
+/// [`MAX_AMOUNT`], every product and quotient below then stays far inside `Decimal`'s
+/// range, so the arithmetic cannot overflow (which would panic).
+pub const MAX_PRICE: Decimal =
+    Decimal::from_parts(1_000_000_000_000u64 as u32, (1_000_000_000_000u64 >> 32) as u32, 0, false, 0);
+pub const MIN_PRICE: Decimal = Decimal::from_parts(1, 0, 0, false, 12);
+
 /// A priced exchange.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Quoted {
@@ -108,6 +117,19 @@ pub fn quote(
     let invalid = |why: &str| Error::InvalidAmount(why.to_string());
     if price <= Decimal::ZERO {
         return Err(invalid("the price must be positive"));
+    }
+    if !(MIN_PRICE..=MAX_PRICE).contains(&price) {
+        return Err(invalid("the price is outside the range this anchor quotes"));
+    }
+    if matches!(given, Given::Sell(a) | Given::Buy(a) if a > MAX_AMOUNT) {
+        return Err(invalid("the amount is larger than any Stellar amount"));
+    }
+    if fee.fixed > MAX_AMOUNT
+        || fee.fixed < Decimal::ZERO
+        || fee.percent < Decimal::ZERO
+        || fee.percent > Decimal::ONE_HUNDRED
+    {
+        return Err(invalid("the fee terms are out of range"));
     }
     let (sell_decimals, buy_decimals) = (sell_decimals.min(7), buy_decimals.min(7));
     let hundred = Decimal::ONE_HUNDRED;
@@ -134,6 +156,9 @@ pub fn quote(
             }
             // What the buy amount costs, in whole units of the sell asset's last decimal.
             let net = (price * buy).round_dp_with_strategy(sell_decimals, RoundingStrategy::AwayFromZero);
+            if net > MAX_AMOUNT {
+                return Err(invalid("the amount costs more than any Stellar amount"));
+            }
             let keep = Decimal::ONE - fee.percent / hundred;
             if keep <= Decimal::ZERO {
                 return Err(invalid("the fee takes everything"));
@@ -145,6 +170,9 @@ pub fn quote(
     };
     if buy_amount <= Decimal::ZERO {
         return Err(invalid("the amount buys nothing at this price"));
+    }
+    if sell_amount > MAX_AMOUNT || buy_amount > MAX_AMOUNT {
+        return Err(invalid("the result is larger than any Stellar amount"));
     }
     let total_price = (sell_amount / buy_amount).round_dp(10).normalize();
     Ok(Quoted {
@@ -233,6 +261,25 @@ mod tests {
             let total = q.total_price * q.buy_amount;
             assert!((total - q.sell_amount).abs() <= q.buy_amount * Decimal::new(1, 10), "{q:?}");
         }
+    }
+
+    #[test]
+    fn extreme_inputs_are_refused_not_overflowed() {
+        assert_eq!(MAX_AMOUNT.to_string(), "922337203685.4775807");
+        assert_eq!(MAX_PRICE, d("1000000000000"));
+        assert_eq!(MIN_PRICE, d("0.000000000001"));
+        let fee = Fee { fixed: d("1"), percent: d("99.9999999") };
+        // The largest everything at once still prices (or refuses) without panicking.
+        for (given, price) in [
+            (Given::Buy(MAX_AMOUNT), MAX_PRICE),
+            (Given::Sell(MAX_AMOUNT), MIN_PRICE),
+            (Given::Buy(MAX_AMOUNT), MIN_PRICE),
+            (Given::Sell(MAX_AMOUNT), MAX_PRICE),
+        ] {
+            let _ = quote(given, price, fee, 7, 7);
+        }
+        assert!(quote(Given::Sell(d("1")), MAX_PRICE * d("10"), Fee::default(), 7, 2).is_err());
+        assert!(quote(Given::Sell(MAX_AMOUNT + d("1")), d("1"), Fee::default(), 7, 2).is_err());
     }
 
     #[test]

@@ -167,8 +167,11 @@ pub const MAX_SPREAD_BPS: u32 = 5_000;
 
 pub fn check_corridor(new: &NewCorridor) -> Result<(), Error> {
     match &new.rate {
-        RateSource::Manual { rate, .. } if *rate <= rust_decimal::Decimal::ZERO => {
-            return Err(invalid("the rate must be positive"));
+        // The inverse of a rate is the SEP-38 price, which must be within what is quoted.
+        RateSource::Manual { rate, .. }
+            if !(mooring_stellar::sep38::MIN_PRICE..=mooring_stellar::sep38::MAX_PRICE).contains(rate) =>
+        {
+            return Err(invalid("the rate must be between 0.000000000001 and 1000000000000"));
         }
         RateSource::Manual { .. } => {}
         RateSource::Feed { url } => {

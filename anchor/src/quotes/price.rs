@@ -65,7 +65,7 @@ pub fn quote(corridor: &Corridor, rate: Rate, given: Given) -> AnchorResult<Pric
     // The fee tier goes by the sell amount; for a buy amount, by what it costs before fees.
     let basis = match given {
         Given::Sell(sell) => sell,
-        Given::Buy(buy) => buy * price,
+        Given::Buy(buy) => buy.checked_mul(price).unwrap_or(Decimal::MAX),
     };
     let basis = Amount::from_decimal(basis.round_dp_with_strategy(DECIMALS, RoundingStrategy::ToZero))
         .unwrap_or(Amount(i64::MAX));

@@ -344,6 +344,7 @@ async fn post_quote(
         expires_at,
     };
     let quote = quotes::create(&state.db, &auth.owner(&ctx), &priced, terms).await?;
+    metrics::counter!("mooring_sep38_quotes_total", "tenant" => ctx.tenant.id_text.to_string()).increment(1);
     Ok((StatusCode::CREATED, Json(quote_json(&quote))).into_response())
 }
 

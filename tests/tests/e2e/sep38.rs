@@ -762,6 +762,7 @@ async fn corridor_configuration_is_checked_and_scoped() {
     admin.ok(SET_MXN, json!({ "t": t })).await;
     for input in [
         json!({ "rate": "-1" }),
+        json!({ "rate": "0.00000000000000000001" }),
         json!({ "rate": "abc" }),
         json!({ "rate": null }),
         json!({ "rateFeedUrl": "http://feed.example/x" }),
