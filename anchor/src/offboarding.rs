@@ -111,13 +111,15 @@ where
 }
 
 /// The columns of an export: no customer PII (customers appear by id only).
-pub const EXPORT_COLUMNS: [&str; 17] = [
+pub const EXPORT_COLUMNS: [&str; 19] = [
     "id",
     "status",
     "amount_in",
     "amount_fee",
     "amount_out",
     "asset",
+    "amount_out_asset",
+    "quote_id",
     "sending_anchor",
     "sender_id",
     "receiver_id",
@@ -149,6 +151,9 @@ pub async fn export_transactions(db: &DatabaseConnection, tenant_id: Uuid) -> An
                 "amount_fee": amount(t.amount_fee),
                 "amount_out": amount(t.amount_out),
                 "asset": format!("stellar:{}:{}", t.asset_code, t.asset_issuer),
+                "amount_out_asset": t.amount_out_asset.clone()
+                    .unwrap_or_else(|| format!("stellar:{}:{}", t.asset_code, t.asset_issuer)),
+                "quote_id": t.quote_id,
                 "sending_anchor": t.sa_account,
                 "sender_id": t.sender_id,
                 "receiver_id": t.receiver_id,

@@ -240,8 +240,12 @@ fn spawn_pii_sealing(state: &AppState) {
     });
 }
 
-/// Deletes what is left of offboarded tenants, a bounded batch at a time, and audit
-/// rows past their retention.
+/// How long a quote nobody used is kept after it expired (a sending anchor may still
+/// look it up for a while).
+const UNUSED_QUOTE_RETENTION_DAYS: i64 = 7;
+
+/// Deletes what is left of offboarded tenants, a bounded batch at a time, audit rows
+/// past their retention, and unused quotes long expired.
 fn spawn_offboarding_purge(state: &AppState, shutdown: CancellationToken) {
     let (db, period) = (state.db.clone(), Duration::from_millis(state.cfg.offboarding_purge_ms));
     let retention = state.cfg.audit_retention_days;
@@ -251,7 +255,13 @@ fn spawn_offboarding_purge(state: &AppState, shutdown: CancellationToken) {
                 () = shutdown.cancelled() => return,
                 () = tokio::time::sleep(period) => {}
             }
-            // Audit retention rides on the same clock.
+            // Unused quotes a week past expiry, and audit retention, ride on the same clock.
+            let week_ago = chrono::Utc::now() - chrono::Duration::days(UNUSED_QUOTE_RETENTION_DAYS);
+            match mooring_anchor::quotes::purge_unused(&db, week_ago, 1_000).await {
+                Ok(0) => {}
+                Ok(n) => tracing::info!(quotes = n, "unused expired quotes deleted"),
+                Err(e) => tracing::warn!(error = %e, "purging unused quotes failed; will retry"),
+            }
             match mooring_tenants::audit::purge(&db, chrono::Duration::days(i64::from(retention))).await {
                 Ok(0) => {}
                 Ok(n) => tracing::info!(rows = n, "audit rows past retention deleted"),

@@ -134,6 +134,20 @@ impl OffchainAsset {
     pub fn sep38(&self) -> Sep38Asset {
         Sep38Asset::Iso4217(self.code.clone())
     }
+
+    pub fn delivered_by(&self, method: &str) -> bool {
+        self.delivery_methods.iter().any(|m| m.name == method)
+    }
+
+    /// Whether it is paid out in `country` (SEP-38's ISO 3166-1 alpha-2 or ISO 3166-2
+    /// `MX-CMX`, whose country is the prefix); a currency naming no countries is paid
+    /// out anywhere.
+    pub fn paid_in(&self, country: &str) -> bool {
+        self.country_codes.is_empty()
+            || self.country_codes.iter().any(|c| {
+                country == c || country.strip_prefix(c.as_str()).is_some_and(|rest| rest.starts_with('-'))
+            })
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]

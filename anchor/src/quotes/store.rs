@@ -130,3 +130,27 @@ pub async fn claim_in(
         Err(AnchorError::invalid(format!("quote {id} was already used for another transaction")))
     }
 }
+
+/// Deletes up to `limit` quotes that expired before `before` without backing a
+/// transaction (nobody can use them; a quote behind a transaction is kept with it).
+pub async fn purge_unused(db: &DatabaseConnection, before: DateTime<Utc>, limit: u64) -> AnchorResult<u64> {
+    let ids: Vec<Uuid> = quote::Entity::find()
+        .select_only()
+        .column(quote::Column::Id)
+        .filter(quote::Column::TransactionId.is_null())
+        .filter(quote::Column::ExpiresAt.lt(before))
+        .limit(limit)
+        .into_tuple()
+        .all(db)
+        .await?;
+    if ids.is_empty() {
+        return Ok(0);
+    }
+    let deleted = quote::Entity::delete_many()
+        .filter(quote::Column::Id.is_in(ids))
+        // Claimed since it was listed: kept.
+        .filter(quote::Column::TransactionId.is_null())
+        .exec(db)
+        .await?;
+    Ok(deleted.rows_affected)
+}

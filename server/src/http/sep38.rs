@@ -184,25 +184,24 @@ fn pair<'a>(tenant: &'a Tenant, p: &Params) -> ApiResult<Pair<'a>> {
         Asset::Iso4217(code) => tenant.offchain_asset(code),
         Asset::Stellar { .. } => None,
     };
-    let methods = currency.map(|c| c.delivery_methods.as_slice()).unwrap_or_default();
     let buy_delivery_method = p.get("buy_delivery_method").map(str::to_string);
-    if let Some(m) = &buy_delivery_method
-        && !methods.iter().any(|known| &known.name == m)
+    if let (Some(m), Some(currency)) = (&buy_delivery_method, currency)
+        && !currency.delivered_by(m)
     {
-        let names: Vec<&str> = methods.iter().map(|m| m.name.as_str()).collect();
+        let names: Vec<&str> = currency.delivery_methods.iter().map(|m| m.name.as_str()).collect();
         return Err(ApiError::bad_request(format!(
             "buy_delivery_method must be one of: {}",
             names.join(", ")
         )));
     }
-    let countries = currency.map(|c| c.country_codes.as_slice()).unwrap_or_default();
     let country_code = p.get("country_code").map(str::to_string);
-    if let Some(c) = &country_code
-        && !countries.is_empty()
-        // SEP-38 allows ISO 3166-2 subdivisions (`MX-CMX`): their country is the prefix.
-        && !countries.iter().any(|known| c == known || c.starts_with(&format!("{known}-")))
+    if let (Some(c), Some(currency)) = (&country_code, currency)
+        && !currency.paid_in(c)
     {
-        return Err(ApiError::bad_request(format!("country_code must be one of: {}", countries.join(", "))));
+        return Err(ApiError::bad_request(format!(
+            "country_code must be one of: {}",
+            currency.country_codes.join(", ")
+        )));
     }
     Ok(Pair { corridor, buy_delivery_method, country_code })
 }
@@ -254,9 +253,20 @@ async fn prices(
             ));
         }
     };
+    // The optional filters narrow the currencies to those paid out that way, there.
+    let method = p.get("buy_delivery_method");
+    let country = p.get("country_code");
+    let delivers = |c: &Corridor| {
+        let Asset::Iso4217(code) = &c.buy else { return false };
+        let Some(currency) = t.offchain_asset(code) else { return false };
+        method.is_none_or(|m| currency.delivered_by(m)) && country.is_none_or(|cc| currency.paid_in(cc))
+    };
     let mut listed = Vec::new();
-    for c in
-        t.corridors.iter().filter(|c| c.enabled && if sell_side { c.sell == asset } else { c.buy == asset })
+    for c in t
+        .corridors
+        .iter()
+        .filter(|c| c.enabled && if sell_side { c.sell == asset } else { c.buy == asset })
+        .filter(|c| delivers(c))
     {
         let Some(r) = state.rates.rate(c) else { continue };
         let price = quotes::price::price(c, r)?;

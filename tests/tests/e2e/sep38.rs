@@ -143,6 +143,19 @@ async fn sep38_endpoints_follow_the_spec() {
     assert_eq!(status, StatusCode::OK, "{prices}");
     assert_eq!(prices["sell_assets"][0]["asset"], srt.as_str());
     assert_eq!(prices["sell_assets"][0]["decimals"], 7);
+    // The optional filters: pesos are paid out in Mexico, by SPEI.
+    for (filter, listed) in [
+        (("country_code", "MX"), 1),
+        (("country_code", "MX-CMX"), 1),
+        (("country_code", "BR"), 0),
+        (("buy_delivery_method", "SPEI"), 1),
+        (("buy_delivery_method", "CASH"), 0),
+    ] {
+        let q = query(&[("sell_asset", &srt), ("sell_amount", "101"), filter]);
+        let (status, prices) = public_get(&app, &domain, &format!("/sep38/prices?{q}")).await;
+        assert_eq!(status, StatusCode::OK, "{prices}");
+        assert_eq!(prices["buy_assets"].as_array().unwrap().len(), listed, "{filter:?}: {prices}");
+    }
 
     // GET /price with sell_amount: the fee in the sell asset, buy_amount rounded down.
     let price_of = |pairs: Vec<(&str, String)>| {
@@ -489,6 +502,24 @@ async fn a_quoted_transaction_pays_out_in_the_buy_asset_and_a_quote_backs_one_tr
     assert_eq!(status, StatusCode::BAD_REQUEST, "{res}");
     assert!(res["error"].as_str().unwrap().contains("expired"), "{res}");
     assert_eq!(sa.get(&format!("/sep38/quote/{q2_id}")).await.0, StatusCode::OK);
+
+    // A week past expiry, unused quotes are deleted; a quote behind a transaction stays.
+    let q1_id: Uuid = q["id"].as_str().unwrap().parse().unwrap();
+    mooring_entities::quote::Entity::update_many()
+        .col_expr(
+            mooring_entities::quote::Column::ExpiresAt,
+            sea_orm::sea_query::Expr::value(chrono::Utc::now() - chrono::Duration::days(8)),
+        )
+        .filter(mooring_entities::quote::Column::Id.is_in([q1_id, q2_id]))
+        .exec(&env.db)
+        .await
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while mooring_entities::quote::Entity::find_by_id(q2_id).one(&env.db).await.unwrap().is_some() {
+        assert!(Instant::now() < deadline, "the unused quote was not purged");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert!(mooring_entities::quote::Entity::find_by_id(q1_id).one(&env.db).await.unwrap().is_some());
     app.stop().await;
 }
 
