@@ -13,7 +13,7 @@ pub struct WebhookEndpointInput {
     /// An http(s) URL the platform POSTs events to.
     pub url: String,
     /// Event types to receive (`transaction.created`, `transaction.status_changed`,
-    /// `payment.unmatched`, `customer.updated`); empty: all.
+    /// `payment.unmatched`, `customer.updated`, `quote.expired_with_payment`); empty: all.
     #[graphql(default)]
     pub event_types: Vec<String>,
 }
