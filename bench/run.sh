@@ -89,3 +89,11 @@ wrk.headers["Content-Type"] = "application/json"
 wrk.headers["Authorization"] = "Bearer " .. os.getenv("QUOTE_TOKEN")
 LUA
 run "POST /sep38/quote (firm quote, one row each)" -s "$work/quote.lua" "$BASE/sep38/quote"
+
+# The same with a reserve on the corridor (SEP-38: firm quotes hold their amount until
+# they expire): each quote locks the corridor's row and sums what is outstanding.
+ADMIN=(-fsS -H "Host: admin.localhost:$PORT" -H "Authorization: Bearer $(cat "$work/mooring-demo-operator-token")" -H 'content-type: application/json')
+TENANT=$(curl "${ADMIN[@]}" "$BASE/graphql" -d '{"query":"{ tenants { edges { node { id } } } }"}' \
+  | python3 -c 'import json,sys; print(json.load(sys.stdin)["data"]["tenants"]["edges"][0]["node"]["id"])')
+curl "${ADMIN[@]}" "$BASE/graphql" -d "{\"query\":\"mutation { setCorridor(tenantId: \\\"$TENANT\\\", input: { sellAsset: \\\"$SRT\\\", buyAsset: \\\"iso4217:MXN\\\", rate: \\\"17\\\", feeFixed: \\\"1\\\", feePercent: \\\"1\\\", minAmount: \\\"10\\\", maxAmount: \\\"10000\\\", quoteLifetimeSecs: 300, maxOutstandingAmount: \\\"900000000000\\\" }) { id } }\"}" >/dev/null
+run "POST /sep38/quote (corridor with a reserve)" -s "$work/quote.lua" "$BASE/sep38/quote"

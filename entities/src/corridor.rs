@@ -33,6 +33,9 @@ pub struct Model {
     /// Tiers by sell amount, shaped like `asset::Model::fee_tiers`.
     pub fee_tiers: Option<Json>,
     pub enabled: bool,
+    /// The most of the buy asset (fixed-point, 7 decimals) its unexpired firm quotes may
+    /// promise at once; `None`: no limit.
+    pub max_outstanding: Option<i64>,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
 }

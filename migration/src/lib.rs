@@ -16,6 +16,7 @@ mod m20261130_000010_pii_keys;
 mod m20261130_000011_audit_log;
 mod m20261130_000012_conformance_mode;
 mod m20261130_000013_quotes;
+mod m20261130_000014_quote_reserve;
 
 pub struct Migrator;
 
@@ -35,6 +36,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261130_000011_audit_log::Migration),
             Box::new(m20261130_000012_conformance_mode::Migration),
             Box::new(m20261130_000013_quotes::Migration),
+            Box::new(m20261130_000014_quote_reserve::Migration),
         ]
     }
 }

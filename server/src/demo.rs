@@ -175,6 +175,7 @@ pub fn demo_corridor(srt_issuer: &str) -> NewCorridor {
         fee_percent: Amount::from_units(1),
         fee_tiers: Vec::new(),
         enabled: true,
+        max_outstanding: None,
     }
 }
 

@@ -316,6 +316,7 @@ fn corridor(c: corridor::Model, buy_decimals: u32) -> Result<Corridor, Error> {
         fee_percent: Amount(c.fee_percent),
         fee_tiers: c.fee_tiers.as_ref().map(fee_tiers).transpose()?.unwrap_or_default(),
         enabled: c.enabled,
+        max_outstanding: c.max_outstanding.map(Amount),
     })
 }
 

@@ -188,6 +188,9 @@ pub struct Corridor {
     /// By sell amount, ascending; empty: the flat fee.
     pub fee_tiers: Vec<FeeTier>,
     pub enabled: bool,
+    /// The most of the buy asset unexpired firm quotes may promise at once (SEP-38's
+    /// reserve); `None`: no limit.
+    pub max_outstanding: Option<Amount>,
 }
 
 impl Corridor {

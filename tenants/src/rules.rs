@@ -197,6 +197,9 @@ pub fn check_corridor(new: &NewCorridor) -> Result<(), Error> {
     {
         return Err(invalid("min_amount is above max_amount"));
     }
+    if new.max_outstanding.is_some_and(|a| a <= Amount::ZERO) {
+        return Err(invalid("max_outstanding must be positive"));
+    }
     check_fees(new.fee_fixed, new.fee_percent, &new.fee_tiers)
 }
 

@@ -137,6 +137,7 @@ mod tests {
                 fee_percent: Amount::from_decimal(d("0.5")).unwrap(),
             }],
             enabled: true,
+            max_outstanding: None,
         }
     }
 

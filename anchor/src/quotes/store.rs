@@ -2,7 +2,8 @@
 //! transaction.
 
 use chrono::{DateTime, Utc};
-use mooring_entities::quote;
+use mooring_entities::{corridor, quote};
+use mooring_stellar::Amount;
 use mooring_tenants::api_keys::KeyScope;
 use sea_orm::sea_query::Expr;
 use sea_orm::{
@@ -27,6 +28,8 @@ pub struct Terms {
     pub buy_delivery_method: Option<String>,
     pub country_code: Option<String>,
     pub expires_at: DateTime<Utc>,
+    /// The corridor's reserve: the most of the buy asset its unexpired quotes may promise.
+    pub max_outstanding: Option<Amount>,
 }
 
 /// `fee.details` as stored and sent: `[{name, amount}]`, amounts as strings.
@@ -37,7 +40,24 @@ pub fn fee_details_json(details: &[(String, mooring_stellar::Amount)]) -> serde_
         .collect()
 }
 
-/// Records a firm quote for `owner`.
+/// How much of the buy asset `corridor_id`'s unexpired firm quotes promise.
+pub async fn outstanding(db: &impl ConnectionTrait, corridor_id: Uuid) -> AnchorResult<Amount> {
+    // CAST: PostgreSQL sums BIGINTs into NUMERIC.
+    let sum: Option<i64> = quote::Entity::find()
+        .select_only()
+        .column_as(Expr::cust("CAST(COALESCE(SUM(buy_amount), 0) AS BIGINT)"), "promised")
+        .filter(quote::Column::CorridorId.eq(corridor_id))
+        .filter(quote::Column::ExpiresAt.gt(Utc::now()))
+        .into_tuple()
+        .one(db)
+        .await?;
+    Ok(Amount(sum.unwrap_or(0)))
+}
+
+/// Records a firm quote for `owner`. With a reserve, the corridor's row is locked (on
+/// SQLite the write transaction serializes), the unexpired quotes summed and the quote
+/// refused if it would promise more than the reserve: concurrent quotes cannot together
+/// overshoot it.
 pub async fn create(
     db: &DatabaseConnection,
     owner: &Owner,
@@ -66,7 +86,24 @@ pub async fn create(
         created_at: Set(Utc::now()),
         transaction_id: Set(None),
     };
-    Ok(row.insert(db).await?)
+    let Some(reserve) = terms.max_outstanding else { return Ok(row.insert(db).await?) };
+    let txn = mooring_entities::begin_write(db).await?;
+    corridor::Entity::find_by_id(terms.corridor_id)
+        .lock_exclusive()
+        .one(&txn)
+        .await?
+        .ok_or_else(|| AnchorError::invalid("this corridor is no longer offered"))?;
+    let promised = outstanding(&txn, terms.corridor_id).await?;
+    let left = Amount(reserve.0.saturating_sub(promised.0).max(0));
+    if priced.buy_amount > left {
+        return Err(AnchorError::invalid(format!(
+            "at most {} can be quoted on this corridor right now (firm quotes hold the rest until they expire)",
+            left.to_decimal().normalize()
+        )));
+    }
+    let quote = row.insert(&txn).await?;
+    txn.commit().await?;
+    Ok(quote)
 }
 
 /// The quotes `owner` may see: its account's at its tenant, and with a memo token only

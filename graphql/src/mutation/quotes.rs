@@ -79,6 +79,9 @@ pub struct CorridorInput {
     /// Whether it is quoted.
     #[graphql(default = true)]
     pub enabled: bool,
+    /// The most of the buy asset its unexpired firm quotes may promise at once (SEP-38:
+    /// a firm quote's amount is held in reserve until it expires); null: no limit.
+    pub max_outstanding_amount: Option<String>,
 }
 
 fn decimal(field: &str, v: &str) -> Result<Decimal> {
@@ -156,6 +159,11 @@ impl QuotesMutation {
             fee_percent: amount("feePercent", &input.fee_percent)?,
             fee_tiers: fee_tiers(&input.fee_tiers)?,
             enabled: input.enabled,
+            max_outstanding: input
+                .max_outstanding_amount
+                .as_deref()
+                .map(|a| amount("maxOutstandingAmount", a))
+                .transpose()?,
             sell_asset: input.sell_asset,
             buy_asset: input.buy_asset,
         };

@@ -133,6 +133,18 @@ impl CorridorObj {
     async fn fee_percent(&self) -> String {
         amount(self.0.fee_percent.0)
     }
+    /// The most of the buy asset unexpired firm quotes may promise at once (null: no limit).
+    async fn max_outstanding_amount(&self) -> Option<String> {
+        self.0.max_outstanding.map(|a| amount(a.0))
+    }
+    /// How much of the buy asset unexpired firm quotes promise now.
+    #[graphql(complexity = 10)]
+    async fn outstanding_amount(&self, ctx: &Context<'_>) -> async_graphql::Result<String> {
+        let db = &core(ctx).db;
+        let promised =
+            mooring_anchor::quotes::outstanding(db, self.0.id).await.map_err(crate::error::from_anchor)?;
+        Ok(amount(promised.0))
+    }
     /// Fees by sell amount (replacing the flat fee from each tier's minimum up).
     async fn fee_tiers(&self) -> Vec<super::tenant::FeeTierObj> {
         self.0.fee_tiers.iter().map(|t| super::tenant::FeeTierObj::from(*t)).collect()

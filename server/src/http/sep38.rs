@@ -352,6 +352,7 @@ async fn post_quote(
         buy_delivery_method: pair.buy_delivery_method,
         country_code: pair.country_code,
         expires_at,
+        max_outstanding: corridor.max_outstanding,
     };
     let quote = quotes::create(&state.db, &auth.owner(&ctx), &priced, terms).await?;
     metrics::counter!("mooring_sep38_quotes_total", "tenant" => ctx.tenant.id_text.to_string()).increment(1);

@@ -105,6 +105,8 @@ pub struct NewCorridor {
     pub fee_percent: Amount,
     pub fee_tiers: Vec<FeeTier>,
     pub enabled: bool,
+    /// The most of the buy asset unexpired firm quotes may promise at once.
+    pub max_outstanding: Option<Amount>,
 }
 
 fn rate_columns(row: &mut corridor::ActiveModel, rate: &RateSource) {
@@ -187,6 +189,7 @@ pub async fn set_corridor(db: &DatabaseConnection, tenant_id: Uuid, new: NewCorr
         row.fee_percent = Set(new.fee_percent.0);
         row.fee_tiers = Set(tiers_json(&new.fee_tiers));
         row.enabled = Set(new.enabled);
+        row.max_outstanding = Set(new.max_outstanding.map(|a| a.0));
         row.updated_at = Set(now);
         let row = if is_new { row.insert(txn).await? } else { row.update(txn).await? };
         Ok(row.id)

@@ -841,3 +841,41 @@ async fn corridor_configuration_is_checked_and_scoped() {
     assert_eq!(public_get(&app, &domain, "/sep38/info").await.0, StatusCode::NOT_FOUND);
     app.stop().await;
 }
+
+#[tokio::test]
+async fn firm_quotes_hold_their_amount_in_reserve_even_when_racing() {
+    let env = TestEnv::new().await;
+    let domain = unique_domain("reserve");
+    let tenant = env.tenant(&domain).await;
+    let app = env.start().await;
+    // 101 SRT buys 1,979.99 MXN: five such quotes fit in a reserve of 10,000 MXN, six do not.
+    let corridor_id = corridor(&app, &tenant, &domain, json!({ "maxOutstandingAmount": "10000" })).await;
+    let srt = srt(&app, &domain);
+    let sa = Sa::login(&app, &domain, &tenant.sender).await;
+    let ask =
+        json!({ "sell_asset": srt, "buy_asset": "iso4217:MXN", "sell_amount": "101", "context": "sep31" });
+    let results = futures::future::join_all((0..10).map(|_| sa.post_json("/sep38/quote", &ask))).await;
+    let created = results.iter().filter(|(s, _)| *s == StatusCode::CREATED).count();
+    assert_eq!(created, 5, "{results:?}");
+    let refused: Vec<_> = results.iter().filter(|(s, _)| *s == StatusCode::BAD_REQUEST).collect();
+    assert_eq!(refused.len(), 5, "{results:?}");
+    assert!(refused[0].1["error"].as_str().unwrap().contains("at most 100.05"), "{:?}", refused[0]);
+
+    let state = "query($t: ID!) { tenant(id: $t) { corridors { maxOutstandingAmount outstandingAmount } } }";
+    let shown = Admin::operator(&app).ok(state, json!({ "t": tenant.id.to_string() })).await;
+    let c = &shown["tenant"]["corridors"][0];
+    assert_eq!((dec(&c["maxOutstandingAmount"]), dec(&c["outstandingAmount"])), (d("10000"), d("9899.95")));
+
+    // What expired is released.
+    mooring_entities::quote::Entity::update_many()
+        .col_expr(
+            mooring_entities::quote::Column::ExpiresAt,
+            sea_orm::sea_query::Expr::value(chrono::Utc::now() - chrono::Duration::seconds(1)),
+        )
+        .filter(mooring_entities::quote::Column::CorridorId.eq(corridor_id.parse::<Uuid>().unwrap()))
+        .exec(&env.db)
+        .await
+        .unwrap();
+    assert_eq!(sa.post_json("/sep38/quote", &ask).await.0, StatusCode::CREATED);
+    app.stop().await;
+}
