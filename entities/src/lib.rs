@@ -18,6 +18,7 @@ pub mod offchain_asset;
 pub mod outbox;
 pub mod payment;
 pub mod quote;
+pub mod quote_reserve;
 pub mod refund;
 pub mod stream_cursor;
 pub mod stream_member;

@@ -1,6 +1,8 @@
-//! `corridors.max_outstanding`: the most of the buy asset a corridor's unexpired firm
-//! quotes may promise at once (SEP-38: a firm quote's amount is held in reserve until it
-//! expires). The index serves the sum taken before each quote.
+//! SEP-38's reserve: "the amount requested must be held in reserve … until the
+//! expiration". `corridors.max_outstanding` caps what a corridor's unexpired firm quotes
+//! may promise; `quote_reserves` keeps that promise as running totals per minute of
+//! expiry, so checking it sums a handful of rows (one per minute of quote lifetime)
+//! rather than every quote still open.
 
 use sea_orm_migration::prelude::*;
 use sea_orm_migration::schema::*;
@@ -11,17 +13,17 @@ pub struct Migration;
 #[derive(DeriveIden)]
 enum Corridors {
     Table,
+    Id,
     MaxOutstanding,
 }
 
 #[derive(DeriveIden)]
-enum Quotes {
+enum QuoteReserves {
     Table,
     CorridorId,
-    ExpiresAt,
+    Until,
+    Amount,
 }
-
-const BY_CORRIDOR: &str = "quotes_corridor_expires";
 
 #[async_trait::async_trait]
 impl MigrationTrait for Migration {
@@ -33,19 +35,26 @@ impl MigrationTrait for Migration {
                 .to_owned(),
         )
         .await?;
-        m.create_index(
-            Index::create()
-                .name(BY_CORRIDOR)
-                .table(Quotes::Table)
-                .col(Quotes::CorridorId)
-                .col(Quotes::ExpiresAt)
+        m.create_table(
+            Table::create()
+                .table(QuoteReserves::Table)
+                .col(uuid(QuoteReserves::CorridorId))
+                .col(timestamp_with_time_zone(QuoteReserves::Until))
+                .col(big_integer(QuoteReserves::Amount))
+                .primary_key(Index::create().col(QuoteReserves::CorridorId).col(QuoteReserves::Until))
+                .foreign_key(
+                    ForeignKey::create()
+                        .from(QuoteReserves::Table, QuoteReserves::CorridorId)
+                        .to(Corridors::Table, Corridors::Id)
+                        .on_delete(ForeignKeyAction::Cascade),
+                )
                 .to_owned(),
         )
         .await
     }
 
     async fn down(&self, m: &SchemaManager) -> Result<(), DbErr> {
-        m.drop_index(Index::drop().name(BY_CORRIDOR).table(Quotes::Table).to_owned()).await?;
+        m.drop_table(Table::drop().table(QuoteReserves::Table).to_owned()).await?;
         m.alter_table(
             Table::alter().table(Corridors::Table).drop_column(Corridors::MaxOutstanding).to_owned(),
         )

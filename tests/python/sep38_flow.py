@@ -15,33 +15,15 @@ import sys
 from decimal import Decimal
 
 import requests
-import toml_parser
-from stellar_sdk import Keypair, TransactionEnvelope
-from stellar_sdk.sep.stellar_web_authentication import read_challenge_transaction
-
-
-def path_of(url: str) -> str:
-    # The toml names public URLs; this client reaches them through BASE_URL.
-    return "/" + url.split("/", 3)[3]
+from sep10_login import login, path_of
 
 
 def main() -> None:
     base, host, secret = sys.argv[1:4]
-    client = Keypair.from_secret(secret)
     h = {"Host": host}
-
-    toml = toml_parser.parse(requests.get(f"{base}/.well-known/stellar.toml", headers=h, timeout=10).text)
-    passphrase, server_key = toml["NETWORK_PASSPHRASE"], toml["SIGNING_KEY"]
-    auth_path, kyc_path = path_of(toml["WEB_AUTH_ENDPOINT"]), path_of(toml["KYC_SERVER"])
-    sep31_path, sep38_path = path_of(toml["DIRECT_PAYMENT_SERVER"]), path_of(toml["ANCHOR_QUOTE_SERVER"])
-
-    xdr = requests.get(f"{base}{auth_path}", params={"account": client.public_key}, headers=h, timeout=10).json()["transaction"]
-    read_challenge_transaction(xdr, server_key, host, host, passphrase)
-    envelope = TransactionEnvelope.from_xdr(xdr, passphrase)
-    envelope.sign(client)
-    res = requests.post(f"{base}{auth_path}", json={"transaction": envelope.to_xdr()}, headers=h, timeout=10)
-    res.raise_for_status()
-    auth = {**h, "Authorization": f"Bearer {res.json()['token']}"}
+    toml, auth = login(base, host, secret)
+    kyc_path, sep31_path = path_of(toml["KYC_SERVER"]), path_of(toml["DIRECT_PAYMENT_SERVER"])
+    sep38_path = path_of(toml["ANCHOR_QUOTE_SERVER"])
 
     info = requests.get(f"{base}{sep38_path}/info", headers=h, timeout=10).json()
     stellar = next(a for a in info["assets"] if a["asset"].startswith("stellar:SRT:"))["asset"]

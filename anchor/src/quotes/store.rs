@@ -1,11 +1,12 @@
 //! Firm quotes: written once, read back by their owner only, and claimed by exactly one
 //! transaction.
 
+use chrono::DurationRound;
 use chrono::{DateTime, Utc};
-use mooring_entities::{corridor, quote};
+use mooring_entities::{corridor, quote, quote_reserve};
 use mooring_stellar::Amount;
 use mooring_tenants::api_keys::KeyScope;
-use sea_orm::sea_query::Expr;
+use sea_orm::sea_query::{Expr, OnConflict};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder,
     QuerySelect, Set,
@@ -40,24 +41,32 @@ pub fn fee_details_json(details: &[(String, mooring_stellar::Amount)]) -> serde_
         .collect()
 }
 
-/// How much of the buy asset `corridor_id`'s unexpired firm quotes promise.
+/// How much of the buy asset `corridor_id`'s unexpired firm quotes promise (each counted
+/// until the end of the minute it expires in).
 pub async fn outstanding(db: &impl ConnectionTrait, corridor_id: Uuid) -> AnchorResult<Amount> {
     // CAST: PostgreSQL sums BIGINTs into NUMERIC.
-    let sum: Option<i64> = quote::Entity::find()
+    let sum: Option<i64> = quote_reserve::Entity::find()
         .select_only()
-        .column_as(Expr::cust("CAST(COALESCE(SUM(buy_amount), 0) AS BIGINT)"), "promised")
-        .filter(quote::Column::CorridorId.eq(corridor_id))
-        .filter(quote::Column::ExpiresAt.gt(Utc::now()))
+        .column_as(Expr::cust("CAST(COALESCE(SUM(amount), 0) AS BIGINT)"), "promised")
+        .filter(quote_reserve::Column::CorridorId.eq(corridor_id))
+        .filter(quote_reserve::Column::Until.gt(Utc::now()))
         .into_tuple()
         .one(db)
         .await?;
     Ok(Amount(sum.unwrap_or(0)))
 }
 
+/// The end of the minute `t` falls in (`t` itself when it is a whole minute).
+fn minute_after(t: DateTime<Utc>) -> DateTime<Utc> {
+    let whole = t.duration_trunc(chrono::Duration::minutes(1)).unwrap_or(t);
+    if whole == t { t } else { whole + chrono::Duration::minutes(1) }
+}
+
 /// Records a firm quote for `owner`. With a reserve, the corridor's row is locked (on
-/// SQLite the write transaction serializes), the unexpired quotes summed and the quote
-/// refused if it would promise more than the reserve: concurrent quotes cannot together
-/// overshoot it.
+/// SQLite the write transaction serializes), what its unexpired quotes promise is
+/// summed from the per-minute totals, and the quote is refused if it would promise
+/// more than the reserve, or else added to its minute's total: concurrent quotes
+/// cannot together overshoot it.
 pub async fn create(
     db: &DatabaseConnection,
     owner: &Owner,
@@ -101,6 +110,25 @@ pub async fn create(
             left.to_decimal().normalize()
         )));
     }
+    let held = quote_reserve::ActiveModel {
+        corridor_id: Set(terms.corridor_id),
+        until: Set(minute_after(terms.expires_at)),
+        amount: Set(priced.buy_amount.0),
+    };
+    quote_reserve::Entity::insert(held)
+        .on_conflict(
+            OnConflict::columns([quote_reserve::Column::CorridorId, quote_reserve::Column::Until])
+                .value(
+                    quote_reserve::Column::Amount,
+                    sea_orm::sea_query::ExprTrait::add(
+                        Expr::col((quote_reserve::Entity, quote_reserve::Column::Amount)),
+                        priced.buy_amount.0,
+                    ),
+                )
+                .to_owned(),
+        )
+        .exec_without_returning(&txn)
+        .await?;
     let quote = row.insert(&txn).await?;
     txn.commit().await?;
     Ok(quote)
@@ -180,6 +208,8 @@ pub async fn purge_unused(db: &DatabaseConnection, before: DateTime<Utc>, limit:
         .into_tuple()
         .all(db)
         .await?;
+    // Per-minute reserve totals past their minute hold nothing any more.
+    quote_reserve::Entity::delete_many().filter(quote_reserve::Column::Until.lt(Utc::now())).exec(db).await?;
     if ids.is_empty() {
         return Ok(0);
     }
@@ -190,4 +220,17 @@ pub async fn purge_unused(db: &DatabaseConnection, before: DateTime<Utc>, limit:
         .exec(db)
         .await?;
     Ok(deleted.rows_affected)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_quote_is_held_to_the_end_of_its_minute() {
+        let t = |s: &str| s.parse::<DateTime<Utc>>().unwrap();
+        assert_eq!(minute_after(t("2026-11-30T10:00:00.001Z")), t("2026-11-30T10:01:00Z"));
+        assert_eq!(minute_after(t("2026-11-30T10:00:59Z")), t("2026-11-30T10:01:00Z"));
+        assert_eq!(minute_after(t("2026-11-30T10:01:00Z")), t("2026-11-30T10:01:00Z"));
+    }
 }

@@ -195,129 +195,49 @@ async fn sep38_endpoints_follow_the_spec() {
     let cost = dec(&p["price"]) * d("1000");
     assert!(sell - fee >= cost && sell - fee - cost < d("0.0000001"), "{p}");
 
-    // The spec's 400s.
-    for (pairs, why) in [
-        (
-            vec![
-                ("sell_asset", srt.clone()),
-                ("buy_asset", "iso4217:BRL".into()),
-                ("sell_amount", "100".into()),
-                ("context", "sep31".into()),
-            ],
-            "unknown pair",
-        ),
-        (
-            vec![
-                ("sell_asset", srt.clone()),
-                ("buy_asset", "iso4217:MXN".into()),
-                ("sell_amount", "100".into()),
-                ("buy_amount", "100".into()),
-                ("context", "sep31".into()),
-            ],
-            "both amounts",
-        ),
-        (
-            vec![
-                ("sell_asset", srt.clone()),
-                ("buy_asset", "iso4217:MXN".into()),
-                ("context", "sep31".into()),
-            ],
-            "no amount",
-        ),
-        (
-            vec![
-                ("sell_asset", srt.clone()),
-                ("buy_asset", "iso4217:MXN".into()),
-                ("sell_amount", "100".into()),
-                ("context", "sep6".into()),
-            ],
-            "sep6",
-        ),
-        (
-            vec![
-                ("sell_asset", srt.clone()),
-                ("buy_asset", "iso4217:MXN".into()),
-                ("sell_amount", "100".into()),
-            ],
-            "no context",
-        ),
-        (
-            vec![
-                ("sell_asset", "SRT".into()),
-                ("buy_asset", "iso4217:MXN".into()),
-                ("sell_amount", "100".into()),
-                ("context", "sep31".into()),
-            ],
-            "bad asset",
-        ),
-        (
-            vec![
-                ("sell_asset", srt.clone()),
-                ("buy_asset", "iso4217:MXN".into()),
-                ("sell_amount", "20000".into()),
-                ("context", "sep31".into()),
-            ],
-            "over the maximum",
-        ),
-        (
-            vec![
-                ("sell_asset", srt.clone()),
-                ("buy_asset", "iso4217:MXN".into()),
-                ("sell_amount", "-5".into()),
-                ("context", "sep31".into()),
-            ],
-            "negative",
-        ),
-        (
-            vec![
-                ("sell_asset", srt.clone()),
-                ("buy_asset", "iso4217:MXN".into()),
-                ("sell_amount", "1.000000001".into()),
-                ("context", "sep31".into()),
-            ],
-            "8 decimals",
-        ),
-        (
-            vec![
-                ("sell_asset", srt.clone()),
-                ("buy_asset", "iso4217:MXN".into()),
-                ("buy_amount", "100.001".into()),
-                ("context", "sep31".into()),
-            ],
-            "3 decimals of MXN",
-        ),
-        (
-            vec![
-                ("sell_asset", srt.clone()),
-                ("buy_asset", "iso4217:MXN".into()),
-                ("sell_amount", "100".into()),
-                ("context", "sep31".into()),
-                ("buy_delivery_method", "CASH".into()),
-            ],
-            "unknown method",
-        ),
-        (
-            vec![
-                ("sell_asset", srt.clone()),
-                ("buy_asset", "iso4217:MXN".into()),
-                ("sell_amount", "100".into()),
-                ("context", "sep31".into()),
-                ("country_code", "BR".into()),
-            ],
-            "other country",
-        ),
+    // The spec's 400s, each a good request changed: a value replaced or added, or (None)
+    // left out.
+    let good = [
+        ("sell_asset", srt.as_str()),
+        ("buy_asset", "iso4217:MXN"),
+        ("sell_amount", "100"),
+        ("context", "sep31"),
+    ];
+    let changed = |changes: &[(&'static str, Option<&str>)]| {
+        let mut pairs: Vec<(&str, String)> = good.iter().map(|(k, v)| (*k, v.to_string())).collect();
+        for (key, value) in changes {
+            pairs.retain(|(k, _)| k != key);
+            if let Some(v) = value {
+                pairs.push((key, v.to_string()));
+            }
+        }
+        pairs
+    };
+    let largest = "79228162514264337593543950335";
+    for (changes, why) in [
+        (vec![("buy_asset", Some("iso4217:BRL"))], "unknown pair"),
+        (vec![("buy_amount", Some("100"))], "both amounts"),
+        (vec![("sell_amount", None)], "no amount"),
+        (vec![("context", Some("sep6"))], "sep6"),
+        (vec![("context", None)], "no context"),
+        (vec![("sell_asset", Some("SRT"))], "bad asset"),
+        (vec![("sell_amount", Some("20000"))], "over the maximum"),
+        (vec![("sell_amount", Some("-5"))], "negative"),
+        (vec![("sell_amount", Some(largest))], "Decimal's largest"),
+        (vec![("sell_amount", None), ("buy_amount", Some(largest))], "Decimal's largest bought"),
+        (vec![("sell_amount", Some("1e30"))], "exponent"),
+        (vec![("sell_amount", Some("1.000000001"))], "8 decimals"),
+        (vec![("sell_amount", None), ("buy_amount", Some("100.001"))], "3 decimals of MXN"),
+        (vec![("buy_delivery_method", Some("CASH"))], "unknown method"),
+        (vec![("country_code", Some("BR"))], "other country"),
     ] {
+        let pairs = changed(&changes);
         let (status, body) = price_of(pairs).await;
         assert_eq!(status, StatusCode::BAD_REQUEST, "{why}: {body}");
         assert!(body["error"].as_str().is_some_and(|e| !e.is_empty()), "{why}: {body}");
     }
-    let (status, _) = price_of({
-        let mut p = base(("sell_amount", "100"));
-        p.push(("buy_delivery_method", "SPEI".into()));
-        p.push(("country_code", "MX".into()));
-        p
-    })
-    .await;
+    let (status, _) =
+        price_of(changed(&[("buy_delivery_method", Some("SPEI")), ("country_code", Some("MX"))])).await;
     assert_eq!(status, StatusCode::OK);
 
     // POST /quote needs the token; the quote is firm, 201, and its owner's alone.
@@ -866,16 +786,16 @@ async fn firm_quotes_hold_their_amount_in_reserve_even_when_racing() {
     let c = &shown["tenant"]["corridors"][0];
     assert_eq!((dec(&c["maxOutstandingAmount"]), dec(&c["outstandingAmount"])), (d("10000"), d("9899.95")));
 
-    // What expired is released.
-    mooring_entities::quote::Entity::update_many()
-        .col_expr(
-            mooring_entities::quote::Column::ExpiresAt,
-            sea_orm::sea_query::Expr::value(chrono::Utc::now() - chrono::Duration::seconds(1)),
-        )
-        .filter(mooring_entities::quote::Column::CorridorId.eq(corridor_id.parse::<Uuid>().unwrap()))
+    // What expired is released: the quotes' minute passes (the clock moved on).
+    let past = sea_orm::sea_query::Expr::value(chrono::Utc::now() - chrono::Duration::seconds(1));
+    mooring_entities::quote_reserve::Entity::update_many()
+        .col_expr(mooring_entities::quote_reserve::Column::Until, past)
+        .filter(mooring_entities::quote_reserve::Column::CorridorId.eq(corridor_id.parse::<Uuid>().unwrap()))
         .exec(&env.db)
         .await
         .unwrap();
+    let shown = Admin::operator(&app).ok(state, json!({ "t": tenant.id.to_string() })).await;
+    assert_eq!(dec(&shown["tenant"]["corridors"][0]["outstandingAmount"]), d("0"));
     assert_eq!(sa.post_json("/sep38/quote", &ask).await.0, StatusCode::CREATED);
     app.stop().await;
 }
