@@ -1,7 +1,8 @@
 //! SEP-38 (Anchor RFQ) at the tenant's ANCHOR_QUOTE_SERVER (`/sep38`), for SEP-31:
 //! the sending anchor sells one of the tenant's Stellar assets and the receiver is paid
-//! in an off-chain currency. `/info`, `/prices` and `/price` are public (a token that is
-//! sent must be valid) and priced from the in-memory configuration and rate board;
+//! in an off-chain currency. `/info`, `/prices` and `/price` are public unless the tenant
+//! keeps its SEP-31 `/info` to authenticated callers (a token that is sent must be
+//! valid) and are priced from the in-memory configuration and rate board;
 //! `POST /quote` and `GET /quote/:id` need the SEP-10 token, and a quote is its
 //! owner's alone (404 for anyone else).
 
@@ -46,8 +47,18 @@ fn quotes_offered(ctx: &TenantCtx) -> ApiResult<()> {
     }
 }
 
-async fn info(ctx: TenantCtx, _auth: Option<SepAuth>) -> ApiResult<Json<Value>> {
-    quotes_offered(&ctx)?;
+/// The public endpoints follow the tenant's choice for SEP-31 `/info`: a tenant that
+/// keeps its terms to authenticated sending anchors keeps its prices to them too.
+fn public_read(ctx: &TenantCtx, auth: Option<&SepAuth>) -> ApiResult<()> {
+    quotes_offered(ctx)?;
+    if ctx.tenant.info_requires_auth && auth.is_none() {
+        return Err(ApiError::Forbidden("this anchor's prices need a SEP-10 token".into()));
+    }
+    Ok(())
+}
+
+async fn info(ctx: TenantCtx, auth: Option<SepAuth>) -> ApiResult<Json<Value>> {
+    public_read(&ctx, auth.as_ref())?;
     let t = &ctx.tenant;
     let live: Vec<&Corridor> = t.corridors.iter().filter(|c| c.enabled).collect();
     let mut assets = Vec::new();
@@ -230,10 +241,10 @@ fn fee_object(asset: &str, total: Amount, details: Value) -> Value {
 async fn prices(
     State(state): State<AppState>,
     ctx: TenantCtx,
-    _auth: Option<SepAuth>,
+    auth: Option<SepAuth>,
     RawQuery(q): RawQuery,
 ) -> ApiResult<Json<Value>> {
-    quotes_offered(&ctx)?;
+    public_read(&ctx, auth.as_ref())?;
     let p = Params::query(q)?;
     let t = &ctx.tenant;
     let (key, sell_side, asset) = match (p.asset("sell_asset")?, p.asset("buy_asset")?) {
@@ -282,10 +293,10 @@ async fn prices(
 async fn price(
     State(state): State<AppState>,
     ctx: TenantCtx,
-    _auth: Option<SepAuth>,
+    auth: Option<SepAuth>,
     RawQuery(q): RawQuery,
 ) -> ApiResult<Json<Value>> {
-    quotes_offered(&ctx)?;
+    public_read(&ctx, auth.as_ref())?;
     let p = Params::query(q)?;
     p.context()?;
     let pair = pair(&ctx.tenant, &p)?;

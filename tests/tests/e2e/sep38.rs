@@ -483,6 +483,24 @@ async fn quotes_required_and_destination_asset_rules() {
     quoted["quote_id"] = q["id"].clone();
     let (status, res) = sa.post_json("/sep31/transactions", &quoted).await;
     assert_eq!(status, StatusCode::CREATED, "{res}");
+
+    // A tenant that keeps /info to authenticated callers keeps its prices to them too.
+    assert_eq!(public_get(&app, &domain, "/sep38/info").await.0, StatusCode::OK);
+    let private = "mutation($t: ID!) { updateSettings(tenantId: $t, input: { infoRequiresAuth: true }) { infoRequiresAuth } }";
+    Admin::operator(&app).ok(private, json!({ "t": tenant.id.to_string() })).await;
+    let price = format!(
+        "/sep38/price?{}",
+        query(&[
+            ("sell_asset", &srt(&app, &domain)),
+            ("buy_asset", "iso4217:MXN"),
+            ("sell_amount", "100"),
+            ("context", "sep31")
+        ])
+    );
+    for path in ["/sep38/info", price.as_str()] {
+        assert_eq!(public_get(&app, &domain, path).await.0, StatusCode::FORBIDDEN, "{path}");
+        assert_eq!(sa.get(path).await.0, StatusCode::OK, "{path}");
+    }
     app.stop().await;
 }
 
