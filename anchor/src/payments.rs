@@ -379,6 +379,24 @@ mod tests {
     }
 
     #[test]
+    fn a_payment_is_late_for_its_quote_by_the_ledgers_close_time() {
+        let at = |s: &str| s.parse::<chrono::DateTime<Utc>>().unwrap();
+        let mut t = tx(Status::PendingSender, 100);
+        assert_eq!(late_for_quote(&t, &paid("SRT", 100)), None, "no quote, never late");
+        t.quote_id = Some(Uuid::nil());
+        // The ledger closed at 2026-01-01T00:00:00Z (see `paid`).
+        t.quote_expires_at = Some(at("2026-01-01T00:00:00Z"));
+        assert_eq!(late_for_quote(&t, &paid("SRT", 100)), None, "on the deadline is in time");
+        t.quote_expires_at = Some(at("2025-12-31T23:59:59Z"));
+        let late = late_for_quote(&t, &paid("SRT", 100)).unwrap();
+        assert!(late.contains("2026-01-01T00:00:00Z") && late.contains("2025-12-31T23:59:59Z"), "{late}");
+        // An unreadable close time counts as "now": later than any past deadline.
+        let mut garbled = paid("SRT", 100);
+        garbled.ledger_time = "yesterday".into();
+        assert!(late_for_quote(&t, &garbled).is_some());
+    }
+
+    #[test]
     fn only_successful_incoming_payments_count() {
         let mut p = paid("SRT", 1);
         assert!(relevant(&p, "GDIST"));
