@@ -139,6 +139,9 @@ pub fn spawn_samplers(
                 }
                 Err(e) => tracing::warn!(error = %e, "sampling the outbox failed"),
             }
+            let (stale, unpriced) = corridor_health(&state);
+            metrics::gauge!("mooring_corridors_stale").set(stale as f64);
+            metrics::gauge!("mooring_corridors_without_rate").set(unpriced as f64);
             let (size, idle) = pool_sizes(&state.db);
             metrics::gauge!("mooring_db_pool_connections", "state" => "idle").set(idle as f64);
             metrics::gauge!("mooring_db_pool_connections", "state" => "in_use")
@@ -149,6 +152,27 @@ pub fn spawn_samplers(
             }
         }
     });
+}
+
+/// (corridors whose rate is too old for firm quotes, corridors with no rate at all)
+/// among active tenants' enabled corridors: what refuses firm quotes right now.
+fn corridor_health(state: &crate::state::AppState) -> (usize, usize) {
+    let now = chrono::Utc::now();
+    let snapshot = state.tenants.snapshot();
+    let (mut stale, mut unpriced) = (0, 0);
+    for c in snapshot
+        .tenants()
+        .filter(|t| t.status == mooring_tenants::TenantStatus::Active)
+        .flat_map(|t| t.corridors.iter())
+        .filter(|c| c.enabled)
+    {
+        match state.rates.rate(c) {
+            None => unpriced += 1,
+            Some(rate) if mooring_anchor::quotes::check_fresh(c, rate, now).is_err() => stale += 1,
+            Some(_) => {}
+        }
+    }
+    (stale, unpriced)
 }
 
 /// (open connections, idle ones) of the database pool.

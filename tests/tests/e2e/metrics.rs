@@ -81,6 +81,8 @@ async fn the_watcher_outbox_and_database_pool_are_measured() {
             && sample(&text, "mooring_watcher_leases_held", &["watch=\"stream\""]) >= 1.0
             && text.contains("mooring_outbox_pending ")
             && text.contains("mooring_outbox_oldest_pending_seconds ")
+            && text.contains("mooring_corridors_stale ")
+            && text.contains("mooring_corridors_without_rate ")
             && text.contains("mooring_db_pool_connections{state=\"idle\"}");
         if seen {
             break;
