@@ -54,32 +54,7 @@ enum Command {
     },
     /// Play a network's payments feed to TENANTS tenants sharing one stream; measure
     /// records/s, matched/s, lag, Horizon connections and memory.
-    Stream {
-        /// `sqlite://FILE?mode=rwc`, or a PostgreSQL URL whose user may create databases.
-        #[arg(long)]
-        database_url: String,
-        #[arg(long, default_value_t = 10_000)]
-        tenants: usize,
-        /// How many tenants the matching payments are spread over.
-        #[arg(long, default_value_t = 1_000)]
-        paying: usize,
-        #[arg(long, default_value_t = 200_000)]
-        payments: usize,
-        /// One operation in this many pays an open transaction.
-        #[arg(long, default_value_t = 10)]
-        ours_every: usize,
-        /// Operations per second the network closes (streamed).
-        #[arg(long, default_value_t = 5_000)]
-        rate: u32,
-        #[arg(long, value_enum, default_value = "stream")]
-        via: watcher_bench::Via,
-        /// One stream per account instead (shared streams off), to compare.
-        #[arg(long)]
-        own_streams: bool,
-        /// Serve metrics and print the watcher's series at the end.
-        #[arg(long)]
-        metrics: bool,
-    },
+    Stream(stream_bench::Args),
     /// Send GETs to URL at RATE per second for SECS seconds (open loop), each from one of
     /// ADDRESSES rotating X-Forwarded-For addresses; print how they were answered.
     Flood {
@@ -137,30 +112,7 @@ async fn main() -> anyhow::Result<()> {
         Command::Watcher { database_url, payments, via } => {
             watcher_bench::run(&database_url, payments, via).await?
         }
-        Command::Stream {
-            database_url,
-            tenants,
-            paying,
-            payments,
-            ours_every,
-            rate,
-            via,
-            own_streams,
-            metrics,
-        } => {
-            stream_bench::run(stream_bench::Args {
-                database_url,
-                tenants,
-                paying,
-                payments,
-                ours_every,
-                rate,
-                via,
-                own_streams,
-                metrics,
-            })
-            .await?
-        }
+        Command::Stream(args) => stream_bench::run(args).await?,
         Command::Config { database_url, tenants, redis_url } => {
             config_bench::run(&database_url, &tenants, redis_url.as_deref()).await?
         }

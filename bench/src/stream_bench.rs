@@ -35,16 +35,31 @@ const STRANGERS: [&str; 3] = [
     "GBSTRANGERCXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXX",
 ];
 
+#[derive(clap::Args)]
 pub struct Args {
+    /// `sqlite://FILE?mode=rwc`, or a PostgreSQL URL whose user may create databases.
+    #[arg(long)]
     pub database_url: String,
+    #[arg(long, default_value_t = 10_000)]
     pub tenants: usize,
+    /// How many tenants the matching payments are spread over.
+    #[arg(long, default_value_t = 1_000)]
     pub paying: usize,
+    #[arg(long, default_value_t = 200_000)]
     pub payments: usize,
+    /// One operation in this many pays an open transaction.
+    #[arg(long, default_value_t = 10)]
     pub ours_every: usize,
+    /// Operations per second the network closes (streamed).
+    #[arg(long, default_value_t = 5_000)]
     pub rate: u32,
+    #[arg(long, value_enum, default_value = "stream")]
     pub via: Via,
+    /// One stream per account instead (shared streams off), to compare.
+    #[arg(long)]
     pub own_streams: bool,
     /// Serve metrics and print the watcher's and outbox's series at the end.
+    #[arg(long)]
     pub metrics: bool,
 }
 

@@ -80,7 +80,8 @@ pub async fn poll_once(state: &AppState, client: &reqwest::Client, board: &RateB
             RateSource::Manual { .. } => None,
         })
         .collect();
-    board.retain(|id| feeds.iter().any(|(f, _)| f == id));
+    let polled: std::collections::HashSet<Uuid> = feeds.iter().map(|(id, _)| *id).collect();
+    board.retain(|id| polled.contains(id));
     futures::stream::iter(feeds)
         .for_each_concurrent(CONCURRENT_POLLS, |(id, url)| async move {
             let polled = fetch(client, &url).await;

@@ -104,6 +104,13 @@ pub struct FeeTier {
     pub fee_percent: Amount,
 }
 
+impl FeeTier {
+    /// The tier `amount` falls in, of `tiers` ascending by `min_amount`.
+    pub fn covering(tiers: &[FeeTier], amount: Amount) -> Option<&FeeTier> {
+        tiers.iter().rev().find(|t| t.min_amount <= amount)
+    }
+}
+
 impl Asset {
     pub fn sep38(&self) -> Sep38Asset {
         Sep38Asset::Stellar { code: self.code.clone(), issuer: self.issuer.clone() }
@@ -111,7 +118,7 @@ impl Asset {
 
     /// The fixed and percentage fee for `amount`, and the tier they come from, if any.
     pub fn fee_terms(&self, amount: Amount) -> (Amount, Amount, Option<&FeeTier>) {
-        match self.fee_tiers.iter().rev().find(|t| t.min_amount <= amount) {
+        match FeeTier::covering(&self.fee_tiers, amount) {
             Some(t) => (t.fee_fixed, t.fee_percent, Some(t)),
             None => (self.fee_fixed, self.fee_percent, None),
         }
@@ -196,7 +203,7 @@ pub struct Corridor {
 impl Corridor {
     /// The fee terms for a sell amount (a tier's, from its `min_amount` up).
     pub fn fee_terms(&self, sell: Amount) -> (Amount, Amount) {
-        match self.fee_tiers.iter().rev().find(|t| t.min_amount <= sell) {
+        match FeeTier::covering(&self.fee_tiers, sell) {
             Some(t) => (t.fee_fixed, t.fee_percent),
             None => (self.fee_fixed, self.fee_percent),
         }

@@ -21,16 +21,22 @@ pub fn check_account(account: &str, what: &str) -> Result<PublicKey, Error> {
 /// An http(s) URL with a host and nothing that could smuggle a second one in
 /// (userinfo). Returned without a trailing slash.
 pub fn check_http_url(raw: &str, what: &str) -> Result<String, Error> {
-    let bad = || Error::Invalid(format!("{what} {raw:?} is not an http(s) URL"));
-    let url = url::Url::parse(raw).map_err(|_| bad())?;
+    let ok = http_url(raw).is_some_and(|url| url.query().is_none());
+    ok.then(|| raw.trim_end_matches('/').to_string())
+        .ok_or_else(|| Error::Invalid(format!("{what} {raw:?} is not an http(s) URL")))
+}
+
+/// `raw` parsed, if it is an http(s) URL of at most 500 bytes with a host and neither
+/// userinfo nor a fragment.
+fn http_url(raw: &str) -> Option<url::Url> {
+    let url = url::Url::parse(raw).ok()?;
     let ok = matches!(url.scheme(), "http" | "https")
         && url.host_str().is_some_and(|h| !h.is_empty())
         && url.username().is_empty()
         && url.password().is_none()
-        && url.query().is_none()
         && url.fragment().is_none()
         && raw.len() <= 500;
-    ok.then(|| raw.trim_end_matches('/').to_string()).ok_or_else(bad)
+    ok.then_some(url)
 }
 
 pub fn check_domain(domain: &str) -> Result<String, Error> {
@@ -90,16 +96,7 @@ pub fn check_asset(new: &NewAsset) -> Result<(), Error> {
     if !code_ok {
         return Err(invalid(format!("{:?} is not a valid asset code", new.code)));
     }
-    for (amount, what) in [(new.min_amount, "min_amount"), (new.max_amount, "max_amount")] {
-        if amount.is_some_and(|a| a <= Amount::ZERO) {
-            return Err(invalid(format!("{what} must be positive")));
-        }
-    }
-    if let (Some(min), Some(max)) = (new.min_amount, new.max_amount)
-        && min > max
-    {
-        return Err(invalid("min_amount is above max_amount"));
-    }
+    check_limits(new.min_amount, new.max_amount)?;
     check_fees(new.fee_fixed, new.fee_percent, &new.fee_tiers)?;
     if !(0..=MAX_DISPLAY_DECIMALS).contains(&new.display_decimals) {
         return Err(invalid(format!("display_decimals must be between 0 and {MAX_DISPLAY_DECIMALS}")));
@@ -167,16 +164,8 @@ pub const MAX_SPREAD_BPS: u32 = 5_000;
 
 pub fn check_corridor(new: &NewCorridor) -> Result<(), Error> {
     match &new.rate {
-        // The inverse of a rate is the SEP-38 price, which must be within what is quoted.
-        RateSource::Manual { rate, .. }
-            if !(mooring_stellar::sep38::MIN_PRICE..=mooring_stellar::sep38::MAX_PRICE).contains(rate) =>
-        {
-            return Err(invalid("the rate must be between 0.000000000001 and 1000000000000"));
-        }
-        RateSource::Manual { .. } => {}
-        RateSource::Feed { url } => {
-            check_feed_url(url)?;
-        }
+        RateSource::Manual { rate, .. } => check_rate(rate)?,
+        RateSource::Feed { url } => check_feed_url(url)?,
     }
     if new.spread_bps > MAX_SPREAD_BPS {
         return Err(invalid(format!("spread_bps must be at most {MAX_SPREAD_BPS}")));
@@ -187,35 +176,43 @@ pub fn check_corridor(new: &NewCorridor) -> Result<(), Error> {
     if new.max_rate_age_secs.is_some_and(|a| a < 1) {
         return Err(invalid("max_rate_age_secs must be positive"));
     }
-    for (amount, what) in [(new.min_sell, "min_amount"), (new.max_sell, "max_amount")] {
-        if amount.is_some_and(|a| a <= Amount::ZERO) {
-            return Err(invalid(format!("{what} must be positive")));
-        }
-    }
-    if let (Some(min), Some(max)) = (new.min_sell, new.max_sell)
-        && min > max
-    {
-        return Err(invalid("min_amount is above max_amount"));
-    }
+    check_limits(new.min_sell, new.max_sell)?;
     if new.max_outstanding.is_some_and(|a| a <= Amount::ZERO) {
         return Err(invalid("max_outstanding must be positive"));
     }
     check_fees(new.fee_fixed, new.fee_percent, &new.fee_tiers)
 }
 
-/// A rate feed: http(s), no credentials in the authority; unlike other URLs a query is
-/// allowed (feeds are usually parameterised by currency).
-pub fn check_feed_url(raw: &str) -> Result<String, Error> {
-    let bad = || Error::Invalid(format!("rate feed {raw:?} is not an http(s) URL"));
-    let url = url::Url::parse(raw).map_err(|_| bad())?;
-    let ok = matches!(url.scheme(), "http" | "https")
-        && url.host_str().is_some_and(|h| !h.is_empty())
-        && url.username().is_empty()
-        && url.password().is_none()
-        && url.fragment().is_none()
-        && raw.len() <= 500
-        && !has_forbidden(raw);
-    ok.then(|| raw.to_string()).ok_or_else(bad)
+/// A rate feed: an http(s) URL as `check_http_url` wants, except that a query is allowed
+/// (feeds are usually parameterised by currency).
+fn check_feed_url(raw: &str) -> Result<(), Error> {
+    let ok = http_url(raw).is_some() && !has_forbidden(raw);
+    ok.then_some(()).ok_or_else(|| Error::Invalid(format!("rate feed {raw:?} is not an http(s) URL")))
+}
+
+/// A market rate (buy units per sell unit): its inverse is the SEP-38 price, which must be
+/// within what is quoted.
+pub fn check_rate(rate: &rust_decimal::Decimal) -> Result<(), Error> {
+    if (mooring_stellar::sep38::MIN_PRICE..=mooring_stellar::sep38::MAX_PRICE).contains(rate) {
+        Ok(())
+    } else {
+        Err(invalid("the rate must be between 0.000000000001 and 1000000000000"))
+    }
+}
+
+/// Optional amount limits: positive, and the minimum not above the maximum.
+fn check_limits(min: Option<Amount>, max: Option<Amount>) -> Result<(), Error> {
+    for (amount, what) in [(min, "min_amount"), (max, "max_amount")] {
+        if amount.is_some_and(|a| a <= Amount::ZERO) {
+            return Err(invalid(format!("{what} must be positive")));
+        }
+    }
+    if let (Some(min), Some(max)) = (min, max)
+        && min > max
+    {
+        return Err(invalid("min_amount is above max_amount"));
+    }
+    Ok(())
 }
 
 fn check_choices(choices: Option<&[String]>, field: &str) -> Result<(), Error> {

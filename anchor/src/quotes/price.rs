@@ -95,7 +95,7 @@ pub fn quote(corridor: &Corridor, rate: Rate, given: Given) -> AnchorResult<Pric
     }
     let rest = Amount(fee_total.0 - fixed_part.0);
     if rest > Amount::ZERO {
-        fee_details.push((format!("{}% fee", percent.to_decimal().normalize()), rest));
+        fee_details.push((format!("{}% fee", percent.to_decimal()), rest));
     }
     Ok(Priced {
         price: q.price,

@@ -37,7 +37,7 @@ pub struct Terms {
 pub fn fee_details_json(details: &[(String, mooring_stellar::Amount)]) -> serde_json::Value {
     details
         .iter()
-        .map(|(name, amount)| json!({ "name": name, "amount": amount.to_decimal().normalize().to_string() }))
+        .map(|(name, amount)| json!({ "name": name, "amount": amount.to_decimal().to_string() }))
         .collect()
 }
 
@@ -107,7 +107,7 @@ pub async fn create(
     if priced.buy_amount > left {
         return Err(AnchorError::invalid(format!(
             "at most {} can be quoted on this corridor right now (firm quotes hold the rest until they expire)",
-            left.to_decimal().normalize()
+            left.to_decimal()
         )));
     }
     let held = quote_reserve::ActiveModel {

@@ -15,7 +15,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use chrono::{DateTime, SecondsFormat, Utc};
-use mooring_anchor::quotes::{self, Priced, Quote, Rate, Terms};
+use mooring_anchor::quotes::{self, Quote, Rate, Terms};
 use mooring_stellar::Amount;
 use mooring_stellar::sep38::{Asset, Given};
 use mooring_tenants::{Corridor, Tenant};
@@ -32,7 +32,7 @@ use crate::state::AppState;
 const CONTEXT: &str = "sep31";
 
 fn text(a: Amount) -> String {
-    a.to_decimal().normalize().to_string()
+    a.to_decimal().to_string()
 }
 
 fn time(t: DateTime<Utc>) -> String {
@@ -226,10 +226,7 @@ fn rate(state: &AppState, corridor: &Corridor) -> ApiResult<Rate> {
     })
 }
 
-fn fee_json(corridor: &Corridor, priced: &Priced) -> Value {
-    fee_object(&corridor.sell.to_string(), priced.fee, quotes::fee_details_json(&priced.fee_details))
-}
-
+/// SEP-38's `fee`: `{total, asset, details?}`, in the sell asset.
 fn fee_object(asset: &str, total: Amount, details: Value) -> Value {
     let mut fee = json!({ "total": text(total), "asset": asset });
     if details.as_array().is_some_and(|d| !d.is_empty()) {
@@ -306,7 +303,7 @@ async fn price(
         "price": priced.price.to_string(),
         "sell_amount": text(priced.sell_amount),
         "buy_amount": text(priced.buy_amount),
-        "fee": fee_json(pair.corridor, &priced),
+        "fee": fee_object(&pair.corridor.sell.to_string(), priced.fee, quotes::fee_details_json(&priced.fee_details)),
     })))
 }
 

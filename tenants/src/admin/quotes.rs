@@ -218,9 +218,7 @@ pub async fn set_corridor_rate(
     rate: Decimal,
     as_of: DateTime<Utc>,
 ) -> Result<(), Error> {
-    if !(mooring_stellar::sep38::MIN_PRICE..=mooring_stellar::sep38::MAX_PRICE).contains(&rate) {
-        return Err(Error::Invalid("the rate must be between 0.000000000001 and 1000000000000".into()));
-    }
+    rules::check_rate(&rate)?;
     if as_of > Utc::now() + chrono::Duration::minutes(5) {
         return Err(Error::Invalid("as_of is in the future".into()));
     }
