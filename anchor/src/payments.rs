@@ -14,7 +14,8 @@ use mooring_tenants::{ExpiredQuotePolicy, Tenant};
 use sea_orm::ActiveEnum;
 use sea_orm::sea_query::OnConflict;
 use sea_orm::{
-    ColumnTrait, DatabaseConnection, DatabaseTransaction, EntityTrait, QueryFilter, QueryOrder, Set,
+    ColumnTrait, DatabaseConnection, DatabaseTransaction, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
+    Set,
 };
 use uuid::Uuid;
 
@@ -316,11 +317,17 @@ pub async fn cursor(db: &DatabaseConnection, tenant_id: Uuid, account: &str) -> 
 }
 
 /// Payments that match no waiting transaction: the tenant refunds or resolves them.
-pub async fn unmatched(db: &DatabaseConnection, tenant_id: Uuid) -> AnchorResult<Vec<payment::Model>> {
+/// The oldest `limit` of them.
+pub async fn unmatched(
+    db: &DatabaseConnection,
+    tenant_id: Uuid,
+    limit: u64,
+) -> AnchorResult<Vec<payment::Model>> {
     Ok(payment::Entity::find()
         .filter(payment::Column::TenantId.eq(tenant_id))
         .filter(payment::Column::Outcome.eq("unmatched"))
         .order_by_asc(payment::Column::ObservedAt)
+        .limit(limit)
         .all(db)
         .await?)
 }
@@ -330,11 +337,13 @@ pub async fn for_transaction(
     db: &DatabaseConnection,
     tenant_id: Uuid,
     transaction_id: Uuid,
+    limit: u64,
 ) -> AnchorResult<Vec<payment::Model>> {
     Ok(payment::Entity::find()
         .filter(payment::Column::TenantId.eq(tenant_id))
         .filter(payment::Column::TransactionId.eq(transaction_id))
         .order_by_asc(payment::Column::ObservedAt)
+        .limit(limit)
         .all(db)
         .await?)
 }

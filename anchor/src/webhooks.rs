@@ -14,6 +14,7 @@ use chrono::{DateTime, Duration, Utc};
 use mooring_entities::{outbox, webhook_endpoint};
 use mooring_tenants::MasterKey;
 use mooring_tenants::crypto::WEBHOOK_SECRET_PURPOSE as SECRET_PURPOSE;
+use mooring_tenants::public_net::UrlPolicy;
 use sea_orm::sea_query::Expr;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, PaginatorTrait,
@@ -142,8 +143,8 @@ fn check_types(types: &[String]) -> AnchorResult<String> {
     Ok(serde_json::to_string(types).expect("strings serialize"))
 }
 
-fn check_url(url: &str) -> AnchorResult<String> {
-    mooring_tenants::rules::check_http_url(url, "webhook URL")
+fn check_url(url: &str, policy: UrlPolicy) -> AnchorResult<String> {
+    mooring_tenants::rules::check_tenant_url(url, "webhook URL", policy)
         .map_err(|e| AnchorError::invalid(e.to_string()))
 }
 
@@ -156,8 +157,9 @@ pub async fn create(
     tenant_id: Uuid,
     url: &str,
     types: &[String],
+    policy: UrlPolicy,
 ) -> AnchorResult<WithSecret> {
-    let url = check_url(url)?;
+    let url = check_url(url, policy)?;
     let types = check_types(types)?;
     let count = webhook_endpoint::Entity::find()
         .filter(webhook_endpoint::Column::TenantId.eq(tenant_id))
@@ -221,11 +223,12 @@ pub async fn update(
     tenant_id: Uuid,
     id: Uuid,
     c: Changes,
+    policy: UrlPolicy,
 ) -> AnchorResult<Endpoint> {
     let current = find(db, tenant_id, id).await?;
     let mut row: webhook_endpoint::ActiveModel = current.into();
     if let Some(url) = c.url {
-        row.url = Set(check_url(&url)?);
+        row.url = Set(check_url(&url, policy)?);
     }
     if let Some(types) = c.event_types {
         row.event_types = Set(check_types(&types)?);

@@ -7,9 +7,11 @@
 //! authorization helpers every resolver starts with.
 
 mod audit;
+pub mod cost;
 mod enums;
 mod error;
 mod input_text;
+pub mod live;
 mod mutation;
 mod objects;
 mod pagination;
@@ -27,7 +29,7 @@ pub use error::codes;
 pub use subscription::Recheck;
 
 /// Who is calling, decided by the server from the bearer token.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Caller {
     Operator,
     Tenant(Uuid),
@@ -46,19 +48,22 @@ pub struct CoreContext {
     pub horizon_testnet_url: String,
     /// Corridors' feed rates as this replica last polled them.
     pub rates: Arc<mooring_anchor::quotes::RateBoard>,
+    /// The operator's rules for URLs tenants give (webhooks, rate feeds).
+    pub outbound: mooring_tenants::public_net::OutboundRules,
+    /// One event poller per followed tenant, shared by its subscriptions.
+    pub events: Arc<live::EventHub>,
+    pub subscription_caps: Arc<live::SubscriptionCaps>,
 }
 
 pub type MooringSchema = Schema<query::Query, mutation::Mutation, subscription::Subscription>;
 
-/// Deep or wide queries are refused before they run: the endpoint is public.
-pub const MAX_DEPTH: usize = 10;
-pub const MAX_COMPLEXITY: usize = 5_000;
-
-pub fn build_schema(core: Option<CoreContext>) -> MooringSchema {
+/// Deep or wide queries are refused before they run (see [`cost`]): the endpoint is
+/// public, and a tenant key must not be able to make the server build unbounded answers.
+pub fn build_schema(core: Option<CoreContext>, limits: cost::Limits) -> MooringSchema {
     let builder =
         Schema::build(query::Query::default(), mutation::Mutation::default(), subscription::Subscription)
-            .limit_depth(MAX_DEPTH)
-            .limit_complexity(MAX_COMPLEXITY)
+            .limit_depth(limits.max_depth)
+            .limit_complexity(limits.max_complexity)
             .extension(input_text::RejectControlCharacters)
             .extension(audit::AuditMutations);
     match core {
@@ -69,7 +74,7 @@ pub fn build_schema(core: Option<CoreContext>) -> MooringSchema {
 
 /// The schema in SDL, as kept in `graphql/schema.graphql`.
 pub fn sdl() -> String {
-    build_schema(None).sdl()
+    build_schema(None, cost::Limits::default()).sdl()
 }
 
 #[cfg(test)]
@@ -93,7 +98,7 @@ mod tests {
     /// Every field and argument of our own types has a description (GraphiQL shows them).
     #[tokio::test]
     async fn every_field_is_documented() {
-        let schema = super::build_schema(None);
+        let schema = super::build_schema(None, super::cost::Limits::default());
         let res = schema
             .execute("{ __schema { types { name kind fields { name description args { name description } } inputFields { name description } } } }")
             .await;

@@ -42,6 +42,7 @@ impl TenantQuery {
     }
 
     /// All tenants (operator only), optionally those whose name or domain contains `search`.
+    #[graphql(complexity = "child_complexity.saturating_mul(first.unwrap_or(20).max(1) as usize)")]
     async fn tenants(
         &self,
         ctx: &Context<'_>,
@@ -81,17 +82,19 @@ impl TenantQuery {
         Ok(TenantObj(scope::tenant(ctx, id.as_ref())?))
     }
 
-    /// API keys of a tenant, or the operator's own keys.
+    /// API keys of a tenant, or the operator's own keys, oldest first.
+    #[graphql(complexity = "crate::cost::rows(child_complexity, first, 1000)")]
     async fn api_keys(
         &self,
         ctx: &Context<'_>,
         #[graphql(desc = "Tenant id (operator: omit for operator keys).")] tenant_id: Option<ID>,
+        #[graphql(desc = "How many (at most 1000).", default = 100)] first: u64,
     ) -> Result<Vec<ApiKey>> {
         let scope = match (scope::caller(ctx)?, &tenant_id) {
             (Caller::Operator, None) => KeyScope::Operator,
             _ => KeyScope::Tenant(scope::tenant_id(ctx, tenant_id.as_ref())?),
         };
-        let keys = api_keys::list(&core(ctx).db, scope).await.map_err(from_tenants)?;
+        let keys = api_keys::list(&core(ctx).db, scope, first.min(1000)).await.map_err(from_tenants)?;
         Ok(keys.into_iter().map(ApiKey::from).collect())
     }
 }
@@ -121,7 +124,9 @@ pub struct OperationsQuery;
 #[Object]
 impl OperationsQuery {
     /// A tenant's transactions, newest first.
-    #[graphql(complexity = "child_complexity * first.unwrap_or(20).max(1) as usize")]
+    #[graphql(
+        complexity = "crate::cost::READ + child_complexity.saturating_mul(first.unwrap_or(20).max(1) as usize)"
+    )]
     async fn transactions(
         &self,
         ctx: &Context<'_>,
@@ -166,7 +171,9 @@ impl OperationsQuery {
     }
 
     /// A tenant's SEP-12 customers, newest first.
-    #[graphql(complexity = "child_complexity * first.unwrap_or(20).max(1) as usize")]
+    #[graphql(
+        complexity = "crate::cost::READ + child_complexity.saturating_mul(first.unwrap_or(20).max(1) as usize)"
+    )]
     async fn customers(
         &self,
         ctx: &Context<'_>,
@@ -222,6 +229,7 @@ impl OperationsQuery {
 
     /// The admin audit log, newest first: a tenant key sees its tenant's, the operator
     /// every tenant's (or one's, with `tenantId`).
+    #[graphql(complexity = "crate::cost::rows(child_complexity, first, 200)")]
     async fn audit_log(
         &self,
         ctx: &Context<'_>,
@@ -238,6 +246,9 @@ impl OperationsQuery {
     }
 
     /// The tenant's webhook endpoints (with their delivery logs).
+    #[graphql(
+        complexity = "crate::cost::rows(child_complexity, mooring_anchor::webhooks::MAX_ENDPOINTS, mooring_anchor::webhooks::MAX_ENDPOINTS)"
+    )]
     async fn webhook_endpoints(
         &self,
         ctx: &Context<'_>,
@@ -249,7 +260,9 @@ impl OperationsQuery {
     }
 
     /// Every transaction of the tenant, oldest first, without customer PII (customers
-    /// by id only): for the tenant's records, e.g. before it is deleted.
+    /// by id only): for the tenant's records, e.g. before it is deleted. Costs half a
+    /// request's budget: it reads every transaction.
+    #[graphql(complexity = "crate::cost::Limits::default().max_complexity / 2")]
     async fn export_transactions(
         &self,
         ctx: &Context<'_>,
@@ -265,14 +278,16 @@ impl OperationsQuery {
         })
     }
 
-    /// Payments that matched no waiting transaction: to refund or resolve.
+    /// Payments that matched no waiting transaction, oldest first: to refund or resolve.
+    #[graphql(complexity = "crate::cost::rows(child_complexity, first, 1000)")]
     async fn unmatched_payments(
         &self,
         ctx: &Context<'_>,
         #[graphql(desc = "Tenant id; optional for tenant keys.")] tenant_id: Option<ID>,
+        #[graphql(desc = "How many (at most 1000).", default = 200)] first: u64,
     ) -> Result<Vec<PaymentObj>> {
         let tenant = scope::tenant_id(ctx, tenant_id.as_ref())?;
-        let rows = payments::unmatched(&core(ctx).db, tenant).await.map_err(from_anchor)?;
+        let rows = payments::unmatched(&core(ctx).db, tenant, first.min(1000)).await.map_err(from_anchor)?;
         Ok(rows.into_iter().map(PaymentObj::from).collect())
     }
 }

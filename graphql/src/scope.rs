@@ -15,6 +15,13 @@ pub fn core<'a>(ctx: &Context<'a>) -> &'a CoreContext {
     ctx.data_unchecked::<CoreContext>()
 }
 
+/// Which URLs the platform may call for `tenant` (webhooks, rate feeds).
+pub fn url_policy(ctx: &Context<'_>, tenant: Uuid) -> Result<mooring_tenants::public_net::UrlPolicy> {
+    let core = core(ctx);
+    let t = core.tenants.by_id(tenant).ok_or_else(|| not_found("tenant"))?;
+    Ok(core.outbound.for_network(&t.network))
+}
+
 pub fn caller(ctx: &Context<'_>) -> Result<Caller> {
     ctx.data_opt::<Caller>().copied().ok_or_else(|| coded(codes::UNAUTHENTICATED, "authentication required"))
 }

@@ -1,16 +1,20 @@
-//! Live transaction events. Each subscriber polls the event table (cheap, indexed),
-//! which works the same on every replica with no message bus to keep in step.
+//! Live transaction events: each subscription replays from `since` out of the event
+//! table, then follows its tenant's shared feed ([`crate::live::EventHub`]); a
+//! subscriber that falls behind the feed re-reads from the table where it was.
 
-use std::collections::{HashSet, VecDeque};
+use std::collections::VecDeque;
+use std::sync::Arc;
 use std::time::Duration;
 
 use async_graphql::{Context, ID, Result, Subscription as SubscriptionAttr};
 use futures::Stream;
+use tokio::sync::broadcast::{self, error::RecvError};
 
+use crate::error::coded;
+use crate::live::{ConnectionSlots, Cursor, PAGE, Slots};
 use crate::objects::Event;
 use crate::scope::{self, core};
 
-const POLL: Duration = Duration::from_millis(250);
 /// How often a running subscription re-checks its credential and its tenant.
 const RECHECK: Duration = Duration::from_secs(1);
 
@@ -22,11 +26,25 @@ pub struct Recheck(pub std::sync::Arc<dyn Fn() -> futures::future::BoxFuture<'st
 
 pub struct Subscription;
 
+/// One subscription's state between events.
+struct Follow {
+    cursor: Cursor,
+    /// Reading the table (replaying `since`, or catching up after falling behind)
+    /// rather than the live feed.
+    replaying: bool,
+    queue: VecDeque<mooring_anchor::transactions::Event>,
+    feed: broadcast::Receiver<Arc<mooring_anchor::transactions::Event>>,
+    checked: tokio::time::Instant,
+    _slots: Slots,
+}
+
 #[SubscriptionAttr]
 impl Subscription {
     /// Every status change of the tenant's transactions, from `since` (default: now) on.
     /// A client that reconnects passes the `at` of the last event it saw and misses
     /// nothing (it may see events at exactly that time again; ids tell them apart).
+    /// A connection, and an API key, may hold only a few subscriptions at once
+    /// (README, Security).
     async fn transaction_events(
         &self,
         ctx: &Context<'_>,
@@ -36,19 +54,29 @@ impl Subscription {
         >,
     ) -> Result<impl Stream<Item = Event>> {
         let tenant = scope::tenant_id(ctx, tenant_id.as_ref())?;
-        let db = core(ctx).db.clone();
-        let tenants = core(ctx).tenants.clone();
+        let core = core(ctx);
+        let slots = core
+            .subscription_caps
+            .take(scope::caller(ctx)?, ctx.data_opt::<ConnectionSlots>())
+            .map_err(|why| coded(crate::codes::RATE_LIMITED, why))?;
+        let (db, tenants) = (core.db.clone(), core.tenants.clone());
         let recheck = ctx.data_opt::<Recheck>().cloned();
-        // Where the next poll starts, the events already sent at exactly that time,
-        // what is waiting to be sent, and when the credential was last checked.
-        let start = since.unwrap_or_else(chrono::Utc::now);
-        let state = (start, HashSet::new(), VecDeque::new(), tokio::time::Instant::now());
-        Ok(futures::stream::unfold(state, move |(mut since, mut sent_at_since, mut queue, mut checked)| {
+        // Subscribed before replaying, so nothing falls between the replay and the feed.
+        let feed = core.events.subscribe(tenant);
+        let state = Follow {
+            cursor: Cursor::new(since.unwrap_or_else(chrono::Utc::now)),
+            replaying: since.is_some(),
+            queue: VecDeque::new(),
+            feed,
+            checked: tokio::time::Instant::now(),
+            _slots: slots,
+        };
+        Ok(futures::stream::unfold(state, move |mut s| {
             let (db, tenants, recheck) = (db.clone(), tenants.clone(), recheck.clone());
             async move {
                 loop {
-                    if checked.elapsed() >= RECHECK {
-                        checked = tokio::time::Instant::now();
+                    if s.checked.elapsed() >= RECHECK {
+                        s.checked = tokio::time::Instant::now();
                         let active = tenants
                             .by_id(tenant)
                             .is_some_and(|t| t.status == mooring_tenants::TenantStatus::Active);
@@ -60,24 +88,41 @@ impl Subscription {
                             return None;
                         }
                     }
-                    if let Some(event) = queue.pop_front() {
-                        return Some((Event::from(event), (since, sent_at_since, queue, checked)));
+                    if let Some(event) = s.queue.pop_front() {
+                        return Some((Event::from(event), s));
                     }
-                    tokio::time::sleep(POLL).await;
-                    match mooring_anchor::transactions::events_since(&db, tenant, since, 100).await {
-                        Ok(events) => {
-                            let fresh: Vec<_> =
-                                events.into_iter().filter(|e| !sent_at_since.contains(&e.id)).collect();
-                            if let Some(last) = fresh.last().map(|e| e.at) {
-                                if last != since {
-                                    sent_at_since.clear();
-                                    since = last;
+                    if s.replaying {
+                        match mooring_anchor::transactions::events_since(&db, tenant, s.cursor.since, PAGE)
+                            .await
+                        {
+                            Ok(events) => {
+                                s.replaying = events.len() as u64 == PAGE;
+                                let fresh =
+                                    events.into_iter().filter(|e| s.cursor.admit(e)).collect::<Vec<_>>();
+                                // A full page of events all at one instant: step on.
+                                if s.replaying && fresh.is_empty() {
+                                    s.cursor =
+                                        Cursor::new(s.cursor.since + chrono::Duration::microseconds(1));
                                 }
-                                sent_at_since.extend(fresh.iter().filter(|e| e.at == since).map(|e| e.id));
+                                s.queue.extend(fresh);
                             }
-                            queue.extend(fresh);
+                            Err(e) => {
+                                tracing::warn!(error = %e, "event replay failed");
+                                tokio::time::sleep(RECHECK).await;
+                            }
                         }
-                        Err(e) => tracing::warn!(error = %e, "event subscription poll failed"),
+                        continue;
+                    }
+                    match tokio::time::timeout(RECHECK, s.feed.recv()).await {
+                        Ok(Ok(event)) => {
+                            if s.cursor.admit(&event) {
+                                s.queue.push_back(Arc::unwrap_or_clone(event));
+                            }
+                        }
+                        // Fell behind the feed: read what was missed from the table.
+                        Ok(Err(RecvError::Lagged(_))) => s.replaying = true,
+                        Ok(Err(RecvError::Closed)) => return None,
+                        Err(_) => {} // time to re-check
                     }
                 }
             }

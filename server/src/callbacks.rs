@@ -16,6 +16,7 @@ use tokio::sync::Semaphore;
 use tokio_util::sync::CancellationToken;
 use uuid::Uuid;
 
+use crate::outbound::FencedClient;
 use crate::state::AppState;
 
 /// The `Signature` header value for `body` sent to `url` at `t`.
@@ -34,11 +35,15 @@ pub fn signature(key: &Keypair, url: &url::Url, t: i64, body: &str) -> String {
 /// SIGNING_KEY, or a webhook signed with its endpoint's secret(s).
 async fn request(
     state: &AppState,
-    http: &reqwest::Client,
+    http: &FencedClient,
     cb: &Callback,
 ) -> Result<reqwest::RequestBuilder, Failure> {
     let url = url::Url::parse(&cb.url).map_err(|e| Failure::Refused(e.to_string()))?;
-    let request = http.post(url.clone()).header("content-type", "application/json").body(cb.body.clone());
+    let request = http
+        .post(url.as_str())
+        .map_err(|e| Failure::Refused(e.0))?
+        .header("content-type", "application/json")
+        .body(cb.body.clone());
     if cb.kind == outbox::Kind::Webhook {
         return crate::webhooks::sign(state, cb, request).await;
     }
@@ -51,7 +56,7 @@ async fn request(
 
 async fn deliver(
     state: &AppState,
-    http: &reqwest::Client,
+    http: &FencedClient,
     cb: &Callback,
 ) -> (Result<(), Failure>, outbox::Attempt) {
     let started = Instant::now();
@@ -59,7 +64,7 @@ async fn deliver(
     let result = match request(state, http, cb).await {
         Err(refused) => Err(refused),
         Ok(request) => match request.send().await {
-            Err(e) => Err(Failure::Unreachable(e.without_url().to_string())),
+            Err(e) => Err(Failure::Unreachable(crate::outbound::describe(e))),
             Ok(response) => {
                 let status = response.status();
                 attempt.status = Some(status.as_u16());
@@ -173,8 +178,7 @@ fn admit(load: &Arc<Mutex<Load>>, permits: &Arc<Semaphore>, cb: &Callback) -> Ad
 /// Runs until `shutdown`: claims due callbacks and delivers them concurrently, within
 /// the limits above, so one slow or failing receiver only delays its own callbacks.
 pub fn spawn(state: AppState, shutdown: CancellationToken) {
-    let http =
-        crate::outbound::client(SEND_TIMEOUT, Duration::from_secs(5), state.cfg.allow_private_outbound);
+    let http = FencedClient::new(&state.fence, Some(SEND_TIMEOUT), Duration::from_secs(5));
     let period = Duration::from_millis(state.cfg.outbox_poll_ms);
     let permits = Arc::new(Semaphore::new(MAX_IN_FLIGHT));
     let load = Arc::new(Mutex::new(Load::default()));
@@ -216,7 +220,7 @@ pub fn spawn(state: AppState, shutdown: CancellationToken) {
 const SEND_TIMEOUT: Duration = Duration::from_secs(10);
 const _: () = assert!(SEND_TIMEOUT.as_secs() * 2 < outbox::LEASE.num_seconds() as u64);
 
-async fn send(state: &AppState, http: &reqwest::Client, claim: &outbox::Claimed, slot: &Slot) {
+async fn send(state: &AppState, http: &FencedClient, claim: &outbox::Claimed, slot: &Slot) {
     // Fenced: a claim that expired or was taken over is another worker's now.
     match outbox::renew(&state.db, claim).await {
         Ok(true) => {}

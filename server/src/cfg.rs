@@ -61,6 +61,13 @@ pub struct Config {
     /// Allow outbound calls (SEP-10 `client_domain` look-ups, callbacks) to loopback and
     /// private addresses, over plain http (tests only).
     pub allow_private_outbound: bool,
+    /// Testnet tenants (and sending anchors at them) may register plain-http webhook,
+    /// rate-feed and callback URLs; the address must still be public.
+    pub testnet_allow_http: bool,
+    /// Names the outbound fence answers without DNS, each still judged public or not
+    /// (tests: a name that resolves to loopback). Never read from the environment.
+    #[serde(skip)]
+    pub outbound_static_hosts: std::collections::HashMap<String, Vec<std::net::IpAddr>>,
     pub client_domain_timeout_ms: u64,
     pub client_domain_max_concurrent: usize,
     pub horizon_timeout_ms: u64,
@@ -103,6 +110,18 @@ pub struct Config {
     pub max_upload_bytes: usize,
     /// Largest GraphQL request body (read only after authentication).
     pub graphql_max_body_bytes: usize,
+    /// GraphQL limits (README, Security): nesting depth; total cost of one operation,
+    /// where every list costs its fields times the rows it may return, aliases
+    /// included; operations in one batched request.
+    pub graphql_max_depth: usize,
+    pub graphql_max_complexity: usize,
+    pub graphql_max_batch: usize,
+    /// Subscriptions one WebSocket connection, and one API key over all its
+    /// connections on this replica, may hold at once.
+    pub graphql_max_subscriptions_per_connection: usize,
+    pub graphql_max_subscriptions_per_key: usize,
+    /// How long a WebSocket may stay open before `connection_init` (then: 4408).
+    pub graphql_ws_init_timeout_ms: u64,
     /// The host serving the GraphQL admin API (never a tenant's domain).
     pub admin_host: String,
     /// The operator's bearer token for the admin API (operators may also create
@@ -139,6 +158,8 @@ impl Default for Config {
             config_poll_ms: 1000,
             jwt_ttl_secs: 3600,
             allow_private_outbound: false,
+            testnet_allow_http: false,
+            outbound_static_hosts: Default::default(),
             client_domain_timeout_ms: 2000,
             client_domain_max_concurrent: 16,
             horizon_timeout_ms: 5000,
@@ -150,6 +171,12 @@ impl Default for Config {
             expiry_sweep_ms: 5000,
             max_upload_bytes: 5 * 1024 * 1024,
             graphql_max_body_bytes: 256 * 1024,
+            graphql_max_depth: 10,
+            graphql_max_complexity: 5_000,
+            graphql_max_batch: 10,
+            graphql_max_subscriptions_per_connection: 10,
+            graphql_max_subscriptions_per_key: 50,
+            graphql_ws_init_timeout_ms: 5_000,
             watcher_enabled: true,
             watch_lease_secs: 15,
             watch_poll_ms: 5000,
@@ -204,6 +231,14 @@ impl Config {
         Ok(cfg)
     }
 
+    /// The operator's outbound rules, from which each tenant's URL policy follows.
+    pub fn outbound_rules(&self) -> mooring_tenants::public_net::OutboundRules {
+        mooring_tenants::public_net::OutboundRules {
+            allow_private: self.allow_private_outbound,
+            testnet_allow_http: self.testnet_allow_http,
+        }
+    }
+
     pub fn validate(&self) -> anyhow::Result<()> {
         anyhow::ensure!(
             self.database_url.starts_with("sqlite:") || self.database_url.starts_with("postgres"),
@@ -225,6 +260,10 @@ impl Config {
         }
         crate::http::ClientIpPolicy::new(self.trust_forwarded_for, &self.trusted_proxies)
             .map_err(anyhow::Error::msg)?;
+        anyhow::ensure!(
+            self.graphql_max_depth > 0 && self.graphql_max_complexity > 0 && self.graphql_max_batch > 0,
+            "MOORING_GRAPHQL_MAX_DEPTH, _MAX_COMPLEXITY and _MAX_BATCH must be > 0"
+        );
         anyhow::ensure!(self.config_poll_ms > 0, "MOORING_CONFIG_POLL_MS must be > 0");
         anyhow::ensure!(self.watch_lease_secs >= 2, "MOORING_WATCH_LEASE_SECS must be at least 2");
         if let Some(token) = &self.operator_token {

@@ -13,7 +13,7 @@ use moka::future::Cache;
 use mooring_stellar::PublicKey;
 use tokio::sync::Semaphore;
 
-use crate::outbound::is_public;
+use crate::outbound::{Fence, FencedClient, is_public};
 
 const MAX_TOML_BYTES: usize = 100 * 1024;
 const CACHE_TTL: Duration = Duration::from_secs(300);
@@ -36,7 +36,7 @@ pub enum ClientDomainError {
 }
 
 pub struct ClientDomains {
-    http: reqwest::Client,
+    http: FencedClient,
     allow_private: bool,
     found: Cache<String, PublicKey>,
     failed: Cache<String, ClientDomainError>,
@@ -44,10 +44,10 @@ pub struct ClientDomains {
 }
 
 impl ClientDomains {
-    pub fn new(timeout: Duration, max_concurrent: usize, allow_private: bool) -> Self {
+    pub fn new(timeout: Duration, max_concurrent: usize, fence: &Fence) -> Self {
         Self {
-            http: crate::outbound::client(timeout, timeout, allow_private),
-            allow_private,
+            http: FencedClient::new(fence, Some(timeout), timeout),
+            allow_private: fence.allow_private,
             found: Cache::builder().max_capacity(10_000).time_to_live(CACHE_TTL).build(),
             failed: Cache::builder().max_capacity(10_000).time_to_live(FAILURE_TTL).build(),
             slots: Arc::new(Semaphore::new(max_concurrent.max(1))),
@@ -99,14 +99,16 @@ impl ClientDomains {
 
     async fn fetch(&self, domain: &str, url: &str) -> Result<PublicKey, ClientDomainError> {
         let fail = |why: String| ClientDomainError::Fetch(domain.to_string(), why);
-        let response = self.http.get(url).send().await.map_err(|e| fail(e.without_url().to_string()))?;
+        let request =
+            self.http.get(url).map_err(|e| ClientDomainError::Forbidden(format!("{domain}: {e}")))?;
+        let response = request.send().await.map_err(|e| fail(crate::outbound::describe(e)))?;
         if !response.status().is_success() {
             return Err(fail(format!("status {}", response.status().as_u16())));
         }
         let mut body = Vec::new();
         let mut stream = response.bytes_stream();
         while let Some(chunk) = stream.next().await {
-            let chunk = chunk.map_err(|e| fail(e.without_url().to_string()))?;
+            let chunk = chunk.map_err(|e| fail(crate::outbound::describe(e)))?;
             if body.len() + chunk.len() > MAX_TOML_BYTES {
                 return Err(fail("stellar.toml is larger than 100 KB".into()));
             }
@@ -128,7 +130,7 @@ mod tests {
 
     #[test]
     fn literal_private_ips_and_junk_are_refused_before_any_fetch() {
-        let cd = ClientDomains::new(Duration::from_secs(1), 1, false);
+        let cd = ClientDomains::new(Duration::from_secs(1), 1, &Fence::default());
         assert!(matches!(cd.toml_url("127.0.0.1"), Err(ClientDomainError::Forbidden(_))));
         assert!(matches!(cd.toml_url("[::1]:80"), Err(ClientDomainError::Forbidden(_))));
         assert!(matches!(cd.toml_url("a/b"), Err(ClientDomainError::Invalid(_))));

@@ -97,7 +97,7 @@ pub async fn ensure_demo_tenant(
             let issuer = Keypair::generate().public_key().to_string();
             admin::add_asset(db, tenant_id, guide_asset(issuer.clone())).await?;
             admin::set_offchain_asset(db, tenant_id, demo_peso()).await?;
-            admin::set_corridor(db, tenant_id, demo_corridor(&issuer)).await?;
+            admin::set_corridor(db, tenant_id, demo_corridor(&issuer), Default::default()).await?;
             let sender = Keypair::generate();
             admin::approve_sender(db, tenant_id, &sender.public_key().to_string(), "demo sending anchor")
                 .await?;

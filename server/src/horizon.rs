@@ -1,11 +1,14 @@
 //! The few Horizon endpoints Mooring reads. Production talks to real Horizon; tests
 //! talk to a stand-in serving the same JSON through this same client.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use mooring_stellar::PublicKey;
 use mooring_stellar::challenge::Signer;
 use serde::Deserialize;
+
+use crate::outbound::{Fence, FencedClient};
 
 #[derive(Debug, Clone, thiserror::Error)]
 pub enum HorizonError {
@@ -52,6 +55,12 @@ pub struct Horizon {
     http: reqwest::Client,
     /// No overall timeout: a stream lives as long as Horizon keeps it open.
     stream_http: reqwest::Client,
+    /// The same two for a Horizon an operator gave one tenant: through the outbound
+    /// fence, since only the platform's own Horizons may sit on a private network.
+    fenced: FencedClient,
+    fenced_stream: FencedClient,
+    /// Origins of the platform's Horizons, called without the fence.
+    platform: Arc<Vec<url::Origin>>,
     /// (Horizon URL, account) → signers. Concurrent look-ups of one account share one
     /// request (single flight); failures are not cached. `None`: no cache.
     signers: Option<moka::future::Cache<(String, String), Option<AccountSigners>>>,
@@ -61,7 +70,7 @@ impl Horizon {
     /// `signer_ttl`: how long an account's signers are reused for SEP-10. A signer
     /// removed on the ledger can still complete a token exchange for at most that long;
     /// in return a burst of exchanges for one account costs one Horizon request.
-    pub fn new(timeout: Duration, signer_ttl: Duration) -> Self {
+    pub fn new(timeout: Duration, signer_ttl: Duration, platform: Vec<String>, fence: &Fence) -> Self {
         crate::install_crypto_provider();
         let http = reqwest::Client::builder()
             .timeout(timeout)
@@ -76,7 +85,25 @@ impl Horizon {
             .expect("HTTP client");
         let signers = (!signer_ttl.is_zero())
             .then(|| moka::future::Cache::builder().max_capacity(100_000).time_to_live(signer_ttl).build());
-        Self { http, stream_http, signers }
+        let platform = platform.iter().filter_map(|u| url::Url::parse(u).ok()).map(|u| u.origin()).collect();
+        Self {
+            http,
+            stream_http,
+            signers,
+            fenced: FencedClient::new(fence, Some(timeout), timeout),
+            fenced_stream: FencedClient::new(fence, None, timeout),
+            platform: Arc::new(platform),
+        }
+    }
+
+    /// A GET through the platform's client or, for any other Horizon, the fenced one.
+    fn get(&self, url: &str, stream: bool) -> Result<reqwest::RequestBuilder, HorizonError> {
+        let parsed = url::Url::parse(url).map_err(|_| HorizonError::Unreachable("not a URL".into()))?;
+        if self.platform.contains(&parsed.origin()) {
+            return Ok(if stream { &self.stream_http } else { &self.http }.get(parsed));
+        }
+        let client = if stream { &self.fenced_stream } else { &self.fenced };
+        client.get(url).map_err(|refused| HorizonError::Unreachable(refused.0))
     }
 
     /// [`Self::account_signers`], cached and single-flight, so no tenant's SEP-10
@@ -102,11 +129,10 @@ impl Horizon {
     ) -> Result<Option<AccountSigners>, HorizonError> {
         let url = format!("{}/accounts/{account}", horizon_url.trim_end_matches('/'));
         let response = self
-            .http
-            .get(&url)
+            .get(&url, false)?
             .send()
             .await
-            .map_err(|e| HorizonError::Unreachable(e.without_url().to_string()))?;
+            .map_err(|e| HorizonError::Unreachable(crate::outbound::describe(e)))?;
         match response.status().as_u16() {
             200 => {}
             404 => return Ok(None),
@@ -272,12 +298,11 @@ impl Horizon {
             query.push(("cursor", c.to_string()));
         }
         let response = self
-            .http
-            .get(payments_url(horizon_url, feed))
+            .get(&payments_url(horizon_url, feed), false)?
             .query(&query)
             .send()
             .await
-            .map_err(|e| HorizonError::Unreachable(e.without_url().to_string()))?;
+            .map_err(|e| HorizonError::Unreachable(crate::outbound::describe(e)))?;
         match response.status().as_u16() {
             200..=299 => {}
             404 => return Ok(None),
@@ -332,13 +357,12 @@ impl Horizon {
         use eventsource_stream::Eventsource;
         use futures::StreamExt;
         let response = self
-            .stream_http
-            .get(payments_url(horizon_url, feed))
+            .get(&payments_url(horizon_url, feed), true)?
             .query(&[("order", "asc"), ("join", "transactions"), ("cursor", cursor)])
             .header("accept", "text/event-stream")
             .send()
             .await
-            .map_err(|e| HorizonError::Unreachable(e.without_url().to_string()))?;
+            .map_err(|e| HorizonError::Unreachable(crate::outbound::describe(e)))?;
         if !response.status().is_success() {
             return Err(HorizonError::Status(response.status().as_u16()));
         }

@@ -44,6 +44,16 @@ pub fn install_crypto_provider() {
     let _ = rustls::crypto::ring::default_provider().install_default();
 }
 
+/// The Horizons the operator configured: called without the outbound fence (they may
+/// be on the operator's own network). Any other Horizon URL (one an operator gave a
+/// single tenant) is called through it.
+fn platform_horizons(cfg: &Config) -> Vec<String> {
+    [&cfg.horizon_public_url, &cfg.horizon_testnet_url, &cfg.demo_horizon_url]
+        .into_iter()
+        .map(|u| u.trim_end_matches('/').to_string())
+        .collect()
+}
+
 pub async fn connect_db(url: &str) -> anyhow::Result<DatabaseConnection> {
     let mut opts = ConnectOptions::new(url.to_string());
     opts.sqlx_logging(false)
@@ -107,15 +117,28 @@ pub async fn start(
     migrate(&db).await?;
     let tenants = Arc::new(Directory::load(db.clone(), master_key.clone()).await?);
     let rates = Arc::new(mooring_anchor::quotes::RateBoard::default());
-    let graphql = mooring_graphql::build_schema(Some(mooring_graphql::CoreContext {
-        rates: rates.clone(),
-        db: db.clone(),
-        tenants: tenants.clone(),
-        master_key: master_key.clone(),
-        admin_host: cfg.admin_host.clone(),
-        horizon_public_url: cfg.horizon_public_url.clone(),
-        horizon_testnet_url: cfg.horizon_testnet_url.clone(),
-    }));
+    let graphql = mooring_graphql::build_schema(
+        Some(mooring_graphql::CoreContext {
+            rates: rates.clone(),
+            db: db.clone(),
+            tenants: tenants.clone(),
+            master_key: master_key.clone(),
+            admin_host: cfg.admin_host.clone(),
+            horizon_public_url: cfg.horizon_public_url.clone(),
+            horizon_testnet_url: cfg.horizon_testnet_url.clone(),
+            outbound: cfg.outbound_rules(),
+            events: mooring_graphql::live::EventHub::new(db.clone()),
+            subscription_caps: Arc::new(mooring_graphql::live::SubscriptionCaps::new(
+                cfg.graphql_max_subscriptions_per_connection,
+                cfg.graphql_max_subscriptions_per_key,
+            )),
+        }),
+        mooring_graphql::cost::Limits {
+            max_depth: cfg.graphql_max_depth,
+            max_complexity: cfg.graphql_max_complexity,
+            max_batch: cfg.graphql_max_batch,
+        },
+    );
 
     let (nonces, rate_limiter, redis): (Arc<dyn NonceStore>, Arc<dyn RateLimiter>, _) = match &cfg.redis_url {
         None => (Arc::new(MemoryNonces::default()), Arc::new(MemoryRateLimiter::default()), None),
@@ -137,17 +160,24 @@ pub async fn start(
         http::ClientIpPolicy::new(cfg.trust_forwarded_for, &cfg.trusted_proxies)
             .map_err(anyhow::Error::msg)?,
     );
+    let fence = outbound::Fence {
+        allow_private: cfg.allow_private_outbound,
+        static_hosts: Arc::new(cfg.outbound_static_hosts.clone()),
+    };
     let state = AppState::new(state::Shared {
         master_key: master_key.clone(),
         horizon: Horizon::new(
             Duration::from_millis(cfg.horizon_timeout_ms),
             Duration::from_secs(cfg.signer_cache_secs),
+            platform_horizons(&cfg),
+            &fence,
         ),
         client_domains: Arc::new(ClientDomains::new(
             Duration::from_millis(cfg.client_domain_timeout_ms),
             cfg.client_domain_max_concurrent,
-            cfg.allow_private_outbound,
+            &fence,
         )),
+        fence,
         instance_id: uuid::Uuid::new_v4().to_string(),
         rates: rates.clone(),
         graphql,

@@ -20,6 +20,7 @@ use serde_json::Value;
 use tokio_util::sync::CancellationToken;
 use uuid::Uuid;
 
+use crate::outbound::FencedClient;
 use crate::state::AppState;
 
 /// A feed's answer is a few hundred bytes; more is refused unread.
@@ -52,8 +53,13 @@ pub fn parse_feed(body: &[u8], fetched_at: DateTime<Utc>) -> Result<Rate, String
     Ok(Rate { value, as_of })
 }
 
-async fn fetch(client: &reqwest::Client, url: &str) -> Result<Rate, String> {
-    let mut res = client.get(url).send().await.map_err(|e| format!("the feed is unreachable: {e}"))?;
+async fn fetch(client: &FencedClient, url: &str) -> Result<Rate, String> {
+    let mut res = client
+        .get(url)
+        .map_err(|e| e.0)?
+        .send()
+        .await
+        .map_err(|e| format!("the feed is unreachable: {}", crate::outbound::describe(e)))?;
     if !res.status().is_success() {
         return Err(format!("the feed answered HTTP {}", res.status().as_u16()));
     }
@@ -68,7 +74,7 @@ async fn fetch(client: &reqwest::Client, url: &str) -> Result<Rate, String> {
 }
 
 /// Polls every feed once.
-pub async fn poll_once(state: &AppState, client: &reqwest::Client, board: &RateBoard) {
+pub async fn poll_once(state: &AppState, client: &FencedClient, board: &RateBoard) {
     let snapshot = state.tenants.snapshot();
     let feeds: Vec<(Uuid, String)> = snapshot
         .tenants()
@@ -97,7 +103,7 @@ pub async fn poll_once(state: &AppState, client: &reqwest::Client, board: &RateB
 
 pub fn spawn(state: &AppState, board: Arc<RateBoard>, shutdown: CancellationToken) {
     let period = Duration::from_millis(state.cfg.rate_feed_poll_ms.max(50));
-    let client = crate::outbound::client(FEED_TIMEOUT, FEED_TIMEOUT, state.cfg.allow_private_outbound);
+    let client = FencedClient::new(&state.fence, Some(FEED_TIMEOUT), FEED_TIMEOUT);
     let state = state.clone();
     state.tasks.clone().spawn(async move {
         loop {

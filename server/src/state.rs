@@ -50,6 +50,8 @@ pub struct Shared {
     pub client_ip: Arc<crate::http::ClientIpPolicy>,
     pub horizon: Horizon,
     pub client_domains: Arc<ClientDomains>,
+    /// The outbound fence every call on someone else's behalf goes through.
+    pub fence: crate::outbound::Fence,
     /// Corridors' feed rates as this replica last polled them (SEP-38).
     pub rates: Arc<mooring_anchor::quotes::RateBoard>,
     /// The admin API schema.
@@ -64,6 +66,11 @@ pub struct Shared {
 }
 
 impl Shared {
+    /// What URLs a tenant on `network` (and its sending anchors) may register.
+    pub fn url_policy(&self, network: &mooring_stellar::Network) -> crate::outbound::UrlPolicy {
+        self.cfg.outbound_rules().for_network(network)
+    }
+
     /// The client's address for a request that arrived from `peer`.
     pub fn client_address(&self, peer: Option<std::net::IpAddr>, headers: &axum::http::HeaderMap) -> String {
         let Some(peer) = peer else { return "unknown".into() };

@@ -5,7 +5,9 @@
 use chrono::{Duration, Utc};
 use mooring_entities::api_key;
 use sea_orm::sea_query::Expr;
-use sea_orm::{ActiveModelTrait, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, Set};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set,
+};
 use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
@@ -105,13 +107,14 @@ pub async fn verify_key(db: &DatabaseConnection, key: &str) -> Result<Option<Ver
     Ok(Some(VerifiedKey { scope, id: row.id, name: row.name }))
 }
 
-pub async fn list(db: &DatabaseConnection, scope: KeyScope) -> Result<Vec<ApiKeyRecord>, Error> {
+/// The first `limit` keys of a scope, oldest first.
+pub async fn list(db: &DatabaseConnection, scope: KeyScope, limit: u64) -> Result<Vec<ApiKeyRecord>, Error> {
     let query = api_key::Entity::find().order_by_asc(api_key::Column::CreatedAt);
     let query = match scope {
         KeyScope::Operator => query.filter(api_key::Column::TenantId.is_null()),
         KeyScope::Tenant(t) => query.filter(api_key::Column::TenantId.eq(t)),
     };
-    Ok(query.all(db).await?)
+    Ok(query.limit(limit).all(db).await?)
 }
 
 /// Revokes a key of `scope`; `false` if there is no such key there.

@@ -17,6 +17,7 @@ pub mod host;
 mod load;
 mod model;
 pub mod pii;
+pub mod public_net;
 pub mod rotation;
 pub mod rules;
 

@@ -10,6 +10,7 @@ use mooring_stellar::{Amount, PublicKey};
 use crate::Error;
 use crate::admin::{NewAsset, NewCorridor, NewCustomerField, NewCustomerType, NewOffchainAsset};
 use crate::host;
+use crate::public_net::{self, UrlPolicy};
 use crate::{FeeTier, RateSource};
 
 pub fn check_account(account: &str, what: &str) -> Result<PublicKey, Error> {
@@ -162,10 +163,10 @@ pub fn check_offchain_asset(new: &NewOffchainAsset) -> Result<(), Error> {
 pub const MAX_QUOTE_LIFETIME_SECS: i64 = 7 * 86_400;
 pub const MAX_SPREAD_BPS: u32 = 5_000;
 
-pub fn check_corridor(new: &NewCorridor) -> Result<(), Error> {
+pub fn check_corridor(new: &NewCorridor, policy: UrlPolicy) -> Result<(), Error> {
     match &new.rate {
         RateSource::Manual { rate, .. } => check_rate(rate)?,
-        RateSource::Feed { url } => check_feed_url(url)?,
+        RateSource::Feed { url } => check_feed_url(url, policy)?,
     }
     if new.spread_bps > MAX_SPREAD_BPS {
         return Err(invalid(format!("spread_bps must be at most {MAX_SPREAD_BPS}")));
@@ -185,9 +186,21 @@ pub fn check_corridor(new: &NewCorridor) -> Result<(), Error> {
 
 /// A rate feed: an http(s) URL as `check_http_url` wants, except that a query is allowed
 /// (feeds are usually parameterised by currency).
-fn check_feed_url(raw: &str) -> Result<(), Error> {
+fn check_feed_url(raw: &str, policy: UrlPolicy) -> Result<(), Error> {
     let ok = http_url(raw).is_some() && !has_forbidden(raw);
-    ok.then_some(()).ok_or_else(|| Error::Invalid(format!("rate feed {raw:?} is not an http(s) URL")))
+    if !ok {
+        return Err(Error::Invalid(format!("rate feed {raw:?} is not an http(s) URL")));
+    }
+    public_net::check_outbound_url(raw, "rate feed URL", policy).map(drop).map_err(Error::Invalid)
+}
+
+/// A URL a tenant gives for the platform to call (webhook endpoints): what
+/// `check_http_url` wants, and public https as `policy` says. Returned without a
+/// trailing slash.
+pub fn check_tenant_url(raw: &str, what: &str, policy: UrlPolicy) -> Result<String, Error> {
+    let url = check_http_url(raw, what)?;
+    public_net::check_outbound_url(&url, what, policy).map_err(Error::Invalid)?;
+    Ok(url)
 }
 
 /// A market rate (buy units per sell unit): its inverse is the SEP-38 price, which must be

@@ -42,13 +42,16 @@ pub async fn get_for_tenant(
     find_in_scope(db, KeyScope::Tenant(tenant_id), id).await
 }
 
+/// A transaction's first `limit` status changes, oldest first.
 pub async fn events(
     db: &impl ConnectionTrait,
     transaction_id: Uuid,
+    limit: u64,
 ) -> AnchorResult<Vec<transaction_event::Model>> {
     Ok(transaction_event::Entity::find()
         .filter(transaction_event::Column::TransactionId.eq(transaction_id))
         .order_by_asc(transaction_event::Column::At)
+        .limit(limit)
         .all(db)
         .await?)
 }

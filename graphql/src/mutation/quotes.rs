@@ -167,7 +167,8 @@ impl QuotesMutation {
             sell_asset: input.sell_asset,
             buy_asset: input.buy_asset,
         };
-        admin::set_corridor(&core(ctx).db, id, new).await.map_err(from_tenants)?;
+        let policy = scope::url_policy(ctx, id)?;
+        admin::set_corridor(&core(ctx).db, id, new, policy).await.map_err(from_tenants)?;
         reloaded(ctx, tenant_id.as_ref()).await
     }
 

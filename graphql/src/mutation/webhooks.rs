@@ -42,9 +42,11 @@ impl WebhooksMutation {
     ) -> Result<WebhookEndpointWithSecret> {
         let tenant = scope::tenant_id(ctx, tenant_id.as_ref())?;
         let core = core(ctx);
-        let created = webhooks::create(&core.db, &core.master_key, tenant, &input.url, &input.event_types)
-            .await
-            .map_err(from_anchor)?;
+        let policy = scope::url_policy(ctx, tenant)?;
+        let created =
+            webhooks::create(&core.db, &core.master_key, tenant, &input.url, &input.event_types, policy)
+                .await
+                .map_err(from_anchor)?;
         Ok(WebhookEndpointWithSecret { endpoint: created.endpoint.into(), secret: created.secret })
     }
 
@@ -59,7 +61,8 @@ impl WebhooksMutation {
         let tenant = scope::tenant_id(ctx, tenant_id.as_ref())?;
         let id = scope::parse_id(&id, "webhook endpoint")?;
         let changes = Changes { url: input.url, event_types: input.event_types, enabled: input.enabled };
-        Ok(webhooks::update(&core(ctx).db, tenant, id, changes).await.map_err(from_anchor)?.into())
+        let policy = scope::url_policy(ctx, tenant)?;
+        Ok(webhooks::update(&core(ctx).db, tenant, id, changes, policy).await.map_err(from_anchor)?.into())
     }
 
     /// A new signing secret (shown this once); the old one also signs for

@@ -27,6 +27,7 @@ impl CustomerObj {
         &self.0.customer.memo
     }
     /// SEP-12 status for each of the tenant's customer types.
+    #[graphql(complexity = "crate::cost::config(child_complexity)")]
     async fn statuses(&self, ctx: &Context<'_>) -> Result<Vec<TypeStatus>> {
         let tenant = core(ctx).tenants.by_id(self.0.customer.tenant_id);
         Ok(tenant
@@ -43,6 +44,7 @@ impl CustomerObj {
         self.0.customer.message.as_deref()
     }
     /// Fields provided (files as metadata only).
+    #[graphql(complexity = "crate::cost::config(child_complexity)")]
     async fn fields(&self, ctx: &Context<'_>) -> Result<Vec<ProvidedField>> {
         let c = &self.0.customer;
         let tenant = core(ctx).tenants.by_id(c.tenant_id).ok_or_else(|| not_found("tenant"))?;

@@ -39,6 +39,7 @@ impl OffchainAssetObj {
         &self.0.country_codes
     }
     /// How it reaches the receiver.
+    #[graphql(complexity = "crate::cost::config(child_complexity)")]
     async fn delivery_methods(&self) -> Vec<DeliveryMethodObj> {
         self.0
             .delivery_methods
@@ -138,7 +139,7 @@ impl CorridorObj {
         self.0.max_outstanding.map(|a| amount(a.0))
     }
     /// How much of the buy asset unexpired firm quotes promise now.
-    #[graphql(complexity = 10)]
+    #[graphql(complexity = "crate::cost::read(child_complexity)")]
     async fn outstanding_amount(&self, ctx: &Context<'_>) -> async_graphql::Result<String> {
         let db = &core(ctx).db;
         let promised =
@@ -146,6 +147,7 @@ impl CorridorObj {
         Ok(amount(promised.0))
     }
     /// Fees by sell amount (replacing the flat fee from each tier's minimum up).
+    #[graphql(complexity = "crate::cost::config(child_complexity)")]
     async fn fee_tiers(&self) -> Vec<super::tenant::FeeTierObj> {
         self.0.fee_tiers.iter().map(|t| super::tenant::FeeTierObj::from(*t)).collect()
     }

@@ -93,18 +93,22 @@ impl TenantObj {
         self.0.org.description.as_deref()
     }
     /// Assets received through SEP-31.
+    #[graphql(complexity = "crate::cost::config(child_complexity)")]
     async fn assets(&self) -> Vec<AssetObj> {
         self.0.assets.iter().cloned().map(AssetObj).collect()
     }
     /// SEP-12 customer types and the fields each asks for.
+    #[graphql(complexity = "crate::cost::config(child_complexity)")]
     async fn customer_types(&self) -> Vec<CustomerTypeObj> {
         self.0.customer_types.iter().cloned().map(CustomerTypeObj).collect()
     }
     /// Currencies paid out off-chain (SEP-38).
+    #[graphql(complexity = "crate::cost::config(child_complexity)")]
     async fn offchain_assets(&self) -> Vec<OffchainAssetObj> {
         self.0.offchain_assets.iter().cloned().map(OffchainAssetObj).collect()
     }
     /// SEP-38 corridors, with the rate each quotes on now.
+    #[graphql(complexity = "crate::cost::config(child_complexity)")]
     async fn corridors(&self) -> Vec<CorridorObj> {
         self.0.corridors.iter().cloned().map(CorridorObj).collect()
     }
@@ -113,7 +117,7 @@ impl TenantObj {
         self.0.expired_quote_policy.into()
     }
     /// The latest firm quotes given, newest first.
-    #[graphql(complexity = 20)]
+    #[graphql(complexity = "crate::cost::rows(child_complexity, first, 100)")]
     async fn quotes(
         &self,
         ctx: &Context<'_>,
@@ -125,12 +129,19 @@ impl TenantObj {
         Ok(rows.into_iter().map(QuoteObj).collect())
     }
     /// Approved sending anchors, enabled or not.
-    async fn senders(&self, ctx: &Context<'_>) -> Result<Vec<SenderObj>> {
-        let rows = mooring_tenants::admin::senders(&core(ctx).db, self.0.id).await.map_err(from_tenants)?;
+    #[graphql(complexity = "crate::cost::rows(child_complexity, first, 1000)")]
+    async fn senders(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "How many (at most 1000).", default = 100)] first: u64,
+    ) -> Result<Vec<SenderObj>> {
+        let rows = mooring_tenants::admin::senders(&core(ctx).db, self.0.id, first.min(1000))
+            .await
+            .map_err(from_tenants)?;
         Ok(rows.into_iter().map(SenderObj).collect())
     }
     /// Transactions per status.
-    #[graphql(complexity = 20)]
+    #[graphql(complexity = "crate::cost::rows(child_complexity, 20, 20)")]
     async fn transaction_counts(&self, ctx: &Context<'_>) -> Result<Vec<StatusCount>> {
         let counts = transactions::count_by_status(&core(ctx).db, self.0.id).await.map_err(from_anchor)?;
         Ok(counts.into_iter().map(|(status, count)| StatusCount { status: status.into(), count }).collect())
@@ -171,6 +182,7 @@ impl AssetObj {
         self.0.fee_percent.to_decimal().to_string()
     }
     /// Fees by amount (empty: the flat fees apply to every amount).
+    #[graphql(complexity = "crate::cost::config(child_complexity)")]
     async fn fee_tiers(&self) -> Vec<FeeTierObj> {
         self.0.fee_tiers.iter().map(|t| FeeTierObj::from(*t)).collect()
     }
@@ -195,6 +207,7 @@ impl AssetObj {
         &self.0.funding_methods
     }
     /// Transaction fields required.
+    #[graphql(complexity = "crate::cost::config(child_complexity)")]
     async fn fields(&self) -> Vec<FieldSpec> {
         self.0
             .fields
@@ -273,6 +286,7 @@ impl CustomerTypeObj {
         &self.0.description
     }
     /// Fields the type asks for.
+    #[graphql(complexity = "crate::cost::config(child_complexity)")]
     async fn fields(&self) -> Vec<FieldSpec> {
         let spec = |f: &mooring_tenants::CustomerField| {
             FieldSpec::new(&f.name, f.field_type.as_str(), &f.description, f.optional, &f.choices)

@@ -122,7 +122,7 @@ impl From<Transaction> for TransactionObj {
 #[ComplexObject]
 impl TransactionObj {
     /// Refunds as SEP-31 reports them (JSON), or null when nothing was refunded.
-    #[graphql(complexity = 10)]
+    #[graphql(complexity = "crate::cost::read(child_complexity)")]
     async fn refunds(&self, ctx: &Context<'_>) -> Result<Option<String>> {
         let rows = transactions::refunds_of(&core(ctx).db, self.model.tenant_id, self.model.id)
             .await
@@ -131,23 +131,28 @@ impl TransactionObj {
     }
 
     /// Every status change, oldest first.
-    #[graphql(complexity = 10)]
-    async fn events(&self, ctx: &Context<'_>) -> Result<Vec<Event>> {
-        let events = transactions::events(&core(ctx).db, self.model.id).await.map_err(from_anchor)?;
+    #[graphql(complexity = "crate::cost::rows(child_complexity, first, 1000)")]
+    async fn events(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "How many (at most 1000).", default = 200)] first: u64,
+    ) -> Result<Vec<Event>> {
+        let events =
+            transactions::events(&core(ctx).db, self.model.id, first.min(1000)).await.map_err(from_anchor)?;
         Ok(events.into_iter().map(Event::from).collect())
     }
     /// The sender (SEP-12 customer).
-    #[graphql(complexity = 10)]
+    #[graphql(complexity = "crate::cost::read(child_complexity)")]
     async fn sender(&self, ctx: &Context<'_>) -> Result<Option<CustomerObj>> {
         load_customer(ctx, self.model.tenant_id, self.model.sender_id).await
     }
     /// The receiver (SEP-12 customer).
-    #[graphql(complexity = 10)]
+    #[graphql(complexity = "crate::cost::read(child_complexity)")]
     async fn receiver(&self, ctx: &Context<'_>) -> Result<Option<CustomerObj>> {
         load_customer(ctx, self.model.tenant_id, self.model.receiver_id).await
     }
     /// The SEP-38 quote it was created with.
-    #[graphql(complexity = 10)]
+    #[graphql(complexity = "crate::cost::read(child_complexity)")]
     async fn quote(&self, ctx: &Context<'_>) -> Result<Option<super::QuoteObj>> {
         let Some(id) = self.model.quote_id else { return Ok(None) };
         let scope = mooring_anchor::KeyScope::Tenant(self.model.tenant_id);
@@ -156,11 +161,16 @@ impl TransactionObj {
         Ok(quote.map(super::QuoteObj))
     }
     /// Stellar payments matched to it.
-    #[graphql(complexity = 10)]
-    async fn payments(&self, ctx: &Context<'_>) -> Result<Vec<PaymentObj>> {
-        let rows = payments::for_transaction(&core(ctx).db, self.model.tenant_id, self.model.id)
-            .await
-            .map_err(from_anchor)?;
+    #[graphql(complexity = "crate::cost::rows(child_complexity, first, 100)")]
+    async fn payments(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "How many (at most 100).", default = 20)] first: u64,
+    ) -> Result<Vec<PaymentObj>> {
+        let rows =
+            payments::for_transaction(&core(ctx).db, self.model.tenant_id, self.model.id, first.min(100))
+                .await
+                .map_err(from_anchor)?;
         Ok(rows.into_iter().map(PaymentObj::from).collect())
     }
 }

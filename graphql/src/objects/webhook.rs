@@ -54,6 +54,7 @@ impl From<Endpoint> for WebhookEndpoint {
 #[ComplexObject]
 impl WebhookEndpoint {
     /// Deliveries to this endpoint, newest first.
+    #[graphql(complexity = "crate::cost::rows(child_complexity, first, 100)")]
     async fn deliveries(
         &self,
         ctx: &Context<'_>,

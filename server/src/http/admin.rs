@@ -3,22 +3,29 @@
 //! or an API key); authorization is the graphql crate's.
 
 use std::net::SocketAddr;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
 
 use async_graphql::http::ALL_WEBSOCKET_PROTOCOLS;
 use async_graphql::{BatchRequest, Data};
 use async_graphql_axum::{GraphQLProtocol, GraphQLResponse, GraphQLWebSocket};
+use axum::extract::ws::{CloseFrame, Message};
 use axum::extract::{ConnectInfo, Request, State, WebSocketUpgrade};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
+use futures::{SinkExt, StreamExt};
+use mooring_graphql::live::ConnectionSlots;
 use mooring_graphql::{Caller, Recheck, codes};
 use mooring_tenants::api_keys::{self, KeyScope};
 use mooring_tenants::audit::Actor;
 use mooring_tenants::host;
 use serde_json::json;
 use sha2::{Digest, Sha256};
+use tokio::sync::Semaphore;
 
 use super::console;
 use super::limits::ADMIN_FAILURE_COST;
@@ -173,6 +180,13 @@ async fn execute(
         Ok(batch) => batch,
         Err(e) => return refused(StatusCode::BAD_REQUEST, &format!("invalid GraphQL request: {e}")),
     };
+    // Each operation is within the cost limit; so is their number.
+    if let BatchRequest::Batch(ops) = &batch
+        && ops.len() > state.cfg.graphql_max_batch
+    {
+        let max = state.cfg.graphql_max_batch;
+        return refused(StatusCode::BAD_REQUEST, &format!("at most {max} operations per batched request"));
+    }
     let response: GraphQLResponse = state.graphql.execute_batch(batch.data(caller).data(actor)).await.into();
     response.into_response()
 }
@@ -192,11 +206,20 @@ async fn subscriptions(
         return refused;
     }
     let schema = state.graphql.clone();
+    let init_timeout = Duration::from_millis(state.cfg.graphql_ws_init_timeout_ms);
+    let per_connection = state.cfg.graphql_max_subscriptions_per_connection;
     upgrade
         .protocols(ALL_WEBSOCKET_PROTOCOLS)
-        .on_upgrade(move |socket| {
-            GraphQLWebSocket::new(socket, schema, protocol)
+        .on_upgrade(move |socket| async move {
+            // The protocol runs on a channel, so that this task can still close the
+            // socket itself when `connection_init` does not come in time.
+            let (mut socket_tx, socket_rx) = socket.split();
+            let (out_tx, mut out_rx) = futures::channel::mpsc::channel::<Message>(16);
+            let initialized = Arc::new(AtomicBool::new(false));
+            let init_seen = initialized.clone();
+            let serve = GraphQLWebSocket::new_with_pair(out_tx, socket_rx, schema, protocol)
                 .on_connection_init(move |payload| async move {
+                    init_seen.store(true, Ordering::SeqCst);
                     let token = payload
                         .get("Authorization")
                         .or_else(|| payload.get("authorization"))
@@ -209,6 +232,7 @@ async fn subscriptions(
                     };
                     let mut data = Data::default();
                     data.insert(caller);
+                    data.insert(ConnectionSlots(Arc::new(Semaphore::new(per_connection))));
                     // Subscriptions outlive the handshake: they re-check the key as they run.
                     data.insert(Recheck(std::sync::Arc::new(move || {
                         let (state, token) = (state.clone(), token.clone());
@@ -216,7 +240,32 @@ async fn subscriptions(
                     })));
                     Ok(data)
                 })
-                .serve()
+                .serve();
+            tokio::pin!(serve);
+            let deadline = tokio::time::sleep(init_timeout);
+            tokio::pin!(deadline);
+            let mut served = false;
+            loop {
+                tokio::select! {
+                    () = &mut serve, if !served => served = true,
+                    out = out_rx.next() => match out {
+                        Some(message) => {
+                            if socket_tx.send(message).await.is_err() {
+                                return;
+                            }
+                        }
+                        None => {
+                            let _ = socket_tx.close().await;
+                            return;
+                        }
+                    },
+                    () = &mut deadline, if !initialized.load(Ordering::SeqCst) => {
+                        let close = CloseFrame { code: 4408, reason: "Connection initialisation timeout".into() };
+                        let _ = socket_tx.send(Message::Close(Some(close))).await;
+                        return;
+                    }
+                }
+            }
         })
         .into_response()
 }

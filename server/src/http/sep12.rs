@@ -262,7 +262,7 @@ async fn put_callback(
             _ => None,
         })
         .ok_or_else(|| ApiError::bad_request("url is required"))?;
-    let url = crate::outbound::check_callback_url(&url, state.cfg.allow_private_outbound)
+    let url = crate::outbound::check_callback_url(&url, state.url_policy(&ctx.tenant.network))
         .map_err(ApiError::BadRequest)?;
     let (target, _) = target_and_type(&state, &ctx, &auth, &body.params).await?;
     customers::set_callback(&state.db, &auth.owner(&ctx), &target, url.as_str()).await?;

@@ -239,7 +239,7 @@ async fn put_callback(
     let id = transaction_id(&id)?;
     let body = json_object(&body)?;
     let url = opt_string(&body, "url")?.ok_or_else(|| ApiError::bad_request("url is required"))?;
-    let url = crate::outbound::check_callback_url(&url, state.cfg.allow_private_outbound)
+    let url = crate::outbound::check_callback_url(&url, state.url_policy(&ctx.tenant.network))
         .map_err(ApiError::BadRequest)?;
     transactions::set_callback(&state.db, &auth.owner(&ctx), id, url.as_str()).await?;
     Ok(StatusCode::NO_CONTENT)

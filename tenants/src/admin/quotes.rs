@@ -126,8 +126,14 @@ fn rate_columns(row: &mut corridor::ActiveModel, rate: &RateSource) {
 
 /// Creates or replaces (by sell and buy asset) a corridor; both assets must be the
 /// tenant's.
-pub async fn set_corridor(db: &DatabaseConnection, tenant_id: Uuid, new: NewCorridor) -> Result<Uuid, Error> {
-    rules::check_corridor(&new)?;
+/// `policy`: which feed URLs the platform may call for this tenant.
+pub async fn set_corridor(
+    db: &DatabaseConnection,
+    tenant_id: Uuid,
+    new: NewCorridor,
+    policy: crate::public_net::UrlPolicy,
+) -> Result<Uuid, Error> {
+    rules::check_corridor(&new, policy)?;
     let sell: mooring_stellar::sep38::Asset =
         new.sell_asset.parse().map_err(|e: mooring_stellar::Error| Error::Invalid(e.to_string()))?;
     let buy: mooring_stellar::sep38::Asset =

@@ -3,17 +3,20 @@
 use chrono::Utc;
 use mooring_entities::approved_sender;
 use sea_orm::sea_query::Expr;
-use sea_orm::{ActiveModelTrait, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, Set};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set,
+};
 use uuid::Uuid;
 
 use super::{Sender, config_write};
 use crate::{Error, rules};
 
-/// A tenant's approved sending anchors, enabled or not, oldest first.
-pub async fn senders(db: &DatabaseConnection, tenant_id: Uuid) -> Result<Vec<Sender>, Error> {
+/// A tenant's first `limit` approved sending anchors, enabled or not, oldest first.
+pub async fn senders(db: &DatabaseConnection, tenant_id: Uuid, limit: u64) -> Result<Vec<Sender>, Error> {
     Ok(approved_sender::Entity::find()
         .filter(approved_sender::Column::TenantId.eq(tenant_id))
         .order_by_asc(approved_sender::Column::CreatedAt)
+        .limit(limit)
         .all(db)
         .await?)
 }

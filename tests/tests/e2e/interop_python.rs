@@ -115,9 +115,14 @@ async fn python_sending_anchor_runs_the_quoted_flow_through_to_payout() {
     mooring_tenants::admin::set_offchain_asset(&env.db, t.id, mooring_server::demo::demo_peso())
         .await
         .unwrap();
-    mooring_tenants::admin::set_corridor(&env.db, t.id, mooring_server::demo::demo_corridor(&srt_issuer))
-        .await
-        .unwrap();
+    mooring_tenants::admin::set_corridor(
+        &env.db,
+        t.id,
+        mooring_server::demo::demo_corridor(&srt_issuer),
+        Default::default(),
+    )
+    .await
+    .unwrap();
     app.server.state.tenants.changed().await.unwrap();
 
     let (base, host, secret) = (app.base.clone(), domain.clone(), t.sender.secret());

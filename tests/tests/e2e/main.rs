@@ -18,6 +18,7 @@ mod interop_python;
 mod metrics;
 mod money_path;
 mod offboarding;
+mod outbound_fence;
 mod pii;
 mod rate_limit;
 mod rotation;

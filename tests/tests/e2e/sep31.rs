@@ -253,7 +253,7 @@ async fn update_flows_transaction_fields_and_customer_info() {
     assert!(body["transaction"]["completed_at"].is_string());
 
     // Every change is in the history, in order.
-    let events = transactions::events(&env.db, id).await.unwrap();
+    let events = transactions::events(&env.db, id, 1000).await.unwrap();
     let trail: Vec<_> = events.iter().map(|e| e.to_status.as_str()).collect();
     assert_eq!(
         trail,
@@ -451,7 +451,7 @@ async fn unpaid_transactions_expire() {
         assert!(std::time::Instant::now() < deadline, "still {}", body["transaction"]["status"]);
         tokio::time::sleep(std::time::Duration::from_millis(100)).await;
     }
-    let events = transactions::events(&env.db, id.parse().unwrap()).await.unwrap();
+    let events = transactions::events(&env.db, id.parse().unwrap(), 1000).await.unwrap();
     assert_eq!(events.last().unwrap().actor, "system");
     app.stop().await;
 }

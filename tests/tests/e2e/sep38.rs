@@ -20,10 +20,10 @@ use crate::common::{
 };
 use crate::watcher::{pay_for, tx, wait_status};
 
-const SET_MXN: &str = "mutation($t: ID!) { setOffchainAsset(tenantId: $t, input: {
+pub(crate) const SET_MXN: &str = "mutation($t: ID!) { setOffchainAsset(tenantId: $t, input: {
     code: \"MXN\", decimals: 2, countryCodes: [\"MX\"],
     deliveryMethods: [{ name: \"SPEI\", description: \"Bank transfer to a CLABE\" }] }) { id } }";
-const SET_CORRIDOR: &str = "mutation($t: ID!, $input: CorridorInput!) {
+pub(crate) const SET_CORRIDOR: &str = "mutation($t: ID!, $input: CorridorInput!) {
     setCorridor(tenantId: $t, input: $input) { corridors { id sellAsset buyAsset } } }";
 const CORRIDORS: &str = "query($t: ID!) { tenant(id: $t) { corridors {
     id rate { value asOf stale price } rateFeedError } } }";
@@ -37,14 +37,14 @@ fn dec(v: &Value) -> Decimal {
 }
 
 /// The tenant's SRT as a SEP-38 asset.
-fn srt(app: &TestApp, domain: &str) -> String {
+pub(crate) fn srt(app: &TestApp, domain: &str) -> String {
     let t = tenant_of(app, domain);
     format!("stellar:SRT:{}", t.assets[0].issuer)
 }
 
 /// MXN and a corridor SRT → MXN at 20 pesos per SRT less 1 %, a fee of 1 SRT, 10 to
 /// 10,000 SRT, quotes good for 60 s, plus `extra` corridor settings.
-async fn corridor(app: &TestApp, tenant: &TestTenant, domain: &str, extra: Value) -> String {
+pub(crate) async fn corridor(app: &TestApp, tenant: &TestTenant, domain: &str, extra: Value) -> String {
     let admin = Admin::operator(app);
     admin.ok(SET_MXN, json!({ "t": tenant.id.to_string() })).await;
     let mut input = json!({
@@ -621,7 +621,12 @@ async fn corridor_state(app: &TestApp, tenant: Uuid) -> Value {
     data["tenant"]["corridors"][0].clone()
 }
 
-async fn wait_corridor(app: &TestApp, tenant: Uuid, what: &str, pred: impl Fn(&Value) -> bool) -> Value {
+pub(crate) async fn wait_corridor(
+    app: &TestApp,
+    tenant: Uuid,
+    what: &str,
+    pred: impl Fn(&Value) -> bool,
+) -> Value {
     let deadline = Instant::now() + Duration::from_secs(10);
     loop {
         let c = corridor_state(app, tenant).await;

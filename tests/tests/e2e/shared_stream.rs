@@ -170,7 +170,7 @@ async fn a_restart_mid_stream_applies_each_tenants_payment_once() {
     tokio::time::sleep(Duration::from_millis(500)).await;
     assert_eq!(payment::Entity::find().count(&env.db).await.unwrap(), 10);
     for id in &transactions {
-        let events = mooring_anchor::transactions::events(&env.db, id.parse().unwrap()).await.unwrap();
+        let events = mooring_anchor::transactions::events(&env.db, id.parse().unwrap(), 1000).await.unwrap();
         assert_eq!(events.len(), 2, "created, then paid once: {events:?}");
     }
     restarted.stop().await;

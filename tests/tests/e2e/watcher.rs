@@ -176,9 +176,9 @@ async fn wrong_memo_asset_or_amount_failed_and_duplicate_payments() {
     assert_eq!(outcome(failed_op).await, None);
     assert_eq!(outcome(outgoing_op).await, None);
     assert_eq!(payments_of(&env, &twice_op).await.len(), 1);
-    assert_eq!(mooring_anchor::transactions::events(&env.db, twice.id).await.unwrap().len(), 2);
+    assert_eq!(mooring_anchor::transactions::events(&env.db, twice.id, 1000).await.unwrap().len(), 2);
     assert_eq!(tx(&env, &base.id.to_string()).await.status, Status::PendingSender);
-    let unmatched = mooring_anchor::payments::unmatched(&env.db, t.id).await.unwrap();
+    let unmatched = mooring_anchor::payments::unmatched(&env.db, t.id, 1000).await.unwrap();
     assert_eq!(unmatched.len(), 2);
 
     // A payment for a transaction that expired is kept as unmatched, for a refund.
@@ -227,7 +227,7 @@ async fn payments_made_while_down_are_applied_once_after_restart() {
     tokio::time::sleep(Duration::from_millis(500)).await;
     assert_eq!(payment::Entity::find().count(&env.db).await.unwrap(), 3);
     for id in &ids {
-        let events = mooring_anchor::transactions::events(&env.db, id.parse().unwrap()).await.unwrap();
+        let events = mooring_anchor::transactions::events(&env.db, id.parse().unwrap(), 1000).await.unwrap();
         assert_eq!(events.len(), 2, "created, then paid: {events:?}");
     }
     restarted.stop().await;
