@@ -117,6 +117,7 @@ pub async fn start(
     migrate(&db).await?;
     let tenants = Arc::new(Directory::load(db.clone(), master_key.clone()).await?);
     let rates = Arc::new(mooring_anchor::quotes::RateBoard::default());
+    let event_hub = mooring_graphql::live::EventHub::new(db.clone());
     let graphql = mooring_graphql::build_schema(
         Some(mooring_graphql::CoreContext {
             rates: rates.clone(),
@@ -127,7 +128,7 @@ pub async fn start(
             horizon_public_url: cfg.horizon_public_url.clone(),
             horizon_testnet_url: cfg.horizon_testnet_url.clone(),
             outbound: cfg.outbound_rules(),
-            events: mooring_graphql::live::EventHub::new(db.clone()),
+            events: event_hub.clone(),
             subscription_caps: Arc::new(mooring_graphql::live::SubscriptionCaps::new(
                 cfg.graphql_max_subscriptions_per_connection,
                 cfg.graphql_max_subscriptions_per_key,
@@ -178,6 +179,7 @@ pub async fn start(
             &fence,
         )),
         fence,
+        event_hub,
         instance_id: uuid::Uuid::new_v4().to_string(),
         rates: rates.clone(),
         graphql,

@@ -54,6 +54,8 @@ pub struct Shared {
     pub fence: crate::outbound::Fence,
     /// Corridors' feed rates as this replica last polled them (SEP-38).
     pub rates: Arc<mooring_anchor::quotes::RateBoard>,
+    /// Live event pollers (one per tenant followed by subscriptions on this replica).
+    pub event_hub: Arc<mooring_graphql::live::EventHub>,
     /// The admin API schema.
     pub graphql: mooring_graphql::MooringSchema,
     /// This process, for leases: unique per start.

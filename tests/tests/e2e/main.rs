@@ -11,6 +11,7 @@ mod common;
 mod config_cache;
 mod conformance;
 mod console;
+mod graphql_limits;
 mod health;
 mod horizon;
 mod hostile;
