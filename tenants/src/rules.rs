@@ -40,6 +40,72 @@ fn http_url(raw: &str) -> Option<url::Url> {
     ok.then_some(url)
 }
 
+/// The organisation's stellar.toml fields (SEP-1 `[DOCUMENTATION]`): what wallets show
+/// and link to, so a URL is public https (never `javascript:` or `file:`), the logo an
+/// image, the e-mails e-mail addresses. Empty text clears a field and is always fine.
+pub fn check_org(org: &OrgFields<'_>) -> Result<(), Error> {
+    fn set(v: Option<&str>) -> Option<&str> {
+        v.filter(|v| !v.is_empty())
+    }
+    for (what, text, max) in
+        [("organisation name", org.name, 200), ("organisation description", org.description, 2000)]
+    {
+        if let Some(text) = set(text) {
+            if text.chars().count() > max || has_forbidden(text) {
+                return Err(invalid(format!("{what} must be at most {max} characters of text")));
+            }
+        }
+    }
+    let strict = UrlPolicy::default();
+    if let Some(url) = set(org.url) {
+        public_net::check_outbound_url(url, "organisation URL", strict).map_err(Error::Invalid)?;
+    }
+    if let Some(logo) = set(org.logo) {
+        let url =
+            public_net::check_outbound_url(logo, "organisation logo", strict).map_err(Error::Invalid)?;
+        let path = url.path().to_ascii_lowercase();
+        if !IMAGE_EXTENSIONS.iter().any(|ext| path.ends_with(ext)) {
+            return Err(invalid(format!(
+                "organisation logo must be an image URL ({})",
+                IMAGE_EXTENSIONS.join(", ")
+            )));
+        }
+    }
+    for (what, email) in [("official e-mail", org.official_email), ("support e-mail", org.support_email)] {
+        if let Some(email) = set(email) {
+            check_email(email).map_err(|why| invalid(format!("{what} {email:?} {why}")))?;
+        }
+    }
+    Ok(())
+}
+
+/// The organisation fields of a settings change, as given.
+#[derive(Default)]
+pub struct OrgFields<'a> {
+    pub name: Option<&'a str>,
+    pub url: Option<&'a str>,
+    pub description: Option<&'a str>,
+    pub logo: Option<&'a str>,
+    pub official_email: Option<&'a str>,
+    pub support_email: Option<&'a str>,
+}
+
+const IMAGE_EXTENSIONS: [&str; 6] = [".png", ".jpg", ".jpeg", ".svg", ".webp", ".gif"];
+
+/// An addr-spec as wallets and mail clients accept it: `local@domain`, a dotted domain
+/// of valid labels, no spaces, quotes or control characters.
+fn check_email(email: &str) -> Result<(), &'static str> {
+    let (local, domain) = email.rsplit_once('@').ok_or("is not an e-mail address")?;
+    let local_ok = !local.is_empty()
+        && local.len() <= 64
+        && !local.starts_with('.')
+        && !local.ends_with('.')
+        && !local.contains("..")
+        && local.bytes().all(|b| b.is_ascii_alphanumeric() || b"!#$%&'*+-/=?^_`{|}~.".contains(&b));
+    let domain_ok = email.len() <= 254 && domain.contains('.') && check_domain(domain).is_ok();
+    (local_ok && domain_ok).then_some(()).ok_or("is not an e-mail address")
+}
+
 pub fn check_domain(domain: &str) -> Result<String, Error> {
     let d = host::normalize(domain);
     let valid = !d.is_empty()

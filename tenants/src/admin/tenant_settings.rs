@@ -33,6 +33,12 @@ pub async fn create_tenant(
     new: NewTenant,
 ) -> Result<Uuid, Error> {
     rules::check_account(&new.distribution_account, "distribution account")?;
+    rules::check_org(&rules::OrgFields {
+        name: new.org_name.as_deref(),
+        url: new.org_url.as_deref(),
+        description: new.org_description.as_deref(),
+        ..Default::default()
+    })?;
     let horizon_url = rules::check_http_url(&new.horizon_url, "Horizon URL")?;
     if new.domains.is_empty() {
         return Err(Error::Invalid("a tenant needs at least one domain".into()));
@@ -246,6 +252,14 @@ pub struct Settings {
 }
 
 pub async fn update_settings(db: &DatabaseConnection, tenant_id: Uuid, s: Settings) -> Result<(), Error> {
+    rules::check_org(&rules::OrgFields {
+        name: s.org_name.as_deref(),
+        url: s.org_url.as_deref(),
+        description: s.org_description.as_deref(),
+        logo: s.org_logo.as_deref(),
+        official_email: s.org_official_email.as_deref(),
+        support_email: s.org_support_email.as_deref(),
+    })?;
     if let Some(a) = &s.distribution_account {
         rules::check_account(a, "distribution account")?;
     }

@@ -399,3 +399,49 @@ async fn info_is_public_unless_the_tenant_asks_for_a_token() {
     assert_eq!(sa.get("/sep31/info").await.0, StatusCode::OK);
     app.stop().await;
 }
+
+#[tokio::test]
+async fn organisation_fields_are_public_https_an_image_and_e_mail_addresses() {
+    let env = TestEnv::new().await;
+    let app = env.start().await;
+    let domain = unique_domain("org");
+    let (_, key) = onboard(&app, &env, &domain).await;
+    let tenant = Admin::with_key(&app, &key);
+    const UPDATE: &str = "mutation($input: SettingsInput!) { updateSettings(input: $input) { id } }";
+    for bad in [
+        json!({ "orgUrl": "javascript:alert(document.cookie)" }),
+        json!({ "orgUrl": "http://org.example.com/" }),
+        json!({ "orgUrl": "https://127.0.0.1/" }),
+        json!({ "orgLogo": "file:///etc/passwd" }),
+        json!({ "orgLogo": "https://org.example.com/index.html" }),
+        json!({ "orgLogo": "data:image/png;base64,AAAA" }),
+        json!({ "orgOfficialEmail": "not an e-mail" }),
+        json!({ "orgOfficialEmail": "a@b" }),
+        json!({ "orgSupportEmail": "support@@org.example.com" }),
+        json!({ "orgSupportEmail": "\"x\"@org.example.com" }),
+        json!({ "orgName": "x".repeat(201) }),
+    ] {
+        let body = tenant.gql(UPDATE, json!({ "input": bad })).await;
+        assert_eq!(body["errors"][0]["extensions"]["code"], "INVALID_INPUT", "{bad}: {body}");
+    }
+    let toml = app.get(&domain, "/.well-known/stellar.toml").send().await.unwrap().text().await.unwrap();
+    assert!(
+        !toml.contains("javascript") && !toml.contains("file:") && !toml.contains("not an e-mail"),
+        "{toml}"
+    );
+
+    let good = json!({ "orgUrl": "https://org.example.com", "orgLogo": "https://org.example.com/logo.png",
+        "orgOfficialEmail": "compliance@org.example.com", "orgSupportEmail": "help+sep31@org.example.com" });
+    tenant.ok(UPDATE, json!({ "input": good })).await;
+    let deadline = Instant::now() + Duration::from_secs(5);
+    loop {
+        let toml = app.get(&domain, "/.well-known/stellar.toml").send().await.unwrap().text().await.unwrap();
+        if toml.contains("ORG_LOGO = \"https://org.example.com/logo.png\"") {
+            assert!(toml.contains("ORG_SUPPORT_EMAIL = \"help+sep31@org.example.com\""), "{toml}");
+            break;
+        }
+        assert!(Instant::now() < deadline, "{toml}");
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+    app.stop().await;
+}
