@@ -111,6 +111,17 @@ pub async fn start(
     listener: TcpListener,
     shutdown: CancellationToken,
 ) -> anyhow::Result<Server> {
+    start_with_metrics(cfg, listener, None, shutdown).await
+}
+
+/// [`start`], with the metrics listener already bound (`serve --demo` binds it while
+/// probing, so that nothing can take it between the probe and the start).
+pub async fn start_with_metrics(
+    cfg: Config,
+    listener: TcpListener,
+    metrics_listener: Option<TcpListener>,
+    shutdown: CancellationToken,
+) -> anyhow::Result<Server> {
     install_crypto_provider();
     let master_key = master_key(&cfg)?;
     let db = connect_db(&cfg.database_url).await?;
@@ -209,11 +220,18 @@ pub async fn start(
         watcher::spawn(state.clone(), shutdown.clone());
     }
 
-    let metrics_addr = match state.cfg.metrics_bind {
-        Some(bind) => {
+    let metrics_listener = match (metrics_listener, state.cfg.metrics_bind) {
+        (Some(bound), _) => Some(bound),
+        (None, Some(bind)) => {
+            Some(TcpListener::bind(bind).await.with_context(|| format!("metrics listener on {bind}"))?)
+        }
+        (None, None) => None,
+    };
+    let metrics_addr = match metrics_listener {
+        Some(listener) => {
             metrics::handle();
             metrics::spawn_samplers(state.clone(), Duration::from_secs(5), shutdown.clone());
-            Some(metrics::serve(bind, &state.tasks, shutdown.clone()).await?)
+            Some(metrics::serve(listener, &state.tasks, shutdown.clone())?)
         }
         None => None,
     };

@@ -63,6 +63,7 @@ async fn main() -> anyhow::Result<()> {
             Ok(())
         }
         Command::Serve { demo } => {
+            let mut metrics_listener = None;
             if demo {
                 cfg.master_key = Some(demo::demo_master_key(&cfg)?);
                 if cfg.operator_token.is_none() {
@@ -71,9 +72,12 @@ async fn main() -> anyhow::Result<()> {
                 if cfg.metrics_bind.is_none() {
                     // The demo must start with one command: 9100 is also node_exporter's
                     // port, so when it is taken the demo runs without metrics.
+                    // The probe's listener is the one served: another process starting
+                    // at the same moment cannot take the port in between.
                     let demo_metrics: std::net::SocketAddr = "127.0.0.1:9100".parse()?;
-                    if std::net::TcpListener::bind(demo_metrics).is_ok() {
+                    if let Ok(bound) = TcpListener::bind(demo_metrics).await {
                         cfg.metrics_bind = Some(demo_metrics);
+                        metrics_listener = Some(bound);
                     } else {
                         eprintln!(
                             "note: {demo_metrics} is taken; metrics are off (set MOORING_METRICS_BIND)"
@@ -86,15 +90,16 @@ async fn main() -> anyhow::Result<()> {
                 let seeded = demo::ensure_demo_tenant(&db, &key, &cfg).await?;
                 print_demo_banner(&cfg, &seeded);
             }
-            serve(cfg).await
+            serve(cfg, metrics_listener).await
         }
     }
 }
 
-async fn serve(cfg: Config) -> anyhow::Result<()> {
+async fn serve(cfg: Config, metrics_listener: Option<TcpListener>) -> anyhow::Result<()> {
     let listener = TcpListener::bind(cfg.bind).await.with_context(|| format!("binding {}", cfg.bind))?;
     let shutdown = CancellationToken::new();
-    let server = mooring_server::start(cfg, listener, shutdown.clone()).await?;
+    let server =
+        mooring_server::start_with_metrics(cfg, listener, metrics_listener, shutdown.clone()).await?;
     tokio::spawn(async move {
         wait_for_signal().await;
         tracing::info!("shutting down: draining in-flight requests");

@@ -7,7 +7,6 @@ use std::net::SocketAddr;
 use std::sync::{Arc, OnceLock};
 use std::time::Instant;
 
-use anyhow::Context;
 use axum::Router;
 use axum::extract::{MatchedPath, Request};
 use axum::http::Method;
@@ -39,12 +38,11 @@ pub fn handle() -> &'static PrometheusHandle {
 }
 
 /// Serves `GET /metrics` on `bind` until `shutdown`; returns the bound address.
-pub async fn serve(
-    bind: SocketAddr,
+pub fn serve(
+    listener: TcpListener,
     tasks: &TaskTracker,
     shutdown: CancellationToken,
 ) -> anyhow::Result<SocketAddr> {
-    let listener = TcpListener::bind(bind).await.with_context(|| format!("metrics listener on {bind}"))?;
     let addr = listener.local_addr()?;
     let app = Router::new().route("/metrics", get(|| async { handle().render() }));
     tasks.spawn(async move {
