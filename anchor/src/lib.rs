@@ -7,6 +7,7 @@
 //! - [`outbox`]: callbacks and webhook deliveries waiting to be sent.
 //! - [`webhooks`]: the tenant's own endpoints and the events written for them.
 //! - [`quotes`]: SEP-38 firm quotes: pricing a corridor, and one transaction per quote.
+//! - [`sealed`]: transaction fields and callback URLs sealed with the tenant's data key.
 //! - [`refunds`]: refund payments back to the sending anchor, one row each.
 //! - [`payments`]: payments seen on the ledger, matched by memo, applied exactly once;
 //!   [`leases`] decide which replica watches an account; [`streams`] keep the shared
@@ -27,6 +28,7 @@ mod owner;
 pub mod payments;
 pub mod quotes;
 pub mod refunds;
+pub mod sealed;
 pub mod streams;
 pub mod transactions;
 pub mod webhooks;

@@ -197,7 +197,13 @@ pub fn spawn(state: AppState, shutdown: CancellationToken) {
                     continue;
                 }
             };
-            for claim in due {
+            for mut claim in due {
+                if let Err(why) = open_url(&state, &mut claim.row) {
+                    if let Err(e) = outbox::mark_failed(&state.db, &claim, &why, outbox::Attempt::default()).await {
+                        tracing::warn!(error = %e, "recording a callback attempt failed");
+                    }
+                    continue;
+                }
                 let slot = match admit(&load, &permits, &claim.row) {
                     Admission::Go(slot) => slot,
                     Admission::Later(at) => {
@@ -215,6 +221,19 @@ pub fn spawn(state: AppState, shutdown: CancellationToken) {
             }
         }
     });
+}
+
+/// A SEP callback's URL is stored sealed with its tenant's data key (the sending
+/// anchor's customer endpoints are personal data); it is opened here, just before
+/// sending, and never written back.
+fn open_url(state: &AppState, row: &mut Callback) -> Result<(), String> {
+    if row.kind == outbox::Kind::Webhook || !mooring_tenants::pii::is_sealed_text(&row.url) {
+        return Ok(());
+    }
+    let tenant = state.tenants.by_id(row.tenant_id).ok_or("the tenant no longer exists")?;
+    row.url = mooring_anchor::sealed::open_url(&tenant.data_key, row.tenant_id, row.subject_id, &row.url)
+        .map_err(|_| "the callback URL does not open")?;
+    Ok(())
 }
 
 const SEND_TIMEOUT: Duration = Duration::from_secs(10);

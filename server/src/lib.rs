@@ -287,6 +287,11 @@ fn spawn_pii_sealing(state: &AppState) {
                 tracing::warn!(error = %e, "sealing plaintext customer fields failed; the next start retries")
             }
         }
+        match mooring_anchor::sealed::seal_plaintext(&db, key_of).await {
+            Ok(0) => {}
+            Ok(n) => tracing::info!(values = n, "sealed plaintext transaction fields and callback URLs"),
+            Err(e) => tracing::warn!(error = %e, "sealing transaction fields and callback URLs failed; the next start retries"),
+        }
     });
 }
 

@@ -205,17 +205,20 @@ pub async fn delete(db: &DatabaseConnection, owner: &Owner, memo: &str) -> Ancho
     Ok(deleted.rows_affected > 0)
 }
 
-/// `PUT /customer/callback`: a new URL replaces the old one.
+/// `PUT /customer/callback`: a new URL replaces the old one, stored sealed (see
+/// [`crate::sealed`]).
 pub async fn set_callback(
     db: &DatabaseConnection,
+    key: &mooring_tenants::pii::DataKey,
     owner: &Owner,
     target: &Target,
     url: &str,
 ) -> AnchorResult<()> {
     let customer =
         find(db, owner, target).await?.ok_or_else(|| AnchorError::NotFound("customer not found".into()))?;
+    let sealed = crate::sealed::seal_url(key, owner.tenant_id, customer.id, url);
     let mut customer: customer::ActiveModel = customer.into();
-    customer.callback_url = Set(Some(url.to_string()));
+    customer.callback_url = Set(Some(sealed));
     customer.update(db).await?;
     Ok(())
 }

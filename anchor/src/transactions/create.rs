@@ -261,8 +261,9 @@ pub async fn create(
     // A quoted transaction waits for funds at least as long as its quote lasts.
     let expires_at = (now + expiry).max(terms.quote.as_ref().map_or(now, |q| q.expires_at));
     for _ in 0..5 {
+        let id = Uuid::new_v4();
         let model = transaction::ActiveModel {
-            id: Set(Uuid::new_v4()),
+            id: Set(id),
             tenant_id: Set(tenant.id),
             sa_account: Set(owner.sa_account.clone()),
             sa_memo: Set(owner.memo.clone()),
@@ -283,7 +284,7 @@ pub async fn create(
             refund_memo: Set(refund_memo.as_ref().map(|(m, _)| m.clone())),
             refund_memo_type: Set(refund_memo.as_ref().map(|(_, t)| *t)),
             lang: Set(new.lang.clone()),
-            fields: Set(Value::Object(new.fields.clone())),
+            fields: Set(crate::sealed::seal_fields(&tenant.data_key, tenant.id, id, &new.fields)),
             required_info_message: Set(None),
             required_info_updates: Set(None),
             stellar_transaction_id: Set(None),

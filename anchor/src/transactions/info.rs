@@ -49,6 +49,7 @@ pub async fn request_transaction_info(
 /// fields that were asked for; then back to `pending_receiver`.
 pub async fn patch_fields(
     db: &DatabaseConnection,
+    key: &mooring_tenants::pii::DataKey,
     owner: &Owner,
     id: Uuid,
     fields: Map<String, Value>,
@@ -74,8 +75,9 @@ pub async fn patch_fields(
     {
         return Err(AnchorError::invalid(format!("{missing} is required")));
     }
-    let mut merged = t.fields.as_object().cloned().unwrap_or_default();
+    let mut merged = crate::sealed::open_fields(key, owner.tenant_id, t.id, &t.fields)?;
     merged.extend(fields);
+    let stored = crate::sealed::seal_fields(key, owner.tenant_id, t.id, &merged);
     transition(
         db,
         owner.tenant_id,
@@ -84,7 +86,7 @@ pub async fn patch_fields(
         &Actor::SendingAnchor(owner.sa_account.clone()),
         Some("transaction info updated"),
         |row| {
-            row.fields = Set(Value::Object(merged));
+            row.fields = Set(stored);
             row.required_info_updates = Set(None);
             row.required_info_message = Set(None);
         },

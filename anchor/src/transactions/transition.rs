@@ -132,11 +132,18 @@ pub async fn transition(
     Ok(updated)
 }
 
-/// `PUT /transactions/:id/callback`.
-pub async fn set_callback(db: &DatabaseConnection, owner: &Owner, id: Uuid, url: &str) -> AnchorResult<()> {
+/// `PUT /transactions/:id/callback`: stored sealed (see [`crate::sealed`]).
+pub async fn set_callback(
+    db: &DatabaseConnection,
+    key: &mooring_tenants::pii::DataKey,
+    owner: &Owner,
+    id: Uuid,
+    url: &str,
+) -> AnchorResult<()> {
     let t = get(db, owner, id).await?.ok_or_else(|| AnchorError::NotFound("transaction not found".into()))?;
+    let sealed = crate::sealed::seal_url(key, owner.tenant_id, t.id, url);
     let mut row: transaction::ActiveModel = t.into();
-    row.callback_url = Set(Some(url.to_string()));
+    row.callback_url = Set(Some(sealed));
     row.update(db).await?;
     Ok(())
 }

@@ -265,7 +265,8 @@ async fn put_callback(
     let url = crate::outbound::check_callback_url(&url, state.url_policy(&ctx.tenant.network))
         .map_err(ApiError::BadRequest)?;
     let (target, _) = target_and_type(&state, &ctx, &auth, &body.params).await?;
-    customers::set_callback(&state.db, &auth.owner(&ctx), &target, url.as_str()).await?;
+    customers::set_callback(&state.db, &ctx.tenant.data_key, &auth.owner(&ctx), &target, url.as_str())
+        .await?;
     Ok(Json(json!({})))
 }
 

@@ -224,7 +224,8 @@ async fn patch_transaction(
         .and_then(Value::as_object)
         .cloned()
         .ok_or_else(|| ApiError::bad_request("body must be {\"fields\": {\"transaction\": {...}}}"))?;
-    let t = transactions::patch_fields(&state.db, &auth.owner(&ctx), id, fields).await?;
+    let t =
+        transactions::patch_fields(&state.db, &ctx.tenant.data_key, &auth.owner(&ctx), id, fields).await?;
     let refunds = transactions::refunds_of(&state.db, t.tenant_id, t.id).await?;
     Ok(Json(json!({ "transaction": transactions::sep31_json(&t, &refunds) })))
 }
@@ -241,7 +242,7 @@ async fn put_callback(
     let url = opt_string(&body, "url")?.ok_or_else(|| ApiError::bad_request("url is required"))?;
     let url = crate::outbound::check_callback_url(&url, state.url_policy(&ctx.tenant.network))
         .map_err(ApiError::BadRequest)?;
-    transactions::set_callback(&state.db, &auth.owner(&ctx), id, url.as_str()).await?;
+    transactions::set_callback(&state.db, &ctx.tenant.data_key, &auth.owner(&ctx), id, url.as_str()).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 

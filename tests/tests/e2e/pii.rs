@@ -169,3 +169,132 @@ async fn a_tenant_without_a_data_key_gets_one_when_loaded() {
     assert_eq!(key.open_text(slot, field.value.as_deref().unwrap()).unwrap(), "Silva");
     app.stop().await;
 }
+
+/// Everything the database holds, as bytes: `pg_dump` on PostgreSQL, the files (WAL
+/// included) on SQLite.
+async fn dump(env: &TestEnv) -> Vec<u8> {
+    match env.database_url.strip_prefix("sqlite://").and_then(|p| p.split('?').next()) {
+        Some(path) => {
+            let mut bytes = Vec::new();
+            for file in [path.to_string(), format!("{path}-wal")] {
+                bytes.extend(std::fs::read(&file).unwrap_or_default());
+            }
+            bytes
+        }
+        None => {
+            let out = tokio::process::Command::new("pg_dump")
+                .args(["--data-only", "--no-owner", &env.database_url])
+                .output()
+                .await
+                .expect("pg_dump is installed");
+            assert!(out.status.success(), "pg_dump: {}", String::from_utf8_lossy(&out.stderr));
+            out.stdout
+        }
+    }
+}
+
+fn contains(haystack: &[u8], needle: &str) -> bool {
+    haystack.windows(needle.len()).any(|w| w == needle.as_bytes())
+}
+
+#[tokio::test]
+async fn transaction_fields_and_callback_urls_are_sealed_and_gone_with_the_tenant() {
+    use mooring_stellar::sep31::Status;
+    let env = TestEnv::new().await;
+    let domain = unique_domain("dump");
+    let t = env.tenant(&domain).await;
+    let app = env.start().await;
+    let sa = Sa::login(&app, &domain, &t.sender).await;
+    let receiver = crate::common::CallbackReceiver::start().await;
+    // The PII: a payout account and routing number, and callback URLs naming people.
+    let (account, routing) = ("DE44500105175407324931", "ROUTE7731902");
+    let (customer_cb, transaction_cb) =
+        (format!("{}?who=alice-kyc-7731", receiver.url), format!("{}?who=bob-payout-4410", receiver.url));
+    let pii = [account, routing, "alice-kyc-7731", "bob-payout-4410"];
+
+    let memo = Uuid::new_v4().simple().to_string();
+    let sender = sa.accepted_customer("sep31-sender", &format!("s{memo}")).await;
+    let receiver_id = sa.accepted_customer("sep31-receiver", &format!("r{memo}")).await;
+    let mut body = crate::common::transaction_request(&sender, &receiver_id);
+    body["fields"]["transaction"] = json!({ "routing_number": routing, "account_number": account });
+    let (status, created) = sa.post_json("/sep31/transactions", &body).await;
+    assert_eq!(status, StatusCode::CREATED, "{created}");
+    let tx_id = created["id"].as_str().unwrap().to_string();
+    let (status, _) = sa
+        .put_json(&format!("/sep31/transactions/{tx_id}/callback"), &json!({ "url": transaction_cb }))
+        .await;
+    assert_eq!(status, StatusCode::NO_CONTENT);
+    let (status, body) =
+        sa.put_json("/kyc/customer/callback", &json!({ "id": receiver_id, "url": customer_cb })).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+
+    // The callbacks still reach the sending anchor at its URL (opened to send).
+    let paid = crate::watcher::tx(&env, &tx_id).await;
+    env.horizon.add_payment(&paid.stellar_account_id, &crate::watcher::pay_for(&paid));
+    crate::watcher::wait_status(&env, &tx_id, Status::PendingReceiver).await;
+    receiver.wait_for(15, |b| b.iter().any(|b| b["transaction"]["status"] == "pending_receiver")).await;
+    let paths: Vec<String> =
+        receiver.received.lock().unwrap().iter().map(|(h, _)| format!("{h:?}")).collect();
+    assert!(!paths.is_empty());
+
+    let before = dump(&env).await;
+    assert!(contains(&before, &tx_id), "the dump holds the transaction");
+    for value in pii {
+        assert!(!contains(&before, value), "{value} is in the database in plaintext");
+    }
+
+    // Offboarded: the data key is gone in deleteTenant's own transaction, so the sealed
+    // values do not open any more, before any purge batch runs.
+    let admin = Admin::operator(&app);
+    admin
+        .ok("mutation($t: ID!) { suspendTenant(tenantId: $t) { id } }", json!({ "t": t.id.to_string() }))
+        .await;
+    admin
+        .ok(
+            "mutation($t: ID!, $c: String!) { deleteTenant(tenantId: $t, confirm: $c) }",
+            json!({ "t": t.id.to_string(), "c": domain }),
+        )
+        .await;
+    let after = dump(&env).await;
+    for value in pii {
+        assert!(!contains(&after, value), "{value} is in the database after offboarding");
+    }
+    let row = mooring_entities::tenant::Entity::find_by_id(t.id).one(&env.db).await.unwrap();
+    assert!(row.is_none_or(|r| r.data_key.is_none()), "the data key outlived the tenant");
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn transaction_fields_and_callback_urls_stored_in_plaintext_before_are_sealed_at_start() {
+    let env = TestEnv::new().await;
+    let domain = unique_domain("lt");
+    let t = env.tenant(&domain).await;
+    let app = env.start().await;
+    let sa = Sa::login(&app, &domain, &t.sender).await;
+    let id: Uuid = sa.transaction().await.parse().unwrap();
+    app.stop().await;
+    // As an older release left it.
+    let legacy = mooring_entities::transaction::Entity::find_by_id(id).one(&env.db).await.unwrap().unwrap();
+    let mut row: mooring_entities::transaction::ActiveModel = legacy.into();
+    row.fields = sea_orm::Set(json!({ "account_number": "LEGACY-ACCT-5521" }));
+    row.callback_url = sea_orm::Set(Some("https://sa.example/cb/legacy-carol".into()));
+    sea_orm::ActiveModelTrait::update(row, &env.db).await.unwrap();
+
+    let app = env.start().await;
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let row = mooring_entities::transaction::Entity::find_by_id(id).one(&env.db).await.unwrap().unwrap();
+        let url = row.callback_url.clone().unwrap();
+        if row.fields.is_string() && is_sealed_text(&url) {
+            let key = tenant_of(&app, &domain).data_key.clone();
+            let fields = mooring_anchor::sealed::open_fields(&key, t.id, id, &row.fields).unwrap();
+            assert_eq!(fields["account_number"], "LEGACY-ACCT-5521");
+            let opened = mooring_anchor::sealed::open_url(&key, t.id, id, &url).unwrap();
+            assert_eq!(opened, "https://sa.example/cb/legacy-carol");
+            break;
+        }
+        assert!(Instant::now() < deadline, "plaintext left at rest: {row:?}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    app.stop().await;
+}
