@@ -9,6 +9,7 @@ use mooring_stellar::{Keypair, Network, challenge};
 mod config_bench;
 mod flood;
 mod stream_bench;
+mod subflood;
 mod watcher_bench;
 
 #[derive(Parser)]
@@ -55,6 +56,8 @@ enum Command {
     /// Play a network's payments feed to TENANTS tenants sharing one stream; measure
     /// records/s, matched/s, lag, Horizon connections and memory.
     Stream(stream_bench::Args),
+    /// Open many GraphQL subscriptions with one key and hold them (see `subflood.rs`).
+    Subflood(subflood::Args),
     /// Send GETs to URL at RATE per second for SECS seconds (open loop), each from one of
     /// ADDRESSES rotating X-Forwarded-For addresses; print how they were answered.
     Flood {
@@ -113,6 +116,7 @@ async fn main() -> anyhow::Result<()> {
             watcher_bench::run(&database_url, payments, via).await?
         }
         Command::Stream(args) => stream_bench::run(args).await?,
+        Command::Subflood(args) => subflood::run(args).await?,
         Command::Config { database_url, tenants, redis_url } => {
             config_bench::run(&database_url, &tenants, redis_url.as_deref()).await?
         }

@@ -50,10 +50,10 @@ pub fn check_org(org: &OrgFields<'_>) -> Result<(), Error> {
     for (what, text, max) in
         [("organisation name", org.name, 200), ("organisation description", org.description, 2000)]
     {
-        if let Some(text) = set(text) {
-            if text.chars().count() > max || has_forbidden(text) {
-                return Err(invalid(format!("{what} must be at most {max} characters of text")));
-            }
+        if let Some(text) = set(text)
+            && (text.chars().count() > max || has_forbidden(text))
+        {
+            return Err(invalid(format!("{what} must be at most {max} characters of text")));
         }
     }
     let strict = UrlPolicy::default();
