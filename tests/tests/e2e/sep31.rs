@@ -199,7 +199,9 @@ async fn update_flows_transaction_fields_and_customer_info() {
 
     // The receiver's bank account is refused: SEP-12 shows what to fix.
     let row = transaction::Entity::find_by_id(id).one(&env.db).await.unwrap().unwrap();
-    assert_eq!(row.fields["routing_number"], "121000248");
+    // Stored sealed with the tenant's data key (transaction fields are PII).
+    let fields = mooring_anchor::sealed::open_fields(&tenant.data_key, tenant.id, id, &row.fields).unwrap();
+    assert_eq!(fields["routing_number"], "121000248");
     let receiver = row.receiver_id.unwrap();
     transactions::request_customer_info(
         &env.db,
