@@ -12,3 +12,13 @@ pub struct Owner {
     /// account, and nothing under another memo exists for it. `None`: the whole account.
     pub memo: Option<String>,
 }
+
+impl Owner {
+    /// The whole account, whatever the token's memo: SEP-31's principal. A sending anchor
+    /// registers the sender under one memo and the receiver under another and pays from
+    /// the one account; in SEP-31 both (and its quotes) are its own. SEP-12 and SEP-38
+    /// reads and writes keep the memo's scope.
+    pub fn account(&self) -> Owner {
+        Owner { memo: None, ..self.clone() }
+    }
+}

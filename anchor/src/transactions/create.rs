@@ -247,12 +247,15 @@ pub async fn create(
         )),
         None => None,
     };
-    require_kyc(db, tenant, owner, asset, Side::Sender, new.sender_id).await?;
-    require_kyc(db, tenant, owner, asset, Side::Receiver, new.receiver_id).await?;
+    // Customers and quotes resolve across the account's memos (SEP-31's principal is the
+    // sending anchor); the transaction itself belongs to the token's memo.
+    let account = owner.account();
+    require_kyc(db, tenant, &account, asset, Side::Sender, new.sender_id).await?;
+    require_kyc(db, tenant, &account, asset, Side::Receiver, new.receiver_id).await?;
     missing_fields(asset, &new.fields)?;
 
     let terms = match new.quote_id {
-        Some(id) => quoted_terms(db, owner, asset, &new, id).await?,
+        Some(id) => quoted_terms(db, &account, asset, &new, id).await?,
         None => own_terms(asset, &new)?,
     };
     let memo_type = asset.memo_type;
@@ -305,7 +308,7 @@ pub async fn create(
         match model.insert(&txn).await {
             Ok(created) => {
                 if let Some(quote) = &terms.quote
-                    && let Err(e) = quotes::claim_in(&txn, owner, quote.id, created.id).await
+                    && let Err(e) = quotes::claim_in(&txn, &account, quote.id, created.id).await
                 {
                     txn.rollback().await?;
                     return Err(e);

@@ -92,7 +92,7 @@ async fn big_bodies_cost_nothing_before_authentication_and_are_capped_after() {
 }
 
 /// A SEP-10 token for `account` (G…, with an optional memo, or M…), signed by `key`.
-async fn token_for(app: &TestApp, domain: &str, query: &str, key: &Keypair) -> String {
+pub(crate) async fn token_for(app: &TestApp, domain: &str, query: &str, key: &Keypair) -> String {
     let (status, body) = app.challenge(domain, query).await;
     assert_eq!(status, StatusCode::OK, "{body}");
     let signed = challenge::sign(body["transaction"].as_str().unwrap(), &network(), key).unwrap();
@@ -164,9 +164,28 @@ async fn a_memo_or_muxed_token_reaches_only_its_own_records() {
         assert_ne!(statuses[4], StatusCode::NOT_FOUND, "{who}: {statuses:?}");
         assert_eq!(statuses[5], StatusCode::NO_CONTENT, "{who}: {statuses:?}");
     }
-    // User 2 cannot use user 1's customers in a transaction either.
-    let (status, _) = two.post_json("/sep31/transactions", &transaction_request(&sender, &receiver)).await;
-    assert_eq!(status, StatusCode::BAD_REQUEST);
+    // In SEP-31 the principal is the sending anchor's account (issue 26): user 2's token
+    // may name customers the account registered under memo 1 — the transaction is then
+    // memo 2's — while SEP-12 above kept them out of its reach.
+    let (status, body) = two.post_json("/sep31/transactions", &transaction_request(&sender, &receiver)).await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    let theirs = body["id"].as_str().unwrap();
+    assert_eq!(one.get(&format!("/sep31/transactions/{theirs}")).await.0, StatusCode::NOT_FOUND);
+    // Another account's customers are still refused.
+    let stranger = Keypair::generate();
+    mooring_tenants::admin::approve_sender(&env.db, t.id, &stranger.public_key().to_string(), "other SA")
+        .await
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while !crate::common::tenant_of(&app, &domain).approved_senders.contains(&stranger.public_key()) {
+        assert!(Instant::now() < deadline, "the new sender never reached the snapshot");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let other = Sa::login(&app, &domain, &stranger).await;
+    let (status, body) =
+        other.post_json("/sep31/transactions", &transaction_request(&sender, &receiver)).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
+    assert_eq!(body["error"], "customer_info_needed", "{body}");
     app.stop().await;
 }
 

@@ -816,3 +816,38 @@ async fn firm_quotes_hold_their_amount_in_reserve_even_when_racing() {
     assert_eq!(sa.post_json("/sep38/quote", &ask).await.0, StatusCode::CREATED);
     app.stop().await;
 }
+
+/// SDF's validator's flow: a quote made with the account's token, its customers under
+/// two memos, the transaction posted with a memo token. SEP-31's principal is the
+/// account, so it goes through and claims the quote; SEP-38 reads stay memo-scoped.
+#[tokio::test]
+async fn a_quote_and_customers_of_the_account_serve_a_memo_tokens_transaction() {
+    let env = TestEnv::new().await;
+    let domain = unique_domain("fxm");
+    let tenant = env.tenant(&domain).await;
+    let app = env.start().await;
+    corridor(&app, &tenant, &domain, json!({})).await;
+    let srt = srt(&app, &domain);
+    let whole = Sa::login(&app, &domain, &tenant.sender).await;
+    let g = tenant.sender.public_key().to_string();
+    let memo_token =
+        crate::hostile::token_for(&app, &domain, &format!("account={g}&memo=42"), &tenant.sender).await;
+    let memo = Sa { app: &app, domain: domain.clone(), token: memo_token };
+
+    let q = firm_quote(&whole, &srt, "101").await;
+    // SEP-38 stays memo-scoped: the memo token does not see the account's quote.
+    let (status, _) = memo.get(&format!("/sep38/quote/{}", q["id"].as_str().unwrap())).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    // Customers registered under two other memos of the account.
+    let body = quoted_request(&whole, &q).await;
+    let (status, created) = memo.post_json("/sep31/transactions", &body).await;
+    assert_eq!(status, StatusCode::CREATED, "{created}");
+    let id = created["id"].as_str().unwrap();
+    let (status, t) = memo.get(&format!("/sep31/transactions/{id}")).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(t["transaction"]["quote_id"], q["id"]);
+    // Single use still holds across memos.
+    let (status, again) = whole.post_json("/sep31/transactions", &body).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{again}");
+    app.stop().await;
+}
