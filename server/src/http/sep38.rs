@@ -244,16 +244,21 @@ async fn prices(
     public_read(&ctx, auth.as_ref())?;
     let p = Params::query(q)?;
     let t = &ctx.tenant;
-    let (key, sell_side, asset) = match (p.asset("sell_asset")?, p.asset("buy_asset")?) {
-        (Some(sell), None) => {
-            p.amount("sell_amount")?
-                .ok_or_else(|| ApiError::bad_request("sell_amount is required with sell_asset"))?;
-            ("buy_assets", true, sell)
+    // One side priced by its amount; the other asset, if also given, narrows the list
+    // to that asset (a client asking about one pair).
+    let (sell, buy) = (p.asset("sell_asset")?, p.asset("buy_asset")?);
+    let (sell_amount, buy_amount) = (p.amount("sell_amount")?, p.amount("buy_amount")?);
+    let (key, sell_side, asset, only) = match (sell, buy, sell_amount, buy_amount) {
+        (_, _, Some(_), Some(_)) => {
+            return Err(ApiError::bad_request("give sell_amount or buy_amount, not both"));
         }
-        (None, Some(buy)) => {
-            p.amount("buy_amount")?
-                .ok_or_else(|| ApiError::bad_request("buy_amount is required with buy_asset"))?;
-            ("sell_assets", false, buy)
+        (Some(sell), only, Some(_), None) => ("buy_assets", true, sell, only),
+        (only, Some(buy), None, Some(_)) => ("sell_assets", false, buy, only),
+        (Some(_), _, None, None) => {
+            return Err(ApiError::bad_request("sell_amount is required with sell_asset"));
+        }
+        (None, Some(_), _, None) => {
+            return Err(ApiError::bad_request("buy_amount is required with buy_asset"));
         }
         _ => {
             return Err(ApiError::bad_request(
@@ -274,6 +279,7 @@ async fn prices(
         .corridors
         .iter()
         .filter(|c| c.enabled && if sell_side { c.sell == asset } else { c.buy == asset })
+        .filter(|c| only.as_ref().is_none_or(|o| if sell_side { c.buy == *o } else { c.sell == *o }))
         .filter(|c| delivers(c))
     {
         let Some(r) = state.rates.rate(c) else { continue };

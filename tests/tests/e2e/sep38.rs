@@ -165,6 +165,36 @@ async fn sep38_endpoints_follow_the_spec() {
         assert_eq!(prices["buy_assets"].as_array().unwrap().len(), listed, "{filter:?}: {prices}");
     }
 
+    // The other asset narrows the list (SDF's validator asks this way): both sides.
+    for (pairs, key, listed) in [
+        (
+            vec![("sell_asset", srt.as_str()), ("sell_amount", "101"), ("buy_asset", "iso4217:MXN")],
+            "buy_assets",
+            1,
+        ),
+        (
+            vec![("sell_asset", srt.as_str()), ("sell_amount", "101"), ("buy_asset", "iso4217:BRL")],
+            "buy_assets",
+            0,
+        ),
+        (
+            vec![("buy_asset", "iso4217:MXN"), ("buy_amount", "500"), ("sell_asset", srt.as_str())],
+            "sell_assets",
+            1,
+        ),
+    ] {
+        let (status, prices) = public_get(&app, &domain, &format!("/sep38/prices?{}", query(&pairs))).await;
+        assert_eq!(status, StatusCode::OK, "{pairs:?}: {prices}");
+        assert_eq!(prices[key].as_array().unwrap().len(), listed, "{pairs:?}: {prices}");
+    }
+    let both = query(&[
+        ("sell_asset", &srt),
+        ("sell_amount", "1"),
+        ("buy_asset", "iso4217:MXN"),
+        ("buy_amount", "1"),
+    ]);
+    assert_eq!(public_get(&app, &domain, &format!("/sep38/prices?{both}")).await.0, StatusCode::BAD_REQUEST);
+
     // GET /price with sell_amount: the fee in the sell asset, buy_amount rounded down.
     let price_of = |pairs: Vec<(&str, String)>| {
         let q = url::form_urlencoded::Serializer::new(String::new()).extend_pairs(pairs).finish();
