@@ -65,9 +65,13 @@ pub fn render(ctx: &TenantCtx) -> String {
         let _ = writeln!(out, "display_decimals = {}", asset.display_decimals);
         let _ = writeln!(out, "is_asset_anchored = true");
         let _ = writeln!(out, "anchor_asset_type = {}", q(&asset.anchor_asset_type));
-        if !asset.description.is_empty() {
-            let _ = writeln!(out, "desc = {}", q(&asset.description));
-        }
+        // Wallets (and SDF's validator) expect every currency to say what it is.
+        let desc = if asset.description.is_empty() {
+            format!("{} received by {org_name} for cross-border payments (SEP-31)", asset.code)
+        } else {
+            asset.description.clone()
+        };
+        let _ = writeln!(out, "desc = {}", q(&desc));
     }
     out
 }

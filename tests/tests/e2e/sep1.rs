@@ -73,3 +73,30 @@ async fn unknown_host_is_a_json_404() {
     }
     app.stop().await;
 }
+
+/// SDF's validator rejects a currency without `desc`; one without a description gets
+/// a sensible default.
+#[tokio::test]
+async fn every_currency_has_a_desc() {
+    let env = TestEnv::new().await;
+    let domain = unique_domain("desc");
+    let t = env.tenant(&domain).await;
+    let mut bare =
+        mooring_server::demo::guide_asset(mooring_stellar::Keypair::generate().public_key().to_string());
+    bare.code = "NODESC".into();
+    bare.description = String::new();
+    mooring_tenants::admin::add_asset(&env.db, t.id, bare).await.unwrap();
+    let app = env.start().await;
+    let body = app.get(&domain, "/.well-known/stellar.toml").send().await.unwrap().text().await.unwrap();
+    let toml: toml::Table = body.parse().unwrap();
+    let currencies = toml["CURRENCIES"].as_array().unwrap();
+    assert_eq!(currencies.len(), 2, "{body}");
+    for c in currencies {
+        let desc = c["desc"].as_str().unwrap_or_default();
+        assert!(!desc.is_empty(), "{c}");
+        if c["code"].as_str() == Some("NODESC") {
+            assert!(desc.contains("NODESC"), "{desc}");
+        }
+    }
+    app.stop().await;
+}
