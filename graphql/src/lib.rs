@@ -72,6 +72,34 @@ pub fn build_schema(core: Option<CoreContext>, limits: cost::Limits) -> MooringS
     }
 }
 
+/// GraphiQL's standard introspection query nests about 13 levels (its `ofType` chains);
+/// introspection reads only the schema, never data, so it gets this depth instead.
+pub const INTROSPECTION_MAX_DEPTH: usize = 20;
+
+/// The schema that runs introspection-only documents ([`is_introspection`]): the same
+/// types, deeper nesting, no data.
+pub fn build_introspection_schema(limits: cost::Limits) -> MooringSchema {
+    build_schema(None, cost::Limits { max_depth: INTROSPECTION_MAX_DEPTH.max(limits.max_depth), ..limits })
+}
+
+/// Whether every operation of `query` is a query whose fields are all introspection
+/// (`__schema`, `__type`, `__typename`): then it reads the schema and nothing else.
+pub fn is_introspection(query: &str) -> bool {
+    use async_graphql::parser::types::{DocumentOperations, OperationType, Selection};
+    let Ok(doc) = async_graphql::parser::parse_query(query) else { return false };
+    let only_schema = |op: &async_graphql::parser::types::OperationDefinition| {
+        op.ty == OperationType::Query
+            && op.selection_set.node.items.iter().all(|item| match &item.node {
+                Selection::Field(field) => field.node.name.node.starts_with("__"),
+                _ => false,
+            })
+    };
+    match &doc.operations {
+        DocumentOperations::Single(op) => only_schema(&op.node),
+        DocumentOperations::Multiple(ops) => ops.values().all(|op| only_schema(&op.node)),
+    }
+}
+
 /// The schema in SDL, as kept in `graphql/schema.graphql`.
 pub fn sdl() -> String {
     build_schema(None, cost::Limits::default()).sdl()
@@ -81,6 +109,30 @@ pub fn sdl() -> String {
 mod tests {
     /// `graphql/schema.graphql` must match the code; regenerate it with
     /// `MOORING_WRITE_SCHEMA=1 cargo test -p mooring-graphql`.
+    /// GraphiQL's own introspection query (graphql-js `getIntrospectionQuery()`, as the
+    /// console sends it) runs on the introspection schema and is refused on the normal one.
+    #[tokio::test]
+    async fn graphiqls_introspection_query_runs_and_other_deep_queries_do_not() {
+        let query = include_str!("../tests/graphiql_introspection.graphql");
+        assert!(super::is_introspection(query));
+        let limits = super::cost::Limits::default();
+        let res = super::build_introspection_schema(limits).execute(query).await;
+        assert!(res.errors.is_empty(), "{:?}", res.errors);
+        let data = res.data.into_json().unwrap();
+        assert!(data["__schema"]["types"].as_array().unwrap().iter().any(|t| t["name"] == "Tenant"));
+        let normal = super::build_schema(None, limits).execute(query).await;
+        assert!(normal.errors.iter().any(|e| e.message.contains("nested too deep")), "{:?}", normal.errors);
+        for not in [
+            "{ me { kind } }",
+            "{ __typename me { kind } }",
+            "mutation { __typename }",
+            "{ ...F } fragment F on Query { __typename }",
+            "not graphql",
+        ] {
+            assert!(!super::is_introspection(not), "{not}");
+        }
+    }
+
     #[test]
     fn schema_file_is_current() {
         let path = concat!(env!("CARGO_MANIFEST_DIR"), "/schema.graphql");

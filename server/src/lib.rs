@@ -129,6 +129,12 @@ pub async fn start_with_metrics(
     let tenants = Arc::new(Directory::load(db.clone(), master_key.clone()).await?);
     let rates = Arc::new(mooring_anchor::quotes::RateBoard::default());
     let event_hub = mooring_graphql::live::EventHub::new(db.clone());
+    let graphql_limits = mooring_graphql::cost::Limits {
+        max_depth: cfg.graphql_max_depth,
+        max_complexity: cfg.graphql_max_complexity,
+        max_batch: cfg.graphql_max_batch,
+    };
+    let graphql_introspection = mooring_graphql::build_introspection_schema(graphql_limits);
     let graphql = mooring_graphql::build_schema(
         Some(mooring_graphql::CoreContext {
             rates: rates.clone(),
@@ -145,11 +151,7 @@ pub async fn start_with_metrics(
                 cfg.graphql_max_subscriptions_per_key,
             )),
         }),
-        mooring_graphql::cost::Limits {
-            max_depth: cfg.graphql_max_depth,
-            max_complexity: cfg.graphql_max_complexity,
-            max_batch: cfg.graphql_max_batch,
-        },
+        graphql_limits,
     );
 
     let (nonces, rate_limiter, redis): (Arc<dyn NonceStore>, Arc<dyn RateLimiter>, _) = match &cfg.redis_url {
@@ -194,6 +196,7 @@ pub async fn start_with_metrics(
         instance_id: uuid::Uuid::new_v4().to_string(),
         rates: rates.clone(),
         graphql,
+        graphql_introspection,
         cfg: Arc::new(cfg),
         db,
         tenants,

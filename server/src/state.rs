@@ -58,6 +58,9 @@ pub struct Shared {
     pub event_hub: Arc<mooring_graphql::live::EventHub>,
     /// The admin API schema.
     pub graphql: mooring_graphql::MooringSchema,
+    /// The same schema for introspection-only documents: deeper, data-free; also
+    /// answered without a key, so the console's schema browser loads at once.
+    pub graphql_introspection: mooring_graphql::MooringSchema,
     /// This process, for leases: unique per start.
     pub instance_id: String,
     /// Present when Redis is configured; the health check pings it.

@@ -164,11 +164,16 @@ async fn execute(
     headers: HeaderMap,
     body: axum::body::Body,
 ) -> Response {
-    let (caller, actor) =
-        match authenticate_limited(&state, peer, &headers, bearer(&headers).unwrap_or("")).await {
-            Ok(who) => who,
-            Err(refused) => return refused,
-        };
+    let token = bearer(&headers).unwrap_or("").trim();
+    if token.is_empty()
+        && headers.get(header::AUTHORIZATION).is_none_or(|h| h.as_bytes().trim_ascii() == b"Bearer")
+    {
+        return anonymous(&state, peer, &headers, body).await;
+    }
+    let (caller, actor) = match authenticate_limited(&state, peer, &headers, token).await {
+        Ok(who) => who,
+        Err(refused) => return refused,
+    };
     let bytes = match axum::body::to_bytes(body, state.cfg.graphql_max_body_bytes).await {
         Ok(bytes) => bytes,
         Err(e) if crate::http::too_large(&e) => {
@@ -187,9 +192,42 @@ async fn execute(
         let max = state.cfg.graphql_max_batch;
         return refused(StatusCode::BAD_REQUEST, &format!("at most {max} operations per batched request"));
     }
-    let response: GraphQLResponse = state.graphql.execute_batch(batch.data(caller).data(actor)).await.into();
+    let introspection = match &batch {
+        BatchRequest::Single(r) => mooring_graphql::is_introspection(&r.query),
+        BatchRequest::Batch(rs) => rs.iter().all(|r| mooring_graphql::is_introspection(&r.query)),
+    };
+    let schema = if introspection { &state.graphql_introspection } else { &state.graphql };
+    let response: GraphQLResponse = schema.execute_batch(batch.data(caller).data(actor)).await.into();
     response.into_response()
 }
+
+/// The schema is public (it is in the repository): a request without a key may
+/// introspect it, so the console's Docs pane and autocomplete work before anyone signs
+/// in. Anything else without a key is 401. Such a request draws from its address's
+/// admin allowance and its body is read only up to [`ANONYMOUS_MAX_BODY`].
+async fn anonymous(
+    state: &AppState,
+    peer: SocketAddr,
+    headers: &HeaderMap,
+    body: axum::body::Body,
+) -> Response {
+    let client = state.client_address(Some(peer.ip()), headers);
+    if let Err(refused) = draw(state, &["rl", "admin-ip", &client], 1).await {
+        return refused;
+    }
+    let Ok(bytes) = axum::body::to_bytes(body, ANONYMOUS_MAX_BODY).await else { return unauthenticated() };
+    let Ok(request) = serde_json::from_slice::<async_graphql::Request>(&bytes) else {
+        return unauthenticated();
+    };
+    if !mooring_graphql::is_introspection(&request.query) {
+        return unauthenticated();
+    }
+    let response: GraphQLResponse = state.graphql_introspection.execute(request).await.into();
+    response.into_response()
+}
+
+/// GraphiQL's introspection query is about 1.5 KiB.
+const ANONYMOUS_MAX_BODY: usize = 16 * 1024;
 
 /// graphql-transport-ws (and the older graphql-ws); the API key comes in the
 /// `connection_init` payload as `{"Authorization": "Bearer …"}`.

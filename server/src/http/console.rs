@@ -49,7 +49,7 @@ const ASSETS: [Asset; 5] = [
         "sha384-gTGxhz21lVGYNMcdJOyq01Edg0jhn/c22nsx0kyqP0TxaV5WVdsSH1fSDUf5YJj1"
     ),
     asset!("graphiql.min.js", JS, "sha384-9XdHu7ajgGJziD4J1zNBKQ842Q/+zZfDv+ib1eMhZWBH6hPAs806x+Jbcf0yNO6B"),
-    asset!("init.js", JS, "sha384-Nvb0LQ25O7+7BsS2hq85W62ZPiJ2R6v1zRKcOedBFVmvt3MF/2covsWY2VoET6Nc"),
+    asset!("init.js", JS, "sha384-ksLavq+tmPl9b/uJ+ehLILNtpuxhhy+r+LHfAizFm8op3/rIRXn/h9FNtguduxjK"),
 ];
 
 const ASSET_PATH: &str = "/graphql/assets/";

@@ -105,6 +105,13 @@ async fn the_console_runs_a_query_in_a_browser_with_no_network_but_the_server() 
     assert_eq!(report["violations"], serde_json::json!([]), "{report:#}");
     let result = report["result"].as_str().unwrap_or_default();
     assert!(result.contains("OPERATOR"), "the answer rendered: {report:#}");
+    // Nothing shown before the user ran anything: no UNAUTHENTICATED, no error.
+    let first = report["firstScreen"].as_str().expect("the first screen was read");
+    assert!(!first.contains("error") && !first.contains("UNAUTHENTICATED"), "first screen: {first:?}");
+    // The schema loaded (GraphiQL's own introspection query) and the docs show a field.
+    let docs = report["docs"].as_str().unwrap_or_default();
+    assert!(docs.contains("Who the API key in use belongs to"), "{report:#}");
+    assert!(!docs.contains("Error fetching schema"), "{report:#}");
     let requests = report["requests"].as_array().unwrap();
     assert!(requests.len() >= 6, "the page and its five files at least: {report:#}");
     let ws = format!("ws://{ADMIN_HOST}:{port}/");

@@ -191,3 +191,53 @@ async fn a_websocket_without_connection_init_is_closed_with_4408() {
     assert!(pong.to_text().unwrap().contains("pong"), "{pong:?}");
     app.stop().await;
 }
+
+#[tokio::test]
+async fn the_schema_is_introspected_without_a_key_and_nothing_else_is() {
+    let env = TestEnv::new().await;
+    let app = env.start().await;
+    let introspection = include_str!("../../../graphql/tests/graphiql_introspection.graphql");
+    let post = |auth: Option<&'static str>, body: Value| {
+        let mut req = app.post(ADMIN_HOST, "/graphql").json(&body);
+        if let Some(a) = auth {
+            req = req.header("authorization", a);
+        }
+        req.send()
+    };
+    // GraphiQL's own query, as the console sends it before anyone signs in: with no
+    // header, and with the console's empty "Bearer".
+    for auth in [None, Some("Bearer"), Some("Bearer ")] {
+        let res = post(auth, json!({ "query": introspection, "operationName": "IntrospectionQuery" }))
+            .await
+            .unwrap();
+        assert_eq!(res.status(), 200, "{auth:?}");
+        let body: Value = res.json().await.unwrap();
+        assert!(body["errors"].is_null(), "{auth:?}: {body}");
+        assert!(body["data"]["__schema"]["types"].as_array().unwrap().len() > 50);
+    }
+    // The same query with a key runs too (deeper than the data limit of 10).
+    let body = Admin::operator(&app).gql(introspection, json!({})).await;
+    assert!(body["errors"].is_null(), "{body}");
+    // Anything that reads data needs a key; so does a deep data query with one.
+    for query in [
+        "{ me { kind } }",
+        "{ __typename me { kind } }",
+        "mutation { createOperatorKey(name: \"x\") { key } }",
+    ] {
+        let res = post(None, json!({ "query": query })).await.unwrap();
+        assert_eq!(res.status(), 401, "{query}");
+    }
+    // A data query cannot borrow the introspection depth by carrying `__schema`.
+    let mixed = "{ me { kind } __schema { types { fields { type { ofType { ofType { ofType { ofType { ofType { ofType { ofType { name } } } } } } } } } } } }";
+    let body = Admin::operator(&app).gql(mixed, json!({})).await;
+    assert!(body["errors"][0]["message"].as_str().unwrap_or_default().contains("nested too deep"), "{body}");
+    let too_deep =
+        format!("{{ __schema {{ types {{ {}name{} }} }} }}", "ofType { ".repeat(20), " }".repeat(20));
+    let res = post(None, json!({ "query": too_deep.as_str() })).await.unwrap();
+    let body: Value = res.json().await.unwrap();
+    assert!(body["errors"][0]["message"].as_str().unwrap_or_default().contains("nested too deep"), "{body}");
+    // An anonymous body is read only so far.
+    let big = json!({ "query": format!("{{ __typename }} # {}", "x".repeat(64 * 1024)) });
+    assert_eq!(post(None, big).await.unwrap().status(), 401);
+    app.stop().await;
+}
