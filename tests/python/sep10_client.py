@@ -6,10 +6,12 @@ Fetches a challenge from Mooring, validates it with the SDK's
 `read_challenge_transaction` (and, once signed, with the SDK's server-side
 `verify_challenge_transaction_signed_by_client_master_key`), signs it and exchanges
 it for a token. Prints {"token": ..., "client_account_id": ..., "memo": ...}.
-Exits non-zero on any failure.
+Exits non-zero on any failure. EXPECT_DOMAIN: the home and web_auth domain the
+challenge must carry (default: HOST as sent).
 """
 
 import json
+import os
 import sys
 
 import requests
@@ -28,6 +30,7 @@ def main() -> None:
     if memo:
         params["memo"] = memo
     headers = {"Host": host}
+    expected = os.environ.get("EXPECT_DOMAIN", host)
 
     res = requests.get(f"{base}/auth", params=params, headers=headers, timeout=10)
     res.raise_for_status()
@@ -38,12 +41,12 @@ def main() -> None:
     challenge = read_challenge_transaction(
         challenge_transaction=xdr,
         server_account_id=server_account,
-        home_domains=host,
-        web_auth_domain=host,
+        home_domains=expected,
+        web_auth_domain=expected,
         network_passphrase=passphrase,
     )
     assert challenge.client_account_id == client.public_key, challenge.client_account_id
-    assert challenge.matched_home_domain == host
+    assert challenge.matched_home_domain == expected
     if memo:
         assert str(challenge.memo) == memo, challenge.memo
 
@@ -54,8 +57,8 @@ def main() -> None:
     verify_challenge_transaction_signed_by_client_master_key(
         challenge_transaction=signed,
         server_account_id=server_account,
-        home_domains=host,
-        web_auth_domain=host,
+        home_domains=expected,
+        web_auth_domain=expected,
         network_passphrase=passphrase,
     )
 

@@ -41,10 +41,15 @@ fn set_up_venv() -> PathBuf {
 }
 
 fn run_script(script: &str, args: &[&str]) -> Value {
+    run_script_env(script, args, &[])
+}
+
+fn run_script_env(script: &str, args: &[&str], env: &[(&str, &str)]) -> Value {
     let python = python_with_sdk();
     let out = Command::new(python)
         .arg(workspace().join("tests").join("python").join(script))
         .args(args)
+        .envs(env.iter().copied())
         .output()
         .expect("running the Python client");
     assert!(
@@ -154,5 +159,45 @@ async fn python_sending_anchor_runs_the_quoted_flow_through_to_payout() {
     .await
     .unwrap();
     assert_eq!(done.status, mooring_stellar::sep31::Status::Completed);
+    app.stop().await;
+}
+
+/// SEP-10's `web_auth_domain` is the host of the auth endpoint. Mooring emits the port
+/// only where it is part of the URLs it publishes (`localhost`/`127.0.0.1` development
+/// domains, served over http on their port); a public domain is published as
+/// `https://domain/…` (TLS on 443 at the proxy), so a request that reached us as
+/// `domain:8443` still gets `domain`. Python's stellar-sdk checks both ways.
+#[tokio::test(flavor = "multi_thread")]
+async fn web_auth_domain_carries_the_port_only_for_local_domains() {
+    let env = TestEnv::new().await;
+    let public = unique_domain("port");
+    let t = env.tenant(&public).await;
+    let local_tenant = env.tenant("localhost").await;
+    let app = env.start().await;
+    let port = app.server.addr.port();
+    let base = app.base.clone();
+    let passphrase = "Test SDF Network ; September 2015";
+    let (public_key, local_key) =
+        (app.signing_key(&public).to_string(), app.signing_key("localhost").to_string());
+    let (secret, local_secret) = (t.sender.secret(), local_tenant.sender.secret());
+    let out = tokio::task::spawn_blocking(move || {
+        let behind_proxy = format!("{public}:8443");
+        let public_out = run_script_env(
+            "sep10_client.py",
+            &[&base, &behind_proxy, &public_key, &secret, passphrase],
+            &[("EXPECT_DOMAIN", &public)],
+        );
+        let local = format!("localhost:{port}");
+        let local_out = run_script_env(
+            "sep10_client.py",
+            &[&base, &local, &local_key, &local_secret, passphrase],
+            &[("EXPECT_DOMAIN", &local)],
+        );
+        (public_out, local_out)
+    })
+    .await
+    .unwrap();
+    assert!(out.0["token"].is_string(), "{:?}", out.0);
+    assert!(out.1["token"].is_string(), "{:?}", out.1);
     app.stop().await;
 }
