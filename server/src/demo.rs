@@ -169,7 +169,7 @@ pub fn demo_corridor(srt_issuer: &str) -> NewCorridor {
         max_rate_age_secs: None,
         spread_bps: 0,
         quote_lifetime_secs: 300,
-        min_sell: Some(Amount::from_units(10)),
+        min_sell: Some(Amount::from_units(5)),
         max_sell: Some(Amount::from_units(10_000)),
         fee_fixed: Amount::from_units(1),
         fee_percent: Amount::from_units(1),
