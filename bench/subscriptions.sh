@@ -17,7 +17,7 @@ BASE="http://localhost:$PORT"
 TOKEN="subs-bench-operator-token-0123456789"
 
 command -v wrk >/dev/null || { apt-get update -qq && apt-get install -y -qq wrk >/dev/null; }
-cargo build --release -q --bin mooring --bin bench-helper
+[ -n "${SKIP_BUILD:-}" ] || cargo build --release -q --bin mooring --bin bench-helper
 bin=$PWD/target/release
 work=$(mktemp -d)
 pids=()
@@ -31,6 +31,7 @@ export MOORING_BIND=127.0.0.1:$PORT MOORING_DEMO_HORIZON_URL=http://127.0.0.1:$H
   MOORING_DEMO_SENDERS=$ACCOUNT MOORING_OPERATOR_TOKEN=$TOKEN \
   MOORING_HORIZON_TESTNET_URL=http://127.0.0.1:$HORIZON_PORT RUST_LOG=warn \
   MOORING_RATE_LIMIT_PER_SECOND=1000000 MOORING_RATE_LIMIT_BURST=1000000 \
+  MOORING_TENANT_RATE_LIMIT_PER_SECOND=1000000 MOORING_TENANT_RATE_LIMIT_BURST=1000000 \
   MOORING_ADMIN_RATE_LIMIT_PER_SECOND=100000 MOORING_ADMIN_RATE_LIMIT_BURST=100000
 if [ "${PG:-}" = 1 ]; then
   db="mooring_subs_bench_$$"
