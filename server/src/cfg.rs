@@ -127,6 +127,12 @@ pub struct Config {
     /// The operator's bearer token for the admin API (operators may also create
     /// operator API keys). Unset: only API keys work.
     pub operator_token: Option<String>,
+    /// Run pending migrations at start (under a lock); off (`serve --no-migrate`): refuse
+    /// to start on an outdated schema, for deployments that migrate in a job first.
+    pub migrate_on_start: bool,
+    /// After SIGTERM, how long `/readyz` answers 503 before the listener closes, so load
+    /// balancers stop sending new requests first.
+    pub drain_delay_ms: u64,
     /// Demo tenant: Horizon to use, and extra approved sending anchors (comma-separated).
     pub demo_horizon_url: String,
     pub demo_senders: String,
@@ -187,6 +193,8 @@ impl Default for Config {
             audit_retention_days: 365,
             admin_host: "admin.localhost".into(),
             operator_token: None,
+            migrate_on_start: true,
+            drain_delay_ms: 5_000,
             demo_horizon_url: "https://horizon-testnet.stellar.org".into(),
             demo_senders: String::new(),
         }

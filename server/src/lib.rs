@@ -67,8 +67,31 @@ pub async fn connect_db(url: &str) -> anyhow::Result<DatabaseConnection> {
     Database::connect(opts).await.context("connecting to the database")
 }
 
+/// Runs pending migrations, one process at a time: on PostgreSQL under an advisory
+/// lock held by a transaction for the whole run, so replicas starting together (or a
+/// rolling update with a new migration) apply each step once and the others wait, then
+/// find nothing to do. SQLite serves one process and is single-writer.
 pub async fn migrate(db: &DatabaseConnection) -> anyhow::Result<()> {
-    Migrator::up(db, None).await.context("running migrations")
+    use sea_orm::{ConnectionTrait, TransactionTrait};
+    if db.get_database_backend() != sea_orm::DbBackend::Postgres {
+        return Migrator::up(db, None).await.context("running migrations");
+    }
+    let lock = db.begin().await.context("taking the migration lock")?;
+    lock.execute_unprepared(&format!("SELECT pg_advisory_xact_lock({MIGRATION_LOCK})"))
+        .await
+        .context("taking the migration lock")?;
+    let ran = Migrator::up(db, None).await.context("running migrations");
+    lock.commit().await.context("releasing the migration lock")?;
+    ran
+}
+
+/// The advisory lock key of `migrate` ("mooring" in ASCII, as a number).
+const MIGRATION_LOCK: i64 = 0x6d6f_6f72_696e_67;
+
+/// Migrations this database has not run yet, by name.
+pub async fn pending_migrations(db: &DatabaseConnection) -> anyhow::Result<Vec<String>> {
+    let pending = Migrator::get_pending_migrations(db).await.context("reading the schema version")?;
+    Ok(pending.iter().map(|m| m.name().to_string()).collect())
 }
 
 /// A running server: its address, its state, and the way to stop it.
@@ -86,6 +109,12 @@ pub struct Server {
 const BACKGROUND_GRACE: Duration = Duration::from_secs(30);
 
 impl Server {
+    /// Readiness goes 503 (`/readyz`); everything is still served. The first step of a
+    /// graceful stop, so load balancers take this replica out before it closes.
+    pub fn begin_drain(&self) {
+        self.state.draining.store(true, std::sync::atomic::Ordering::SeqCst);
+    }
+
     /// Stops accepting, lets in-flight requests and background work finish, and waits
     /// for the end.
     pub async fn stop(self) -> anyhow::Result<()> {
@@ -125,7 +154,18 @@ pub async fn start_with_metrics(
     install_crypto_provider();
     let master_key = master_key(&cfg)?;
     let db = connect_db(&cfg.database_url).await?;
-    migrate(&db).await?;
+    if cfg.migrate_on_start {
+        migrate(&db).await?;
+    } else {
+        let pending = pending_migrations(&db).await?;
+        anyhow::ensure!(
+            pending.is_empty(),
+            "the database schema is {} migration(s) behind ({}): run `mooring migrate` first \
+             (this replica was started with migrations off)",
+            pending.len(),
+            pending.join(", ")
+        );
+    }
     let tenants = Arc::new(Directory::load(db.clone(), master_key.clone()).await?);
     let rates = Arc::new(mooring_anchor::quotes::RateBoard::default());
     let event_hub = mooring_graphql::live::EventHub::new(db.clone());
@@ -207,6 +247,7 @@ pub async fn start_with_metrics(
         config_push_live: Default::default(),
         client_ip,
         redis,
+        draining: Default::default(),
         tasks: tokio_util::task::TaskTracker::new(),
     });
 
@@ -234,7 +275,7 @@ pub async fn start_with_metrics(
         Some(listener) => {
             metrics::handle();
             metrics::spawn_samplers(state.clone(), Duration::from_secs(5), shutdown.clone());
-            Some(metrics::serve(listener, &state.tasks, shutdown.clone())?)
+            Some(metrics::serve(listener, &state, shutdown.clone())?)
         }
         None => None,
     };

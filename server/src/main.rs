@@ -18,12 +18,16 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
-    /// Run pending migrations, then serve the SEP APIs.
+    /// Run pending migrations (under a lock), then serve the SEP APIs.
     Serve {
         /// Create (or reuse) a demo tenant on `localhost`, and generate a master key if
         /// none is configured.
         #[arg(long)]
         demo: bool,
+        /// Do not migrate: refuse to start if the schema is behind (deployments that
+        /// run `mooring migrate` as a job first).
+        #[arg(long)]
+        no_migrate: bool,
     },
     /// Run pending database migrations and exit.
     Migrate,
@@ -62,7 +66,10 @@ async fn main() -> anyhow::Result<()> {
             );
             Ok(())
         }
-        Command::Serve { demo } => {
+        Command::Serve { demo, no_migrate } => {
+            if no_migrate {
+                cfg.migrate_on_start = false;
+            }
             let mut metrics_listener = None;
             if demo {
                 cfg.master_key = Some(demo::demo_master_key(&cfg)?);
@@ -98,10 +105,23 @@ async fn main() -> anyhow::Result<()> {
 async fn serve(cfg: Config, metrics_listener: Option<TcpListener>) -> anyhow::Result<()> {
     let listener = TcpListener::bind(cfg.bind).await.with_context(|| format!("binding {}", cfg.bind))?;
     let shutdown = CancellationToken::new();
+    let drain_delay = std::time::Duration::from_millis(cfg.drain_delay_ms);
     let server =
         mooring_server::start_with_metrics(cfg, listener, metrics_listener, shutdown.clone()).await?;
+    let state = server.state.clone();
     tokio::spawn(async move {
         wait_for_signal().await;
+        // Not ready first, still serving: the load balancer stops sending new requests,
+        // then the listener closes and in-flight requests finish.
+        state.draining.store(true, std::sync::atomic::Ordering::SeqCst);
+        tracing::info!(
+            delay_ms = drain_delay.as_millis() as u64,
+            "shutting down: /readyz is 503, still serving"
+        );
+        tokio::select! {
+            () = tokio::time::sleep(drain_delay) => {}
+            () = wait_for_signal() => tracing::info!("second signal: stopping now"),
+        }
         tracing::info!("shutting down: draining in-flight requests");
         shutdown.cancel();
     });

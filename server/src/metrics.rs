@@ -17,7 +17,8 @@ use dashmap::DashMap;
 use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusHandle};
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
-use tokio_util::task::TaskTracker;
+
+use crate::state::AppState;
 
 /// Request latency buckets, in seconds: hot reads are sub-millisecond, token exchanges
 /// wait for Horizon.
@@ -38,13 +39,19 @@ pub fn handle() -> &'static PrometheusHandle {
 }
 
 /// Serves `GET /metrics` on `bind` until `shutdown`; returns the bound address.
+/// `/metrics`, and the probes (`/livez`, `/readyz`) for orchestrators that reach pods
+/// on this port rather than through the admin host.
 pub fn serve(
     listener: TcpListener,
-    tasks: &TaskTracker,
+    state: &AppState,
     shutdown: CancellationToken,
 ) -> anyhow::Result<SocketAddr> {
     let addr = listener.local_addr()?;
-    let app = Router::new().route("/metrics", get(|| async { handle().render() }));
+    let app = Router::new()
+        .route("/metrics", get(|| async { handle().render() }))
+        .merge(crate::http::health::probes())
+        .with_state(state.clone());
+    let tasks = &state.tasks;
     tasks.spawn(async move {
         let served =
             axum::serve(listener, app).with_graceful_shutdown(async move { shutdown.cancelled().await });

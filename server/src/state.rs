@@ -65,6 +65,8 @@ pub struct Shared {
     pub instance_id: String,
     /// Present when Redis is configured; the health check pings it.
     pub redis: Option<ConnectionManager>,
+    /// Set on SIGTERM: `/readyz` answers 503 while requests still are served.
+    pub draining: std::sync::atomic::AtomicBool,
     /// Background work (watchers, callback deliveries, sweeps): stopping the server
     /// waits for it, so an in-flight batch finishes and leases are given back.
     pub tasks: TaskTracker,

@@ -322,6 +322,7 @@ pub fn router(state: AppState) -> Router<AppState> {
         .route("/graphql", get(console::page).post(execute))
         .route("/graphql/assets/{name}", get(console::asset))
         .route("/graphql/ws", get(subscriptions))
+        .merge(super::health::probes())
         .layer(middleware::from_fn(console::security_headers))
         .layer(middleware::from_fn_with_state(state, admin_host_only))
 }

@@ -6,7 +6,7 @@ pub mod auth;
 mod cap_gate;
 pub(crate) mod client_ip;
 mod console;
-mod health;
+pub(crate) mod health;
 mod limits;
 mod sep1;
 mod sep10;

@@ -40,6 +40,20 @@ fn banner() {
     });
 }
 
+/// Tests that only mean something on PostgreSQL call this first; on SQLite they say so
+/// on stderr (past the capture) and return early.
+pub fn postgres_only(test: &str) -> Option<String> {
+    banner();
+    let url = std::env::var("MOORING_TEST_DATABASE_URL").ok();
+    if url.is_none() {
+        let _ = writeln!(
+            std::io::stderr(),
+            "*** SKIPPED {test}: needs MOORING_TEST_DATABASE_URL (the PostgreSQL backend) ***"
+        );
+    }
+    url
+}
+
 /// Tests that only mean something with a shared Redis call this first; without Redis
 /// they say so on stderr (past the capture) and return early.
 pub fn redis_only(test: &str) -> bool {
