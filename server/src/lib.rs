@@ -13,6 +13,7 @@ pub mod error;
 pub mod horizon;
 pub mod http;
 pub mod metrics;
+mod metrics_catalog;
 pub mod outbound;
 pub mod rates;
 pub mod state;

@@ -30,11 +30,13 @@ static HANDLE: OnceLock<PrometheusHandle> = OnceLock::new();
 /// many) records into the same registry.
 pub fn handle() -> &'static PrometheusHandle {
     HANDLE.get_or_init(|| {
-        PrometheusBuilder::new()
+        let handle = PrometheusBuilder::new()
             .set_buckets(&BUCKETS)
             .expect("buckets are not empty")
             .install_recorder()
-            .expect("no other metrics recorder in this process")
+            .expect("no other metrics recorder in this process");
+        crate::metrics_catalog::describe();
+        handle
     })
 }
 
@@ -48,7 +50,13 @@ pub fn serve(
 ) -> anyhow::Result<SocketAddr> {
     let addr = listener.local_addr()?;
     let app = Router::new()
-        .route("/metrics", get(|| async { handle().render() }))
+        .route(
+            "/metrics",
+            get(|| async {
+                crate::metrics_catalog::sample_process();
+                handle().render()
+            }),
+        )
         .merge(crate::http::health::probes())
         .with_state(state.clone());
     let tasks = &state.tasks;

@@ -92,3 +92,53 @@ async fn the_watcher_outbox_and_database_pool_are_measured() {
     }
     app.stop().await;
 }
+
+/// Every family has help text, and the process and build metrics are there; where
+/// promtool is installed (`.ci/run` installs it), `promtool check metrics` passes too.
+#[tokio::test]
+async fn every_family_has_help_and_promtool_accepts_the_output() {
+    let env = TestEnv::new().await;
+    let domain = unique_domain("help");
+    env.tenant(&domain).await;
+    let app = env.start_with(|c| c.metrics_bind = Some("127.0.0.1:0".parse().unwrap())).await;
+    app.get(&domain, "/.well-known/stellar.toml").send().await.unwrap();
+    let text = scrape(&app).await;
+    for line in text.lines().filter(|l| l.starts_with("# TYPE ")) {
+        let family = line.split_whitespace().nth(2).unwrap();
+        assert!(text.contains(&format!("# HELP {family} ")), "{family} has no HELP:\n{text}");
+    }
+    for family in [
+        "process_cpu_seconds_total",
+        "process_resident_memory_bytes",
+        "process_open_fds",
+        "mooring_build_info",
+    ] {
+        assert!(text.lines().any(|l| l.starts_with(family)), "{family} missing:\n{text}");
+    }
+    let promtool = std::path::Path::new("/usr/bin/promtool");
+    if !promtool.exists() {
+        assert!(
+            std::env::var("MOORING_TEST_PROMTOOL").is_err(),
+            "MOORING_TEST_PROMTOOL is set but promtool is missing"
+        );
+        eprintln!("\n*** SKIPPED the promtool half of every_family_has_help: no /usr/bin/promtool ***\n");
+    } else {
+        use std::io::Write;
+        let mut child = std::process::Command::new(promtool)
+            .args(["check", "metrics"])
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        child.stdin.take().unwrap().write_all(text.as_bytes()).unwrap();
+        let out = child.wait_with_output().unwrap();
+        assert!(
+            out.status.success(),
+            "promtool check metrics:\n{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    app.stop().await;
+}
