@@ -7,6 +7,7 @@
 pub mod backends;
 pub mod callbacks;
 pub mod cfg;
+mod cfg_values;
 pub mod client_domain;
 pub mod demo;
 pub mod error;

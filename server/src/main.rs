@@ -36,11 +36,30 @@ enum Command {
     /// Run it after every replica was restarted with both; safe to interrupt and run
     /// again. Then remove MOORING_MASTER_KEY_PREVIOUS and restart the replicas.
     RotateMasterKey,
+    /// Configuration: `mooring config check` validates it without starting anything and
+    /// prints every effective setting, secrets redacted; non-zero exit when invalid.
+    Config {
+        #[command(subcommand)]
+        action: ConfigAction,
+    },
+}
+
+#[derive(Subcommand)]
+enum ConfigAction {
+    Check,
 }
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
+    if let Command::Config { action: ConfigAction::Check } = cli.command {
+        let cfg = Config::load().map_err(|e| anyhow::anyhow!("configuration is invalid: {e:#}"))?;
+        for (key, value) in cfg.effective() {
+            println!("{key} = {value}");
+        }
+        println!("# configuration is valid");
+        return Ok(());
+    }
     let mut cfg = Config::load()?;
     telemetry::init(cfg.log_format);
     mooring_server::install_crypto_provider();
@@ -66,6 +85,7 @@ async fn main() -> anyhow::Result<()> {
             );
             Ok(())
         }
+        Command::Config { .. } => unreachable!("handled above"),
         Command::Serve { demo, no_migrate } => {
             if no_migrate {
                 cfg.migrate_on_start = false;
