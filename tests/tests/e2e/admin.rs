@@ -125,8 +125,14 @@ async fn authentication_and_where_the_api_lives() {
     let fine =
         "{ tenants { edges { node { assets { fields { name } } customerTypes { fields { name } } } } } }";
     assert!(op.gql(fine, json!({})).await.get("errors").is_none());
-    let too_deep = "{ __schema { types { fields { type { ofType { ofType { ofType { ofType { ofType { ofType { name } } } } } } } } } } }";
+    // Introspection alone may nest 20 levels (GraphiQL's own query needs ~13, issue 26);
+    // anything that reads data, 10.
+    let too_deep = "{ me { kind } __schema { types { fields { type { ofType { ofType { ofType { ofType { ofType { ofType { name } } } } } } } } } } }";
     let body = op.gql(too_deep, json!({})).await;
+    assert!(body["errors"][0]["message"].as_str().unwrap().to_lowercase().contains("too deep"), "{body}");
+    let deep_introspection =
+        format!("{{ __schema {{ types {{ {}name{} }} }} }}", "ofType { ".repeat(20), " }".repeat(20));
+    let body = op.gql(&deep_introspection, json!({})).await;
     assert!(body["errors"][0]["message"].as_str().unwrap().to_lowercase().contains("too deep"), "{body}");
     let aliases: String = (0..9).map(|i| format!("e{i}: events {{ actor }} ")).collect();
     let too_wide =
