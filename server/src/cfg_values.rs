@@ -37,7 +37,7 @@ pub fn parse_duration_ms(text: &str, unit_ms: u64) -> Result<u64, String> {
         rest = &rest[unit_len..];
         total = n.checked_mul(ms).and_then(|v| total.checked_add(v)).ok_or_else(bad)?;
     }
-    if total % unit_ms != 0 {
+    if !total.is_multiple_of(unit_ms) {
         return Err(format!("{text:?} is finer than this setting's unit ({unit_ms} ms)"));
     }
     Ok(total / unit_ms)

@@ -88,7 +88,7 @@ pub async fn migrate(db: &DatabaseConnection) -> anyhow::Result<()> {
 }
 
 /// The advisory lock key of `migrate` ("mooring" in ASCII, as a number).
-const MIGRATION_LOCK: i64 = 0x6d6f_6f72_696e_67;
+const MIGRATION_LOCK: i64 = 0x006d_6f6f_7269_6e67;
 
 /// Migrations this database has not run yet, by name.
 pub async fn pending_migrations(db: &DatabaseConnection) -> anyhow::Result<Vec<String>> {

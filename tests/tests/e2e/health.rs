@@ -65,10 +65,9 @@ async fn probes_answer_on_the_admin_host_and_metrics_listener_only() {
 /// outdated schema, saying what to do.
 #[tokio::test]
 async fn replicas_starting_together_on_a_fresh_database_all_come_up() {
-    let Ok(admin_url) = std::env::var("MOORING_TEST_DATABASE_URL") else {
-        eprintln!(
-            "\n*** SKIPPED replicas_starting_together: needs MOORING_TEST_DATABASE_URL (PostgreSQL) ***\n"
-        );
+    let Some(admin_url) =
+        crate::common::postgres_only("replicas_starting_together_on_a_fresh_database_all_come_up")
+    else {
         return;
     };
     let env = TestEnv::new().await;
