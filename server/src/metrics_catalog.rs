@@ -15,6 +15,9 @@ pub fn describe() {
         Unit::Seconds,
         "Time to answer an HTTP request, by route and tenant."
     );
+    describe_counter!("mooring_sep10_challenges_total", "SEP-10 challenges issued, by tenant.");
+    describe_counter!("mooring_sep10_tokens_total", "SEP-10 token exchanges, by tenant and outcome.");
+    describe_counter!("mooring_sep38_quotes_total", "SEP-38 firm quotes given, by tenant.");
     describe_counter!(
         "mooring_rate_limited_total",
         "Requests refused with 429, by what was spent (tenant cap, client quota, admin)."
@@ -128,4 +131,20 @@ pub fn sample_process() {
 fn boot_time() -> Option<f64> {
     let stat = std::fs::read_to_string("/proc/stat").ok()?;
     stat.lines().find_map(|l| l.strip_prefix("btime ")).and_then(|v| v.trim().parse().ok())
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn described_families_render_with_help() {
+        let handle = crate::metrics::handle();
+        metrics::counter!("mooring_sep38_quotes_total", "tenant" => "t").increment(1);
+        metrics::counter!("mooring_http_requests_total", "tenant" => "t").increment(1);
+        metrics::counter!("mooring_config_reloads_total").increment(1);
+        metrics::counter!("mooring_callbacks_total").increment(1);
+        metrics::counter!("mooring_sep10_tokens_total", "tenant" => "t", "outcome" => "issued").increment(1);
+        let text = handle.render();
+        assert!(text.contains("# HELP mooring_sep38_quotes_total "), "{text}");
+        assert!(text.contains("# HELP mooring_sep10_tokens_total "), "{text}");
+    }
 }
