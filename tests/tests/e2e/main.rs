@@ -22,6 +22,7 @@ mod offboarding;
 mod outbound_fence;
 mod pii;
 mod rate_limit;
+mod rollout;
 mod rotation;
 mod sep1;
 mod sep10;
