@@ -196,7 +196,6 @@ async fn a_rolling_restart_behind_nginx_loses_no_request_and_no_payment() {
         .unwrap();
     let config = |c: &mut mooring_server::Config| {
         c.trust_forwarded_for = true;
-        c.watch_lease_secs = 3;
     };
     let mut replicas = Vec::new();
     let mut ports = Vec::new();
@@ -284,7 +283,10 @@ async fn a_rolling_restart_behind_nginx_loses_no_request_and_no_payment() {
     }
     paid.extend(pay_new(&env, &paid).await);
 
-    // Every paid transaction moved on, through whichever replica watches now.
+    // Every paid transaction moved on, through whichever replica watches now. The
+    // stopped replicas gave their leases back, so this does not wait for a lease to
+    // expire (15 s by default).
+    let last_paid = Instant::now();
     let deadline = Instant::now() + Duration::from_secs(30);
     for id in &paid {
         loop {
@@ -296,6 +298,11 @@ async fn a_rolling_restart_behind_nginx_loses_no_request_and_no_payment() {
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
     }
+    let applied_in = last_paid.elapsed();
+    assert!(
+        applied_in < Duration::from_secs(10),
+        "the last payments waited {applied_in:?}: a lease expired?"
+    );
     // Tenant A's webhooks: one `pending_receiver` change per transaction of A paid.
     let of_a: std::collections::HashSet<String> = {
         use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
@@ -318,7 +325,7 @@ async fn a_rolling_restart_behind_nginx_loses_no_request_and_no_payment() {
         (tally.requests.load(Ordering::Relaxed), tally.failures.load(Ordering::Relaxed));
     eprintln!(
         "rolling restart: {requests} requests, {failures} failed, {} transactions, {} payments applied, \
-         {} webhooks for {} of tenant A's",
+         {} webhooks for {} of tenant A's; the last payments applied {applied_in:?} after they arrived",
         tally.transactions.load(Ordering::Relaxed),
         paid.len(),
         bodies.len(),
