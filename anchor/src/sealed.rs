@@ -117,7 +117,7 @@ pub async fn seal_plaintext(
     }
     let customers = customer::Entity::find()
         .filter(customer::Column::CallbackUrl.is_not_null())
-        .filter(customer::Column::CallbackUrl.not_like("pii1:%"))
+        .filter(customer::Column::CallbackUrl.not_like(format!("{}%", mooring_tenants::pii::TEXT_PREFIX)))
         .all(db)
         .await?;
     for c in customers {
@@ -132,7 +132,7 @@ pub async fn seal_plaintext(
     }
     let callbacks = outbox::Entity::find()
         .filter(outbox::Column::Kind.is_in([outbox::Kind::Transaction, outbox::Kind::Customer]))
-        .filter(outbox::Column::Url.not_like("pii1:%"))
+        .filter(outbox::Column::Url.not_like(format!("{}%", mooring_tenants::pii::TEXT_PREFIX)))
         .all(db)
         .await?;
     for row in callbacks {

@@ -4,7 +4,6 @@
 //! no connections to loopback or private addresses (checked on the resolved addresses,
 //! so DNS tricks don't help) unless tests allow it.
 
-use std::net::IpAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -13,7 +12,9 @@ use moka::future::Cache;
 use mooring_stellar::PublicKey;
 use tokio::sync::Semaphore;
 
-use crate::outbound::{Fence, FencedClient, is_public};
+use mooring_tenants::public_net::{UrlPolicy, check_outbound_url};
+
+use crate::outbound::{Fence, FencedClient};
 
 const MAX_TOML_BYTES: usize = 100 * 1024;
 const CACHE_TTL: Duration = Duration::from_secs(300);
@@ -85,12 +86,12 @@ impl ClientDomains {
         if domain.is_empty() || domain.len() > 253 || domain.contains(['/', '@', '?', '#', '\\', ' ']) {
             return Err(invalid());
         }
-        let url = url::Url::parse(&format!("https://{domain}/")).map_err(|_| invalid())?;
-        let host = url.host_str().ok_or_else(invalid)?;
-        let literal_ip: Option<IpAddr> = host.trim_matches(['[', ']']).parse().ok();
-        if !self.allow_private && literal_ip.is_some_and(|ip| !is_public(ip)) {
-            return Err(ClientDomainError::Forbidden(domain.to_string()));
-        }
+        url::Url::parse(&format!("https://{domain}/")).map_err(|_| invalid())?;
+        // The rule every URL given to us meets (literals in every spelling, internal-only
+        // names), before any name is looked up.
+        let policy = UrlPolicy { allow_private: self.allow_private, allow_http: false };
+        check_outbound_url(&format!("https://{domain}/"), "client_domain", policy)
+            .map_err(|_| ClientDomainError::Forbidden(domain.to_string()))?;
         // Plain HTTP only for a local domain, and only where tests allowed private ones.
         let scheme =
             if self.allow_private && mooring_tenants::host::is_local(domain) { "http" } else { "https" };
@@ -134,6 +135,9 @@ mod tests {
         assert!(matches!(cd.toml_url("127.0.0.1"), Err(ClientDomainError::Forbidden(_))));
         assert!(matches!(cd.toml_url("[::1]:80"), Err(ClientDomainError::Forbidden(_))));
         assert!(matches!(cd.toml_url("a/b"), Err(ClientDomainError::Invalid(_))));
+        for internal in ["metadata", "metadata.google.internal", "localhost", "2130706433", "0x7f000001"] {
+            assert!(matches!(cd.toml_url(internal), Err(ClientDomainError::Forbidden(_))), "{internal}");
+        }
         assert_eq!(cd.toml_url("wallet.example").unwrap(), "https://wallet.example/.well-known/stellar.toml");
     }
 }

@@ -36,8 +36,6 @@ pub fn handle() -> &'static PrometheusHandle {
             .install_recorder()
             .expect("no other metrics recorder in this process");
         crate::metrics_catalog::describe();
-        // Descriptions are published to the renderer by an upkeep pass.
-        handle.run_upkeep();
         handle
     })
 }

@@ -139,9 +139,6 @@ mod tests {
     fn described_families_render_with_help() {
         let handle = crate::metrics::handle();
         metrics::counter!("mooring_sep38_quotes_total", "tenant" => "t").increment(1);
-        metrics::counter!("mooring_http_requests_total", "tenant" => "t").increment(1);
-        metrics::counter!("mooring_config_reloads_total").increment(1);
-        metrics::counter!("mooring_callbacks_total").increment(1);
         metrics::counter!("mooring_sep10_tokens_total", "tenant" => "t", "outcome" => "issued").increment(1);
         let text = handle.render();
         assert!(text.contains("# HELP mooring_sep38_quotes_total "), "{text}");

@@ -19,7 +19,7 @@ use crate::{Error, MasterKey};
 pub const DATA_KEY_PURPOSE: &str = "pii-data-key";
 /// A sealed text value starts with this; anything else is a legacy plaintext row the
 /// start-up pass has not sealed yet.
-const TEXT_PREFIX: &str = "pii1:";
+pub const TEXT_PREFIX: &str = "pii1:";
 /// A sealed file starts with these bytes.
 const FILE_MAGIC: &[u8] = b"\0pii1";
 const NONCE: usize = 12;
