@@ -8,6 +8,7 @@
 pub mod account;
 pub mod amount;
 pub mod challenge;
+pub mod events;
 mod error;
 pub mod keys;
 pub mod memo;
