@@ -22,6 +22,7 @@ mod error;
 mod fixtures;
 pub mod kyc;
 pub mod leases;
+pub mod ledger;
 pub mod offboarding;
 pub mod outbox;
 mod owner;

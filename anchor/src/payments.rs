@@ -25,10 +25,15 @@ use crate::{Actor, AnchorResult, streams, transactions};
 
 pub use payment::{Model as Payment, Outcome};
 
-/// The operation types that move funds to an account.
-const PAYMENT_TYPES: [&str; 3] = ["payment", "path_payment_strict_receive", "path_payment_strict_send"];
+/// What moves funds to an account: Horizon's payment operations, and the CAP-67
+/// `transfer`/`mint` of an asset's contract (a smart wallet's payment, or any payment
+/// read from RPC's events).
+const PAYMENT_TYPES: [&str; 5] =
+    ["payment", "path_payment_strict_receive", "path_payment_strict_send", "transfer", "mint"];
 
-/// One operation from the account's payments feed, parsed.
+/// One payment to an account, parsed: an operation from Horizon's payments feed, or an
+/// asset event from Stellar RPC. `operation_id` is its identity (with the network
+/// epoch where ids can repeat after a reset).
 #[derive(Debug, Clone)]
 pub struct Observed {
     pub operation_id: String,
@@ -237,24 +242,47 @@ fn late_for_quote(t: &transaction::Model, p: &Observed) -> Option<String> {
     })
 }
 
-/// Applies a batch of observed operations in order, then stores the cursor (the last
-/// operation's paging token), all in one database transaction. Fails without applying
-/// anything if the lease was lost to another replica.
+/// Applies a batch of observed operations in order, then stores the cursor (the
+/// paging token of the last record read, which may carry no payment), all in one
+/// database transaction. Fails without applying anything if the lease was lost to
+/// another replica.
 pub async fn apply_batch(
     db: &DatabaseConnection,
     tenant: &Tenant,
     account: &str,
     batch: &[Observed],
+    cursor: &str,
     fence: &Fence<'_>,
 ) -> AnchorResult<Vec<Applied>> {
-    let Some(last) = batch.last() else { return Ok(Vec::new()) };
     let txn = mooring_entities::begin_write(db).await?;
     leases::fenced(&txn, fence).await?;
     let mut outcomes = Vec::with_capacity(batch.len());
     for p in batch {
         outcomes.push(apply_one(&txn, tenant, account, p).await?);
     }
-    streams::store_account_cursor(&txn, tenant.id, account, &last.paging_token).await?;
+    streams::store_account_cursor(&txn, tenant.id, account, cursor).await?;
+    txn.commit().await?;
+    Ok(outcomes)
+}
+
+/// [`apply_batch`] without moving the account's own cursor: for catch-ups whose
+/// progress is kept elsewhere (an RPC stream's member, a gap read from Horizon).
+pub async fn apply_observed(
+    db: &DatabaseConnection,
+    tenant: &Tenant,
+    account: &str,
+    batch: &[Observed],
+    fence: &Fence<'_>,
+) -> AnchorResult<Vec<Applied>> {
+    if batch.is_empty() {
+        return Ok(Vec::new());
+    }
+    let txn = mooring_entities::begin_write(db).await?;
+    leases::fenced(&txn, fence).await?;
+    let mut outcomes = Vec::with_capacity(batch.len());
+    for p in batch {
+        outcomes.push(apply_one(&txn, tenant, account, p).await?);
+    }
     txn.commit().await?;
     Ok(outcomes)
 }

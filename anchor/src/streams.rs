@@ -32,6 +32,7 @@ pub async fn init_cursor(db: &DatabaseConnection, stream: &str, start: &str) -> 
         stream: Set(stream.to_string()),
         cursor: Set(start.to_string()),
         updated_at: Set(Utc::now()),
+        ..Default::default()
     };
     stream_cursor::Entity::insert(row)
         .on_conflict(OnConflict::column(stream_cursor::Column::Stream).do_nothing().to_owned())
@@ -50,6 +51,7 @@ pub(crate) async fn store_cursor_in(
         stream: Set(stream.to_string()),
         cursor: Set(cursor.to_string()),
         updated_at: Set(Utc::now()),
+        ..Default::default()
     };
     stream_cursor::Entity::insert(row)
         .on_conflict(

@@ -38,17 +38,23 @@ pub enum EventType {
     /// A payment arrived after the SEP-38 quote behind its transaction expired; the
     /// tenant's policy (honour, hold, error) was applied.
     QuoteExpiredWithPayment,
+    /// Ledgers the tenant's payments could not be read for (RPC no longer kept them).
+    LedgerGap,
+    /// The network was reset (testnet): the watcher started again on the new ledger.
+    NetworkReset,
     /// Sent on request (`sendTestWebhook`), to every endpoint whatever it subscribed to.
     Test,
 }
 
 impl EventType {
-    pub const SUBSCRIBABLE: [EventType; 5] = [
+    pub const SUBSCRIBABLE: [EventType; 7] = [
         Self::TransactionCreated,
         Self::TransactionStatusChanged,
         Self::PaymentUnmatched,
         Self::CustomerUpdated,
         Self::QuoteExpiredWithPayment,
+        Self::LedgerGap,
+        Self::NetworkReset,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -58,6 +64,8 @@ impl EventType {
             Self::PaymentUnmatched => "payment.unmatched",
             Self::CustomerUpdated => "customer.updated",
             Self::QuoteExpiredWithPayment => "quote.expired_with_payment",
+            Self::LedgerGap => "ledger.gap",
+            Self::NetworkReset => "network.reset",
             Self::Test => "webhook.test",
         }
     }

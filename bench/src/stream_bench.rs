@@ -455,6 +455,7 @@ async fn seed_joined(
         stream: Set(stream.to_string()),
         cursor: Set(at.to_string()),
         updated_at: Set(chrono::Utc::now()),
+        ..Default::default()
     })
     .exec_without_returning(db)
     .await?;

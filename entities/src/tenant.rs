@@ -8,6 +8,9 @@ pub struct Model {
     pub name: String,
     pub network_passphrase: String,
     pub horizon_url: String,
+    /// A Stellar RPC an operator gave this tenant; NULL: the platform's for its network
+    /// (if any).
+    pub rpc_url: Option<String>,
     pub signing_public_key: String,
     /// AES-256-GCM under the platform master key; see `mooring_tenants::crypto`.
     pub signing_seed_ciphertext: String,

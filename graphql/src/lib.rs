@@ -46,6 +46,8 @@ pub struct CoreContext {
     /// The platform's Horizon per network, for tenants created without one.
     pub horizon_public_url: String,
     pub horizon_testnet_url: String,
+    /// The platform's Horizons and RPCs: which one each tenant's ledger comes from.
+    pub ledgers: mooring_tenants::ledger_source::PlatformLedgers,
     /// Corridors' feed rates as this replica last polled them.
     pub rates: Arc<mooring_anchor::quotes::RateBoard>,
     /// The operator's rules for URLs tenants give (webhooks, rate feeds).

@@ -17,6 +17,7 @@ mod m20261130_000011_audit_log;
 mod m20261130_000012_conformance_mode;
 mod m20261130_000013_quotes;
 mod m20261130_000014_quote_reserve;
+mod m20261206_000015_ledger_sources;
 
 pub struct Migrator;
 
@@ -37,6 +38,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261130_000012_conformance_mode::Migration),
             Box::new(m20261130_000013_quotes::Migration),
             Box::new(m20261130_000014_quote_reserve::Migration),
+            Box::new(m20261206_000015_ledger_sources::Migration),
         ]
     }
 }

@@ -84,6 +84,11 @@ pub struct Config {
     /// operator may give a tenant another one.
     pub horizon_public_url: String,
     pub horizon_testnet_url: String,
+    /// The platform's Stellar RPC per network. Where set, it is the ledger source for
+    /// the network's tenants on the platform Horizon (payments as CAP-67 events, SEP-10
+    /// signers), and that Horizon serves only history older than RPC keeps.
+    pub rpc_public_url: Option<String>,
+    pub rpc_testnet_url: Option<String>,
     /// How long a transaction waits for the sending anchor's payment before it expires.
     #[serde(deserialize_with = "crate::cfg_values::secs")]
     pub transaction_expiry_secs: u64,
@@ -150,6 +155,8 @@ pub struct Config {
     pub drain_delay_ms: u64,
     /// Demo tenant: Horizon to use, and extra approved sending anchors (comma-separated).
     pub demo_horizon_url: String,
+    /// Demo tenant: the RPC its payments are read from ("" : Horizon only).
+    pub demo_rpc_url: String,
     pub demo_senders: String,
 }
 
@@ -187,6 +194,8 @@ impl Default for Config {
             signer_cache_secs: 10,
             horizon_public_url: "https://horizon.stellar.org".into(),
             horizon_testnet_url: "https://horizon-testnet.stellar.org".into(),
+            rpc_public_url: None,
+            rpc_testnet_url: None,
             transaction_expiry_secs: 24 * 3600,
             outbox_poll_ms: 500,
             expiry_sweep_ms: 5000,
@@ -211,6 +220,7 @@ impl Default for Config {
             migrate_on_start: true,
             drain_delay_ms: 5_000,
             demo_horizon_url: "https://horizon-testnet.stellar.org".into(),
+            demo_rpc_url: "https://soroban-testnet.stellar.org".into(),
             demo_senders: String::new(),
         }
     }
@@ -330,6 +340,18 @@ impl Config {
         Ok(())
     }
 
+    /// The platform's Horizons and RPCs (an empty RPC setting is none).
+    pub fn ledgers(&self) -> mooring_tenants::ledger_source::PlatformLedgers {
+        let url = |u: &str| u.trim_end_matches('/').to_string();
+        let rpc = |u: &Option<String>| u.as_deref().filter(|u| !u.is_empty()).map(url);
+        mooring_tenants::ledger_source::PlatformLedgers {
+            horizon_public: url(&self.horizon_public_url),
+            horizon_testnet: url(&self.horizon_testnet_url),
+            rpc_public: rpc(&self.rpc_public_url),
+            rpc_testnet: rpc(&self.rpc_testnet_url),
+        }
+    }
+
     /// The operator's outbound rules, from which each tenant's URL policy follows.
     pub fn outbound_rules(&self) -> mooring_tenants::public_net::OutboundRules {
         mooring_tenants::public_net::OutboundRules {
@@ -374,6 +396,11 @@ impl Config {
         ] {
             mooring_tenants::rules::check_http_url(url, "Horizon URL")
                 .map_err(|e| anyhow::anyhow!("{name}: {e}"))?;
+        }
+        for (name, url) in [("MOORING_RPC_PUBLIC_URL", &self.rpc_public_url), ("MOORING_RPC_TESTNET_URL", &self.rpc_testnet_url)] {
+            if let Some(url) = url {
+                mooring_tenants::rules::check_http_url(url, "RPC URL").map_err(|e| anyhow::anyhow!("{name}: {e}"))?;
+            }
         }
         if let Some(url) = &self.redis_url {
             anyhow::ensure!(

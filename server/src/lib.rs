@@ -12,6 +12,7 @@ pub mod client_domain;
 pub mod demo;
 pub mod error;
 pub mod horizon;
+pub mod rpc;
 pub mod http;
 pub mod metrics;
 mod metrics_catalog;
@@ -50,10 +51,9 @@ pub fn install_crypto_provider() {
 /// be on the operator's own network). Any other Horizon URL (one an operator gave a
 /// single tenant) is called through it.
 fn platform_horizons(cfg: &Config) -> Vec<String> {
-    [&cfg.horizon_public_url, &cfg.horizon_testnet_url, &cfg.demo_horizon_url]
-        .into_iter()
-        .map(|u| u.trim_end_matches('/').to_string())
-        .collect()
+    let mut urls = cfg.ledgers().all_urls();
+    urls.extend([&cfg.demo_horizon_url, &cfg.demo_rpc_url].into_iter().map(|u| u.trim_end_matches('/').to_string()));
+    urls
 }
 
 pub async fn connect_db(url: &str) -> anyhow::Result<DatabaseConnection> {
@@ -186,6 +186,7 @@ pub async fn start_with_metrics(
             admin_host: cfg.admin_host.clone(),
             horizon_public_url: cfg.horizon_public_url.clone(),
             horizon_testnet_url: cfg.horizon_testnet_url.clone(),
+            ledgers: cfg.ledgers(),
             outbound: cfg.outbound_rules(),
             events: event_hub.clone(),
             subscription_caps: Arc::new(mooring_graphql::live::SubscriptionCaps::new(
@@ -228,6 +229,8 @@ pub async fn start_with_metrics(
             platform_horizons(&cfg),
             &fence,
         ),
+        rpc: rpc::Rpc::new(Duration::from_millis(cfg.horizon_timeout_ms), platform_horizons(&cfg), &fence),
+        ledgers: cfg.ledgers(),
         client_domains: Arc::new(ClientDomains::new(
             Duration::from_millis(cfg.client_domain_timeout_ms),
             cfg.client_domain_max_concurrent,

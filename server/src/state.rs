@@ -49,6 +49,9 @@ pub struct Shared {
     /// Who the client is behind our proxies.
     pub client_ip: Arc<crate::http::ClientIpPolicy>,
     pub horizon: Horizon,
+    pub rpc: crate::rpc::Rpc,
+    /// Which Horizon or RPC each tenant's ledger comes from.
+    pub ledgers: mooring_tenants::ledger_source::PlatformLedgers,
     pub client_domains: Arc<ClientDomains>,
     /// The outbound fence every call on someone else's behalf goes through.
     pub fence: crate::outbound::Fence,

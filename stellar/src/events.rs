@@ -234,6 +234,27 @@ pub fn sep11(code: &str, issuer: &str) -> String {
     if code == "native" { "native".into() } else { format!("{code}:{issuer}") }
 }
 
+/// `getEvents` topic patterns for `transfer` and `mint` events — to `account` only, or
+/// to anyone (`None`). Each pattern is a list of base64 `ScVal`s or `*`; events of
+/// exactly that many topics match.
+pub fn movement_topics(account: Option<&str>) -> Result<Vec<Vec<String>>, EventError> {
+    let enc = |v: ScVal| v.to_xdr_base64(Limits::none()).map_err(|e| bad(format!("XDR: {e}")));
+    let sym = |s: &str| -> Result<String, EventError> {
+        enc(ScVal::Symbol(stellar_xdr::ScSymbol(s.try_into().map_err(|_| bad("symbol"))?)))
+    };
+    let to = match account {
+        None => "*".to_string(),
+        Some(g) => {
+            let k = stellar_strkey::ed25519::PublicKey::from_string(g).map_err(|_| bad(format!("{g:?} is not a G… account")))?;
+            enc(ScVal::Address(ScAddress::Account(AccountId(XdrPublicKey::PublicKeyTypeEd25519(Uint256(k.0))))))?
+        }
+    };
+    Ok(vec![
+        vec![sym("transfer")?, "*".into(), to.clone(), "*".into()],
+        vec![sym("mint")?, to, "*".into()],
+    ])
+}
+
 /// A position on the ledger as RPC's event ids and cursors spell it:
 /// `"{toid:019}-{event:010}"`, where the TOID packs (ledger, transaction, operation).
 /// Fixed width, so positions compare as text too.

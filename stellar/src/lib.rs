@@ -11,6 +11,7 @@ pub mod challenge;
 pub mod events;
 mod error;
 pub mod keys;
+pub mod ledger_entry;
 pub mod memo;
 pub mod network;
 pub mod sep31;

@@ -14,6 +14,7 @@ pub mod crypto;
 mod directory;
 mod error;
 pub mod host;
+pub mod ledger_source;
 mod load;
 mod model;
 pub mod pii;

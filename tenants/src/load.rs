@@ -180,6 +180,7 @@ pub(crate) async fn tenants(
             domains: domains.remove(&t.id).unwrap_or_default(),
             network: Network::new(t.network_passphrase),
             horizon_url: t.horizon_url.trim_end_matches('/').to_string(),
+            rpc_url: t.rpc_url.as_deref().map(|u| u.trim_end_matches('/').to_string()),
             jwt_secret: master_key.jwt_secret(t.id),
             jwt_previous: master_key.previous_jwt_secret(t.id),
             signing_key,

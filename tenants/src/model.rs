@@ -24,6 +24,8 @@ pub struct Tenant {
     pub domains: Vec<String>,
     pub network: Network,
     pub horizon_url: String,
+    /// An RPC an operator gave this tenant alone (`None`: the platform's, if any).
+    pub rpc_url: Option<String>,
     pub signing_key: Keypair,
     pub jwt_secret: [u8; 32],
     /// The JWT secret under the previous master key, while rotating: tokens signed

@@ -165,6 +165,9 @@ pub struct SettingsInput {
     pub distribution_account: Option<String>,
     /// Horizon URL (operators only: where the server connects is the platform's choice).
     pub horizon_url: Option<String>,
+    /// A Stellar RPC for this tenant alone (operators only; "" returns to the
+    /// platform's). Called through the outbound fence.
+    pub rpc_url: Option<String>,
     /// Seconds a transaction waits for funds.
     pub transaction_expiry_secs: Option<i64>,
     /// Whether SEP-31 /info needs a SEP-10 token (default false: /info is public).
@@ -307,7 +310,7 @@ impl ConfigMutation {
         #[graphql(desc = "What to change.")] input: SettingsInput,
     ) -> Result<TenantObj> {
         let id = scope::tenant_id(ctx, tenant_id.as_ref())?;
-        if input.horizon_url.is_some() {
+        if input.horizon_url.is_some() || input.rpc_url.is_some() {
             scope::operator(ctx)?;
         }
         let settings = Settings {
@@ -320,6 +323,7 @@ impl ConfigMutation {
             org_support_email: input.org_support_email,
             distribution_account: input.distribution_account,
             horizon_url: input.horizon_url,
+            rpc_url: input.rpc_url,
             transaction_expiry_secs: input.transaction_expiry_secs,
             info_requires_auth: input.info_requires_auth,
         };

@@ -21,6 +21,25 @@ pub struct StatusCount {
     pub count: i64,
 }
 
+/// Where a tenant's view of the ledger comes from.
+#[derive(async_graphql::Enum, Clone, Copy, PartialEq, Eq)]
+pub enum LedgerSource {
+    /// Horizon (deprecated by its maintainers; kept for networks without an RPC).
+    Horizon,
+    /// Stellar RPC: CAP-67 asset events, smart-wallet payments included.
+    Rpc,
+}
+
+/// Ledgers whose payments to the tenant could not be read.
+#[derive(SimpleObject)]
+pub struct LedgerGap {
+    /// First ledger not read.
+    pub from_ledger: i64,
+    /// Last ledger not read.
+    pub to_ledger: i64,
+    pub detected_at: chrono::DateTime<chrono::Utc>,
+}
+
 /// A hosted anchor business.
 pub struct TenantObj(pub Arc<Tenant>);
 
@@ -46,9 +65,25 @@ impl TenantObj {
     async fn network_passphrase(&self) -> &str {
         self.0.network.passphrase()
     }
-    /// Horizon used to verify signers and watch payments.
+    /// Horizon used to verify signers and watch payments (with RPC: for history older
+    /// than RPC keeps).
     async fn horizon_url(&self) -> &str {
         &self.0.horizon_url
+    }
+    /// A Stellar RPC an operator gave this tenant (null: the platform's, if any).
+    async fn rpc_url(&self) -> Option<&str> {
+        self.0.rpc_url.as_deref()
+    }
+    /// Where payments and SEP-10 signers are read from.
+    async fn ledger_source(&self, ctx: &Context<'_>) -> LedgerSource {
+        if core(ctx).ledgers.source(&self.0).is_rpc() { LedgerSource::Rpc } else { LedgerSource::Horizon }
+    }
+    /// Ledgers whose payments could not be read (RPC no longer kept them and no
+    /// Horizon caught them up); null when none is open.
+    #[graphql(complexity = "10 + child_complexity")]
+    async fn ledger_gap(&self, ctx: &Context<'_>) -> Result<Option<LedgerGap>> {
+        let gap = mooring_anchor::ledger::open_gap(&core(ctx).db, self.0.id).await.map_err(from_anchor)?;
+        Ok(gap.map(|g| LedgerGap { from_ledger: g.from_ledger, to_ledger: g.to_ledger, detected_at: g.detected_at }))
     }
     /// The SEP-10 SIGNING_KEY (public; the seed never leaves the server).
     async fn signing_key(&self) -> String {

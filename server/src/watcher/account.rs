@@ -99,13 +99,14 @@ async fn apply(
     records: Vec<PaymentRecord>,
 ) -> Result<Option<String>, WatchError> {
     let tenant = state.tenants.by_id(spec.tenant_id).ok_or(WatchError::TenantGone)?;
-    let observed = records.iter().map(PaymentRecord::observed).collect::<Result<Vec<_>, _>>()?;
+    let Some(cursor) = records.last().map(|r| r.paging_token.clone()) else { return Ok(None) };
+    let observed = super::payments_in(&records)?;
     let outcomes =
-        payments::apply_batch(&state.db, &tenant, &spec.account, &observed, &session.fence()).await?;
+        payments::apply_batch(&state.db, &tenant, &spec.account, &observed, &cursor, &session.fence()).await?;
     observe(&tenant.id_text, &observed, &outcomes);
     if let Some(lag) = super::lag_seconds(observed.last().map(|p| p.ledger_time.as_str())) {
         let tenant = metrics::SharedString::from_shared(tenant.id_text.clone());
         metrics::gauge!("mooring_watcher_lag_seconds", "tenant" => tenant).set(lag);
     }
-    Ok(observed.last().map(|p| p.paging_token.clone()))
+    Ok(Some(cursor))
 }

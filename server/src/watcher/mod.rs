@@ -198,6 +198,15 @@ where
     Some((items.into_iter().collect(), ended))
 }
 
+/// Every payment in `records`, in order (an `invoke_host_function` may hold several).
+fn payments_in(records: &[PaymentRecord]) -> Result<Vec<Observed>, HorizonError> {
+    let mut out = Vec::with_capacity(records.len());
+    for r in records {
+        out.extend(r.payments()?);
+    }
+    Ok(out)
+}
+
 /// Counts what applying a tenant's payments did.
 fn observe(tenant: &Arc<str>, observed: &[Observed], outcomes: &[Applied]) {
     for (p, outcome) in observed.iter().zip(outcomes) {

@@ -19,7 +19,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use futures::StreamExt;
-use mooring_anchor::payments::{self, Routed};
+use mooring_anchor::payments::{self, Observed, Routed};
 use mooring_anchor::streams;
 use tokio::sync::{Semaphore, watch};
 use tokio::task::{AbortHandle, JoinSet};
@@ -273,15 +273,18 @@ impl Follow {
     async fn apply(&mut self, records: Vec<PaymentRecord>) -> Result<(), WatchError> {
         let Some(last) = records.last().map(|r| r.paging_token.clone()) else { return Ok(()) };
         let total = records.len() as u64;
-        let ours: Vec<(Uuid, PaymentRecord)> = records
-            .into_iter()
-            .filter_map(|r| {
-                let tenant = *self.routes.get(r.to.as_deref()?)?;
-                Some((tenant, r))
-            })
-            .collect();
+        // Routed by each payment's recipient: an `invoke_host_function` may pay
+        // several members at once.
+        let mut ours: Vec<(Uuid, Observed)> = Vec::new();
+        for r in records.iter().filter(|r| r.recipients().any(|to| self.routes.contains_key(to))) {
+            for p in r.payments()? {
+                if let Some(tenant) = self.routes.get(&p.to) {
+                    ours.push((*tenant, p));
+                }
+            }
+        }
         metrics::counter!("mooring_stream_records_total", "horizon" => self.label.clone(), "routed" => "no")
-            .increment(total - ours.len() as u64);
+            .increment(total.saturating_sub(ours.len() as u64));
         if ours.is_empty() {
             self.position = last;
             self.unsaved = true;
@@ -294,11 +297,11 @@ impl Follow {
             .increment(ours.len() as u64);
         let mut tenants = Vec::with_capacity(ours.len());
         let mut observed = Vec::with_capacity(ours.len());
-        for (tenant_id, record) in &ours {
+        for (tenant_id, payment) in ours.iter() {
             // A tenant deleted since the supervisor's last look: nothing to apply to.
             let Some(tenant) = self.state.tenants.by_id(*tenant_id) else { continue };
             tenants.push(tenant);
-            observed.push(record.observed()?);
+            observed.push(payment.clone());
         }
         let routed: Vec<Routed<'_>> =
             tenants.iter().zip(&observed).map(|(tenant, observed)| Routed { tenant, observed }).collect();
@@ -307,7 +310,7 @@ impl Follow {
         for ((tenant, p), outcome) in tenants.iter().zip(&observed).zip(&outcomes) {
             observe(&tenant.id_text, std::slice::from_ref(p), std::slice::from_ref(outcome));
         }
-        if let Some(lag) = super::lag_seconds(ours.last().map(|(_, r)| r.created_at.as_str())) {
+        if let Some(lag) = super::lag_seconds(ours.last().map(|(_, p)| p.ledger_time.as_str())) {
             metrics::gauge!("mooring_stream_lag_seconds", "horizon" => self.label.clone()).set(lag);
         }
         self.position = last;
@@ -383,10 +386,11 @@ impl CatchUp {
             let done = before.len() < fetched || !full;
             if !before.is_empty() {
                 let tenant = state.tenants.by_id(tenant_id).ok_or(WatchError::TenantGone)?;
-                let observed = before.iter().map(PaymentRecord::observed).collect::<Result<Vec<_>, _>>()?;
-                let outcomes = payments::apply_batch(&state.db, &tenant, account, &observed, &fence).await?;
+                let observed = super::payments_in(&before)?;
+                let last = before.last().map(|r| r.paging_token.clone()).unwrap_or(cursor);
+                let outcomes = payments::apply_batch(&state.db, &tenant, account, &observed, &last, &fence).await?;
                 observe(&tenant.id_text, &observed, &outcomes);
-                cursor = before.last().map(|r| r.paging_token.clone()).unwrap_or(cursor);
+                cursor = last;
             }
             if done {
                 break;

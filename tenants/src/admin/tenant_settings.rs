@@ -56,6 +56,7 @@ pub async fn create_tenant(
             name: Set(new.name),
             network_passphrase: Set(network),
             horizon_url: Set(horizon_url),
+            rpc_url: Set(None),
             signing_public_key: Set(key.public_key().to_string()),
             signing_seed_ciphertext: Set(master_key.encrypt_seed(id, &key.seed())),
             distribution_account: Set(new.distribution_account),
@@ -247,6 +248,8 @@ pub struct Settings {
     pub org_support_email: Option<String>,
     pub distribution_account: Option<String>,
     pub horizon_url: Option<String>,
+    /// A Stellar RPC for this tenant alone; `""` goes back to the platform's.
+    pub rpc_url: Option<String>,
     pub transaction_expiry_secs: Option<i64>,
     pub info_requires_auth: Option<bool>,
 }
@@ -265,6 +268,11 @@ pub async fn update_settings(db: &DatabaseConnection, tenant_id: Uuid, s: Settin
     }
     let horizon_url =
         s.horizon_url.as_deref().map(|u| rules::check_http_url(u, "Horizon URL")).transpose()?;
+    let rpc_url = match s.rpc_url.as_deref() {
+        None => None,
+        Some("") => Some(None),
+        Some(u) => Some(Some(rules::check_http_url(u, "RPC URL")?)),
+    };
     if s.transaction_expiry_secs.is_some_and(|e| !(1..=30 * 86_400).contains(&e)) {
         return Err(Error::Invalid("transaction expiry must be between 1 second and 30 days".into()));
     }
@@ -310,6 +318,9 @@ pub async fn update_settings(db: &DatabaseConnection, tenant_id: Uuid, s: Settin
         }
         if let Some(v) = horizon_url {
             row.horizon_url = Set(v);
+        }
+        if let Some(v) = rpc_url {
+            row.rpc_url = Set(v);
         }
         if let Some(v) = s.transaction_expiry_secs {
             row.transaction_expiry_secs = Set(Some(v));
