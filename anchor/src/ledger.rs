@@ -13,9 +13,7 @@
 
 use chrono::{DateTime, Utc};
 use mooring_entities::{ledger_gap, stream_cursor, stream_member};
-use sea_orm::{
-    ActiveModelTrait, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, Set,
-};
+use sea_orm::{ActiveModelTrait, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, Set};
 use serde_json::json;
 use uuid::Uuid;
 
@@ -37,7 +35,9 @@ pub struct Checkpoint {
 
 /// The stream's epoch and last checked ledger (`None`: it never ran).
 pub async fn checkpoint(db: &DatabaseConnection, stream: &str) -> AnchorResult<Option<Checkpoint>> {
-    let Some(row) = stream_cursor::Entity::find_by_id(stream.to_string()).one(db).await? else { return Ok(None) };
+    let Some(row) = stream_cursor::Entity::find_by_id(stream.to_string()).one(db).await? else {
+        return Ok(None);
+    };
     let ledger = match (row.ledger, row.ledger_hash) {
         (Some(seq), Some(hash)) => u32::try_from(seq).ok().map(|s| (s, hash)),
         _ => None,
@@ -100,7 +100,8 @@ pub async fn reset(
     active.ledger_hash = Set(None);
     active.updated_at = Set(now);
     active.update(&txn).await?;
-    let members = stream_member::Entity::find().filter(stream_member::Column::Stream.eq(stream)).all(&txn).await?;
+    let members =
+        stream_member::Entity::find().filter(stream_member::Column::Stream.eq(stream)).all(&txn).await?;
     // Members caught up to a pre-reset position: the new network's start covers them.
     stream_member::Entity::update_many()
         .col_expr(stream_member::Column::JoinedAt, what.new_cursor.clone().into())

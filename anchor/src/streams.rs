@@ -140,14 +140,15 @@ pub async fn leave(
     Ok(())
 }
 
-/// The account's own feed is caught up to where it joined: its cursor moves there
-/// and the stream alone covers it from now on.
+/// The account's own feed is caught up to where it joined: the stream alone covers
+/// it from now on (and, for a Horizon stream, the account's own cursor moves there).
 pub async fn mark_caught_up(
     db: &DatabaseConnection,
     stream: &str,
     tenant_id: Uuid,
     account: &str,
     joined_at: &str,
+    store_account_cursor: bool,
     fence: &Fence<'_>,
 ) -> AnchorResult<bool> {
     let txn = mooring_entities::begin_write(db).await?;
@@ -164,7 +165,10 @@ pub async fn mark_caught_up(
     if updated.rows_affected == 0 {
         return Ok(false);
     }
-    store_account_cursor(&txn, tenant_id, account, joined_at).await?;
+    // An RPC stream's positions mean nothing to the account's own (Horizon) feed.
+    if store_account_cursor {
+        self::store_account_cursor(&txn, tenant_id, account, joined_at).await?;
+    }
     txn.commit().await?;
     Ok(true)
 }

@@ -58,7 +58,8 @@ impl MigrationTrait for Migration {
             timestamp_with_time_zone_null(StreamCursors::LastResetAt),
         ] {
             let mut column = column;
-            m.alter_table(Table::alter().table(StreamCursors::Table).add_column(&mut column).to_owned()).await?;
+            m.alter_table(Table::alter().table(StreamCursors::Table).add_column(&mut column).to_owned())
+                .await?;
         }
         m.create_table(
             Table::create()

@@ -89,6 +89,10 @@ pub struct Config {
     /// signers), and that Horizon serves only history older than RPC keeps.
     pub rpc_public_url: Option<String>,
     pub rpc_testnet_url: Option<String>,
+    /// How often an RPC follower asks for new events once caught up (a ledger closes
+    /// about every 5 s).
+    #[serde(deserialize_with = "crate::cfg_values::millis")]
+    pub rpc_poll_ms: u64,
     /// How long a transaction waits for the sending anchor's payment before it expires.
     #[serde(deserialize_with = "crate::cfg_values::secs")]
     pub transaction_expiry_secs: u64,
@@ -196,6 +200,7 @@ impl Default for Config {
             horizon_testnet_url: "https://horizon-testnet.stellar.org".into(),
             rpc_public_url: None,
             rpc_testnet_url: None,
+            rpc_poll_ms: 1000,
             transaction_expiry_secs: 24 * 3600,
             outbox_poll_ms: 500,
             expiry_sweep_ms: 5000,
@@ -397,9 +402,13 @@ impl Config {
             mooring_tenants::rules::check_http_url(url, "Horizon URL")
                 .map_err(|e| anyhow::anyhow!("{name}: {e}"))?;
         }
-        for (name, url) in [("MOORING_RPC_PUBLIC_URL", &self.rpc_public_url), ("MOORING_RPC_TESTNET_URL", &self.rpc_testnet_url)] {
+        for (name, url) in [
+            ("MOORING_RPC_PUBLIC_URL", &self.rpc_public_url),
+            ("MOORING_RPC_TESTNET_URL", &self.rpc_testnet_url),
+        ] {
             if let Some(url) = url {
-                mooring_tenants::rules::check_http_url(url, "RPC URL").map_err(|e| anyhow::anyhow!("{name}: {e}"))?;
+                mooring_tenants::rules::check_http_url(url, "RPC URL")
+                    .map_err(|e| anyhow::anyhow!("{name}: {e}"))?;
             }
         }
         if let Some(url) = &self.redis_url {

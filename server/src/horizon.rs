@@ -241,7 +241,10 @@ fn muxed_memo(kind: Option<&str>, id: Option<&str>) -> Option<(&'static str, Str
 impl PaymentRecord {
     /// The accounts this record may pay (what a shared stream routes by).
     pub fn recipients(&self) -> impl Iterator<Item = &str> {
-        self.to.as_deref().into_iter().chain(self.asset_balance_changes.iter().filter_map(|c| c.to.as_deref()))
+        self.to
+            .as_deref()
+            .into_iter()
+            .chain(self.asset_balance_changes.iter().filter_map(|c| c.to.as_deref()))
     }
 
     /// The payments in this record as the matcher sees them: one for a payment
@@ -253,11 +256,12 @@ impl PaymentRecord {
         }
         let tx = self.transaction.as_ref();
         let mut out = Vec::new();
-        for change in self.asset_balance_changes.iter().filter(|c| matches!(c.kind.as_str(), "transfer" | "mint")) {
-            let amount = change
-                .amount
-                .parse()
-                .map_err(|_| HorizonError::Body(format!("operation {}: bad amount {}", self.id, change.amount)))?;
+        for change in
+            self.asset_balance_changes.iter().filter(|c| matches!(c.kind.as_str(), "transfer" | "mint"))
+        {
+            let amount = change.amount.parse().map_err(|_| {
+                HorizonError::Body(format!("operation {}: bad amount {}", self.id, change.amount))
+            })?;
             let native = change.asset_type == "native";
             let (memo_type, memo) = match muxed_memo(
                 change.destination_muxed_id_type.as_deref(),
@@ -279,8 +283,16 @@ impl PaymentRecord {
                 from: change.from.clone().unwrap_or_default(),
                 to: change.to.clone().unwrap_or_default(),
                 to_muxed: None,
-                asset_code: if native { "native".into() } else { change.asset_code.clone().unwrap_or_default() },
-                asset_issuer: if native { String::new() } else { change.asset_issuer.clone().unwrap_or_default() },
+                asset_code: if native {
+                    "native".into()
+                } else {
+                    change.asset_code.clone().unwrap_or_default()
+                },
+                asset_issuer: if native {
+                    String::new()
+                } else {
+                    change.asset_issuer.clone().unwrap_or_default()
+                },
                 amount,
                 memo_type,
                 memo,
@@ -304,7 +316,8 @@ impl PaymentRecord {
         let tx = self.transaction.as_ref();
         // The transaction's memo names the SEP-31 transaction; without one, a muxed
         // destination's id does (as in CAP-67's events, where it replaces the memo).
-        let tx_memo = tx.and_then(|t| Some((t.memo_type.clone()?, t.memo.clone()?))).filter(|(k, _)| k != "none");
+        let tx_memo =
+            tx.and_then(|t| Some((t.memo_type.clone()?, t.memo.clone()?))).filter(|(k, _)| k != "none");
         let (memo_type, memo) = match (tx_memo, muxed_memo(Some("uint64"), self.to_muxed_id.as_deref())) {
             (Some((kind, memo)), _) => (kind, Some(memo)),
             (None, Some((kind, id))) => (kind.to_string(), Some(id)),

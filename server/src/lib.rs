@@ -12,12 +12,12 @@ pub mod client_domain;
 pub mod demo;
 pub mod error;
 pub mod horizon;
-pub mod rpc;
 pub mod http;
 pub mod metrics;
 mod metrics_catalog;
 pub mod outbound;
 pub mod rates;
+pub mod rpc;
 pub mod state;
 pub mod telemetry;
 pub mod watcher;
@@ -52,7 +52,9 @@ pub fn install_crypto_provider() {
 /// single tenant) is called through it.
 fn platform_horizons(cfg: &Config) -> Vec<String> {
     let mut urls = cfg.ledgers().all_urls();
-    urls.extend([&cfg.demo_horizon_url, &cfg.demo_rpc_url].into_iter().map(|u| u.trim_end_matches('/').to_string()));
+    urls.extend(
+        [&cfg.demo_horizon_url, &cfg.demo_rpc_url].into_iter().map(|u| u.trim_end_matches('/').to_string()),
+    );
     urls
 }
 
@@ -229,7 +231,12 @@ pub async fn start_with_metrics(
             platform_horizons(&cfg),
             &fence,
         ),
-        rpc: rpc::Rpc::new(Duration::from_millis(cfg.horizon_timeout_ms), platform_horizons(&cfg), &fence),
+        rpc: rpc::Rpc::new(
+            Duration::from_millis(cfg.horizon_timeout_ms),
+            Duration::from_secs(cfg.signer_cache_secs),
+            platform_horizons(&cfg),
+            &fence,
+        ),
         ledgers: cfg.ledgers(),
         client_domains: Arc::new(ClientDomains::new(
             Duration::from_millis(cfg.client_domain_timeout_ms),

@@ -118,10 +118,12 @@ pub struct Rpc {
     /// For an RPC an operator gave one tenant: only the platform's may be private.
     fenced: FencedClient,
     platform: Arc<Vec<url::Origin>>,
+    /// (RPC URL, account) → signers, single flight, as for Horizon (`None`: no cache).
+    signers: Option<moka::future::Cache<(String, String), Option<AccountSigners>>>,
 }
 
 impl Rpc {
-    pub fn new(timeout: Duration, platform: Vec<String>, fence: &Fence) -> Self {
+    pub fn new(timeout: Duration, signer_ttl: Duration, platform: Vec<String>, fence: &Fence) -> Self {
         crate::install_crypto_provider();
         let http = reqwest::Client::builder()
             .timeout(timeout)
@@ -130,7 +132,28 @@ impl Rpc {
             .build()
             .expect("HTTP client");
         let platform = platform.iter().filter_map(|u| url::Url::parse(u).ok()).map(|u| u.origin()).collect();
-        Self { http, fenced: FencedClient::new(fence, Some(timeout), timeout), platform: Arc::new(platform) }
+        let signers = (!signer_ttl.is_zero())
+            .then(|| moka::future::Cache::builder().max_capacity(100_000).time_to_live(signer_ttl).build());
+        Self {
+            http,
+            fenced: FencedClient::new(fence, Some(timeout), timeout),
+            platform: Arc::new(platform),
+            signers,
+        }
+    }
+
+    /// [`Self::account_signers`], cached and single-flight: a burst of SEP-10
+    /// exchanges for one account costs one RPC request.
+    pub async fn account_signers_cached(
+        &self,
+        url: &str,
+        account: &mooring_stellar::PublicKey,
+    ) -> Result<Option<AccountSigners>, RpcError> {
+        let Some(cache) = &self.signers else { return self.account_signers(url, account).await };
+        cache
+            .try_get_with((url.to_string(), account.to_string()), self.account_signers(url, account))
+            .await
+            .map_err(|e: Arc<RpcError>| (*e).clone())
     }
 
     async fn call<T: DeserializeOwned>(&self, url: &str, method: &str, params: Value) -> Result<T, RpcError> {
@@ -155,7 +178,8 @@ impl Rpc {
             let message = error.get("message").and_then(Value::as_str).unwrap_or("").to_string();
             return Err(out_of_range(code, &message).unwrap_or(RpcError::Rpc { code, message }));
         }
-        let result = answer.get_mut("result").map(Value::take).ok_or_else(|| RpcError::Body("no result".into()))?;
+        let result =
+            answer.get_mut("result").map(Value::take).ok_or_else(|| RpcError::Body("no result".into()))?;
         serde_json::from_value(result).map_err(|e| RpcError::Body(format!("{method}: {e}")))
     }
 

@@ -19,9 +19,9 @@ use base64::Engine;
 use base64::engine::general_purpose::STANDARD as B64;
 use sha2::{Digest, Sha256};
 use stellar_xdr::{
-    AccountId, AlphaNum4, AlphaNum12, Asset, AssetCode4, AssetCode12, ContractIdPreimage, Hash, HashIdPreimage,
-    HashIdPreimageContractId, Int128Parts, Limits, PublicKey as XdrPublicKey, ReadXdr, ScAddress, ScVal, Uint256,
-    WriteXdr,
+    AccountId, AlphaNum4, AlphaNum12, Asset, AssetCode4, AssetCode12, ContractIdPreimage, Hash,
+    HashIdPreimage, HashIdPreimageContractId, Int128Parts, Limits, PublicKey as XdrPublicKey, ReadXdr,
+    ScAddress, ScVal, Uint256, WriteXdr,
 };
 
 use crate::memo::MemoType;
@@ -83,7 +83,8 @@ fn bad(msg: impl Into<String>) -> EventError {
 /// not a `transfer` or `mint` (other SAC or contract events), an error when it claims
 /// to be one but is malformed.
 pub fn decode_base64(topics: &[String], value: &str) -> Result<Option<AssetEvent>, EventError> {
-    let read = |s: &str| ScVal::from_xdr_base64(s, Limits::len(64 * 1024)).map_err(|e| bad(format!("XDR: {e}")));
+    let read =
+        |s: &str| ScVal::from_xdr_base64(s, Limits::len(64 * 1024)).map_err(|e| bad(format!("XDR: {e}")));
     // Only the first topic is needed to know whether the rest is worth decoding.
     let Some(first) = topics.first() else { return Ok(None) };
     let name = read(first)?;
@@ -134,7 +135,15 @@ pub fn decode(topics: &[ScVal], data: &ScVal) -> Result<Option<AssetEvent>, Even
         (None, Some(id)) => Some((MemoType::Id, id.to_string())),
         (None, None) => None,
     };
-    Ok(Some(AssetEvent { movement, from, to: to.strkey, to_base: to.base, asset: asset.to_string(), amount, memo }))
+    Ok(Some(AssetEvent {
+        movement,
+        from,
+        to: to.strkey,
+        to_base: to.base,
+        asset: asset.to_string(),
+        amount,
+        memo,
+    }))
 }
 
 /// `to_muxed_id`: `u64` → id memo, `string` → text memo, `bytes` → hash memo (hash and
@@ -198,7 +207,8 @@ pub fn parse_sep11(asset: &str) -> Result<Asset, EventError> {
     if asset == "native" {
         return Ok(Asset::Native);
     }
-    let (code, issuer) = asset.split_once(':').ok_or_else(|| bad(format!("{asset:?} is not a SEP-11 asset")))?;
+    let (code, issuer) =
+        asset.split_once(':').ok_or_else(|| bad(format!("{asset:?} is not a SEP-11 asset")))?;
     let issuer = stellar_strkey::ed25519::PublicKey::from_string(issuer)
         .map_err(|_| bad(format!("{asset:?} has no valid issuer")))?;
     let issuer = AccountId(XdrPublicKey::PublicKeyTypeEd25519(Uint256(issuer.0)));
@@ -245,14 +255,14 @@ pub fn movement_topics(account: Option<&str>) -> Result<Vec<Vec<String>>, EventE
     let to = match account {
         None => "*".to_string(),
         Some(g) => {
-            let k = stellar_strkey::ed25519::PublicKey::from_string(g).map_err(|_| bad(format!("{g:?} is not a G… account")))?;
-            enc(ScVal::Address(ScAddress::Account(AccountId(XdrPublicKey::PublicKeyTypeEd25519(Uint256(k.0))))))?
+            let k = stellar_strkey::ed25519::PublicKey::from_string(g)
+                .map_err(|_| bad(format!("{g:?} is not a G… account")))?;
+            enc(ScVal::Address(ScAddress::Account(AccountId(XdrPublicKey::PublicKeyTypeEd25519(Uint256(
+                k.0,
+            ))))))?
         }
     };
-    Ok(vec![
-        vec![sym("transfer")?, "*".into(), to.clone(), "*".into()],
-        vec![sym("mint")?, to, "*".into()],
-    ])
+    Ok(vec![vec![sym("transfer")?, "*".into(), to.clone(), "*".into()], vec![sym("mint")?, to, "*".into()]])
 }
 
 /// A position on the ledger as RPC's event ids and cursors spell it:
@@ -338,7 +348,8 @@ mod tests {
     #[test]
     fn a_muxed_destination_names_its_id_and_its_base_account() {
         let k = stellar_strkey::ed25519::PublicKey::from_string(DIST).unwrap();
-        let to = ScVal::Address(ScAddress::MuxedAccount(MuxedEd25519Account { id: 9, ed25519: Uint256(k.0) }));
+        let to =
+            ScVal::Address(ScAddress::MuxedAccount(MuxedEd25519Account { id: 9, ed25519: Uint256(k.0) }));
         let e = transfer(account(ISSUER), to, i128(10)).unwrap();
         assert!(e.to.starts_with('M'), "{}", e.to);
         assert_eq!(e.to_base, DIST);
@@ -350,7 +361,9 @@ mod tests {
         let wallet = ScVal::Address(ScAddress::Contract(ContractId(Hash([3; 32]))));
         let e = transfer(wallet, account(DIST), with_muxed(10, ScVal::U64(1))).unwrap();
         assert!(e.from.as_deref().unwrap().starts_with('C'));
-        let mint = decode(&[sym("mint"), account(DIST), string(&format!("SRT:{ISSUER}"))], &i128(3)).unwrap().unwrap();
+        let mint = decode(&[sym("mint"), account(DIST), string(&format!("SRT:{ISSUER}"))], &i128(3))
+            .unwrap()
+            .unwrap();
         assert_eq!((mint.movement, mint.from, mint.to_base.as_str()), (Movement::Mint, None, DIST));
     }
 
@@ -359,11 +372,18 @@ mod tests {
         assert_eq!(decode(&[sym("approve"), account(DIST)], &i128(1)).unwrap(), None);
         assert_eq!(decode(&[sym("burn"), account(DIST), string("native")], &i128(1)).unwrap(), None);
         assert!(decode(&[sym("transfer"), account(DIST)], &i128(1)).is_err());
-        assert!(decode(&[sym("transfer"), account(ISSUER), account(DIST), string("native")], &i128(-1)).is_err());
+        assert!(
+            decode(&[sym("transfer"), account(ISSUER), account(DIST), string("native")], &i128(-1)).is_err()
+        );
         let huge = i128::from(i64::MAX) + 1;
-        assert!(decode(&[sym("transfer"), account(ISSUER), account(DIST), string("native")], &i128(huge)).is_err());
+        assert!(
+            decode(&[sym("transfer"), account(ISSUER), account(DIST), string("native")], &i128(huge))
+                .is_err()
+        );
         assert!(decode(&[sym("transfer"), account(ISSUER), account(DIST), string("SRT")], &i128(1)).is_err());
-        assert!(decode(&[sym("transfer"), account(ISSUER), account(DIST), string("native")], &sym("x")).is_err());
+        assert!(
+            decode(&[sym("transfer"), account(ISSUER), account(DIST), string("native")], &sym("x")).is_err()
+        );
     }
 
     #[test]
@@ -374,7 +394,10 @@ mod tests {
             .collect();
         let value = with_muxed(20, ScVal::U64(7)).to_xdr_base64(Limits::none()).unwrap();
         let e = decode_base64(&topics, &value).unwrap().unwrap();
-        assert_eq!((e.asset.as_str(), e.amount, e.memo), ("native", Amount(20), Some((MemoType::Id, "7".into()))));
+        assert_eq!(
+            (e.asset.as_str(), e.amount, e.memo),
+            ("native", Amount(20), Some((MemoType::Id, "7".into())))
+        );
         let fee = [sym("fee").to_xdr_base64(Limits::none()).unwrap()];
         assert_eq!(decode_base64(&fee, &value).unwrap(), None);
     }

@@ -37,7 +37,9 @@ pub fn account_signers(entry_xdr: &str) -> Result<(Vec<Signer>, u32), String> {
 mod tests {
     use super::*;
     use crate::Keypair;
-    use stellar_xdr::{AccountEntry, AccountEntryExt, SequenceNumber, Signer as XdrSigner, String32, Thresholds};
+    use stellar_xdr::{
+        AccountEntry, AccountEntryExt, SequenceNumber, Signer as XdrSigner, String32, Thresholds,
+    };
 
     #[test]
     fn signers_and_threshold_from_an_account_entry() {

@@ -8,8 +8,8 @@
 pub mod account;
 pub mod amount;
 pub mod challenge;
-pub mod events;
 mod error;
+pub mod events;
 pub mod keys;
 pub mod ledger_entry;
 pub mod memo;

@@ -21,9 +21,14 @@ pub struct PlatformLedgers {
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Source {
-    Horizon { url: String },
+    Horizon {
+        url: String,
+    },
     /// `horizon`: where history older than the RPC's window is read, if anywhere.
-    Rpc { url: String, horizon: Option<String> },
+    Rpc {
+        url: String,
+        horizon: Option<String>,
+    },
 }
 
 impl Source {

@@ -83,7 +83,11 @@ impl TenantObj {
     #[graphql(complexity = "10 + child_complexity")]
     async fn ledger_gap(&self, ctx: &Context<'_>) -> Result<Option<LedgerGap>> {
         let gap = mooring_anchor::ledger::open_gap(&core(ctx).db, self.0.id).await.map_err(from_anchor)?;
-        Ok(gap.map(|g| LedgerGap { from_ledger: g.from_ledger, to_ledger: g.to_ledger, detected_at: g.detected_at }))
+        Ok(gap.map(|g| LedgerGap {
+            from_ledger: g.from_ledger,
+            to_ledger: g.to_ledger,
+            detected_at: g.detected_at,
+        }))
     }
     /// The SEP-10 SIGNING_KEY (public; the seed never leaves the server).
     async fn signing_key(&self) -> String {

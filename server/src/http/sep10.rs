@@ -2,6 +2,7 @@
 //! signed one for a JWT. Only the tenant's approved sending anchors get that far, and
 //! each challenge buys at most one token.
 
+use mooring_tenants::ledger_source::Source;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use axum::body::Bytes;
@@ -150,14 +151,21 @@ async fn exchange(
     let account = read.client.key();
     require_approved(&ctx, &account)?;
 
-    let (signers, threshold) = match state.horizon.account_signers_cached(&tenant.horizon_url, &account).await
-    {
+    let looked_up = match state.ledgers.source(&tenant) {
+        Source::Rpc { url, .. } => {
+            state.rpc.account_signers_cached(&url, &account).await.map_err(|e| ("RPC", e.to_string()))
+        }
+        Source::Horizon { url } => {
+            state.horizon.account_signers_cached(&url, &account).await.map_err(|e| ("Horizon", e.to_string()))
+        }
+    };
+    let (signers, threshold) = match looked_up {
         Ok(Some(info)) => (info.signers, info.med_threshold),
         // An account not yet on the ledger can only prove control with its master key.
         Ok(None) => (vec![Signer { key: account, weight: 1 }], 1),
-        Err(e) => {
-            tracing::warn!(error = %e, "Horizon account look-up failed");
-            return Err(ApiError::Unavailable("cannot verify signers: Horizon is unavailable".into()));
+        Err((source, e)) => {
+            tracing::warn!(error = %e, "{source} account look-up failed");
+            return Err(ApiError::Unavailable(format!("cannot verify signers: {source} is unavailable")));
         }
     };
     read.verify_signers(&signers, threshold).map_err(|e| ApiError::bad_request(e.to_string()))?;

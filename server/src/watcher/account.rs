@@ -102,7 +102,8 @@ async fn apply(
     let Some(cursor) = records.last().map(|r| r.paging_token.clone()) else { return Ok(None) };
     let observed = super::payments_in(&records)?;
     let outcomes =
-        payments::apply_batch(&state.db, &tenant, &spec.account, &observed, &cursor, &session.fence()).await?;
+        payments::apply_batch(&state.db, &tenant, &spec.account, &observed, &cursor, &session.fence())
+            .await?;
     observe(&tenant.id_text, &observed, &outcomes);
     if let Some(lag) = super::lag_seconds(observed.last().map(|p| p.ledger_time.as_str())) {
         let tenant = metrics::SharedString::from_shared(tenant.id_text.clone());

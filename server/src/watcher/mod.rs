@@ -13,6 +13,7 @@
 
 mod account;
 mod held;
+mod rpc;
 mod shared;
 
 use std::collections::{HashMap, HashSet};
@@ -27,6 +28,7 @@ use uuid::Uuid;
 
 use crate::horizon::{HorizonError, PaymentRecord};
 use crate::state::AppState;
+use mooring_tenants::ledger_source::Source;
 
 const PAGE: u32 = 200;
 /// How many already-received stream events are applied in one database transaction.
@@ -52,6 +54,12 @@ struct Spec {
 enum WatchError {
     #[error(transparent)]
     Horizon(#[from] HorizonError),
+    #[error(transparent)]
+    Rpc(#[from] crate::rpc::RpcError),
+    #[error("the RPC serves another network ({0:?})")]
+    WrongNetwork(String),
+    #[error("unreadable stream position {0:?}")]
+    Cursor(String),
     #[error(transparent)]
     Anchor(#[from] AnchorError),
     #[error("the stream ended")]
@@ -79,6 +87,7 @@ pub fn spawn(state: AppState, shutdown: CancellationToken) {
     tasks.spawn(async move {
         let mut accounts: HashMap<(Uuid, String), (Spec, CancellationToken)> = HashMap::new();
         let mut streams: HashMap<String, RunningStream> = HashMap::new();
+        let mut rpcs: HashMap<String, (rpc::RpcSpec, RunningStream, CancellationToken)> = HashMap::new();
         let period = Duration::from_millis(state.cfg.config_poll_ms);
         let mut seen_version = None;
         loop {
@@ -89,12 +98,21 @@ pub fn spawn(state: AppState, shutdown: CancellationToken) {
                 seen_version = Some(snapshot.version);
                 let mut own: HashMap<(Uuid, String), Spec> = HashMap::new();
                 let mut by_stream: HashMap<String, shared::Members> = HashMap::new();
+                let mut by_rpc: HashMap<String, (rpc::RpcSpec, shared::Members)> = HashMap::new();
                 let watched = snapshot
                     .tenants()
                     .filter(|t| t.status == mooring_tenants::TenantStatus::Active)
                     .filter(|t| t.assets.iter().any(|a| a.sep31_enabled));
                 for t in watched {
-                    if shared_horizons.contains(&t.horizon_url) {
+                    if let Source::Rpc { url, horizon } = state.ledgers.source(t) {
+                        let member = shared::Member { tenant_id: t.id, watch_from: t.watch_from };
+                        let spec = rpc::RpcSpec { url: url.clone(), network: t.network.clone(), horizon };
+                        by_rpc
+                            .entry(url)
+                            .or_insert_with(|| (spec, shared::Members::new()))
+                            .1
+                            .insert(t.distribution_account.clone(), member);
+                    } else if shared_horizons.contains(&t.horizon_url) {
                         let member = shared::Member { tenant_id: t.id, watch_from: t.watch_from };
                         by_stream
                             .entry(t.horizon_url.clone())
@@ -112,6 +130,7 @@ pub fn spawn(state: AppState, shutdown: CancellationToken) {
                 }
                 reconcile_accounts(&state, &shutdown, &mut accounts, own);
                 reconcile_streams(&state, &shutdown, &mut streams, by_stream);
+                reconcile_rpcs(&state, &shutdown, &mut rpcs, by_rpc);
             }
             tokio::select! {
                 () = shutdown.cancelled() => return,
@@ -168,6 +187,39 @@ fn reconcile_streams(
         let (tx, rx) = tokio::sync::watch::channel(Arc::new(members));
         state.tasks.spawn(shared::run(state.clone(), url.clone(), rx, shutdown.child_token()));
         running.insert(url, RunningStream { members: tx });
+    }
+}
+
+/// As [`reconcile_streams`], for RPC followers; one whose spec changed (another
+/// network or Horizon) is restarted.
+fn reconcile_rpcs(
+    state: &AppState,
+    shutdown: &CancellationToken,
+    running: &mut HashMap<String, (rpc::RpcSpec, RunningStream, CancellationToken)>,
+    mut wanted: HashMap<String, (rpc::RpcSpec, shared::Members)>,
+) {
+    running.retain(|url, (spec, _, token)| {
+        let keep = wanted.get(url).is_none_or(|(want, _)| want == spec);
+        if !keep {
+            token.cancel();
+        }
+        keep
+    });
+    for (url, (_, stream, _)) in running.iter() {
+        let members = wanted.remove(url).map(|(_, m)| m).unwrap_or_default();
+        stream.members.send_if_modified(|current| {
+            let changed = **current != members;
+            if changed {
+                *current = Arc::new(members);
+            }
+            changed
+        });
+    }
+    for (url, (spec, members)) in wanted {
+        let (tx, rx) = tokio::sync::watch::channel(Arc::new(members));
+        let token = shutdown.child_token();
+        state.tasks.spawn(rpc::run(state.clone(), spec.clone(), rx, token.clone()));
+        running.insert(url, (spec, RunningStream { members: tx }, token));
     }
 }
 

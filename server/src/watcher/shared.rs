@@ -388,7 +388,8 @@ impl CatchUp {
                 let tenant = state.tenants.by_id(tenant_id).ok_or(WatchError::TenantGone)?;
                 let observed = super::payments_in(&before)?;
                 let last = before.last().map(|r| r.paging_token.clone()).unwrap_or(cursor);
-                let outcomes = payments::apply_batch(&state.db, &tenant, account, &observed, &last, &fence).await?;
+                let outcomes =
+                    payments::apply_batch(&state.db, &tenant, account, &observed, &last, &fence).await?;
                 observe(&tenant.id_text, &observed, &outcomes);
                 cursor = last;
             }
@@ -396,7 +397,8 @@ impl CatchUp {
                 break;
             }
         }
-        streams::mark_caught_up(&state.db, &self.url, tenant_id, account, &self.joined_at, &fence).await?;
+        streams::mark_caught_up(&state.db, &self.url, tenant_id, account, &self.joined_at, true, &fence)
+            .await?;
         Ok(())
     }
 }
