@@ -93,6 +93,10 @@ pub struct Config {
     /// about every 5 s).
     #[serde(deserialize_with = "crate::cfg_values::millis")]
     pub rpc_poll_ms: u64,
+    /// How often a ledger follower checks that the network was not reset (its latest
+    /// ledger below our cursor, or a ledger we saw now with another hash).
+    #[serde(deserialize_with = "crate::cfg_values::millis")]
+    pub reset_check_ms: u64,
     /// How long a transaction waits for the sending anchor's payment before it expires.
     #[serde(deserialize_with = "crate::cfg_values::secs")]
     pub transaction_expiry_secs: u64,
@@ -201,6 +205,7 @@ impl Default for Config {
             rpc_public_url: None,
             rpc_testnet_url: None,
             rpc_poll_ms: 1000,
+            reset_check_ms: 30_000,
             transaction_expiry_secs: 24 * 3600,
             outbox_poll_ms: 500,
             expiry_sweep_ms: 5000,

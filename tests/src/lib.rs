@@ -1,1 +1,4 @@
-//! Test-only crate; see tests/.
+//! Stand-ins for the ledger services Mooring reads, shared by the end-to-end tests
+//! (`tests/tests/e2e/`) and `bench-helper`.
+
+pub mod rpc_standin;

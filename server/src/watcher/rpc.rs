@@ -41,8 +41,6 @@ use crate::state::AppState;
 const PAGE: u32 = 200;
 /// Horizon records per page when a gap is read from Horizon.
 const HORIZON_PAGE: u32 = 200;
-/// How often the follower checks whether the network was reset.
-const RESET_CHECK: Duration = Duration::from_secs(30);
 /// An RPC behind a load balancer may lag a few ledgers behind the one we read last;
 /// a network more than this far behind our cursor was reset.
 const RESET_MARGIN: u32 = 10;
@@ -173,7 +171,8 @@ struct Follow {
     routes: HashMap<String, Uuid>,
     position: String,
     reader: Reader,
-    checked_at: Instant,
+    /// When the network was last checked for a reset (`None`: not yet).
+    checked_at: Option<Instant>,
     saved_at: Instant,
     unsaved: bool,
     catch_ups: JoinSet<()>,
@@ -222,7 +221,7 @@ impl Follow {
             position,
             reader,
             // Check for a reset before the first request.
-            checked_at: Instant::now() - RESET_CHECK,
+            checked_at: None,
             saved_at: Instant::now(),
             unsaved: false,
             catch_ups: JoinSet::new(),
@@ -327,7 +326,8 @@ impl Follow {
             if self.members.has_changed().unwrap_or(false) {
                 self.update_members().await?;
             }
-            if self.checked_at.elapsed() >= RESET_CHECK && self.check_reset().await? {
+            let reset_check = Duration::from_millis(state.cfg.reset_check_ms);
+            if self.checked_at.is_none_or(|t| t.elapsed() >= reset_check) && self.check_reset().await? {
                 continue;
             }
             let page =
@@ -429,7 +429,7 @@ impl Follow {
     /// Whether the network was reset since we last looked (and if so, starts again on
     /// the new one). Otherwise remembers the latest ledger's hash for the next check.
     async fn check_reset(&mut self) -> Result<bool, WatchError> {
-        self.checked_at = Instant::now();
+        self.checked_at = Some(Instant::now());
         let rpc = &self.state.rpc;
         let latest = rpc.latest_ledger(&self.spec.url).await?;
         let ours = position_of(&self.position)?.ledger();

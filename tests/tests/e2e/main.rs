@@ -24,6 +24,7 @@ mod pii;
 mod rate_limit;
 mod rollout;
 mod rotation;
+mod rpc;
 mod sep1;
 mod sep10;
 mod sep12;

@@ -404,3 +404,25 @@ async fn suspended_tenant(mode: Watch) {
     assert_eq!(payment::Entity::find().count(&env.db).await.unwrap(), 1);
     app.stop().await;
 }
+
+#[tokio::test]
+async fn a_smart_wallets_payment_is_matched_on_horizon_too() {
+    // On a network with Horizon only, a contract account's SAC transfer is an
+    // `invoke_host_function` record: its `asset_balance_changes` pay the account,
+    // with the memo as the destination's muxed id.
+    let env = TestEnv::new().await;
+    let app = env.start().await;
+    let (t, domain) = setup(&env, &app).await;
+    let sa = Sa::login(&app, &domain, &t.sender).await;
+    let id = sa.transaction().await;
+    let row = tx(&env, &id).await;
+    let mut pay = pay_for(&row);
+    pay.from = stellar_strkey::Contract([5; 32]).to_string().to_string();
+    let op = env.horizon.add_contract_payment(&pay);
+    let done = wait_status(&env, &id, Status::PendingReceiver).await;
+    let stored = &payments_of(&env, &op).await[0];
+    assert_eq!((stored.outcome, stored.op_type.as_str()), (Outcome::Matched, "transfer"));
+    assert_eq!(stored.from_account, pay.from);
+    assert_eq!(done.stellar_transaction_id.as_deref(), Some(stored.tx_hash.as_str()));
+    app.stop().await;
+}

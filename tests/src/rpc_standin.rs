@@ -1,0 +1,601 @@
+//! A local stand-in for Stellar RPC (JSON-RPC 2.0), serving the real shapes of the
+//! methods Mooring calls, with real XDR built here with stellar-xdr: CAP-67 `transfer`
+//! and `mint` events, account ledger entries, ledgers with hashes and close times.
+//! It keeps a window of ledgers like a real RPC (a start before the oldest is refused
+//! with -32600 "startLedger must be within the ledger range: A - B"), scans a bounded
+//! number of ledgers per `getEvents` request and pages with a top-level cursor, and
+//! can be reset like testnet (ledger 1 again, other hashes, same passphrase).
+//!
+//! Nothing here uses Mooring's own protocol code: the SAC contract ids are derived
+//! again below, so a mistake in Mooring's derivation cannot hide behind a shared one.
+
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex};
+
+use axum::extract::State;
+use axum::routing::post;
+use axum::{Json, Router};
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD as B64;
+use serde_json::{Value, json};
+use sha2::{Digest, Sha256};
+use stellar_xdr::{
+    AccountEntry, AccountEntryExt, AccountId, AlphaNum4, AlphaNum12, Asset, AssetCode4, AssetCode12, BytesM,
+    ContractId, ContractIdPreimage, Hash, HashIdPreimage, HashIdPreimageContractId, Int128Parts,
+    LedgerEntryData, LedgerKey, Limits, PoolId, PublicKey, ReadXdr, ScAddress, ScBytes, ScMap, ScMapEntry,
+    ScString, ScSymbol, ScVal, SequenceNumber, Signer, SignerKey, String32, Thresholds, Uint256, WriteXdr,
+};
+
+pub const TESTNET: &str = "Test SDF Network ; September 2015";
+/// Ledgers one `getEvents` request scans (real RPC: 10,000; small here so tests page).
+pub const SCAN_WINDOW: u32 = 50;
+const TX_MASK: i64 = (1 << 20) - 1;
+const OP_MASK: i64 = (1 << 12) - 1;
+
+fn toid(ledger: u32, tx: u32, op: u32) -> i64 {
+    (i64::from(ledger) << 32) | (i64::from(tx) << 12) | i64::from(op)
+}
+
+fn event_id(ledger: u32, tx: u32, op: u32, index: u32) -> String {
+    format!("{:019}-{:010}", toid(ledger, tx, op), index)
+}
+
+/// Who sends or receives.
+#[derive(Debug, Clone)]
+pub enum Addr {
+    /// `G…`
+    Account(String),
+    /// `C…`: a contract account (smart wallet).
+    Contract(String),
+    /// A liquidity pool (a path payment's intermediate hop).
+    Pool([u8; 32]),
+}
+
+/// What the payment's `to_muxed_id` carries (the transaction memo, or a muxed
+/// destination's id).
+#[derive(Debug, Clone)]
+pub enum Memo {
+    None,
+    Id(u64),
+    Text(String),
+    /// `MEMO_HASH` and `MEMO_RETURN` alike.
+    Bytes([u8; 32]),
+}
+
+/// One asset movement to describe to the stand-in.
+#[derive(Debug, Clone)]
+pub struct Movement {
+    /// `transfer` or `mint` (a mint has no `from`).
+    pub mint: bool,
+    pub from: Addr,
+    pub to: Addr,
+    /// SEP-11: `native` or `CODE:ISSUER`.
+    pub asset: String,
+    pub stroops: i128,
+    pub memo: Memo,
+    /// The emitting contract; `None`: the asset's own SAC. Set it to forge a look-alike.
+    pub contract: Option<String>,
+}
+
+impl Movement {
+    pub fn transfer(from: Addr, to: &str, asset: &str, stroops: i128, memo: Memo) -> Self {
+        Self {
+            mint: false,
+            from,
+            to: Addr::Account(to.into()),
+            asset: asset.into(),
+            stroops,
+            memo,
+            contract: None,
+        }
+    }
+}
+
+#[derive(Clone)]
+struct Event {
+    ledger: u32,
+    id: String,
+    contract_id: String,
+    topic: Vec<String>,
+    value: String,
+    tx_hash: String,
+    closed_at: i64,
+    successful: bool,
+}
+
+struct Ledger {
+    sequence: u32,
+    hash: String,
+    close_time: i64,
+}
+
+struct Inner {
+    passphrase: String,
+    /// Ledgers oldest first; the window RPC keeps is `oldest..=latest`.
+    ledgers: Vec<Ledger>,
+    oldest: u32,
+    events: Vec<Event>,
+    accounts: HashMap<String, String>,
+    /// Bumped by `reset`: a reset network's ledgers have other hashes.
+    generation: u32,
+    requests: HashMap<String, usize>,
+    failing: bool,
+}
+
+impl Inner {
+    fn latest(&self) -> &Ledger {
+        self.ledgers.last().expect("at least one ledger")
+    }
+
+    fn ledger(&self, seq: u32) -> Option<&Ledger> {
+        self.ledgers.iter().find(|l| l.sequence == seq)
+    }
+
+    fn close_ledger(&mut self, close_time: i64) -> u32 {
+        let seq = self.latest().sequence + 1;
+        let hash = ledger_hash(self.generation, seq);
+        self.ledgers.push(Ledger { sequence: seq, hash, close_time });
+        seq
+    }
+
+    fn out_of_range(&self) -> Value {
+        let msg = format!(
+            "startLedger must be within the ledger range: {} - {}",
+            self.oldest,
+            self.latest().sequence
+        );
+        json!({ "code": -32600, "message": msg })
+    }
+}
+
+fn ledger_hash(generation: u32, seq: u32) -> String {
+    hex(&Sha256::digest(format!("ledger {generation}/{seq}")))
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+fn now() -> i64 {
+    chrono::Utc::now().timestamp()
+}
+
+#[derive(Clone)]
+pub struct RpcStandIn {
+    pub url: String,
+    inner: Arc<Mutex<Inner>>,
+}
+
+impl RpcStandIn {
+    /// A testnet RPC holding ledgers 100..=200 (closed 5 s apart, the last one now).
+    pub async fn start() -> Self {
+        Self::start_on("127.0.0.1:0".parse().unwrap(), TESTNET).await
+    }
+
+    pub async fn start_on(addr: SocketAddr, passphrase: &str) -> Self {
+        let t = now();
+        let ledgers = (100..=200)
+            .map(|seq| Ledger {
+                sequence: seq,
+                hash: ledger_hash(0, seq),
+                close_time: t - 5 * i64::from(200 - seq),
+            })
+            .collect();
+        let inner = Arc::new(Mutex::new(Inner {
+            passphrase: passphrase.into(),
+            ledgers,
+            oldest: 100,
+            events: Vec::new(),
+            accounts: HashMap::new(),
+            generation: 0,
+            requests: HashMap::new(),
+            failing: false,
+        }));
+        let app = Router::new().route("/", post(handle)).with_state(inner.clone());
+        let listener = tokio::net::TcpListener::bind(addr).await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+        Self { url: format!("http://{addr}"), inner }
+    }
+
+    /// The contract id of `asset`'s Stellar Asset Contract on this network.
+    pub fn sac(&self, asset: &str) -> String {
+        sac_id(&self.inner.lock().unwrap().passphrase, asset)
+    }
+
+    /// Closes one ledger holding `movements` as one transaction's operations, in
+    /// order (one event each, the memo on each); returns their event ids.
+    pub fn add(&self, movements: &[Movement]) -> Vec<String> {
+        self.add_at(movements, now())
+    }
+
+    pub fn add_at(&self, movements: &[Movement], close_time: i64) -> Vec<String> {
+        let ledger = self.inner.lock().unwrap().close_ledger(close_time);
+        self.add_to_ledger(ledger, movements)
+    }
+
+    /// Adds `movements` as one more transaction of an existing ledger (a payment long
+    /// ago, still within RPC's window).
+    pub fn add_to_ledger(&self, ledger: u32, movements: &[Movement]) -> Vec<String> {
+        let mut inner = self.inner.lock().unwrap();
+        let close_time = inner.ledger(ledger).expect("a ledger RPC keeps").close_time;
+        let tx = 1 + inner.events.iter().filter(|e| e.ledger == ledger).count() as u32;
+        let tx_hash = hex(&Sha256::digest(format!("tx {}/{ledger}/{tx}", inner.generation)));
+        let passphrase = inner.passphrase.clone();
+        let mut ids = Vec::new();
+        for (op, m) in movements.iter().enumerate() {
+            let id = event_id(ledger, tx, op as u32, 0);
+            inner.events.push(build(&passphrase, m, ledger, &id, &tx_hash, close_time, true));
+            ids.push(id);
+        }
+        inner.events.sort_by_key(|e| parse_cursor(&e.id));
+        ids
+    }
+
+    /// A path payment in one operation: the sender pays a pool in lumens, the pool
+    /// pays `last.to` in its asset; only that final transfer carries the memo.
+    pub fn add_path_payment(&self, from: &str, last: &Movement) -> String {
+        let mut inner = self.inner.lock().unwrap();
+        let t = now();
+        let ledger = inner.close_ledger(t);
+        let tx_hash = hex(&Sha256::digest(format!("path {}/{ledger}", inner.generation)));
+        let passphrase = inner.passphrase.clone();
+        let pool = Addr::Pool([9; 32]);
+        let first = Movement {
+            mint: false,
+            from: Addr::Account(from.into()),
+            to: pool.clone(),
+            asset: "native".into(),
+            stroops: last.stroops * 3,
+            memo: Memo::None,
+            contract: None,
+        };
+        let first_id = event_id(ledger, 1, 0, 0);
+        inner.events.push(build(&passphrase, &first, ledger, &first_id, &tx_hash, t, true));
+        let mut final_hop = last.clone();
+        final_hop.from = pool;
+        let id = event_id(ledger, 1, 0, 1);
+        inner.events.push(build(&passphrase, &final_hop, ledger, &id, &tx_hash, t, true));
+        id
+    }
+
+    /// Closes `n` empty ledgers (time passes, nothing for anyone).
+    pub fn close_empty(&self, n: u32) {
+        let mut inner = self.inner.lock().unwrap();
+        for _ in 0..n {
+            inner.close_ledger(now());
+        }
+    }
+
+    /// RPC forgets every ledger before `oldest` (its retention window moved on).
+    pub fn forget_before(&self, oldest: u32) {
+        let mut inner = self.inner.lock().unwrap();
+        inner.oldest = oldest;
+        inner.events.retain(|e| e.ledger >= oldest);
+    }
+
+    /// A testnet reset: ledger 1 again (then `ledgers` more), other hashes, no events.
+    pub fn reset(&self, ledgers: u32) {
+        let mut inner = self.inner.lock().unwrap();
+        inner.generation += 1;
+        let generation = inner.generation;
+        let t = now();
+        inner.ledgers = (1..=ledgers.max(1))
+            .map(|seq| Ledger {
+                sequence: seq,
+                hash: ledger_hash(generation, seq),
+                close_time: t - 5 * i64::from(ledgers.max(1) - seq),
+            })
+            .collect();
+        inner.oldest = 1;
+        inner.events.clear();
+        inner.accounts.clear();
+    }
+
+    pub fn latest_ledger(&self) -> u32 {
+        self.inner.lock().unwrap().latest().sequence
+    }
+
+    /// An account on the ledger with these signers (key, weight), master weight and
+    /// medium threshold.
+    pub fn set_account(&self, account: &str, master_weight: u8, signers: &[(&str, u32)], med_threshold: u8) {
+        let key = |g: &str| Uint256(stellar_strkey::ed25519::PublicKey::from_string(g).unwrap().0);
+        let entry = LedgerEntryData::Account(AccountEntry {
+            account_id: AccountId(PublicKey::PublicKeyTypeEd25519(key(account))),
+            balance: 100_000_000,
+            seq_num: SequenceNumber(1),
+            num_sub_entries: signers.len() as u32,
+            inflation_dest: None,
+            flags: 0,
+            home_domain: String32::default(),
+            thresholds: Thresholds([master_weight, 1, med_threshold, med_threshold]),
+            signers: signers
+                .iter()
+                .map(|(k, w)| Signer { key: SignerKey::Ed25519(key(k)), weight: *w })
+                .collect::<Vec<_>>()
+                .try_into()
+                .unwrap(),
+            ext: AccountEntryExt::V0,
+        });
+        let xdr = entry.to_xdr_base64(Limits::none()).unwrap();
+        self.inner.lock().unwrap().accounts.insert(account.to_string(), xdr);
+    }
+
+    /// Every method answers HTTP 503 while on.
+    pub fn set_failing(&self, on: bool) {
+        self.inner.lock().unwrap().failing = on;
+    }
+
+    /// How many requests of `method` were served.
+    pub fn requests(&self, method: &str) -> usize {
+        self.inner.lock().unwrap().requests.get(method).copied().unwrap_or(0)
+    }
+
+    /// The events served, as `getEvents` would (for interop checks).
+    pub fn events_json(&self) -> Value {
+        let inner = self.inner.lock().unwrap();
+        Value::Array(inner.events.iter().map(event_json).collect())
+    }
+}
+
+pub fn sac_id(passphrase: &str, asset: &str) -> String {
+    let network_id = Hash(Sha256::digest(passphrase.as_bytes()).into());
+    let preimage = HashIdPreimage::ContractId(HashIdPreimageContractId {
+        network_id,
+        contract_id_preimage: ContractIdPreimage::Asset(asset_xdr(asset)),
+    });
+    let id: [u8; 32] = Sha256::digest(preimage.to_xdr(Limits::none()).unwrap()).into();
+    stellar_strkey::Contract(id).to_string().to_string()
+}
+
+fn asset_xdr(asset: &str) -> Asset {
+    if asset == "native" {
+        return Asset::Native;
+    }
+    let (code, issuer) = asset.split_once(':').unwrap();
+    let issuer = AccountId(PublicKey::PublicKeyTypeEd25519(Uint256(
+        stellar_strkey::ed25519::PublicKey::from_string(issuer).unwrap().0,
+    )));
+    if code.len() <= 4 {
+        let mut c = [0; 4];
+        c[..code.len()].copy_from_slice(code.as_bytes());
+        Asset::CreditAlphanum4(AlphaNum4 { asset_code: AssetCode4(c), issuer })
+    } else {
+        let mut c = [0; 12];
+        c[..code.len()].copy_from_slice(code.as_bytes());
+        Asset::CreditAlphanum12(AlphaNum12 { asset_code: AssetCode12(c), issuer })
+    }
+}
+
+fn address(a: &Addr) -> ScVal {
+    ScVal::Address(match a {
+        Addr::Account(g) => ScAddress::Account(AccountId(PublicKey::PublicKeyTypeEd25519(Uint256(
+            stellar_strkey::ed25519::PublicKey::from_string(g).unwrap().0,
+        )))),
+        Addr::Contract(c) => {
+            ScAddress::Contract(ContractId(Hash(stellar_strkey::Contract::from_string(c).unwrap().0)))
+        }
+        Addr::Pool(id) => ScAddress::LiquidityPool(PoolId(Hash(*id))),
+    })
+}
+
+fn sym(s: &str) -> ScVal {
+    ScVal::Symbol(ScSymbol(s.try_into().unwrap()))
+}
+
+fn build(
+    passphrase: &str,
+    m: &Movement,
+    ledger: u32,
+    id: &str,
+    tx_hash: &str,
+    closed_at: i64,
+    successful: bool,
+) -> Event {
+    let asset = ScVal::String(ScString(m.asset.as_str().try_into().unwrap()));
+    let topics = if m.mint {
+        vec![sym("mint"), address(&m.to), asset]
+    } else {
+        vec![sym("transfer"), address(&m.from), address(&m.to), asset]
+    };
+    let amount = ScVal::I128(Int128Parts { hi: (m.stroops >> 64) as i64, lo: m.stroops as u64 });
+    let muxed = match &m.memo {
+        Memo::None => None,
+        Memo::Id(id) => Some(ScVal::U64(*id)),
+        Memo::Text(t) => Some(ScVal::String(ScString(t.as_str().try_into().unwrap()))),
+        Memo::Bytes(b) => Some(ScVal::Bytes(ScBytes(BytesM::try_from(b.to_vec()).unwrap()))),
+    };
+    let value = match muxed {
+        None => amount,
+        Some(id) => ScVal::Map(Some(ScMap(
+            vec![
+                ScMapEntry { key: sym("amount"), val: amount },
+                ScMapEntry { key: sym("to_muxed_id"), val: id },
+            ]
+            .try_into()
+            .unwrap(),
+        ))),
+    };
+    Event {
+        ledger,
+        id: id.to_string(),
+        contract_id: m.contract.clone().unwrap_or_else(|| sac_id(passphrase, &m.asset)),
+        topic: topics.iter().map(|t| t.to_xdr_base64(Limits::none()).unwrap()).collect(),
+        value: value.to_xdr_base64(Limits::none()).unwrap(),
+        tx_hash: tx_hash.to_string(),
+        closed_at,
+        successful,
+    }
+}
+
+fn rfc3339(t: i64) -> String {
+    chrono::DateTime::from_timestamp(t, 0).unwrap().to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+}
+
+fn event_json(e: &Event) -> Value {
+    let (toid, _) = e.id.split_once('-').unwrap();
+    let toid: i64 = toid.parse().unwrap();
+    json!({
+        "type": "contract",
+        "ledger": e.ledger,
+        "ledgerClosedAt": rfc3339(e.closed_at),
+        "contractId": e.contract_id,
+        "id": e.id,
+        "operationIndex": toid & OP_MASK,
+        "transactionIndex": (toid >> 12) & TX_MASK,
+        "txHash": e.tx_hash,
+        "inSuccessfulContractCall": e.successful,
+        "topic": e.topic,
+        "value": e.value,
+    })
+}
+
+/// Whether an event's topics match one pattern (`*` one segment, `**` the rest).
+fn matches(pattern: &[Value], topics: &[String]) -> bool {
+    let mut i = 0;
+    for (n, seg) in pattern.iter().enumerate() {
+        let seg = seg.as_str().unwrap_or_default();
+        if seg == "**" {
+            return n == pattern.len() - 1;
+        }
+        let Some(topic) = topics.get(i) else { return false };
+        if seg != "*" && seg != topic {
+            return false;
+        }
+        i += 1;
+    }
+    i == topics.len()
+}
+
+fn parse_cursor(c: &str) -> Option<(i64, u32)> {
+    let (a, b) = c.split_once('-')?;
+    Some((a.parse().ok()?, b.parse().ok()?))
+}
+
+async fn handle(State(inner): State<Arc<Mutex<Inner>>>, Json(req): Json<Value>) -> axum::response::Response {
+    use axum::response::IntoResponse;
+    let method = req["method"].as_str().unwrap_or_default().to_string();
+    let params = &req["params"];
+    let mut inner = inner.lock().unwrap();
+    *inner.requests.entry(method.clone()).or_default() += 1;
+    if inner.failing {
+        return axum::http::StatusCode::SERVICE_UNAVAILABLE.into_response();
+    }
+    let answer = match method.as_str() {
+        "getNetwork" => Ok(
+            json!({ "passphrase": inner.passphrase, "protocolVersion": 23, "friendbotUrl": "https://friendbot.stellar.org/" }),
+        ),
+        "getHealth" => Ok(json!({
+            "status": "healthy", "latestLedger": inner.latest().sequence, "oldestLedger": inner.oldest,
+            "ledgerRetentionWindow": inner.latest().sequence - inner.oldest + 1,
+        })),
+        "getLatestLedger" => {
+            let l = inner.latest();
+            Ok(json!({ "id": l.hash, "sequence": l.sequence, "protocolVersion": 23 }))
+        }
+        "getLedgers" => get_ledgers(&inner, params),
+        "getEvents" => get_events(&inner, params),
+        "getLedgerEntries" => {
+            let mut entries = Vec::new();
+            for key in params["keys"].as_array().cloned().unwrap_or_default() {
+                let Ok(LedgerKey::Account(k)) =
+                    LedgerKey::from_xdr_base64(key.as_str().unwrap_or_default(), Limits::none())
+                else {
+                    continue;
+                };
+                let AccountId(PublicKey::PublicKeyTypeEd25519(Uint256(bytes))) = k.account_id;
+                let g = stellar_strkey::ed25519::PublicKey(bytes).to_string().to_string();
+                if let Some(xdr) = inner.accounts.get(&g) {
+                    entries.push(
+                        json!({ "key": key, "xdr": xdr, "lastModifiedLedgerSeq": inner.latest().sequence }),
+                    );
+                }
+            }
+            Ok(json!({ "entries": entries, "latestLedger": inner.latest().sequence }))
+        }
+        _ => Err(json!({ "code": -32601, "message": "method not found" })),
+    };
+    let body = match answer {
+        Ok(result) => json!({ "jsonrpc": "2.0", "id": req["id"], "result": result }),
+        Err(error) => json!({ "jsonrpc": "2.0", "id": req["id"], "error": error }),
+    };
+    Json(body).into_response()
+}
+
+fn get_ledgers(inner: &Inner, params: &Value) -> Result<Value, Value> {
+    let start = params["startLedger"].as_u64().unwrap_or(0) as u32;
+    let limit = params["pagination"]["limit"].as_u64().unwrap_or(5) as usize;
+    if start < inner.oldest || start > inner.latest().sequence {
+        return Err(inner.out_of_range());
+    }
+    let ledgers: Vec<Value> = inner
+        .ledgers
+        .iter()
+        .filter(|l| l.sequence >= start)
+        .take(limit)
+        .map(|l| json!({ "hash": l.hash, "sequence": l.sequence, "ledgerCloseTime": l.close_time.to_string(), "headerXdr": "", "metadataXdr": "" }))
+        .collect();
+    let oldest = inner.ledger(inner.oldest).map_or(0, |l| l.close_time);
+    Ok(json!({
+        "ledgers": ledgers, "latestLedger": inner.latest().sequence, "latestLedgerCloseTime": inner.latest().close_time,
+        "oldestLedger": inner.oldest, "oldestLedgerCloseTime": oldest,
+        "cursor": ledgers.last().map(|l| l["sequence"].to_string()).unwrap_or_default(),
+    }))
+}
+
+fn get_events(inner: &Inner, params: &Value) -> Result<Value, Value> {
+    let pagination = &params["pagination"];
+    let limit = pagination["limit"].as_u64().unwrap_or(100) as usize;
+    // Where the scan starts: after a cursor, or at the start of a ledger.
+    let (start_ledger, after) = match pagination["cursor"].as_str() {
+        Some(c) => {
+            let (t, e) =
+                parse_cursor(c).ok_or_else(|| json!({ "code": -32602, "message": "invalid cursor" }))?;
+            ((t >> 32) as u32, Some((t, e)))
+        }
+        None => (params["startLedger"].as_u64().unwrap_or(0) as u32, None),
+    };
+    if start_ledger < inner.oldest || start_ledger > inner.latest().sequence {
+        return Err(inner.out_of_range());
+    }
+    let end = (start_ledger + SCAN_WINDOW).min(inner.latest().sequence + 1);
+    let patterns: Vec<Vec<Value>> = params["filters"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .flat_map(|f| f["topics"].as_array().cloned().unwrap_or_default())
+        .map(|t| t.as_array().cloned().unwrap_or_default())
+        .collect();
+    let found: Vec<&Event> = inner
+        .events
+        .iter()
+        .filter(|e| e.ledger >= start_ledger && e.ledger < end)
+        .filter(|e| after.is_none_or(|a| parse_cursor(&e.id).unwrap() > a))
+        .filter(|e| patterns.is_empty() || patterns.iter().any(|p| matches(p, &e.topic)))
+        .take(limit)
+        .collect();
+    let cursor = if found.len() == limit {
+        found.last().unwrap().id.clone()
+    } else {
+        format!("{:019}-{:010}", toid(end - 1, TX_MASK as u32, OP_MASK as u32), u32::MAX)
+    };
+    Ok(json!({
+        "events": found.iter().map(|e| event_json(e)).collect::<Vec<_>>(),
+        "cursor": cursor,
+        "latestLedger": inner.latest().sequence,
+        "oldestLedger": inner.oldest,
+        "latestLedgerCloseTime": inner.latest().close_time.to_string(),
+        "oldestLedgerCloseTime": inner.ledger(inner.oldest).map_or(0, |l| l.close_time).to_string(),
+    }))
+}
+
+/// Decodes a base64 `ScVal` (for tests that look inside what is served).
+pub fn scval(b64: &str) -> ScVal {
+    ScVal::from_xdr_base64(b64, Limits::none()).unwrap()
+}
+
+/// The base64 of raw bytes (hash memos as Mooring shows them).
+pub fn b64(bytes: &[u8]) -> String {
+    B64.encode(bytes)
+}
