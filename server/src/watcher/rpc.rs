@@ -361,9 +361,11 @@ impl Follow {
                 tokio::select! {
                     () = self.session.token.cancelled() => return Ok(()),
                     changed = self.members.changed() => {
+                        // The supervisor is gone: the process is stopping.
                         if changed.is_err() {
                             return Ok(());
                         }
+                        self.update_members().await?;
                     }
                     () = tokio::time::sleep(poll) => {}
                 }
@@ -435,12 +437,24 @@ impl Follow {
         let ours = position_of(&self.position)?.ledger();
         let checkpoint = ledger::checkpoint(&self.state.db, &self.key).await?;
         let mut reason = None;
+        let seen = checkpoint.and_then(|c| c.ledger);
         if latest.sequence.saturating_add(RESET_MARGIN) < ours {
             reason =
                 Some(format!("the network's latest ledger {} is below our position {ours}", latest.sequence));
-        } else if let Some((seq, hash)) = checkpoint.and_then(|c| c.ledger)
-            && seq <= latest.sequence
+        } else if let Some((seq, _)) = &seen
+            && *seq > latest.sequence
         {
+            if latest.sequence.saturating_add(RESET_MARGIN) < *seq {
+                reason = Some(format!(
+                    "the network's latest ledger {} is below ledger {seq} we saw",
+                    latest.sequence
+                ));
+            } else {
+                // A lagging RPC, or a new network not yet past the ledger we saw: the
+                // hash check decides once it is. Keep the ledger we saw meanwhile.
+                return Ok(false);
+            }
+        } else if let Some((seq, hash)) = seen {
             match rpc.ledgers(&self.spec.url, seq, 1).await {
                 Ok(page) => {
                     if let Some(now) = page.ledgers.first().filter(|l| l.sequence == seq)

@@ -243,19 +243,30 @@ async fn a_first_watch_starts_at_watch_from_and_a_joining_tenant_is_caught_up() 
     let (first, _) = setup(&env, &app, &rpc).await;
     app.stop().await;
 
-    // The second tenant is created while no replica runs: payments to its account
-    // before it was configured (minus the clock-skew allowance) are not its business;
-    // after, they are, though the stream has moved past them when it joins.
+    // The second tenant is configured (watch_from) but suspended, so the stream is
+    // not routing to it: a payment to its account passes the stream by. Once active
+    // it joins after that payment and catches it up from watch_from; a payment from
+    // before watch_from (minus the clock-skew allowance) is not its business.
     let domain = unique_domain("rpc-join");
     let second = env.tenant(&domain).await;
+    mooring_tenants::admin::set_status(&env.db, second.id, true).await.unwrap();
     let tenant = mooring_entities::tenant::Entity::find_by_id(second.id).one(&env.db).await.unwrap().unwrap();
     let account = tenant.distribution_account.clone();
     let asset = format!("SRT:{}", Keypair::generate().public_key());
     let sender = || Addr::Account(Keypair::generate().public_key().to_string());
     let old = rpc.add_to_ledger(150, &[Movement::transfer(sender(), &account, &asset, 10, Memo::Id(1))]);
-    let new = rpc.add(&[Movement::transfer(sender(), &account, &asset, 20, Memo::Id(2))]);
-    rpc.close_empty(3);
     let app = start(&env, &rpc).await;
+    member(&env, &rpc, first.id).await;
+    let new = rpc.add(&[Movement::transfer(sender(), &account, &asset, 20, Memo::Id(2))]);
+    let paid_in = rpc.latest_ledger();
+    rpc.close_empty(3);
+    eventually("the stream to pass the payment", || async {
+        let c = stream_cursor::Entity::find_by_id(stream(&rpc)).one(&env.db).await.unwrap().unwrap();
+        c.cursor.as_str() > format!("{:019}", (i64::from(paid_in) + 1) << 32).as_str()
+    })
+    .await;
+    assert!(payment_row(&env, second.id, &new[0]).await.is_none(), "routed to a suspended tenant");
+    mooring_tenants::admin::set_status(&env.db, second.id, false).await.unwrap();
     member(&env, &rpc, second.id).await;
     let caught =
         payment_row(&env, second.id, &new[0]).await.expect("the payment after watch_from was caught up");
@@ -413,12 +424,12 @@ async fn a_testnet_reset_is_survived_without_applying_anything_twice() {
     // gets the very id the one before the reset had.
     let ledgers = rpc.latest_ledger() - 1;
     rpc.reset(ledgers);
-    let told = receiver.wait_for(15, |b| b.iter().any(|b| b["type"] == "network.reset")).await;
-    let reset = told.iter().find(|b| b["type"] == "network.reset").unwrap();
-    assert_eq!(reset["data"]["epoch"], json!(1));
     let after = sa.transaction().await;
     let after_event = rpc.add(&[classic(&tx(&env, &after).await)]).pop().unwrap();
     assert_eq!(after_event, before_event, "the stand-in reuses the id, as a reset network does");
+    let told = receiver.wait_for(15, |b| b.iter().any(|b| b["type"] == "network.reset")).await;
+    let reset = told.iter().find(|b| b["type"] == "network.reset").unwrap();
+    assert_eq!(reset["data"]["epoch"], json!(1));
     wait_status(&env, &after, Status::PendingReceiver).await;
     let stored = payment_row(&env, t.id, &format!("{after_event}@1")).await.unwrap();
     assert_eq!(stored.transaction_id, Some(tx(&env, &after).await.id));
