@@ -56,6 +56,18 @@ pub fn describe() {
         "Records read from the shared network-wide payment streams, by whether a tenant was paid."
     );
     describe_gauge!("mooring_stream_members", "Accounts followed through the shared payment streams.");
+    describe_counter!(
+        "mooring_rpc_events_total",
+        "Asset events read from Stellar RPC for followed accounts, by verdict: ours (a payment), counterfeit (a contract other than the asset's own SAC), malformed."
+    );
+    describe_counter!(
+        "mooring_network_resets_total",
+        "Network resets (testnet) a ledger follower detected and started again after."
+    );
+    describe_gauge!(
+        "mooring_ledger_gap_ledgers",
+        "Ledgers RPC no longer keeps whose payments were not read (0 once Horizon caught them up)."
+    );
     describe_gauge!(
         "mooring_stream_lag_seconds",
         Unit::Seconds,

@@ -151,7 +151,7 @@ async fn exchange(
     let account = read.client.key();
     require_approved(&ctx, &account)?;
 
-    let looked_up = match state.ledgers.source(&tenant) {
+    let looked_up = match state.ledgers.source(tenant) {
         Source::Rpc { url, .. } => {
             state.rpc.account_signers_cached(&url, &account).await.map_err(|e| ("RPC", e.to_string()))
         }

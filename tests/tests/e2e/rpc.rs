@@ -123,7 +123,8 @@ async fn every_kind_of_wallets_payment_is_matched_from_rpc_events() {
     // A classic payment (memo id), a path payment (memo on its final hop only), a
     // smart wallet's SAC transfer from a `C…` address, and the issuer minting straight
     // to the distribution account.
-    let kinds: [(&str, Box<dyn Fn(&mooring_entities::transaction::Model) -> Vec<String>>); 4] = [
+    type Pays<'a> = Box<dyn Fn(&mooring_entities::transaction::Model) -> Vec<String> + 'a>;
+    let kinds: [(&str, Pays); 4] = [
         ("classic payment", Box::new(|t| rpc.add(&[classic(t)]))),
         (
             "path payment",
