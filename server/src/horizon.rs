@@ -150,6 +150,52 @@ impl Horizon {
     }
 }
 
+impl Horizon {
+    /// The newest ledger Horizon has ingested (`GET /`, `history_latest_ledger`).
+    pub async fn latest_ledger(&self, horizon_url: &str) -> Result<u32, HorizonError> {
+        #[derive(Deserialize)]
+        struct Root {
+            history_latest_ledger: u32,
+        }
+        let url = format!("{}/", horizon_url.trim_end_matches('/'));
+        let response = self
+            .get(&url, false)?
+            .send()
+            .await
+            .map_err(|e| HorizonError::Unreachable(crate::outbound::describe(e)))?;
+        if !response.status().is_success() {
+            return Err(HorizonError::Status(response.status().as_u16()));
+        }
+        let root: Root = response.json().await.map_err(|e| HorizonError::Body(e.to_string()))?;
+        Ok(root.history_latest_ledger)
+    }
+
+    /// A ledger's hash (`GET /ledgers/{seq}`); `None` when Horizon does not have it.
+    pub async fn ledger_hash(
+        &self,
+        horizon_url: &str,
+        sequence: u32,
+    ) -> Result<Option<String>, HorizonError> {
+        #[derive(Deserialize)]
+        struct Ledger {
+            hash: String,
+        }
+        let url = format!("{}/ledgers/{sequence}", horizon_url.trim_end_matches('/'));
+        let response = self
+            .get(&url, false)?
+            .send()
+            .await
+            .map_err(|e| HorizonError::Unreachable(crate::outbound::describe(e)))?;
+        match response.status().as_u16() {
+            200 => {}
+            404 | 410 => return Ok(None),
+            other => return Err(HorizonError::Status(other)),
+        }
+        let ledger: Ledger = response.json().await.map_err(|e| HorizonError::Body(e.to_string()))?;
+        Ok(Some(ledger.hash))
+    }
+}
+
 /// One record of `GET /accounts/{id}/payments?join=transactions` (or the network-wide
 /// `GET /payments`), as Horizon sends it.
 /// Operations other than payments (e.g. `create_account`) lack most fields.

@@ -13,6 +13,7 @@
 
 mod account;
 mod held;
+mod resets;
 mod rpc;
 mod shared;
 
@@ -60,6 +61,8 @@ enum WatchError {
     WrongNetwork(String),
     #[error("unreadable stream position {0:?}")]
     Cursor(String),
+    #[error("the network was reset; starting again on the new ledger")]
+    NetworkReset,
     #[error(transparent)]
     Anchor(#[from] AnchorError),
     #[error("the stream ended")]

@@ -41,9 +41,6 @@ use crate::state::AppState;
 const PAGE: u32 = 200;
 /// Horizon records per page when a gap is read from Horizon.
 const HORIZON_PAGE: u32 = 200;
-/// An RPC behind a load balancer may lag a few ledgers behind the one we read last;
-/// a network more than this far behind our cursor was reset.
-const RESET_MARGIN: u32 = 10;
 /// How often a quiet stream stores its position (replay after a crash is harmless).
 const IDLE_SAVE: Duration = Duration::from_secs(1);
 const CATCH_UPS: usize = 4;
@@ -84,11 +81,7 @@ struct Reader {
     label: metrics::SharedString,
 }
 
-/// A payment's identity on its network: event ids (and Horizon operation ids) repeat
-/// after a reset, so from the first reset on they carry the epoch.
-fn with_epoch(id: &str, epoch: i32) -> String {
-    if epoch == 0 { id.to_string() } else { format!("{id}@{epoch}") }
-}
+use super::resets::{self, Judgement, with_epoch};
 
 impl Reader {
     fn count(&self, verdict: &'static str) {
@@ -436,38 +429,23 @@ impl Follow {
         let latest = rpc.latest_ledger(&self.spec.url).await?;
         let ours = position_of(&self.position)?.ledger();
         let checkpoint = ledger::checkpoint(&self.state.db, &self.key).await?;
-        let mut reason = None;
         let seen = checkpoint.and_then(|c| c.ledger);
-        if latest.sequence.saturating_add(RESET_MARGIN) < ours {
-            reason =
-                Some(format!("the network's latest ledger {} is below our position {ours}", latest.sequence));
-        } else if let Some((seq, _)) = &seen
-            && *seq > latest.sequence
-        {
-            if latest.sequence.saturating_add(RESET_MARGIN) < *seq {
-                reason = Some(format!(
-                    "the network's latest ledger {} is below ledger {seq} we saw",
-                    latest.sequence
-                ));
-            } else {
-                // A lagging RPC, or a new network not yet past the ledger we saw: the
-                // hash check decides once it is. Keep the ledger we saw meanwhile.
-                return Ok(false);
-            }
-        } else if let Some((seq, hash)) = seen {
-            match rpc.ledgers(&self.spec.url, seq, 1).await {
-                Ok(page) => {
-                    if let Some(now) = page.ledgers.first().filter(|l| l.sequence == seq)
-                        && !now.hash.eq_ignore_ascii_case(&hash)
-                    {
-                        reason = Some(format!("ledger {seq} now has another hash"));
-                    }
-                }
+        let reason = match resets::judge(latest.sequence, ours, seen.as_ref().map(|(s, _)| *s)) {
+            Judgement::Reset(why) => Some(why),
+            Judgement::Lagging => return Ok(false),
+            Judgement::Fine => None,
+            Judgement::CompareHash(seq) => match rpc.ledgers(&self.spec.url, seq, 1).await {
+                Ok(page) => page
+                    .ledgers
+                    .first()
+                    .filter(|l| l.sequence == seq)
+                    .filter(|l| seen.as_ref().is_some_and(|(_, hash)| !l.hash.eq_ignore_ascii_case(hash)))
+                    .map(|_| format!("ledger {seq} now has another hash")),
                 // Older than this RPC keeps: nothing to compare with.
-                Err(RpcError::OutOfRange { .. }) => {}
+                Err(RpcError::OutOfRange { .. }) => None,
                 Err(e) => return Err(e.into()),
-            }
-        }
+            },
+        };
         let Some(reason) = reason else {
             ledger::store_checked_ledger(
                 &self.state.db,

@@ -27,9 +27,11 @@ use tokio_util::sync::CancellationToken;
 use uuid::Uuid;
 
 use super::held::{self, Session, sleep_or_cancel};
+use super::resets::{self, Judgement, with_epoch};
 use super::{CLOCK_SKEW, PAGE, WatchError, next_batch, observe};
 use crate::horizon::{Feed, HorizonError, PaymentRecord, token_after};
 use crate::state::AppState;
+use mooring_anchor::ledger;
 
 /// Accounts to route to, by account.
 pub(super) type Members = HashMap<String, Member>;
@@ -79,6 +81,10 @@ struct Follow {
     catching_up: HashMap<String, AbortHandle>,
     permits: Arc<Semaphore>,
     label: metrics::SharedString,
+    /// The network epoch (bumped at each reset): part of every payment's identity.
+    epoch: i32,
+    /// When the network was last checked for a reset (`None`: not yet).
+    checked_at: Option<Instant>,
 }
 
 impl Follow {
@@ -99,7 +105,10 @@ impl Follow {
         };
         session.answered();
         let label = metrics::SharedString::from_owned(url.clone());
+        let epoch = ledger::checkpoint(&state.db, &url).await?.map_or(0, |c| c.epoch);
         let mut follow = Self {
+            epoch,
+            checked_at: None,
             state,
             url,
             session,
@@ -188,6 +197,7 @@ impl Follow {
             account: account.clone(),
             member,
             joined_at,
+            epoch: self.epoch,
         };
         let permits = self.permits.clone();
         let handle = self.catch_ups.spawn(async move {
@@ -216,6 +226,7 @@ impl Follow {
                 if self.members.has_changed().unwrap_or(false) {
                     self.update_members().await?;
                 }
+                self.check_reset_due().await?;
                 let page = horizon
                     .payments_page(&self.url, Feed::Network, Some(&self.position), PAGE)
                     .await?
@@ -237,8 +248,15 @@ impl Follow {
                 Err(e) => return Err(e.into()),
             };
             let mut chunks = Box::pin(stream.ready_chunks(super::STREAM_BATCH));
+            // An interval, not a sleep per iteration: steady traffic must not postpone it.
+            let mut reset_tick = tokio::time::interval(Duration::from_millis(state.cfg.reset_check_ms));
+            reset_tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
             loop {
                 let first = tokio::select! {
+                    _ = reset_tick.tick() => {
+                        self.check_reset_due().await?;
+                        continue;
+                    }
                     () = self.session.token.cancelled() => return Ok(()),
                     changed = self.members.changed() => {
                         // The supervisor is gone: the process is stopping.
@@ -301,7 +319,9 @@ impl Follow {
             // A tenant deleted since the supervisor's last look: nothing to apply to.
             let Some(tenant) = self.state.tenants.by_id(*tenant_id) else { continue };
             tenants.push(tenant);
-            observed.push(payment.clone());
+            let mut payment = payment.clone();
+            payment.operation_id = with_epoch(&payment.operation_id, self.epoch);
+            observed.push(payment);
         }
         let routed: Vec<Routed<'_>> =
             tenants.iter().zip(&observed).map(|(tenant, observed)| Routed { tenant, observed }).collect();
@@ -325,6 +345,64 @@ impl Follow {
         self.saved_at = Instant::now();
         Ok(())
     }
+
+    /// Checks for a network reset when one is due. A reset ends the session
+    /// ([`WatchError::NetworkReset`]): the next one starts on the new network from
+    /// the start, with the new epoch.
+    async fn check_reset_due(&mut self) -> Result<(), WatchError> {
+        let every = Duration::from_millis(self.state.cfg.reset_check_ms);
+        if self.checked_at.is_some_and(|t| t.elapsed() < every) {
+            return Ok(());
+        }
+        self.checked_at = Some(Instant::now());
+        match self.check_reset().await {
+            // A Horizon that cannot say (no root or ledgers endpoint, a blip) must not
+            // stop payments; the check runs again later.
+            Err(WatchError::Horizon(e)) => {
+                tracing::debug!(horizon = %self.url, error = %e, "could not check for a network reset");
+                Ok(())
+            }
+            other => other,
+        }
+    }
+
+    async fn check_reset(&mut self) -> Result<(), WatchError> {
+        let horizon = &self.state.horizon;
+        let latest = horizon.latest_ledger(&self.url).await?;
+        // Horizon's paging tokens are operation ids: the ledger in the high 32 bits.
+        let ours = self.position.parse::<u64>().map_or(0, |t| (t >> 32) as u32);
+        let seen = ledger::checkpoint(&self.state.db, &self.url).await?.and_then(|c| c.ledger);
+        let reason = match resets::judge(latest, ours, seen.as_ref().map(|(s, _)| *s)) {
+            Judgement::Reset(why) => Some(why),
+            Judgement::Lagging => return Ok(()),
+            Judgement::Fine => None,
+            Judgement::CompareHash(seq) => {
+                let now = horizon.ledger_hash(&self.url, seq).await?;
+                now.filter(|h| seen.as_ref().is_some_and(|(_, hash)| !h.eq_ignore_ascii_case(hash)))
+                    .map(|_| format!("ledger {seq} now has another hash"))
+            }
+        };
+        let fence = self.session.fence();
+        let Some(reason) = reason else {
+            if let Some(hash) = horizon.ledger_hash(&self.url, latest).await? {
+                ledger::store_checked_ledger(&self.state.db, &self.url, latest, &hash, &fence).await?;
+            }
+            return Ok(());
+        };
+        // The new network's payments from its beginning.
+        let what = ledger::Reset {
+            reason: reason.clone(),
+            from_cursor: self.position.clone(),
+            new_cursor: "0".into(),
+        };
+        let (epoch, told) = ledger::reset(&self.state.db, &self.url, &what, &fence).await?;
+        metrics::counter!("mooring_network_resets_total", "source" => "horizon").increment(1);
+        tracing::error!(
+            horizon = %self.url, %reason, epoch, tenants = told.len(),
+            "the network was reset: following the new ledger from its start; configuration and history are kept"
+        );
+        Err(WatchError::NetworkReset)
+    }
 }
 
 /// Catching one member up from its own feed to where it joined the stream.
@@ -335,6 +413,7 @@ struct CatchUp {
     account: String,
     member: Member,
     joined_at: String,
+    epoch: i32,
 }
 
 impl CatchUp {
@@ -386,7 +465,10 @@ impl CatchUp {
             let done = before.len() < fetched || !full;
             if !before.is_empty() {
                 let tenant = state.tenants.by_id(tenant_id).ok_or(WatchError::TenantGone)?;
-                let observed = super::payments_in(&before)?;
+                let mut observed = super::payments_in(&before)?;
+                for p in &mut observed {
+                    p.operation_id = with_epoch(&p.operation_id, self.epoch);
+                }
                 let last = before.last().map(|r| r.paging_token.clone()).unwrap_or(cursor);
                 let outcomes =
                     payments::apply_batch(&state.db, &tenant, account, &observed, &last, &fence).await?;

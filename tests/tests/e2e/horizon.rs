@@ -37,6 +37,10 @@ struct Inner {
     account_requests: usize,
     /// Bumped to cut every open stream.
     stream_generation: u64,
+    /// The newest ledger (`GET /`), and the network's generation: a reset network's
+    /// ledgers have other hashes.
+    latest_ledger: u32,
+    network_generation: u32,
 }
 
 #[derive(Clone)]
@@ -63,7 +67,11 @@ pub struct Pay {
 
 impl HorizonStandIn {
     pub async fn start() -> Self {
-        let inner = Arc::new(Mutex::new(Inner { next_operation: 1_000_000, ..Inner::default() }));
+        let inner = Arc::new(Mutex::new(Inner {
+            next_operation: 1_000_000,
+            latest_ledger: 5000,
+            ..Inner::default()
+        }));
         let new_records = Arc::new(tokio::sync::watch::channel(0u64).0);
         Self::serve(inner, new_records).await
     }
@@ -79,6 +87,8 @@ impl HorizonStandIn {
             .route("/accounts/{id}", get(account))
             .route("/accounts/{id}/payments", get(account_payments))
             .route("/payments", get(network_payments))
+            .route("/", get(root))
+            .route("/ledgers/{seq}", get(ledger))
             .with_state((inner.clone(), new_records.clone()));
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr: SocketAddr = listener.local_addr().unwrap();
@@ -184,6 +194,19 @@ impl HorizonStandIn {
         };
         self.new_records.send_modify(|v| *v += 1);
         id
+    }
+
+    /// A testnet reset: every record gone, operation ids start again, the same
+    /// ledger numbers now have other hashes. Open streams are cut.
+    pub fn reset_network(&self) {
+        {
+            let mut inner = self.inner.lock().unwrap();
+            inner.network_generation += 1;
+            inner.network.clear();
+            inner.payments.clear();
+            inner.next_operation = 1_000_000;
+        }
+        self.disconnect_all();
     }
 
     pub fn set_streaming(&self, on: bool) {
@@ -470,6 +493,36 @@ async fn payments(
         .header("cache-control", "no-cache")
         .body(axum::body::Body::from_stream(stream))
         .unwrap()
+}
+
+fn stand_in_ledger_hash(generation: u32, seq: u32) -> String {
+    format!("{:064x}", (u128::from(generation) << 64) | u128::from(seq) * 7_919)
+}
+
+async fn root(State((inner, _)): State<Shared>) -> Response {
+    let inner = inner.lock().unwrap();
+    Json(json!({
+        "horizon_version": "23.0.0-standin",
+        "core_version": "stellar-core 23.0.0",
+        "history_latest_ledger": inner.latest_ledger,
+        "history_elder_ledger": 2,
+        "core_latest_ledger": inner.latest_ledger,
+        "network_passphrase": "Test SDF Network ; September 2015",
+        "current_protocol_version": 23,
+        "supported_protocol_version": 23,
+        "core_supported_protocol_version": 23,
+    }))
+    .into_response()
+}
+
+async fn ledger(State((inner, _)): State<Shared>, Path(seq): Path<u32>) -> Response {
+    let inner = inner.lock().unwrap();
+    if seq > inner.latest_ledger {
+        return StatusCode::NOT_FOUND.into_response();
+    }
+    let hash = stand_in_ledger_hash(inner.network_generation, seq);
+    Json(json!({ "id": hash, "paging_token": (u64::from(seq) << 32).to_string(), "hash": hash, "sequence": seq }))
+        .into_response()
 }
 
 async fn account(State((inner, _)): State<Shared>, Path(id): Path<String>) -> Response {

@@ -91,6 +91,12 @@ async fn a_tenant_onboarded_mid_stream_gets_a_payment_made_right_after() {
     let app = env.start().await;
     let first = tenants(&env, &app, 1).await;
     members_caught_up(&env, &[first[0].0.id]).await;
+    // The stream is open (after its first pages and its reset check).
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while env.horizon.network_stream_connects() == 0 {
+        assert!(Instant::now() < deadline, "the shared stream never opened");
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
     let connects = env.horizon.stream_connects();
 
     // The stream runs on (other traffic); a tenant is onboarded, and its account is
@@ -212,5 +218,48 @@ async fn a_tenant_moved_between_own_and_shared_horizon_misses_nothing() {
     members_caught_up(&env, &[t.id]).await;
     assert_eq!(payment::Entity::find().count(&env.db).await.unwrap(), 2);
     assert_eq!(env.horizon.stream_connects(), 2, "the shared stream, and the account's own while away");
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn a_testnet_reset_on_horizon_starts_the_stream_again_without_double_payments() {
+    let env = TestEnv::new().await;
+    let app = env.start_with(|c| c.reset_check_ms = 200).await;
+    let domain = unique_domain("h-reset");
+    let t = env.tenant(&domain).await;
+    app.server.state.tenants.refresh().await.unwrap();
+    members_caught_up(&env, &[t.id]).await;
+    let sa = Sa::login(&app, &domain, &t.sender).await;
+    let before = sa.transaction().await;
+    let before_op = env
+        .horizon
+        .add_payment(&tx(&env, &before).await.stellar_account_id, &pay_for(&tx(&env, &before).await));
+    wait_status(&env, &before, Status::PendingReceiver).await;
+
+    // The network starts again: the same ledger numbers with other hashes, operation
+    // ids from the start again — the next payment gets the id the last one had.
+    env.horizon.reset_network();
+    let after = sa.transaction().await;
+    let row = tx(&env, &after).await;
+    let after_op = env.horizon.add_payment(&row.stellar_account_id, &pay_for(&row));
+    assert_eq!(after_op, before_op, "the stand-in reuses the id, as a reset network does");
+    wait_status(&env, &after, Status::PendingReceiver).await;
+    let stored = payment::Entity::find()
+        .filter(payment::Column::TenantId.eq(t.id))
+        .filter(payment::Column::Id.eq(format!("{after_op}@1")))
+        .one(&env.db)
+        .await
+        .unwrap()
+        .expect("the payment after the reset, under the new epoch");
+    assert_eq!(stored.transaction_id, Some(row.id));
+    let count =
+        payment::Entity::find().filter(payment::Column::TenantId.eq(t.id)).count(&env.db).await.unwrap();
+    assert_eq!(count, 2, "the payment before the reset stays, once");
+    let cursor = mooring_entities::stream_cursor::Entity::find_by_id(env.horizon.url.clone())
+        .one(&env.db)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!((cursor.epoch, cursor.resets), (1, 1));
     app.stop().await;
 }
