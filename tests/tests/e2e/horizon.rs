@@ -496,7 +496,7 @@ async fn payments(
 }
 
 fn stand_in_ledger_hash(generation: u32, seq: u32) -> String {
-    format!("{:064x}", (u128::from(generation) << 64) | u128::from(seq) * 7_919)
+    format!("{:064x}", (u128::from(generation) << 64) | (u128::from(seq) * 7_919))
 }
 
 async fn root(State((inner, _)): State<Shared>) -> Response {
