@@ -8,6 +8,7 @@ use mooring_stellar::{Keypair, Network, challenge};
 
 mod config_bench;
 mod flood;
+mod rpc_bench;
 mod stream_bench;
 mod subflood;
 mod watcher_bench;
@@ -28,6 +29,16 @@ enum Command {
         #[arg(long, default_value_t = 18001)]
         port: u16,
     },
+    /// Serve a local Stellar RPC stand-in (testnet passphrase; ledgers, CAP-67 events
+    /// with real XDR, account entries): the demo's ledger source offline
+    /// (`MOORING_DEMO_RPC_URL=http://127.0.0.1:18002`).
+    Rpc {
+        #[arg(long, default_value_t = 18002)]
+        port: u16,
+    },
+    /// The RPC follower's cost: a local RPC closing a ledger every `--ledger-ms`
+    /// with `--per-ledger` transfer events, `--ours-percent` of them to tenants.
+    RpcBench(rpc_bench::Args),
     /// Feed the payment watcher PAYMENTS payments for 1,000 open transactions across 10
     /// tenants (PostgreSQL), and measure payments per second end to end.
     Watcher {
@@ -112,6 +123,16 @@ async fn main() -> anyhow::Result<()> {
             let listener = tokio::net::TcpListener::bind(("127.0.0.1", port)).await?;
             axum::serve(listener, app).await?;
         }
+        Command::Rpc { port } => {
+            let rpc = mooring_tests::rpc_standin::RpcStandIn::start_on(
+                std::net::SocketAddr::from(([127, 0, 0, 1], port)),
+                mooring_tests::rpc_standin::TESTNET,
+            )
+            .await;
+            eprintln!("RPC stand-in on {}", rpc.url);
+            std::future::pending::<()>().await;
+        }
+        Command::RpcBench(args) => rpc_bench::run(args).await?,
         Command::Watcher { database_url, payments, via } => {
             watcher_bench::run(&database_url, payments, via).await?
         }

@@ -104,6 +104,10 @@ pub async fn ensure_demo_tenant(
             (tenant_id, Some(sender.secret()))
         }
     };
+    // The demo reads the ledger through Stellar RPC (testnet's by default); an empty
+    // MOORING_DEMO_RPC_URL keeps it on Horizon alone.
+    let rpc = Some(cfg.demo_rpc_url.trim()).filter(|u| !u.is_empty());
+    admin::set_rpc_url(db, tenant_id, rpc).await?;
     for account in extra_senders {
         admin::approve_sender(db, tenant_id, account, "from MOORING_DEMO_SENDERS")
             .await

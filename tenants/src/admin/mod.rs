@@ -34,7 +34,7 @@ pub use quotes::{
 pub use senders::{approve_sender, remove_sender, senders, set_sender_enabled};
 pub use tenant_settings::{
     NewTenant, Settings, create_tenant, rotate_signing_key, set_conformance_mode, set_horizon_url,
-    set_rate_limit, set_status, update_settings,
+    set_rate_limit, set_rpc_url, set_status, update_settings,
 };
 
 /// Runs `write` (a change to `tenant_id`'s configuration) in one write transaction that

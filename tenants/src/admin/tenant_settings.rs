@@ -210,6 +210,16 @@ pub async fn set_horizon_url(
     set_columns(db, tenant_id, vec![(tenant::Column::HorizonUrl, url.into())]).await
 }
 
+/// Gives the tenant its own Stellar RPC (`None`: the platform's for its network).
+pub async fn set_rpc_url(
+    db: &DatabaseConnection,
+    tenant_id: Uuid,
+    rpc_url: Option<&str>,
+) -> Result<(), Error> {
+    let url = rpc_url.map(|u| rules::check_http_url(u, "RPC URL")).transpose()?;
+    set_columns(db, tenant_id, vec![(tenant::Column::RpcUrl, url.into())]).await
+}
+
 /// Replaces the tenant's SEP-10 signing key with a new one. SEP-10 tokens stay valid:
 /// they are signed with a per-tenant secret derived from the master key, not with the
 /// signing key. Challenges issued under the old key can no longer be exchanged.
