@@ -201,3 +201,56 @@ async fn web_auth_domain_carries_the_port_only_for_local_domains() {
     assert!(out.1["token"].is_string(), "{:?}", out.1);
     app.stop().await;
 }
+
+/// The RPC stand-in's XDR is the network's, not a private dialect: Python's
+/// stellar-sdk fetches the events with its own RPC client, decodes every topic and
+/// value, and derives each asset's contract id on its own.
+#[tokio::test]
+async fn python_reads_the_rpc_stand_ins_events() {
+    use mooring_tests::rpc_standin::{Addr, Memo, Movement, RpcStandIn, TESTNET};
+    let rpc = RpcStandIn::start().await;
+    let start = rpc.latest_ledger() + 1;
+    let issuer = mooring_stellar::Keypair::generate().public_key().to_string();
+    let dist = mooring_stellar::Keypair::generate().public_key().to_string();
+    let sender = mooring_stellar::Keypair::generate().public_key().to_string();
+    let asset = format!("SRT:{issuer}");
+    let wallet = stellar_strkey::Contract([7; 32]).to_string().to_string();
+    let hash = [5u8; 32];
+    let mut mint = Movement::transfer(Addr::Account(issuer.clone()), &dist, &asset, 30, Memo::None);
+    mint.mint = true;
+    let mut fake = Movement::transfer(Addr::Account(sender.clone()), &dist, &asset, 40, Memo::Id(4));
+    fake.contract = Some(stellar_strkey::Contract([66; 32]).to_string().to_string());
+    rpc.add(&[
+        Movement::transfer(Addr::Account(sender.clone()), &dist, &asset, 1_234_567, Memo::Id(u64::MAX)),
+        Movement::transfer(Addr::Contract(wallet.clone()), &dist, &asset, 10, Memo::Text("INV-7".into())),
+        Movement::transfer(Addr::Account(sender.clone()), &dist, "native", 20, Memo::Bytes(hash)),
+        mint,
+        fake,
+    ]);
+    let url = rpc.url.clone();
+    let read = tokio::task::spawn_blocking(move || {
+        run_script("rpc_events.py", &[&url, &start.to_string(), TESTNET])
+    })
+    .await
+    .unwrap();
+    let events = read.as_array().unwrap();
+    assert_eq!(events.len(), 5, "{read}");
+    let expect = |i: usize, name: &str, from: Value, asset: &str, amount: &str, muxed: Value, sac: bool| {
+        let e = &events[i];
+        assert_eq!(e["name"], name, "{e}");
+        assert_eq!(e["from"], from, "{e}");
+        assert_eq!(e["to"], dist.as_str(), "{e}");
+        assert_eq!(e["asset"], asset, "{e}");
+        assert_eq!(e["amount"], amount, "{e}");
+        assert_eq!(e["muxed"], muxed, "{e}");
+        assert_eq!(e["sac"], sac, "{e}");
+    };
+    use serde_json::json;
+    expect(0, "transfer", json!(sender), &asset, "1234567", json!(["id", u64::MAX.to_string()]), true);
+    expect(1, "transfer", json!(wallet), &asset, "10", json!(["text", "INV-7"]), true);
+    use base64::Engine;
+    let b64 = base64::engine::general_purpose::STANDARD.encode(hash);
+    expect(2, "transfer", json!(sender), "native", "20", json!(["hash", b64]), true);
+    expect(3, "mint", Value::Null, &asset, "30", Value::Null, true);
+    expect(4, "transfer", json!(sender), &asset, "40", json!(["id", "4"]), false);
+}
