@@ -37,6 +37,7 @@ pub struct LedgerGap {
     pub from_ledger: i64,
     /// Last ledger not read.
     pub to_ledger: i64,
+    /// When the watcher found it.
     pub detected_at: chrono::DateTime<chrono::Utc>,
 }
 
