@@ -537,3 +537,40 @@ async fn only_an_operator_gives_a_tenant_its_own_rpc() {
     assert_eq!(data["updateSettings"]["ledgerSource"], "HORIZON");
     app.stop().await;
 }
+
+#[tokio::test]
+async fn one_replica_follows_an_rpc_and_another_takes_over() {
+    let env = TestEnv::new().await;
+    let rpc = RpcStandIn::start().await;
+    let replica = |c: &mut mooring_server::Config| {
+        c.rpc_testnet_url = Some(rpc.url.clone());
+        c.rpc_poll_ms = 50;
+        c.watch_lease_secs = 2;
+    };
+    let a = env.start_with(replica).await;
+    let b = env.start_with(replica).await;
+    let (t, domain) = setup(&env, &a, &rpc).await;
+    b.server.state.tenants.refresh().await.unwrap();
+    let sa = Sa::login(&a, &domain, &t.sender).await;
+    let id = sa.transaction().await;
+    rpc.add(&[classic(&tx(&env, &id).await)]);
+    wait_status(&env, &id, Status::PendingReceiver).await;
+    let leases = mooring_entities::watch_lease::Entity::find()
+        .filter(mooring_entities::watch_lease::Column::Key.eq(stream(&rpc)))
+        .all(&env.db)
+        .await
+        .unwrap();
+    assert_eq!(leases.len(), 1, "one follower for the RPC across replicas");
+    let (holder, other) = if leases[0].holder == a.server.state.instance_id { (a, b) } else { (b, a) };
+    holder.stop().await;
+
+    let sa = Sa::login(&other, &domain, &t.sender).await;
+    let next = sa.transaction().await;
+    rpc.add(&[classic(&tx(&env, &next).await)]);
+    wait_status(&env, &next, Status::PendingReceiver).await;
+    let lease =
+        mooring_entities::watch_lease::Entity::find_by_id(stream(&rpc)).one(&env.db).await.unwrap().unwrap();
+    assert_eq!(lease.holder, other.server.state.instance_id);
+    assert_eq!(payment_count(&env, t.id).await, 2);
+    other.stop().await;
+}
