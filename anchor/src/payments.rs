@@ -5,6 +5,8 @@
 //! the watcher's cursor and its lease check, so a crash or a lost lease leaves either
 //! all of a batch applied (cursor moved) or none of it.
 
+use std::collections::{HashMap, HashSet};
+
 use chrono::Utc;
 use mooring_entities::{payment, transaction, watch_cursor};
 use mooring_stellar::Amount;
@@ -109,13 +111,72 @@ fn relevant(p: &Observed, account: &str) -> bool {
     p.successful && PAYMENT_TYPES.contains(&p.op_type.as_str()) && p.to == account && p.from != account
 }
 
+/// What one batch read up front, so that each payment costs no look-up of its own: the
+/// transactions its memos name (one query per tenant, not one per payment), and which
+/// tenants have a webhook endpoint at all. A transaction a payment moved is dropped
+/// from it, so a second payment to the same memo reads the moved row.
+#[derive(Default)]
+struct Known {
+    /// (tenant, memo type, memo) → the transaction, or `None`: looked for, none.
+    transactions: HashMap<(Uuid, MemoType, String), Option<transaction::Model>>,
+    /// Tenants with an enabled webhook endpoint (`None`: not read; ask `emit`).
+    hooked: Option<HashSet<Uuid>>,
+}
+
+fn memo_key(tenant_id: Uuid, p: &Observed) -> Option<(Uuid, MemoType, String)> {
+    // Horizon also reports `none` and `return` memos; no transaction has those.
+    let (Some(memo), Ok(memo_type)) = (&p.memo, MemoType::parse(&p.memo_type)) else { return None };
+    Some((tenant_id, memo_type, memo.clone()))
+}
+
+impl Known {
+    async fn read(txn: &DatabaseTransaction, items: &[(Uuid, &Observed)]) -> AnchorResult<Self> {
+        let mut by_tenant: HashMap<Uuid, HashSet<String>> = HashMap::new();
+        let mut keys = Vec::new();
+        for (tenant_id, p) in items {
+            if let Some(key) = memo_key(*tenant_id, p) {
+                by_tenant.entry(*tenant_id).or_default().insert(key.2.clone());
+                keys.push(key);
+            }
+        }
+        let mut transactions: HashMap<_, _> = keys.into_iter().map(|k| (k, None)).collect();
+        for (tenant_id, memos) in &by_tenant {
+            let memos: Vec<&String> = memos.iter().collect();
+            for chunk in memos.chunks(500) {
+                let found = transaction::Entity::find()
+                    .filter(transaction::Column::TenantId.eq(*tenant_id))
+                    .filter(transaction::Column::StellarMemo.is_in(chunk.iter().map(|m| m.as_str())))
+                    .all(txn)
+                    .await?;
+                for t in found {
+                    let key = (*tenant_id, t.stellar_memo_type, t.stellar_memo.clone());
+                    if let Some(slot) = transactions.get_mut(&key) {
+                        *slot = Some(t);
+                    }
+                }
+            }
+        }
+        let tenants: Vec<Uuid> = items.iter().map(|(t, _)| *t).collect::<HashSet<_>>().into_iter().collect();
+        let hooked = webhooks::tenants_with_endpoints(txn, &tenants).await?;
+        Ok(Self { transactions, hooked: Some(hooked) })
+    }
+
+    fn hooked(&self, tenant_id: Uuid) -> bool {
+        self.hooked.as_ref().is_none_or(|h| h.contains(&tenant_id))
+    }
+}
+
 async fn find_by_memo(
     txn: &DatabaseTransaction,
+    known: &Known,
     tenant_id: Uuid,
     p: &Observed,
 ) -> AnchorResult<Option<transaction::Model>> {
-    // Horizon also reports `none` and `return` memos; no transaction has those.
-    let (Some(memo), Ok(memo_type)) = (&p.memo, MemoType::parse(&p.memo_type)) else { return Ok(None) };
+    let Some(key) = memo_key(tenant_id, p) else { return Ok(None) };
+    if let Some(read) = known.transactions.get(&key) {
+        return Ok(read.clone());
+    }
+    let (_, memo_type, memo) = key;
     Ok(transaction::Entity::find()
         .filter(transaction::Column::TenantId.eq(tenant_id))
         .filter(transaction::Column::StellarMemoType.eq(memo_type))
@@ -126,6 +187,7 @@ async fn find_by_memo(
 
 async fn apply_one(
     txn: &DatabaseTransaction,
+    known: &mut Known,
     tenant: &Tenant,
     account: &str,
     p: &Observed,
@@ -133,7 +195,7 @@ async fn apply_one(
     if !relevant(p, account) {
         return Ok(Applied::Ignored);
     }
-    let t = find_by_memo(txn, tenant.id, p).await?;
+    let t = find_by_memo(txn, known, tenant.id, p).await?;
     let verdict = decide(t.as_ref(), p);
     let row = payment::ActiveModel {
         id: Set(p.operation_id.clone()),
@@ -169,7 +231,7 @@ async fn apply_one(
     if inserted == 0 {
         return Ok(Applied::AlreadySeen);
     }
-    if verdict.outcome == Outcome::Unmatched {
+    if verdict.outcome == Outcome::Unmatched && known.hooked(tenant.id) {
         webhooks::emit(txn, tenant.id, EventType::PaymentUnmatched, Uuid::new_v5(&tenant.id, p.operation_id.as_bytes()), || {
             serde_json::json!({
                 "operation_id": p.operation_id, "account": account, "from": p.from, "amount": p.amount.to_string(),
@@ -212,6 +274,10 @@ async fn apply_one(
                 message = Some(format!("{late}; the funds will be refunded"));
             }
         }
+    }
+    // The row moves: a later payment in this batch to the same memo reads it again.
+    if let Some(key) = memo_key(tenant.id, p) {
+        known.transactions.remove(&key);
     }
     let hash = p.tx_hash.clone();
     transactions::transition_in(txn, tenant.id, t.id, to, &Actor::System, Some(&verdict.note), |row| {
@@ -256,9 +322,11 @@ pub async fn apply_batch(
 ) -> AnchorResult<Vec<Applied>> {
     let txn = mooring_entities::begin_write(db).await?;
     leases::fenced(&txn, fence).await?;
+    let items: Vec<(Uuid, &Observed)> = batch.iter().map(|p| (tenant.id, p)).collect();
+    let mut known = Known::read(&txn, &items).await?;
     let mut outcomes = Vec::with_capacity(batch.len());
     for p in batch {
-        outcomes.push(apply_one(&txn, tenant, account, p).await?);
+        outcomes.push(apply_one(&txn, &mut known, tenant, account, p).await?);
     }
     streams::store_account_cursor(&txn, tenant.id, account, cursor).await?;
     txn.commit().await?;
@@ -279,9 +347,11 @@ pub async fn apply_observed(
     }
     let txn = mooring_entities::begin_write(db).await?;
     leases::fenced(&txn, fence).await?;
+    let items: Vec<(Uuid, &Observed)> = batch.iter().map(|p| (tenant.id, p)).collect();
+    let mut known = Known::read(&txn, &items).await?;
     let mut outcomes = Vec::with_capacity(batch.len());
     for p in batch {
-        outcomes.push(apply_one(&txn, tenant, account, p).await?);
+        outcomes.push(apply_one(&txn, &mut known, tenant, account, p).await?);
     }
     txn.commit().await?;
     Ok(outcomes)
@@ -305,10 +375,12 @@ pub async fn apply_routed(
 ) -> AnchorResult<Vec<Applied>> {
     let txn = mooring_entities::begin_write(db).await?;
     leases::fenced(&txn, fence).await?;
+    let items: Vec<(Uuid, &Observed)> = routed.iter().map(|r| (r.tenant.id, r.observed)).collect();
+    let mut known = Known::read(&txn, &items).await?;
     let mut outcomes = Vec::with_capacity(routed.len());
     for r in routed {
         // The stream routes by the base account an operation pays.
-        outcomes.push(apply_one(&txn, r.tenant, &r.observed.to, r.observed).await?);
+        outcomes.push(apply_one(&txn, &mut known, r.tenant, &r.observed.to, r.observed).await?);
     }
     streams::store_cursor_in(&txn, stream, last).await?;
     txn.commit().await?;

@@ -85,6 +85,29 @@ fn subscribed(e: &Endpoint, event: EventType) -> bool {
     event == EventType::Test || wanted.is_empty() || wanted.iter().any(|w| w == event.as_str())
 }
 
+/// Which of `tenants` have an enabled endpoint (a batch of payments skips `emit` for
+/// the others).
+pub async fn tenants_with_endpoints(
+    db: &impl ConnectionTrait,
+    tenants: &[Uuid],
+) -> Result<std::collections::HashSet<Uuid>, sea_orm::DbErr> {
+    use sea_orm::QuerySelect;
+    let mut hooked = std::collections::HashSet::new();
+    for chunk in tenants.chunks(500) {
+        let rows: Vec<Uuid> = webhook_endpoint::Entity::find()
+            .select_only()
+            .column(webhook_endpoint::Column::TenantId)
+            .filter(webhook_endpoint::Column::TenantId.is_in(chunk.iter().copied()))
+            .filter(webhook_endpoint::Column::Enabled.eq(true))
+            .distinct()
+            .into_tuple()
+            .all(db)
+            .await?;
+        hooked.extend(rows);
+    }
+    Ok(hooked)
+}
+
 /// Writes `event` for every enabled endpoint of the tenant subscribed to it, in the
 /// caller's transaction. `data` is built only if some endpoint wants it.
 pub async fn emit(

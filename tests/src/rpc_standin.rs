@@ -95,6 +95,8 @@ impl Movement {
 #[derive(Clone)]
 struct Event {
     ledger: u32,
+    /// `id` parsed: (TOID, event index), what pages compare.
+    pos: (i64, u32),
     id: String,
     contract_id: String,
     topic: Vec<String>,
@@ -229,7 +231,7 @@ impl RpcStandIn {
             inner.events.push(build(&passphrase, m, ledger, &id, &tx_hash, close_time, true));
             ids.push(id);
         }
-        inner.events.sort_by_key(|e| parse_cursor(&e.id));
+        inner.events.sort_by_key(|e| e.pos);
         ids
     }
 
@@ -419,6 +421,7 @@ fn build(
     };
     Event {
         ledger,
+        pos: parse_cursor(id).expect("a well-formed id"),
         id: id.to_string(),
         contract_id: m.contract.clone().unwrap_or_else(|| sac_id(passphrase, &m.asset)),
         topic: topics.iter().map(|t| t.to_xdr_base64(Limits::none()).unwrap()).collect(),
@@ -567,11 +570,13 @@ fn get_events(inner: &Inner, params: &Value) -> Result<Value, Value> {
         .flat_map(|f| f["topics"].as_array().cloned().unwrap_or_default())
         .map(|t| t.as_array().cloned().unwrap_or_default())
         .collect();
-    let found: Vec<&Event> = inner
-        .events
+    // Events are kept in order: find the first one after the start, scan to the end.
+    let from = after.unwrap_or((i64::from(start_ledger) << 32, 0));
+    let first = inner.events.partition_point(|e| if after.is_some() { e.pos <= from } else { e.pos < from });
+    let found: Vec<&Event> = inner.events[first..]
         .iter()
-        .filter(|e| e.ledger >= start_ledger && e.ledger < end)
-        .filter(|e| after.is_none_or(|a| parse_cursor(&e.id).unwrap() > a))
+        .take_while(|e| e.ledger < end)
+        .filter(|e| e.ledger >= start_ledger)
         .filter(|e| patterns.is_empty() || patterns.iter().any(|p| matches(p, &e.topic)))
         .take(limit)
         .collect();

@@ -37,8 +37,8 @@ use crate::horizon::{Feed, token_after};
 use crate::rpc::{EventInfo, RpcError, Start};
 use crate::state::AppState;
 
-/// Events per `getEvents` request.
-const PAGE: u32 = 200;
+/// Events per `getEvents` request (RPC's default ceiling is 10,000).
+const PAGE: u32 = 1_000;
 /// Horizon records per page when a gap is read from Horizon.
 const HORIZON_PAGE: u32 = 200;
 /// How often a quiet stream stores its position (replay after a crash is harmless).
