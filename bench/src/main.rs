@@ -104,6 +104,10 @@ enum Command {
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let _ = rustls::crypto::ring::default_provider().install_default();
+    // The in-process server's logs, when asked for (`RUST_LOG=warn`).
+    if std::env::var_os("RUST_LOG").is_some() {
+        mooring_server::telemetry::init(mooring_server::cfg::LogFormat::Human);
+    }
     match Cli::parse().command {
         Command::Keygen => {
             let kp = Keypair::generate();
