@@ -164,6 +164,7 @@ async fn a_public_name_that_resolves_to_an_internal_address_is_never_dialled() {
                 "feed.rebind.example",
                 "wallet.rebind.example",
                 "horizon.rebind.example",
+                "rpc.rebind.example",
             ] {
                 c.outbound_static_hosts.insert(name.into(), loopback.clone());
             }
@@ -215,6 +216,20 @@ async fn a_public_name_that_resolves_to_an_internal_address_is_never_dialled() {
     let signed = app.signed_challenge(&domain, &t.sender.public_key().to_string(), &t.sender).await;
     let (status, body) = app.exchange(&domain, &signed).await;
     assert_ne!(status, StatusCode::OK, "{body}");
+
+    // An RPC an operator gave this one tenant: its follower and SEP-10's ledger-entry
+    // look-up are refused alike.
+    let tenant_rpc = format!("https://rpc.rebind.example:{port}");
+    mooring_tenants::admin::set_rpc_url(&env.db, t.id, Some(&tenant_rpc)).await.unwrap();
+    eventually("the tenant's RPC", async || {
+        (crate::common::tenant_of(&app, &domain).rpc_url.as_deref() == Some(tenant_rpc.as_str()))
+            .then_some(())
+    })
+    .await;
+    let signed = app.signed_challenge(&domain, &t.sender.public_key().to_string(), &t.sender).await;
+    let (status, body) = app.exchange(&domain, &signed).await;
+    assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE, "{body}");
+    assert!(body["error"].as_str().unwrap_or_default().contains("RPC"), "{body}");
 
     assert_eq!(hits.load(Ordering::SeqCst), 0, "the internal service was dialled");
     app.stop().await;
