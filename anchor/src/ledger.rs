@@ -11,7 +11,7 @@
 //!   tells every member tenant (`network.reset`), all in one database transaction
 //!   under the stream's lease. Configuration and history stay.
 
-use chrono::{DateTime, Utc};
+use chrono::Utc;
 use mooring_entities::{ledger_gap, stream_cursor, stream_member};
 use sea_orm::{ActiveModelTrait, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, Set};
 use serde_json::json;
@@ -29,8 +29,6 @@ pub struct Checkpoint {
     pub epoch: i32,
     /// The last ledger checked for a reset (sequence, hash).
     pub ledger: Option<(u32, String)>,
-    pub resets: i32,
-    pub last_reset_at: Option<DateTime<Utc>>,
 }
 
 /// The stream's epoch and last checked ledger (`None`: it never ran).
@@ -42,7 +40,7 @@ pub async fn checkpoint(db: &DatabaseConnection, stream: &str) -> AnchorResult<O
         (Some(seq), Some(hash)) => u32::try_from(seq).ok().map(|s| (s, hash)),
         _ => None,
     };
-    Ok(Some(Checkpoint { epoch: row.epoch, ledger, resets: row.resets, last_reset_at: row.last_reset_at }))
+    Ok(Some(Checkpoint { epoch: row.epoch, ledger }))
 }
 
 /// Remembers a ledger the stream saw (sequence and hash), to notice a reset later.
@@ -69,8 +67,7 @@ pub async fn store_checked_ledger(
 pub struct Reset {
     /// Why it is a reset (the latest ledger is below ours, or a ledger's hash changed).
     pub reason: String,
-    /// Where the stream was, and where it starts again.
-    pub from_cursor: String,
+    /// Where the stream starts again.
     pub new_cursor: String,
 }
 

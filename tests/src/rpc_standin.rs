@@ -16,8 +16,6 @@ use std::sync::{Arc, Mutex};
 use axum::extract::State;
 use axum::routing::post;
 use axum::{Json, Router};
-use base64::Engine;
-use base64::engine::general_purpose::STANDARD as B64;
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 use stellar_xdr::{
@@ -333,12 +331,6 @@ impl RpcStandIn {
     pub fn requests(&self, method: &str) -> usize {
         self.inner.lock().unwrap().requests.get(method).copied().unwrap_or(0)
     }
-
-    /// The events served, as `getEvents` would (for interop checks).
-    pub fn events_json(&self) -> Value {
-        let inner = self.inner.lock().unwrap();
-        Value::Array(inner.events.iter().map(event_json).collect())
-    }
 }
 
 pub fn sac_id(passphrase: &str, asset: &str) -> String {
@@ -593,14 +585,4 @@ fn get_events(inner: &Inner, params: &Value) -> Result<Value, Value> {
         "latestLedgerCloseTime": inner.latest().close_time.to_string(),
         "oldestLedgerCloseTime": inner.ledger(inner.oldest).map_or(0, |l| l.close_time).to_string(),
     }))
-}
-
-/// Decodes a base64 `ScVal` (for tests that look inside what is served).
-pub fn scval(b64: &str) -> ScVal {
-    ScVal::from_xdr_base64(b64, Limits::none()).unwrap()
-}
-
-/// The base64 of raw bytes (hash memos as Mooring shows them).
-pub fn b64(bytes: &[u8]) -> String {
-    B64.encode(bytes)
 }

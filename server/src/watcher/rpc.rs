@@ -463,11 +463,7 @@ impl Follow {
             Err(e) => return Err(e.into()),
         };
         let new_cursor = EventPosition::ledger_start(oldest).to_string();
-        let what = ledger::Reset {
-            reason: reason.clone(),
-            from_cursor: self.position.clone(),
-            new_cursor: new_cursor.clone(),
-        };
+        let what = ledger::Reset { reason: reason.clone(), new_cursor: new_cursor.clone() };
         let (epoch, told) = ledger::reset(&self.state.db, &self.key, &what, &self.session.fence()).await?;
         metrics::counter!("mooring_network_resets_total", "source" => "rpc").increment(1);
         tracing::error!(

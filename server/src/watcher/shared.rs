@@ -390,11 +390,7 @@ impl Follow {
             return Ok(());
         };
         // The new network's payments from its beginning.
-        let what = ledger::Reset {
-            reason: reason.clone(),
-            from_cursor: self.position.clone(),
-            new_cursor: "0".into(),
-        };
+        let what = ledger::Reset { reason: reason.clone(), new_cursor: "0".into() };
         let (epoch, told) = ledger::reset(&self.state.db, &self.url, &what, &fence).await?;
         metrics::counter!("mooring_network_resets_total", "source" => "horizon").increment(1);
         tracing::error!(
