@@ -12,7 +12,7 @@
 //!   under the stream's lease. Configuration and history stay.
 
 use chrono::Utc;
-use mooring_entities::{ledger_gap, stream_cursor, stream_member};
+use mooring_entities::{ledger_gap, stream_cursor, stream_member, tenant, testnet_sandbox};
 use sea_orm::{ActiveModelTrait, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, Set};
 use serde_json::json;
 use uuid::Uuid;
@@ -71,6 +71,20 @@ pub struct Reset {
     pub new_cursor: String,
 }
 
+/// A sandbox whose accounts went with a network reset (`testnet_sandboxes.state`).
+pub const SANDBOX_RESET: &str = "reset";
+
+/// Tells a tenant that its sandbox was provisioned again after a reset: the second
+/// `network.reset` event, listing each step and whether it recreated something.
+pub async fn sandbox_recreated(db: &DatabaseConnection, tenant_id: Uuid, steps: serde_json::Value) -> AnchorResult<()> {
+    let txn = mooring_entities::begin_write(db).await?;
+    webhooks::emit(&txn, tenant_id, EventType::NetworkReset, Uuid::new_v4(), || {
+        json!({ "phase": "sandbox_recreated", "recreated": steps, "at": Utc::now() })
+    })
+    .await?;
+    Ok(txn.commit().await?)
+}
+
 /// Starts `stream` again on a reset network: new epoch, cursor at the new network's
 /// start, every member told. Returns the new epoch and the tenants told.
 pub async fn reset(
@@ -106,13 +120,46 @@ pub async fn reset(
         .filter(stream_member::Column::Stream.eq(stream))
         .exec(&txn)
         .await?;
+    // Sandboxes' accounts are gone with the old network: marked in this same
+    // transaction, so a crash cannot lose the fact; the sandbox sweeper provisions the
+    // opted-in ones again and the others wait for their tenant.
+    let ids: Vec<Uuid> = members.iter().map(|m| m.tenant_id).collect();
+    let sandboxes: Vec<Uuid> = testnet_sandbox::Entity::find()
+        .filter(testnet_sandbox::Column::TenantId.is_in(ids.clone()))
+        .all(&txn)
+        .await?
+        .into_iter()
+        .map(|s| s.tenant_id)
+        .collect();
+    let auto: Vec<Uuid> = tenant::Entity::find()
+        .filter(tenant::Column::Id.is_in(sandboxes.clone()))
+        .filter(tenant::Column::TestnetAutoProvision.eq(true))
+        .all(&txn)
+        .await?
+        .into_iter()
+        .map(|t| t.id)
+        .collect();
+    testnet_sandbox::Entity::update_many()
+        .col_expr(testnet_sandbox::Column::State, SANDBOX_RESET.into())
+        .filter(testnet_sandbox::Column::TenantId.is_in(sandboxes.clone()))
+        .exec(&txn)
+        .await?;
     let mut told = Vec::with_capacity(members.len());
     for m in &members {
         let subject = Uuid::new_v5(&m.tenant_id, format!("{stream}#{epoch}").as_bytes());
+        let sandbox = if auto.contains(&m.tenant_id) {
+            Some("its accounts are gone with the old network; it is being provisioned again (a second network.reset event lists what was recreated)")
+        } else if sandboxes.contains(&m.tenant_id) {
+            Some("its accounts are gone with the old network; call provisionTestnet to recreate them")
+        } else {
+            None
+        };
         webhooks::emit(&txn, m.tenant_id, EventType::NetworkReset, subject, || {
             json!({
+                "phase": "detected",
                 "account": m.account, "epoch": epoch, "reason": what.reason, "detected_at": now,
                 "kept": "configuration, transactions, customers and payments are kept; watching starts again at the new network's first ledger",
+                "sandbox": sandbox,
             })
         })
         .await?;

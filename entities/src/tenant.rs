@@ -44,6 +44,8 @@ pub struct Model {
     pub conformance_mode: bool,
     /// What the watcher does with a payment that arrives after its quote expired.
     pub expired_quote_policy: ExpiredQuotePolicy,
+    /// Provision the testnet sandbox again after a testnet reset.
+    pub testnet_auto_provision: bool,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -17,6 +17,7 @@ mod objects;
 mod pagination;
 mod query;
 mod scope;
+pub mod sandbox;
 mod subscription;
 
 use std::sync::Arc;
@@ -55,6 +56,8 @@ pub struct CoreContext {
     /// One event poller per followed tenant, shared by its subscriptions.
     pub events: Arc<live::EventHub>,
     pub subscription_caps: Arc<live::SubscriptionCaps>,
+    /// Testnet ledger writes and the self-test, done by the server.
+    pub sandbox: Arc<dyn sandbox::SandboxOps>,
 }
 
 pub type MooringSchema = Schema<query::Query, mutation::Mutation, subscription::Subscription>;

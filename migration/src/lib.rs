@@ -18,6 +18,7 @@ mod m20261130_000012_conformance_mode;
 mod m20261130_000013_quotes;
 mod m20261130_000014_quote_reserve;
 mod m20261206_000015_ledger_sources;
+mod m20261207_000016_testnet_sandbox;
 
 pub struct Migrator;
 
@@ -39,6 +40,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261130_000013_quotes::Migration),
             Box::new(m20261130_000014_quote_reserve::Migration),
             Box::new(m20261206_000015_ledger_sources::Migration),
+            Box::new(m20261207_000016_testnet_sandbox::Migration),
         ]
     }
 }

@@ -97,6 +97,19 @@ pub struct Config {
     /// ledger below our cursor, or a ledger we saw now with another hash).
     #[serde(deserialize_with = "crate::cfg_values::millis")]
     pub reset_check_ms: u64,
+    /// Friendbot, which funds new testnet accounts (sandbox provisioning).
+    pub friendbot_url: String,
+    /// The most a sandbox transaction may pay per operation, in stroops, when fees are
+    /// bumped on a congested network.
+    pub testnet_max_fee: u32,
+    /// How long a sandbox transaction may take to land before it is given up (it
+    /// carries this as its time bound, so it can never apply later).
+    #[serde(deserialize_with = "crate::cfg_values::secs")]
+    pub testnet_submit_timeout_secs: u64,
+    /// The self-test reaches tenants' public URLs through this base URL (keeping each
+    /// tenant's `Host`) instead of DNS: for a deployment whose public names do not
+    /// resolve from inside it. Empty: DNS, through the outbound fence.
+    pub selftest_via: String,
     /// How long a transaction waits for the sending anchor's payment before it expires.
     #[serde(deserialize_with = "crate::cfg_values::secs")]
     pub transaction_expiry_secs: u64,
@@ -206,6 +219,10 @@ impl Default for Config {
             rpc_testnet_url: None,
             rpc_poll_ms: 1000,
             reset_check_ms: 30_000,
+            friendbot_url: "https://friendbot.stellar.org".into(),
+            testnet_max_fee: 10_000,
+            testnet_submit_timeout_secs: 60,
+            selftest_via: String::new(),
             transaction_expiry_secs: 24 * 3600,
             outbox_poll_ms: 500,
             expiry_sweep_ms: 5000,
@@ -410,6 +427,7 @@ impl Config {
         for (name, url) in [
             ("MOORING_RPC_PUBLIC_URL", &self.rpc_public_url),
             ("MOORING_RPC_TESTNET_URL", &self.rpc_testnet_url),
+            ("MOORING_FRIENDBOT_URL", &Some(self.friendbot_url.clone())),
         ] {
             if let Some(url) = url {
                 mooring_tenants::rules::check_http_url(url, "RPC URL")

@@ -83,7 +83,7 @@ pub async fn ensure_demo_tenant(
                     domains: vec![DEMO_DOMAIN.into()],
                     network: Network::testnet(),
                     horizon_url: cfg.demo_horizon_url.clone(),
-                    distribution_account: Keypair::generate().public_key().to_string(),
+                    distribution_account: Some(Keypair::generate().public_key().to_string()),
                     org_name: Some("Mooring Demo Anchor".into()),
                     org_url: None,
                     org_description: Some("A demo receiving anchor hosted by Mooring (testnet).".into()),

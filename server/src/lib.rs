@@ -18,6 +18,7 @@ mod metrics_catalog;
 pub mod outbound;
 pub mod rates;
 pub mod rpc;
+pub mod sandbox;
 pub mod state;
 pub mod telemetry;
 pub mod watcher;
@@ -179,6 +180,26 @@ pub async fn start_with_metrics(
         max_batch: cfg.graphql_max_batch,
     };
     let graphql_introspection = mooring_graphql::build_introspection_schema(graphql_limits);
+    let fence = outbound::Fence {
+        allow_private: cfg.allow_private_outbound,
+        static_hosts: Arc::new(cfg.outbound_static_hosts.clone()),
+    };
+    let rpc = rpc::Rpc::new(
+        Duration::from_millis(cfg.horizon_timeout_ms),
+        Duration::from_secs(cfg.signer_cache_secs),
+        platform_horizons(&cfg),
+        &fence,
+    );
+    let instance_id = uuid::Uuid::new_v4().to_string();
+    let sandbox = Arc::new(sandbox::Sandbox::new(
+        &cfg,
+        db.clone(),
+        master_key.clone(),
+        tenants.clone(),
+        rpc.clone(),
+        &fence,
+        instance_id.clone(),
+    ));
     let graphql = mooring_graphql::build_schema(
         Some(mooring_graphql::CoreContext {
             rates: rates.clone(),
@@ -195,6 +216,7 @@ pub async fn start_with_metrics(
                 cfg.graphql_max_subscriptions_per_connection,
                 cfg.graphql_max_subscriptions_per_key,
             )),
+            sandbox: sandbox.clone(),
         }),
         graphql_limits,
     );
@@ -219,10 +241,6 @@ pub async fn start_with_metrics(
         http::ClientIpPolicy::new(cfg.trust_forwarded_for, &cfg.trusted_proxies)
             .map_err(anyhow::Error::msg)?,
     );
-    let fence = outbound::Fence {
-        allow_private: cfg.allow_private_outbound,
-        static_hosts: Arc::new(cfg.outbound_static_hosts.clone()),
-    };
     let state = AppState::new(state::Shared {
         master_key: master_key.clone(),
         horizon: Horizon::new(
@@ -231,12 +249,8 @@ pub async fn start_with_metrics(
             platform_horizons(&cfg),
             &fence,
         ),
-        rpc: rpc::Rpc::new(
-            Duration::from_millis(cfg.horizon_timeout_ms),
-            Duration::from_secs(cfg.signer_cache_secs),
-            platform_horizons(&cfg),
-            &fence,
-        ),
+        rpc,
+        sandbox: sandbox.clone(),
         ledgers: cfg.ledgers(),
         client_domains: Arc::new(ClientDomains::new(
             Duration::from_millis(cfg.client_domain_timeout_ms),
@@ -245,7 +259,7 @@ pub async fn start_with_metrics(
         )),
         fence,
         event_hub,
-        instance_id: uuid::Uuid::new_v4().to_string(),
+        instance_id,
         rates: rates.clone(),
         graphql,
         graphql_introspection,
@@ -274,6 +288,9 @@ pub async fn start_with_metrics(
     callbacks::spawn_expiry(state.clone(), shutdown.clone());
     if state.cfg.watcher_enabled {
         watcher::spawn(state.clone(), shutdown.clone());
+        // Sandboxes a testnet reset emptied are provisioned again by whichever replica
+        // gets there first (each under its tenant's lease).
+        sandbox::spawn(sandbox, Duration::from_millis(state.cfg.reset_check_ms.clamp(1000, 60_000)), &state.tasks, shutdown.clone());
     }
 
     let metrics_listener = match (metrics_listener, state.cfg.metrics_bind) {

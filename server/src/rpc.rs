@@ -250,6 +250,67 @@ impl Rpc {
     }
 }
 
+/// `sendTransaction`'s answer.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Sent {
+    /// `PENDING`, `DUPLICATE`, `TRY_AGAIN_LATER` or `ERROR`.
+    pub status: String,
+    #[serde(default)]
+    pub hash: String,
+    /// With `ERROR`: the base64 `TransactionResult` saying why.
+    #[serde(default)]
+    pub error_result_xdr: Option<String>,
+}
+
+/// `getTransaction`'s answer.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct TxStatus {
+    /// `SUCCESS`, `FAILED` or `NOT_FOUND`.
+    pub status: String,
+    #[serde(default)]
+    pub result_xdr: Option<String>,
+    #[serde(default)]
+    pub ledger: Option<u32>,
+    pub latest_ledger: u32,
+    /// Unix seconds, sent as a string.
+    #[serde(default, deserialize_with = "number_or_string")]
+    pub latest_ledger_close_time: i64,
+}
+
+impl Rpc {
+    /// `sendTransaction` of a base64 envelope.
+    pub async fn send_transaction(&self, url: &str, envelope_xdr: &str) -> Result<Sent, RpcError> {
+        self.call(url, "sendTransaction", json!({ "transaction": envelope_xdr })).await
+    }
+
+    /// `getTransaction` by hash (hex).
+    pub async fn transaction(&self, url: &str, hash: &str) -> Result<TxStatus, RpcError> {
+        self.call(url, "getTransaction", json!({ "hash": hash })).await
+    }
+
+    /// `getLedgerEntries`: the base64 `LedgerEntryData` of each key found, by key.
+    pub async fn ledger_entries(
+        &self,
+        url: &str,
+        keys: &[String],
+    ) -> Result<std::collections::HashMap<String, String>, RpcError> {
+        #[derive(Deserialize)]
+        struct Entries {
+            #[serde(default)]
+            entries: Option<Vec<Entry>>,
+        }
+        #[derive(Deserialize)]
+        struct Entry {
+            key: String,
+            xdr: String,
+        }
+        let answer: Entries = self.call(url, "getLedgerEntries", json!({ "keys": keys })).await?;
+        Ok(answer.entries.unwrap_or_default().into_iter().map(|e| (e.key, e.xdr)).collect())
+    }
+}
+
 /// RPC's answer to a start outside its window, read into numbers.
 fn out_of_range(code: i64, message: &str) -> Option<RpcError> {
     if code != -32600 {

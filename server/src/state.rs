@@ -50,6 +50,8 @@ pub struct Shared {
     pub client_ip: Arc<crate::http::ClientIpPolicy>,
     pub horizon: Horizon,
     pub rpc: crate::rpc::Rpc,
+    /// Testnet ledger writes and the self-test.
+    pub sandbox: Arc<crate::sandbox::Sandbox>,
     /// Which Horizon or RPC each tenant's ledger comes from.
     pub ledgers: mooring_tenants::ledger_source::PlatformLedgers,
     pub client_domains: Arc<ClientDomains>,

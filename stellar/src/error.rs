@@ -16,6 +16,10 @@ pub enum Error {
     ChallengeExpired,
     #[error("{0}")]
     Signatures(String),
+    #[error("invalid asset: {0}")]
+    InvalidAsset(String),
+    #[error("invalid transaction: {0}")]
+    InvalidTransaction(String),
     #[error("{field} {reason}")]
     InvalidField { field: String, reason: String },
 }

@@ -2,12 +2,55 @@
 //! what SEP-10 needs from an account's entry.
 
 use stellar_xdr::{
-    AccountId, LedgerEntryData, LedgerKey, LedgerKeyAccount, Limits, PublicKey as XdrPublicKey, ReadXdr,
-    SignerKey, Uint256, WriteXdr,
+    AccountId, Asset, LedgerEntryData, LedgerKey, LedgerKeyAccount, LedgerKeyTrustLine, Limits,
+    PublicKey as XdrPublicKey, ReadXdr, SignerKey, TrustLineAsset, Uint256, WriteXdr,
 };
 
-use crate::PublicKey;
 use crate::challenge::Signer;
+use crate::tx::ClassicAsset;
+use crate::{Amount, PublicKey};
+
+/// What provisioning needs to know of an account on the ledger.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AccountState {
+    pub sequence: i64,
+    pub balance: Amount,
+    pub home_domain: String,
+}
+
+/// The base64 `LedgerKey` of `account`'s trustline to `asset` (a credit asset).
+pub fn trustline_key(account: &PublicKey, asset: &ClassicAsset) -> Option<String> {
+    let asset = match asset.to_xdr() {
+        Asset::Native => return None,
+        Asset::CreditAlphanum4(a) => TrustLineAsset::CreditAlphanum4(a),
+        Asset::CreditAlphanum12(a) => TrustLineAsset::CreditAlphanum12(a),
+    };
+    let key = LedgerKey::Trustline(LedgerKeyTrustLine {
+        account_id: AccountId(XdrPublicKey::PublicKeyTypeEd25519(Uint256(account.0))),
+        asset,
+    });
+    Some(key.to_xdr_base64(Limits::none()).expect("a trustline key always encodes"))
+}
+
+fn entry(entry_xdr: &str) -> Result<LedgerEntryData, String> {
+    LedgerEntryData::from_xdr_base64(entry_xdr, Limits::len(64 * 1024)).map_err(|e| format!("ledger entry: {e}"))
+}
+
+/// Sequence number, lumen balance and home domain from an account's `LedgerEntryData`.
+pub fn account_state(entry_xdr: &str) -> Result<AccountState, String> {
+    let LedgerEntryData::Account(a) = entry(entry_xdr)? else { return Err("the entry is not an account".into()) };
+    Ok(AccountState {
+        sequence: a.seq_num.0,
+        balance: Amount(a.balance),
+        home_domain: String::from_utf8_lossy(a.home_domain.as_slice()).into_owned(),
+    })
+}
+
+/// The balance of a trustline's `LedgerEntryData`.
+pub fn trustline_balance(entry_xdr: &str) -> Result<Amount, String> {
+    let LedgerEntryData::Trustline(t) = entry(entry_xdr)? else { return Err("the entry is not a trustline".into()) };
+    Ok(Amount(t.balance))
+}
 
 /// The base64 `LedgerKey` of an account.
 pub fn account_key(account: &PublicKey) -> String {

@@ -18,9 +18,11 @@ pub mod sep31;
 pub mod sep38;
 pub mod sep9;
 pub mod text;
+pub mod tx;
 
 pub use account::ClientAccount;
 pub use amount::Amount;
 pub use error::Error;
 pub use keys::{Keypair, PublicKey};
+pub use memo::MemoType;
 pub use network::Network;

@@ -141,6 +141,26 @@ fn invalid(name: &str, why: &str) -> Error {
     Error::InvalidField { field: name.to_string(), reason: why.to_string() }
 }
 
+/// A value of field `name` that [`validate`] accepts (what a test customer sends; the
+/// self-test fills forms with these). `None` for files, which are not text.
+pub fn example(name: &str, ty: FieldType, choices: Option<&[String]>) -> Option<String> {
+    if let Some(first) = choices.and_then(|c| c.first()) {
+        return Some(first.clone());
+    }
+    let format = FIELDS.iter().find(|(n, ..)| *n == name).map_or(Free, |(_, _, f)| *f);
+    Some(match (ty, format) {
+        (FieldType::Binary, _) => return None,
+        (FieldType::Date, _) => "1990-01-31".into(),
+        (FieldType::Number, _) => "1".into(),
+        (_, Email) => "selftest@example.com".into(),
+        (_, Phone) => "+14155552671".into(),
+        (_, Country) => "USA".into(),
+        (_, Language) => "en".into(),
+        (_, Choices(allowed)) => allowed.first().map_or("x", |c| *c).to_string(),
+        (_, Free) => "Self-test".into(),
+    })
+}
+
 /// Checks a text value of field `name`, whose declared type is `ty` (SEP-9's for a
 /// standard name, the tenant's for a custom one). `choices`, if any, are the tenant's.
 pub fn validate(name: &str, ty: FieldType, value: &str, choices: Option<&[String]>) -> Result<(), Error> {
@@ -239,6 +259,18 @@ mod tests {
 
     fn check(name: &str, value: &str) -> bool {
         validate(name, field_type(name).unwrap(), value, None).is_ok()
+    }
+
+    #[test]
+    fn every_catalogued_text_field_has_an_example_that_validates() {
+        for (name, ty, _) in FIELDS {
+            match example(name, *ty, None) {
+                Some(v) => assert_eq!(validate(name, *ty, &v, None), Ok(()), "{name}: {v}"),
+                None => assert_eq!(*ty, FieldType::Binary, "{name}"),
+            }
+        }
+        let choices = vec!["savings".to_string()];
+        assert_eq!(example("bank_account_type", FieldType::String, Some(&choices)).as_deref(), Some("savings"));
     }
 
     #[test]

@@ -21,6 +21,8 @@ pub mod pii;
 pub mod public_net;
 pub mod rotation;
 pub mod rules;
+pub mod sandbox;
+pub mod self_tests;
 
 pub use crypto::MasterKey;
 pub use directory::{Directory, Snapshot};

@@ -195,6 +195,7 @@ pub(crate) async fn tenants(
             customer_types: customer_types.remove(&t.id).unwrap_or_default(),
             transaction_expiry_secs: t.transaction_expiry_secs,
             info_requires_auth: t.info_requires_auth,
+            testnet_auto_provision: t.testnet_auto_provision,
             rate_limit: t
                 .rate_limit_per_second
                 .zip(t.rate_limit_burst)

@@ -51,6 +51,8 @@ pub struct Tenant {
     pub transaction_expiry_secs: Option<i64>,
     /// SEP-31 `/info` needs a SEP-10 token (default: public information).
     pub info_requires_auth: bool,
+    /// Testnet: the sandbox is provisioned again after each testnet reset.
+    pub testnet_auto_provision: bool,
     /// The operator's cap on all of the tenant's SEP requests together, as
     /// (per second, burst); `None`: the platform default.
     pub rate_limit: Option<(u32, u32)>,

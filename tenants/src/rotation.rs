@@ -1,5 +1,5 @@
 //! Master-key rotation: re-seal every secret the master key protects — tenant signing
-//! seeds, tenant data keys, webhook signing secrets — under the current key, in
+//! seeds, tenant data keys, webhook signing secrets, testnet sandbox keys — under the current key, in
 //! batches. Each row is re-sealed on its own with a compare-and-set on the value read,
 //! so concurrent writes win, a crash loses nothing (rows already under the current key
 //! are skipped next time) and replicas keep serving throughout: they hold both keys
@@ -113,6 +113,10 @@ pub async fn reseal(
         if rows.len() < batch as usize {
             break;
         }
+    }
+    // Sandboxes are one per testnet tenant at most: one pass.
+    if budget(&progress) {
+        progress.resealed += crate::sandbox::reseal(db, key).await?;
     }
     Ok(progress)
 }

@@ -172,6 +172,8 @@ pub struct SettingsInput {
     pub transaction_expiry_secs: Option<i64>,
     /// Whether SEP-31 /info needs a SEP-10 token (default false: /info is public).
     pub info_requires_auth: Option<bool>,
+    /// Testnet: provision the sandbox again after each testnet reset (default false).
+    pub testnet_auto_provision: Option<bool>,
 }
 
 #[derive(Default)]
@@ -326,6 +328,7 @@ impl ConfigMutation {
             rpc_url: input.rpc_url,
             transaction_expiry_secs: input.transaction_expiry_secs,
             info_requires_auth: input.info_requires_auth,
+            testnet_auto_provision: input.testnet_auto_provision,
         };
         admin::update_settings(&core(ctx).db, id, settings).await.map_err(from_tenants)?;
         reloaded(ctx, tenant_id.as_ref()).await

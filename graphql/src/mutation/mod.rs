@@ -7,6 +7,7 @@ mod config;
 mod customers;
 mod keys;
 mod quotes;
+mod sandbox;
 mod tenants;
 mod transactions;
 mod webhooks;
@@ -27,6 +28,7 @@ pub struct Mutation(
     customers::CustomersMutation,
     webhooks::WebhooksMutation,
     quotes::QuotesMutation,
+    sandbox::SandboxMutation,
 );
 
 async fn reload(ctx: &Context<'_>) -> Result<()> {

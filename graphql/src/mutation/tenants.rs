@@ -36,8 +36,9 @@ pub struct CreateTenantInput {
     pub network: StellarNetwork,
     /// Horizon URL; null: the platform's Horizon for the network.
     pub horizon_url: Option<String>,
-    /// Account sending anchors pay.
-    pub distribution_account: String,
+    /// Account sending anchors pay. Null on testnet: Mooring generates one (its key
+    /// sealed) and `provisionTestnet` creates it on the ledger.
+    pub distribution_account: Option<String>,
 }
 
 /// The tenant created, and its first API key.

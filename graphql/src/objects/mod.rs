@@ -3,6 +3,7 @@
 mod caller;
 mod customer;
 mod quote;
+mod sandbox;
 mod tenant;
 mod transaction;
 mod webhook;
@@ -12,6 +13,7 @@ use mooring_stellar::Amount;
 pub use caller::{ApiKey, AuditEntry, CallerKind, Me, NewApiKey};
 pub use customer::CustomerObj;
 pub use quote::QuoteObj;
+pub use sandbox::{SelfTestReport, TestnetProvisioning, TestnetSandbox};
 pub use tenant::TenantObj;
 pub use transaction::{Event, PaymentObj, TransactionObj};
 pub use webhook::{WebhookDelivery, WebhookEndpoint, WebhookEndpointWithSecret};

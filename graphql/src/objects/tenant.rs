@@ -90,6 +90,28 @@ impl TenantObj {
             detected_at: g.detected_at,
         }))
     }
+    /// Testnet: the sandbox is provisioned again after each testnet reset.
+    async fn testnet_auto_provision(&self) -> bool {
+        self.0.testnet_auto_provision
+    }
+    /// The testnet sandbox (null until `provisionTestnet` first ran, or on mainnet).
+    #[graphql(complexity = "10 + child_complexity")]
+    async fn testnet_sandbox(&self, ctx: &Context<'_>) -> Result<Option<super::TestnetSandbox>> {
+        let record = mooring_tenants::sandbox::record(&core(ctx).db, self.0.id).await.map_err(from_tenants)?;
+        Ok(record.map(Into::into))
+    }
+    /// The latest self-test reports, newest first.
+    #[graphql(complexity = "crate::cost::rows(child_complexity, first, 50)")]
+    async fn self_tests(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "How many (at most 50).", default = 10)] first: u64,
+    ) -> Result<Vec<super::SelfTestReport>> {
+        let rows = mooring_tenants::self_tests::latest(&core(ctx).db, self.0.id, first.min(50))
+            .await
+            .map_err(from_tenants)?;
+        Ok(rows.into_iter().map(Into::into).collect())
+    }
     /// The SEP-10 SIGNING_KEY (public; the seed never leaves the server).
     async fn signing_key(&self) -> String {
         self.0.signing_key.public_key().to_string()

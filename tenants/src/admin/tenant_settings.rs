@@ -19,7 +19,9 @@ pub struct NewTenant {
     pub domains: Vec<String>,
     pub network: Network,
     pub horizon_url: String,
-    pub distribution_account: String,
+    /// `None` on testnet only: a distribution account is generated (its key sealed)
+    /// and `provisionTestnet` creates it on the ledger.
+    pub distribution_account: Option<String>,
     pub org_name: Option<String>,
     pub org_url: Option<String>,
     pub org_description: Option<String>,
@@ -30,9 +32,25 @@ pub struct NewTenant {
 pub async fn create_tenant(
     db: &DatabaseConnection,
     master_key: &MasterKey,
-    new: NewTenant,
+    mut new: NewTenant,
 ) -> Result<Uuid, Error> {
-    rules::check_account(&new.distribution_account, "distribution account")?;
+    let id = Uuid::new_v4();
+    // A testnet tenant without an account of its own gets one Mooring holds the key of.
+    let generated = match &new.distribution_account {
+        Some(a) => {
+            rules::check_account(a, "distribution account")?;
+            None
+        }
+        None if new.network.is_public() => {
+            return Err(Error::Invalid("a public-network tenant needs its distribution account".into()));
+        }
+        None => {
+            let key = Keypair::generate();
+            new.distribution_account = Some(key.public_key().to_string());
+            Some(key)
+        }
+    };
+    let distribution_account = new.distribution_account.clone().unwrap_or_default();
     rules::check_org(&rules::OrgFields {
         name: new.org_name.as_deref(),
         url: new.org_url.as_deref(),
@@ -44,13 +62,12 @@ pub async fn create_tenant(
         return Err(Error::Invalid("a tenant needs at least one domain".into()));
     }
     let domains = new.domains.iter().map(|d| rules::check_domain(d)).collect::<Result<Vec<_>, _>>()?;
-    let id = Uuid::new_v4();
     let key = Keypair::generate();
     let now = Utc::now();
     config_write(db, id, async move |txn| {
         let network = new.network.passphrase().to_string();
-        check_account_free(txn, &network, &new.distribution_account, None).await?;
-        let account = new.distribution_account.clone();
+        check_account_free(txn, &network, &distribution_account, None).await?;
+        let account = distribution_account.clone();
         tenant::ActiveModel {
             id: Set(id),
             name: Set(new.name),
@@ -59,7 +76,7 @@ pub async fn create_tenant(
             rpc_url: Set(None),
             signing_public_key: Set(key.public_key().to_string()),
             signing_seed_ciphertext: Set(master_key.encrypt_seed(id, &key.seed())),
-            distribution_account: Set(new.distribution_account),
+            distribution_account: Set(distribution_account),
             status: Set(TenantStatus::Active),
             org_name: Set(new.org_name),
             org_url: Set(new.org_url),
@@ -81,12 +98,16 @@ pub async fn create_tenant(
             data_key: Set(Some(crate::pii::DataKey::generate().sealed(master_key, id))),
             conformance_mode: Set(false),
             expired_quote_policy: Set(crate::ExpiredQuotePolicy::Hold),
+            testnet_auto_provision: Set(false),
         }
         .insert(txn)
         .await
         .map_err(|e| account_taken(e, &account))?;
         for domain in domains {
             insert_domain(txn, id, domain).await?;
+        }
+        if let Some(key) = generated {
+            crate::sandbox::create_in(txn, master_key, id, Some(&key)).await?;
         }
         Ok(id)
     })
@@ -262,6 +283,8 @@ pub struct Settings {
     pub rpc_url: Option<String>,
     pub transaction_expiry_secs: Option<i64>,
     pub info_requires_auth: Option<bool>,
+    /// Testnet only: provision the sandbox again after each testnet reset.
+    pub testnet_auto_provision: Option<bool>,
 }
 
 pub async fn update_settings(db: &DatabaseConnection, tenant_id: Uuid, s: Settings) -> Result<(), Error> {
@@ -299,6 +322,7 @@ pub async fn update_settings(db: &DatabaseConnection, tenant_id: Uuid, s: Settin
                 .exec(txn)
                 .await?;
         }
+        let current_is_public = current.network_passphrase == mooring_stellar::network::PUBLIC_PASSPHRASE;
         let mut row: tenant::ActiveModel = current.into();
         if let Some(v) = s.name {
             row.name = Set(v);
@@ -337,6 +361,12 @@ pub async fn update_settings(db: &DatabaseConnection, tenant_id: Uuid, s: Settin
         }
         if let Some(v) = s.info_requires_auth {
             row.info_requires_auth = Set(v);
+        }
+        if let Some(v) = s.testnet_auto_provision {
+            if v && current_is_public {
+                return Err(Error::Invalid("testnetAutoProvision is for testnet tenants".into()));
+            }
+            row.testnet_auto_provision = Set(v);
         }
         row.updated_at = Set(Utc::now());
         row.update(txn).await.map_err(|e| account_taken(e, new_account.as_deref().unwrap_or_default()))?;

@@ -1,0 +1,75 @@
+//! Self-test reports as stored: one row per run, its steps as JSON.
+
+use chrono::{DateTime, Utc};
+use mooring_entities::self_test;
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set,
+};
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+use crate::Error;
+
+/// One check: what was sent, what came back, and the verdict.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Check {
+    pub name: String,
+    pub passed: bool,
+    pub message: String,
+    /// The request as sent (method, URL, body), secrets and tokens left out.
+    pub request: String,
+    /// The response as received (status and body, cut at 4 KiB).
+    pub response: String,
+}
+
+#[derive(Debug, Clone)]
+pub struct Report {
+    pub id: Uuid,
+    pub tenant_id: Uuid,
+    pub started_at: DateTime<Utc>,
+    pub finished_at: Option<DateTime<Utc>>,
+    pub passed: bool,
+    pub steps: Vec<Check>,
+}
+
+impl Report {
+    fn from_row(r: self_test::Model) -> Result<Self, Error> {
+        let steps = serde_json::from_str(&r.steps).map_err(|e| Error::Corrupt(format!("self-test steps: {e}")))?;
+        Ok(Self {
+            id: r.id,
+            tenant_id: r.tenant_id,
+            started_at: r.started_at,
+            finished_at: r.finished_at,
+            passed: r.passed,
+            steps,
+        })
+    }
+}
+
+/// Stores a finished run.
+pub async fn save(db: &DatabaseConnection, report: &Report) -> Result<(), Error> {
+    self_test::ActiveModel {
+        id: Set(report.id),
+        tenant_id: Set(report.tenant_id),
+        started_at: Set(report.started_at),
+        finished_at: Set(report.finished_at),
+        passed: Set(report.passed),
+        steps: Set(serde_json::to_string(&report.steps).expect("checks serialize")),
+    }
+    .insert(db)
+    .await?;
+    Ok(())
+}
+
+/// The tenant's latest `first` reports, newest first.
+pub async fn latest(db: &DatabaseConnection, tenant_id: Uuid, first: u64) -> Result<Vec<Report>, Error> {
+    self_test::Entity::find()
+        .filter(self_test::Column::TenantId.eq(tenant_id))
+        .order_by_desc(self_test::Column::StartedAt)
+        .limit(first)
+        .all(db)
+        .await?
+        .into_iter()
+        .map(Report::from_row)
+        .collect()
+}
