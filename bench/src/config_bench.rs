@@ -176,7 +176,7 @@ pub(crate) async fn onboard_with(
             domains: vec![format!("t{n}.bench.example")],
             network: Network::testnet(),
             horizon_url: horizon_url.into(),
-            distribution_account: Keypair::generate().public_key().to_string(),
+            distribution_account: Some(Keypair::generate().public_key().to_string()),
             org_name: None,
             org_url: None,
             org_description: None,

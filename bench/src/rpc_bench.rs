@@ -84,7 +84,7 @@ async fn seed(db: &sea_orm::DatabaseConnection, key: &MasterKey, open: usize) ->
                 domains: vec![format!("rpcbench{i}.example")],
                 network: Network::testnet(),
                 horizon_url: PLATFORM_HORIZON.into(),
-                distribution_account: account.clone(),
+                distribution_account: Some(account.clone()),
                 org_name: None,
                 org_url: None,
                 org_description: None,

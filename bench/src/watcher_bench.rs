@@ -164,7 +164,7 @@ async fn bench(database_url: &str, payments_total: usize, via: Via) -> anyhow::R
                 domains: vec![format!("bench{i}.example")],
                 network: Network::testnet(),
                 horizon_url: horizon_url.clone(),
-                distribution_account: account.clone(),
+                distribution_account: Some(account.clone()),
                 org_name: None,
                 org_url: None,
                 org_description: None,

@@ -216,7 +216,7 @@ impl TestEnv {
                 domains: vec![domain.to_string()],
                 network: Network::testnet(),
                 horizon_url: self.horizon.url.clone(),
-                distribution_account: Keypair::generate().public_key().to_string(),
+                distribution_account: Some(Keypair::generate().public_key().to_string()),
                 org_name: None,
                 org_url: None,
                 org_description: None,
