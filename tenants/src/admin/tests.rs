@@ -34,7 +34,7 @@ fn new_tenant(domain: &str, account: &str, network: Network) -> NewTenant {
         domains: vec![domain.into()],
         network,
         horizon_url: "https://horizon-testnet.stellar.org/".into(),
-        distribution_account: account.into(),
+        distribution_account: Some(account.into()),
         org_name: None,
         org_url: None,
         org_description: None,
