@@ -1,6 +1,8 @@
 //! A local stand-in for Stellar RPC (JSON-RPC 2.0), serving the real shapes of the
 //! methods Mooring calls, with real XDR built here with stellar-xdr: CAP-67 `transfer`
-//! and `mint` events, account ledger entries, ledgers with hashes and close times.
+//! and `mint` events, account and trustline ledger entries, ledgers with hashes and
+//! close times; `sendTransaction`/`getTransaction` against an in-memory ledger
+//! (`rpc_ledger`), whose payments become events, and a Friendbot at `/friendbot`.
 //! It keeps a window of ledgers like a real RPC (a start before the oldest is refused
 //! with -32600 "startLedger must be within the ledger range: A - B"), scans a bounded
 //! number of ledgers per `getEvents` request and pages with a top-level cursor, and
@@ -19,10 +21,9 @@ use axum::{Json, Router};
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 use stellar_xdr::{
-    AccountEntry, AccountEntryExt, AccountId, AlphaNum4, AlphaNum12, Asset, AssetCode4, AssetCode12, BytesM,
-    ContractId, ContractIdPreimage, Hash, HashIdPreimage, HashIdPreimageContractId, Int128Parts,
-    LedgerEntryData, LedgerKey, Limits, PoolId, PublicKey, ReadXdr, ScAddress, ScBytes, ScMap, ScMapEntry,
-    ScString, ScSymbol, ScVal, SequenceNumber, Signer, SignerKey, String32, Thresholds, Uint256, WriteXdr,
+    AccountId, AlphaNum4, AlphaNum12, Asset, AssetCode4, AssetCode12, BytesM, ContractId, ContractIdPreimage, Hash,
+    HashIdPreimage, HashIdPreimageContractId, Int128Parts, LedgerKey, Limits, PoolId, PublicKey, ReadXdr,
+    ScAddress, ScBytes, ScMap, ScMapEntry, ScString, ScSymbol, ScVal, Uint256, WriteXdr,
 };
 
 pub const TESTNET: &str = "Test SDF Network ; September 2015";
@@ -116,7 +117,8 @@ struct Inner {
     ledgers: Vec<Ledger>,
     oldest: u32,
     events: Vec<Event>,
-    accounts: HashMap<String, String>,
+    /// Accounts, trustlines and submitted transactions.
+    book: crate::rpc_ledger::Book,
     /// Bumped by `reset`: a reset network's ledgers have other hashes.
     generation: u32,
     requests: HashMap<String, usize>,
@@ -187,12 +189,15 @@ impl RpcStandIn {
             ledgers,
             oldest: 100,
             events: Vec::new(),
-            accounts: HashMap::new(),
+            book: Default::default(),
             generation: 0,
             requests: HashMap::new(),
             failing: false,
         }));
-        let app = Router::new().route("/", post(handle)).with_state(inner.clone());
+        let app = Router::new()
+            .route("/", post(handle))
+            .route("/friendbot", axum::routing::get(friendbot))
+            .with_state(inner.clone());
         let listener = tokio::net::TcpListener::bind(addr).await.unwrap();
         let addr = listener.local_addr().unwrap();
         tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
@@ -290,7 +295,7 @@ impl RpcStandIn {
             .collect();
         inner.oldest = 1;
         inner.events.clear();
-        inner.accounts.clear();
+        inner.book = Default::default();
     }
 
     pub fn latest_ledger(&self) -> u32 {
@@ -300,26 +305,37 @@ impl RpcStandIn {
     /// An account on the ledger with these signers (key, weight), master weight and
     /// medium threshold.
     pub fn set_account(&self, account: &str, master_weight: u8, signers: &[(&str, u32)], med_threshold: u8) {
-        let key = |g: &str| Uint256(stellar_strkey::ed25519::PublicKey::from_string(g).unwrap().0);
-        let entry = LedgerEntryData::Account(AccountEntry {
-            account_id: AccountId(PublicKey::PublicKeyTypeEd25519(key(account))),
-            balance: 100_000_000,
-            seq_num: SequenceNumber(1),
-            num_sub_entries: signers.len() as u32,
-            inflation_dest: None,
-            flags: 0,
-            home_domain: String32::default(),
-            thresholds: Thresholds([master_weight, 1, med_threshold, med_threshold]),
-            signers: signers
-                .iter()
-                .map(|(k, w)| Signer { key: SignerKey::Ed25519(key(k)), weight: *w })
-                .collect::<Vec<_>>()
-                .try_into()
-                .unwrap(),
-            ext: AccountEntryExt::V0,
-        });
-        let xdr = entry.to_xdr_base64(Limits::none()).unwrap();
-        self.inner.lock().unwrap().accounts.insert(account.to_string(), xdr);
+        let key = |g: &str| stellar_strkey::ed25519::PublicKey::from_string(g).unwrap().0;
+        let mut a = crate::rpc_ledger::Account::new(100_000_000, 1);
+        a.master_weight = master_weight;
+        a.med_threshold = med_threshold;
+        a.signers = signers.iter().map(|(k, w)| (key(k), *w)).collect();
+        self.inner.lock().unwrap().book.accounts.insert(account.to_string(), a);
+    }
+
+    /// An account's state on the in-memory ledger.
+    pub fn account(&self, account: &str) -> Option<crate::rpc_ledger::Account> {
+        self.inner.lock().unwrap().book.accounts.get(account).cloned()
+    }
+
+    /// Whether a transaction of this hash (hex) was applied, successfully or not.
+    pub fn transaction_known(&self, hash: &str) -> bool {
+        self.inner.lock().unwrap().book.txs.contains_key(hash)
+    }
+
+    /// Every envelope submitted with `sendTransaction`, in order.
+    pub fn submitted(&self) -> Vec<String> {
+        self.inner.lock().unwrap().book.submitted.clone()
+    }
+
+    /// Transactions paying less than `stroops` per operation get `TRY_AGAIN_LATER`.
+    pub fn set_congested_below(&self, stroops: i64) {
+        self.inner.lock().unwrap().book.congested_below = stroops;
+    }
+
+    /// Friendbot on this stand-in: `GET {url}?addr=G…`.
+    pub fn friendbot_url(&self) -> String {
+        format!("{}/friendbot", self.url)
     }
 
     /// Every method answers HTTP 503 while on.
@@ -494,20 +510,41 @@ async fn handle(State(inner): State<Arc<Mutex<Inner>>>, Json(req): Json<Value>) 
         "getLedgerEntries" => {
             let mut entries = Vec::new();
             for key in params["keys"].as_array().cloned().unwrap_or_default() {
-                let Ok(LedgerKey::Account(k)) =
-                    LedgerKey::from_xdr_base64(key.as_str().unwrap_or_default(), Limits::none())
-                else {
-                    continue;
+                let xdr = match LedgerKey::from_xdr_base64(key.as_str().unwrap_or_default(), Limits::none()) {
+                    Ok(LedgerKey::Account(k)) => {
+                        let AccountId(PublicKey::PublicKeyTypeEd25519(Uint256(bytes))) = k.account_id;
+                        inner.book.account_entry(&crate::rpc_ledger::g(&bytes))
+                    }
+                    Ok(LedgerKey::Trustline(k)) => {
+                        let AccountId(PublicKey::PublicKeyTypeEd25519(Uint256(bytes))) = k.account_id;
+                        inner.book.trustline_entry(bytes, &k.asset)
+                    }
+                    _ => None,
                 };
-                let AccountId(PublicKey::PublicKeyTypeEd25519(Uint256(bytes))) = k.account_id;
-                let g = stellar_strkey::ed25519::PublicKey(bytes).to_string().to_string();
-                if let Some(xdr) = inner.accounts.get(&g) {
+                if let Some(xdr) = xdr {
                     entries.push(
                         json!({ "key": key, "xdr": xdr, "lastModifiedLedgerSeq": inner.latest().sequence }),
                     );
                 }
             }
             Ok(json!({ "entries": entries, "latestLedger": inner.latest().sequence }))
+        }
+        "sendTransaction" => Ok(send_transaction(&mut inner, params)),
+        "getTransaction" => {
+            let hash = params["hash"].as_str().unwrap_or_default();
+            let l = inner.latest();
+            let mut answer = json!({
+                "status": "NOT_FOUND", "latestLedger": l.sequence, "latestLedgerCloseTime": l.close_time.to_string(),
+                "oldestLedger": inner.oldest, "oldestLedgerCloseTime": inner.ledger(inner.oldest).map_or(0, |l| l.close_time).to_string(),
+            });
+            if let Some(t) = inner.book.txs.get(hash) {
+                answer["status"] = json!(if t.success { "SUCCESS" } else { "FAILED" });
+                answer["ledger"] = json!(t.ledger);
+                answer["resultXdr"] = json!(t.result_xdr);
+                answer["envelopeXdr"] = json!(t.envelope_xdr);
+                answer["txHash"] = json!(hash);
+            }
+            Ok(answer)
         }
         _ => Err(json!({ "code": -32601, "message": "method not found" })),
     };
@@ -516,6 +553,56 @@ async fn handle(State(inner): State<Arc<Mutex<Inner>>>, Json(req): Json<Value>) 
         Err(error) => json!({ "jsonrpc": "2.0", "id": req["id"], "error": error }),
     };
     Json(body).into_response()
+}
+
+/// Applies a submitted envelope in a new ledger (or refuses it), and emits the CAP-67
+/// events of its payments, which the watcher then reads like any other.
+fn send_transaction(inner: &mut Inner, params: &Value) -> Value {
+    use crate::rpc_ledger::Sent;
+    let xdr = params["transaction"].as_str().unwrap_or_default();
+    let ledger = inner.latest().sequence + 1;
+    let passphrase = inner.passphrase.clone();
+    let latest = json!({ "latestLedger": inner.latest().sequence, "latestLedgerCloseTime": inner.latest().close_time.to_string() });
+    let mut answer = match inner.book.submit(&passphrase, xdr, now(), ledger) {
+        Sent::Pending { hash, movements } => {
+            let t = now();
+            inner.close_ledger(t);
+            let passphrase = inner.passphrase.clone();
+            for (op, m) in movements.iter().enumerate() {
+                let id = event_id(ledger, 1, op as u32, 0);
+                inner.events.push(build(&passphrase, m, ledger, &id, &hash, t, true));
+            }
+            json!({ "status": "PENDING", "hash": hash })
+        }
+        Sent::Error { hash, result_xdr } => json!({ "status": "ERROR", "hash": hash, "errorResultXdr": result_xdr }),
+        Sent::TryAgainLater { hash } => json!({ "status": "TRY_AGAIN_LATER", "hash": hash }),
+    };
+    answer["latestLedger"] = latest["latestLedger"].clone();
+    answer["latestLedgerCloseTime"] = latest["latestLedgerCloseTime"].clone();
+    answer
+}
+
+/// Friendbot: creates and funds the account (10,000 XLM) in a new ledger; an account
+/// that exists already is refused, as the real one does.
+async fn friendbot(
+    State(inner): State<Arc<Mutex<Inner>>>,
+    axum::extract::Query(q): axum::extract::Query<HashMap<String, String>>,
+) -> axum::response::Response {
+    use axum::response::IntoResponse;
+    let mut inner = inner.lock().unwrap();
+    *inner.requests.entry("friendbot".into()).or_default() += 1;
+    let addr = q.get("addr").cloned().unwrap_or_default();
+    if stellar_strkey::ed25519::PublicKey::from_string(&addr).is_err() {
+        return (axum::http::StatusCode::BAD_REQUEST, Json(json!({ "detail": "invalid addr" }))).into_response();
+    }
+    if inner.book.accounts.contains_key(&addr) {
+        let body = json!({ "title": "Transaction Failed", "status": 400,
+            "extras": { "result_codes": { "transaction": "tx_failed", "operations": ["op_already_exists"] } } });
+        return (axum::http::StatusCode::BAD_REQUEST, Json(body)).into_response();
+    }
+    let ledger = inner.close_ledger(now());
+    inner.book.accounts.insert(addr, crate::rpc_ledger::Account::new(crate::rpc_ledger::FRIENDBOT_STROOPS, i64::from(ledger) << 32));
+    Json(json!({ "successful": true, "ledger": ledger })).into_response()
 }
 
 fn get_ledgers(inner: &Inner, params: &Value) -> Result<Value, Value> {

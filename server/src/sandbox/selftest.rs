@@ -434,6 +434,20 @@ impl Run<'_> {
             })
             .await;
         let Some(created) = created else { return };
+        let url = format!("{}/transactions/{}", endpoints.direct, created["id"].as_str().unwrap_or_default());
+        let fetched = self
+            .call("SEP-31 GET /transactions/:id", Method::GET, &url, Some(&token), None, 200, |b| {
+                let tx = &b["transaction"];
+                if tx["status"] != "pending_sender" {
+                    return Err(format!("status {} (expected pending_sender)", tx["status"]));
+                }
+                tx["amount_in"].as_str().ok_or("no amount_in")?;
+                Ok(format!("pending_sender, {} {} to pay", tx["amount_in"], tx["amount_in_asset"]))
+            })
+            .await;
+        let Some(fetched) = fetched else { return };
+        let mut created = created;
+        created["amount_in"] = fetched["transaction"]["amount_in"].clone();
         if t.network.is_public() {
             return self.skip("payment", "the public network: the self-test never pays");
         }

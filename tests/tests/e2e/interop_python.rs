@@ -40,11 +40,11 @@ fn set_up_venv() -> PathBuf {
     python
 }
 
-fn run_script(script: &str, args: &[&str]) -> Value {
+pub(crate) fn run_script(script: &str, args: &[&str]) -> Value {
     run_script_env(script, args, &[])
 }
 
-fn run_script_env(script: &str, args: &[&str], env: &[(&str, &str)]) -> Value {
+pub(crate) fn run_script_env(script: &str, args: &[&str], env: &[(&str, &str)]) -> Value {
     let python = python_with_sdk();
     let out = Command::new(python)
         .arg(workspace().join("tests").join("python").join(script))

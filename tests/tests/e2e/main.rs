@@ -25,6 +25,7 @@ mod rate_limit;
 mod rollout;
 mod rotation;
 mod rpc;
+mod sandbox;
 mod sep1;
 mod sep10;
 mod sep12;
