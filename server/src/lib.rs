@@ -322,6 +322,34 @@ pub async fn start_with_metrics(
 }
 
 /// The configured master key, with the previous one while rotating.
+/// `mooring selftest --tenant <id|domain>`: runs the self-test from this process (the
+/// serving replicas' watcher sees its payment) and renders the report as a table.
+/// Returns the table and whether every step passed.
+pub async fn self_test_cli(cfg: &Config, tenant: &str) -> anyhow::Result<(String, bool)> {
+    let master_key = master_key(cfg)?;
+    let db = connect_db(&cfg.database_url).await?;
+    let tenants = Arc::new(Directory::load(db.clone(), master_key.clone()).await?);
+    let found = tenant
+        .parse::<uuid::Uuid>()
+        .ok()
+        .and_then(|id| tenants.by_id(id))
+        .or_else(|| tenants.resolve(tenant))
+        .with_context(|| format!("no tenant with id or domain {tenant:?}"))?;
+    let fence = outbound::Fence {
+        allow_private: cfg.allow_private_outbound,
+        static_hosts: Arc::new(cfg.outbound_static_hosts.clone()),
+    };
+    let rpc = rpc::Rpc::new(
+        Duration::from_millis(cfg.horizon_timeout_ms),
+        Duration::from_secs(cfg.signer_cache_secs),
+        platform_horizons(cfg),
+        &fence,
+    );
+    let sandbox = sandbox::Sandbox::new(cfg, db, master_key, tenants, rpc, &fence, uuid::Uuid::new_v4().to_string());
+    let report = sandbox.run_self_test(found.id).await?;
+    Ok((sandbox::selftest::table(&report), report.passed))
+}
+
 pub fn master_key(cfg: &Config) -> anyhow::Result<MasterKey> {
     let current = MasterKey::parse(
         cfg.master_key.as_deref().context("MOORING_MASTER_KEY is required (32 bytes, base64 or hex)")?,

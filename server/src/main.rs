@@ -36,6 +36,14 @@ enum Command {
     /// Run it after every replica was restarted with both; safe to interrupt and run
     /// again. Then remove MOORING_MASTER_KEY_PREVIOUS and restart the replicas.
     RotateMasterKey,
+    /// Plays a sending anchor against a tenant's public endpoints (SEP-1, 10, 12, 31,
+    /// 38; on testnet it also pays and follows the transaction to completed) and prints
+    /// the report; non-zero exit when a step fails. The report is stored as well.
+    Selftest {
+        /// The tenant's id or one of its domains.
+        #[arg(long)]
+        tenant: String,
+    },
     /// Configuration: `mooring config check` validates it without starting anything and
     /// prints every effective setting, secrets redacted; non-zero exit when invalid.
     Config {
@@ -86,6 +94,14 @@ async fn main() -> anyhow::Result<()> {
             Ok(())
         }
         Command::Config { .. } => unreachable!("handled above"),
+        Command::Selftest { tenant } => {
+            let (table, passed) = mooring_server::self_test_cli(&cfg, &tenant).await?;
+            print!("{table}");
+            if !passed {
+                std::process::exit(1);
+            }
+            Ok(())
+        }
         Command::Serve { demo, no_migrate } => {
             if no_migrate {
                 cfg.migrate_on_start = false;

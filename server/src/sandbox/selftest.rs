@@ -30,6 +30,8 @@ pub struct Options {
     pub via: Option<String>,
     /// How long to wait for the watcher to see the test payment.
     pub payment_wait: Duration,
+    /// How long replicas may take to learn that the run's key is approved.
+    pub approval_wait: Duration,
 }
 
 impl Options {
@@ -37,6 +39,7 @@ impl Options {
         Self {
             via: Some(cfg.selftest_via.trim().trim_end_matches('/').to_string()).filter(|v| !v.is_empty()),
             payment_wait: Duration::from_secs(cfg.testnet_submit_timeout_secs.max(10) * 2),
+            approval_wait: Duration::from_millis(cfg.config_poll_ms.saturating_mul(3).clamp(1000, 30_000)),
         }
     }
 }
@@ -243,7 +246,7 @@ fn fill(fields: &Value) -> Verdict<serde_json::Map<String, Value>> {
 }
 
 impl Sandbox {
-    pub(super) async fn run_self_test(&self, tenant_id: Uuid) -> Result<Report, SandboxError> {
+    pub async fn run_self_test(&self, tenant_id: Uuid) -> Result<Report, SandboxError> {
         let tenant = self.tenants.by_id(tenant_id).ok_or(SandboxError::NotFound)?;
         let domain = tenant.domains.first().cloned().ok_or(SandboxError::Refused("the tenant has no domain".into()))?;
         let started_at = Utc::now();
@@ -310,6 +313,15 @@ impl Run<'_> {
         let domain = self.domain.clone();
         let now = Utc::now().timestamp().max(0) as u64;
         let mut signed_challenge = None;
+        // The run's key was approved a moment ago; a replica serving this domain learns
+        // of it within its config poll (or at once over Redis): refusals until then.
+        let deadline = Instant::now() + self.sandbox.selftest.approval_wait;
+        while Instant::now() < deadline {
+            match self.send(Method::GET, &url, None, None).await.1 {
+                Ok(a) if a.status == 403 => tokio::time::sleep(Duration::from_millis(100)).await,
+                _ => break,
+            }
+        }
         let challenge = self
             .call("SEP-10 challenge", Method::GET, &url, None, None, 200, |b| {
                 let xdr = b["transaction"].as_str().ok_or("no transaction")?;
@@ -534,3 +546,16 @@ impl Run<'_> {
 }
 
 fn void(_: bool) {}
+
+/// The report as the CLI prints it: one line per step, then the verdict.
+pub fn table(report: &Report) -> String {
+    let width = report.steps.iter().map(|s| s.name.chars().count()).max().unwrap_or(4).max(4);
+    let mut out = format!("{:<width$}  {:<6}  {}\n", "STEP", "RESULT", "MESSAGE");
+    for s in &report.steps {
+        let message = s.message.replace('\n', " ");
+        out += &format!("{:<width$}  {:<6}  {}\n", s.name, if s.passed { "pass" } else { "FAIL" }, message);
+    }
+    let verdict = if report.passed { "PASSED" } else { "FAILED" };
+    out += &format!("self-test {} ({verdict}): {} steps\n", report.id, report.steps.len());
+    out
+}

@@ -214,7 +214,8 @@ async fn the_self_test_plays_a_sending_anchor_and_follows_its_payment_to_complet
     let rpc = RpcStandIn::start().await;
     let app = start(&env, &rpc).await;
     let admin = Admin::operator(&app);
-    let (tenant, _, _) = bare_tenant(&app, &unique_domain("selftest")).await;
+    let domain = unique_domain("selftest");
+    let (tenant, _, _) = bare_tenant(&app, &domain).await;
 
     // Before provisioning there is nothing to pay with: the report says so.
     let early = admin.ok(SELF_TEST, json!({ "t": tenant })).await["runSelfTest"].clone();
@@ -254,6 +255,21 @@ async fn the_self_test_plays_a_sending_anchor_and_follows_its_payment_to_complet
     assert_eq!(reports["tenant"]["selfTests"].as_array().unwrap().len(), 2);
     assert_eq!(reports["tenant"]["selfTests"][0]["id"], report["id"]);
     println!("self-test against the stand-in took {took:?}");
+
+    // `mooring selftest --tenant <domain>`: the same run from another process's code
+    // path (its own database connection and directory), printed as a table.
+    let mut cfg = env.config();
+    cfg.rpc_testnet_url = Some(rpc.url.clone());
+    cfg.friendbot_url = rpc.friendbot_url();
+    cfg.selftest_via = app.base.clone();
+    cfg.testnet_submit_timeout_secs = 10;
+    let (table, passed) = mooring_server::self_test_cli(&cfg, &domain).await.unwrap();
+    assert!(passed, "{table}");
+    assert!(table.lines().next().unwrap().starts_with("STEP"), "{table}");
+    assert!(table.lines().any(|l| l.starts_with("payment seen (pending_receiver)") && l.contains(" pass ")), "{table}");
+    assert!(table.trim_end().ends_with("steps") && table.contains("(PASSED)"), "{table}");
+    let unknown = mooring_server::self_test_cli(&cfg, "nobody.example").await;
+    assert!(unknown.unwrap_err().to_string().contains("no tenant"));
     app.server.stop().await.unwrap();
 }
 
