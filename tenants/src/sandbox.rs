@@ -168,6 +168,12 @@ fn open(master_key: &MasterKey, r: &testnet_sandbox::Model) -> Result<SandboxKey
     })
 }
 
+/// The test sending anchor's account, if the tenant has a sandbox (never created here).
+pub async fn sender_account(db: &DatabaseConnection, master_key: &MasterKey, tenant_id: Uuid) -> Result<Option<String>, Error> {
+    let Some(r) = row(db, tenant_id).await? else { return Ok(None) };
+    Ok(Some(open(master_key, &r)?.sender.public_key().to_string()))
+}
+
 /// The sandbox as the API shows it; `None` before the first provisioning.
 pub async fn record(db: &DatabaseConnection, tenant_id: Uuid) -> Result<Option<Record>, Error> {
     let Some(r) = row(db, tenant_id).await? else { return Ok(None) };

@@ -8,7 +8,7 @@ mod customers;
 mod keys;
 mod quotes;
 mod sandbox;
-mod tenants;
+pub(crate) mod tenants;
 mod transactions;
 mod webhooks;
 

@@ -1,10 +1,44 @@
 //! The testnet sandbox: provisioning and the self-test (the work is the server's).
 
-use async_graphql::{Context, ID, Object, Result};
+use async_graphql::{Context, ID, InputObject, Object, Result, SimpleObject};
+use mooring_tenants::admin;
+use mooring_tenants::api_keys::{self, KeyScope};
 
-use crate::error::{codes, coded, invalid};
-use crate::objects::{SelfTestReport, TestnetProvisioning};
+use crate::error::{codes, coded, from_anchor, from_tenants, invalid, not_found};
+use crate::objects::{NewApiKey, SelfTestReport, TenantObj, TestnetProvisioning, WebhookEndpointWithSecret};
 use crate::scope::{self, core};
+
+/// A testnet asset to carry over, with its mainnet issuer.
+#[derive(InputObject)]
+pub struct PromotedAssetInput {
+    /// The asset code, as configured on the testnet tenant.
+    pub code: String,
+    /// The issuer on the public network.
+    pub issuer: String,
+}
+
+/// The public-network tenant to create from a testnet one.
+#[derive(InputObject)]
+pub struct PromoteInput {
+    pub name: String,
+    /// Its domains (the testnet tenant keeps its own).
+    pub domains: Vec<String>,
+    /// The mainnet account sending anchors pay.
+    pub distribution_account: String,
+    pub assets: Vec<PromotedAssetInput>,
+}
+
+/// The public tenant created from a testnet one.
+#[derive(SimpleObject)]
+pub struct PromotedTenant {
+    pub tenant: TenantObj,
+    /// Its first API key (shown once).
+    pub api_key: NewApiKey,
+    /// Sending anchors copied disabled: enable each once its mainnet account is confirmed.
+    pub senders_to_confirm: Vec<String>,
+    /// The webhook endpoints copied, with new secrets (shown once).
+    pub webhook_endpoints: Vec<WebhookEndpointWithSecret>,
+}
 
 #[derive(Default)]
 pub struct SandboxMutation;
@@ -32,6 +66,59 @@ impl SandboxMutation {
             state: p.state.into(),
             steps: p.steps.into_iter().map(Into::into).collect(),
             test_sender_secret: p.test_sender_secret,
+        })
+    }
+
+    /// Creates a public-network tenant from a testnet one (operators only): the same
+    /// customer types, off-chain currencies, assets by code (with the mainnet issuers
+    /// given) and their corridors, policies and webhook endpoints (new secrets); a new
+    /// SEP-10 key; the domains and distribution account given. Approved senders are
+    /// copied disabled, to be re-confirmed one by one. The testnet tenant keeps running.
+    async fn promote_to_public(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The testnet tenant.")] tenant_id: ID,
+        #[graphql(desc = "The public tenant.")] input: PromoteInput,
+    ) -> Result<PromotedTenant> {
+        scope::operator(ctx)?;
+        let from = scope::tenant(ctx, Some(&tenant_id))?;
+        for d in &input.domains {
+            super::tenants::check_domain_allowed(ctx, d)?;
+        }
+        let c = core(ctx);
+        let skip: Vec<String> = mooring_tenants::sandbox::sender_account(&c.db, &c.master_key, from.id)
+            .await
+            .map_err(from_tenants)?
+            .into_iter()
+            .collect();
+        let policy = c.outbound.for_network(&mooring_stellar::Network::public());
+        let promotion = admin::Promotion {
+            name: input.name,
+            domains: input.domains,
+            distribution_account: input.distribution_account,
+            assets: input.assets.into_iter().map(|a| (a.code, a.issuer)).collect(),
+            horizon_url: c.horizon_public_url.clone(),
+        };
+        let promoted = admin::promote_to_public(&c.db, &c.master_key, &from, promotion, &skip, policy)
+            .await
+            .map_err(from_tenants)?;
+        let id = promoted.tenant_id;
+        let mut endpoints = Vec::new();
+        for e in mooring_anchor::webhooks::list(&c.db, from.id).await.map_err(from_anchor)? {
+            let types = mooring_anchor::webhooks::event_types(&e);
+            let created = mooring_anchor::webhooks::create(&c.db, &c.master_key, id, &e.url, &types, policy)
+                .await
+                .map_err(from_anchor)?;
+            endpoints.push(WebhookEndpointWithSecret { endpoint: created.endpoint.into(), secret: created.secret });
+        }
+        let (row, key) = api_keys::create(&c.db, KeyScope::Tenant(id), "first key").await.map_err(from_tenants)?;
+        c.tenants.changed().await.map_err(crate::error::internal)?;
+        let tenant = c.tenants.by_id(id).ok_or_else(|| not_found("tenant"))?;
+        Ok(PromotedTenant {
+            tenant: TenantObj(tenant),
+            api_key: NewApiKey { api_key: row.into(), key },
+            senders_to_confirm: promoted.senders_to_confirm,
+            webhook_endpoints: endpoints,
         })
     }
 

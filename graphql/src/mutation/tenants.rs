@@ -10,7 +10,7 @@ use crate::error::{from_tenants, invalid, not_found};
 use crate::objects::{NewApiKey, TenantObj};
 use crate::scope::{self, core};
 
-fn check_domain_allowed(ctx: &Context<'_>, domain: &str) -> Result<()> {
+pub(super) fn check_domain_allowed(ctx: &Context<'_>, domain: &str) -> Result<()> {
     if mooring_tenants::host::normalize(domain) == mooring_tenants::host::normalize(&core(ctx).admin_host) {
         return Err(invalid("that domain is the admin API's own"));
     }

@@ -6,6 +6,7 @@ mod assets;
 mod customer_types;
 mod domains;
 mod offboard;
+mod promote;
 mod quotes;
 mod senders;
 mod tenant_settings;
@@ -27,6 +28,7 @@ pub use customer_types::{
 };
 pub use domains::{add_domain, remove_domain, tenant_for_domain};
 pub use offboard::delete_tenant;
+pub use promote::{Promoted, Promotion, promote_to_public};
 pub use quotes::{
     NewCorridor, NewOffchainAsset, remove_corridor, remove_offchain_asset, set_corridor, set_corridor_rate,
     set_expired_quote_policy, set_offchain_asset,

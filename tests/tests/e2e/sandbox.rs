@@ -16,8 +16,8 @@ const CREATE: &str = "mutation($input: CreateTenantInput!) {
 const PROVISION: &str = "mutation($t: ID, $code: String) {
   provisionTestnet(tenantId: $t, assetCode: $code) { state steps { name done message } testSenderSecret } }";
 const SANDBOX: &str = "query($t: ID) { tenant(id: $t) {
-  testnetAutoProvision testnetSandbox { state assetCode steps { name done message } provisionedAt }
-  assets { code issuer } senders { account name } } }";
+  signingKey testnetAutoProvision testnetSandbox { state assetCode steps { name done message } provisionedAt }
+  assets { code issuer feeFixed feePercent } senders { account name } } }";
 const SELF_TEST: &str = "mutation($t: ID) { runSelfTest(tenantId: $t) {
   id passed steps { name passed message request response } } }";
 const REPORTS: &str = "query($t: ID) { tenant(id: $t) { selfTests(first: 5) { id passed steps { name } } } }";
@@ -310,5 +310,68 @@ async fn python_parses_every_envelope_mooring_submits() {
     }
     assert_eq!(kinds.into_iter().collect::<Vec<_>>(), ["ChangeTrust", "Payment", "SetOptions"]);
     assert!(parsed.iter().any(|p| p["memo"] == "IdMemo"), "the self-test's payment carries its memo");
+    app.server.stop().await.unwrap();
+}
+
+const PROMOTE: &str = "mutation($t: ID!, $i: PromoteInput!) { promoteToPublic(tenantId: $t, input: $i) {
+  tenant { id networkPassphrase signingKey domains distributionAccount assets { code issuer feeFixed feePercent }
+           customerTypes { name } senders { account enabled } }
+  apiKey { key } sendersToConfirm webhookEndpoints { secret endpoint { url eventTypes } } } }";
+
+#[tokio::test]
+async fn promotion_builds_a_public_tenant_from_the_testnet_one_and_leaves_it_running() {
+    let env = TestEnv::new().await;
+    let rpc = RpcStandIn::start().await;
+    let app = start(&env, &rpc).await;
+    let admin = Admin::operator(&app);
+    let (tenant, _, key) = bare_tenant(&app, &unique_domain("promote")).await;
+    assert_eq!(provision(&admin, &tenant).await["state"], "READY");
+    let partner = mooring_stellar::Keypair::generate().public_key().to_string();
+    let approve = "mutation($t: ID, $a: String!) { approveSender(tenantId: $t, account: $a, name: \"Partner SA\") { id } }";
+    admin.ok(approve, json!({ "t": tenant, "a": partner })).await;
+    let hook = "mutation($t: ID, $input: WebhookEndpointInput!) { createWebhookEndpoint(tenantId: $t, input: $input) { secret } }";
+    let hook_url = "https://hooks.partner.example/mooring";
+    admin.ok(hook, json!({ "t": tenant, "input": { "url": hook_url, "eventTypes": ["transaction.created"] } })).await;
+    let before = sandbox(&app, &tenant).await;
+    let mainnet_issuer = mooring_stellar::Keypair::generate().public_key().to_string();
+    let distribution = mooring_stellar::Keypair::generate().public_key().to_string();
+    let domain = unique_domain("live");
+    let input = |code: &str| {
+        json!({ "t": tenant, "i": {
+            "name": "Live Anchor", "domains": [domain], "distributionAccount": distribution,
+            "assets": [{ "code": code, "issuer": mainnet_issuer }] } })
+    };
+
+    // Operators only; an asset the testnet tenant lacks is refused before anything is written.
+    let by_tenant = Admin::with_key(&app, &key).gql(PROMOTE, input("USDC")).await;
+    assert_eq!(by_tenant["errors"][0]["extensions"]["code"], "FORBIDDEN", "{by_tenant}");
+    let unknown = admin.gql(PROMOTE, input("EURC")).await;
+    assert!(unknown["errors"][0]["message"].as_str().unwrap().contains("no asset EURC"), "{unknown}");
+
+    let p = admin.ok(PROMOTE, input("USDC")).await["promoteToPublic"].clone();
+    let live = &p["tenant"];
+    assert_eq!(live["networkPassphrase"], "Public Global Stellar Network ; September 2015");
+    assert_eq!(live["domains"], json!([domain]), "the domain was still free after the refusal");
+    assert_eq!(live["distributionAccount"], distribution.as_str());
+    assert_ne!(live["signingKey"], before["signingKey"]);
+    let testnet_asset = before["assets"][0].clone();
+    let expected = json!([{
+        "code": "USDC", "issuer": mainnet_issuer,
+        "feeFixed": testnet_asset["feeFixed"], "feePercent": testnet_asset["feePercent"],
+    }]);
+    assert_eq!(live["assets"], expected, "the same terms, the mainnet issuer");
+    assert_ne!(testnet_asset["issuer"], mainnet_issuer.as_str());
+    let types: Vec<&str> = live["customerTypes"].as_array().unwrap().iter().map(|t| t["name"].as_str().unwrap()).collect();
+    assert_eq!(types, ["sep31-receiver", "sep31-sender"]);
+    // Only the partner, disabled until re-confirmed; the sandbox's own sender stays behind.
+    assert_eq!(live["senders"], json!([{ "account": partner, "enabled": false }]));
+    assert_eq!(p["sendersToConfirm"], json!([partner]));
+    assert_eq!(p["webhookEndpoints"][0]["endpoint"]["url"], hook_url);
+    assert!(p["webhookEndpoints"][0]["secret"].as_str().unwrap().starts_with("whsec_"));
+    assert!(p["apiKey"]["key"].is_string());
+    // The testnet tenant is untouched and still provisioned.
+    let after = sandbox(&app, &tenant).await;
+    assert_eq!(after["testnetSandbox"]["state"], "READY");
+    assert_eq!(after["assets"], before["assets"]);
     app.server.stop().await.unwrap();
 }
