@@ -76,11 +76,19 @@ pub const SANDBOX_RESET: &str = "reset";
 
 /// Tells a tenant that its sandbox was provisioned again after a reset: the second
 /// `network.reset` event, listing each step and whether it recreated something.
-pub async fn sandbox_recreated(db: &DatabaseConnection, tenant_id: Uuid, steps: serde_json::Value) -> AnchorResult<()> {
+pub async fn sandbox_recreated(
+    db: &DatabaseConnection,
+    tenant_id: Uuid,
+    steps: serde_json::Value,
+) -> AnchorResult<()> {
     let txn = mooring_entities::begin_write(db).await?;
-    webhooks::emit(&txn, tenant_id, EventType::NetworkReset, Uuid::new_v4(), || {
-        json!({ "phase": "sandbox_recreated", "recreated": steps, "at": Utc::now() })
-    })
+    webhooks::emit(
+        &txn,
+        tenant_id,
+        EventType::NetworkReset,
+        Uuid::new_v4(),
+        || json!({ "phase": "sandbox_recreated", "recreated": steps, "at": Utc::now() }),
+    )
     .await?;
     Ok(txn.commit().await?)
 }
@@ -148,7 +156,9 @@ pub async fn reset(
     for m in &members {
         let subject = Uuid::new_v5(&m.tenant_id, format!("{stream}#{epoch}").as_bytes());
         let sandbox = if auto.contains(&m.tenant_id) {
-            Some("its accounts are gone with the old network; it is being provisioned again (a second network.reset event lists what was recreated)")
+            Some(
+                "its accounts are gone with the old network; it is being provisioned again (a second network.reset event lists what was recreated)",
+            )
         } else if sandboxes.contains(&m.tenant_id) {
             Some("its accounts are gone with the old network; call provisionTestnet to recreate them")
         } else {

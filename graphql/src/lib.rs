@@ -16,8 +16,8 @@ mod mutation;
 mod objects;
 mod pagination;
 mod query;
-mod scope;
 pub mod sandbox;
+mod scope;
 mod subscription;
 
 use std::sync::Arc;

@@ -113,7 +113,9 @@ impl MigrationTrait for Migration {
     async fn down(&self, m: &SchemaManager) -> Result<(), DbErr> {
         m.drop_table(Table::drop().table(SelfTests::Table).to_owned()).await?;
         m.drop_table(Table::drop().table(TestnetSandboxes::Table).to_owned()).await?;
-        m.alter_table(Table::alter().table(Tenants::Table).drop_column(Tenants::TestnetAutoProvision).to_owned())
-            .await
+        m.alter_table(
+            Table::alter().table(Tenants::Table).drop_column(Tenants::TestnetAutoProvision).to_owned(),
+        )
+        .await
     }
 }

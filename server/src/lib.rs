@@ -290,7 +290,12 @@ pub async fn start_with_metrics(
         watcher::spawn(state.clone(), shutdown.clone());
         // Sandboxes a testnet reset emptied are provisioned again by whichever replica
         // gets there first (each under its tenant's lease).
-        sandbox::spawn(sandbox, Duration::from_millis(state.cfg.reset_check_ms.clamp(1000, 60_000)), &state.tasks, shutdown.clone());
+        sandbox::spawn(
+            sandbox,
+            Duration::from_millis(state.cfg.reset_check_ms.clamp(1000, 60_000)),
+            &state.tasks,
+            shutdown.clone(),
+        );
     }
 
     let metrics_listener = match (metrics_listener, state.cfg.metrics_bind) {
@@ -345,7 +350,8 @@ pub async fn self_test_cli(cfg: &Config, tenant: &str) -> anyhow::Result<(String
         platform_horizons(cfg),
         &fence,
     );
-    let sandbox = sandbox::Sandbox::new(cfg, db, master_key, tenants, rpc, &fence, uuid::Uuid::new_v4().to_string());
+    let sandbox =
+        sandbox::Sandbox::new(cfg, db, master_key, tenants, rpc, &fence, uuid::Uuid::new_v4().to_string());
     let report = sandbox.run_self_test(found.id).await?;
     Ok((sandbox::selftest::table(&report), report.passed))
 }

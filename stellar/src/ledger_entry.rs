@@ -33,12 +33,15 @@ pub fn trustline_key(account: &PublicKey, asset: &ClassicAsset) -> Option<String
 }
 
 fn entry(entry_xdr: &str) -> Result<LedgerEntryData, String> {
-    LedgerEntryData::from_xdr_base64(entry_xdr, Limits::len(64 * 1024)).map_err(|e| format!("ledger entry: {e}"))
+    LedgerEntryData::from_xdr_base64(entry_xdr, Limits::len(64 * 1024))
+        .map_err(|e| format!("ledger entry: {e}"))
 }
 
 /// Sequence number, lumen balance and home domain from an account's `LedgerEntryData`.
 pub fn account_state(entry_xdr: &str) -> Result<AccountState, String> {
-    let LedgerEntryData::Account(a) = entry(entry_xdr)? else { return Err("the entry is not an account".into()) };
+    let LedgerEntryData::Account(a) = entry(entry_xdr)? else {
+        return Err("the entry is not an account".into());
+    };
     Ok(AccountState {
         sequence: a.seq_num.0,
         balance: Amount(a.balance),
@@ -48,7 +51,9 @@ pub fn account_state(entry_xdr: &str) -> Result<AccountState, String> {
 
 /// The balance of a trustline's `LedgerEntryData`.
 pub fn trustline_balance(entry_xdr: &str) -> Result<Amount, String> {
-    let LedgerEntryData::Trustline(t) = entry(entry_xdr)? else { return Err("the entry is not a trustline".into()) };
+    let LedgerEntryData::Trustline(t) = entry(entry_xdr)? else {
+        return Err("the entry is not a trustline".into());
+    };
     Ok(Amount(t.balance))
 }
 

@@ -270,7 +270,10 @@ mod tests {
             }
         }
         let choices = vec!["savings".to_string()];
-        assert_eq!(example("bank_account_type", FieldType::String, Some(&choices)).as_deref(), Some("savings"));
+        assert_eq!(
+            example("bank_account_type", FieldType::String, Some(&choices)).as_deref(),
+            Some("savings")
+        );
     }
 
     #[test]

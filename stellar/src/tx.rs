@@ -8,10 +8,11 @@
 use stellar_xdr::{
     AccountId, AlphaNum4, AlphaNum12, Asset, AssetCode4, AssetCode12, ChangeTrustAsset, ChangeTrustOp,
     CreateAccountOp, FeeBumpTransaction, FeeBumpTransactionEnvelope, FeeBumpTransactionExt,
-    FeeBumpTransactionInnerTx, InnerTransactionResultResult, Limits, Memo as XdrMemo, MuxedAccount, Operation,
-    OperationBody, OperationResult, OperationResultTr, PaymentOp, Preconditions, PublicKey as XdrPublicKey,
-    ReadXdr, SequenceNumber, SetOptionsOp, String32, TimeBounds, TimePoint, Transaction, TransactionEnvelope,
-    TransactionExt, TransactionResult, TransactionResultResult, TransactionV1Envelope, Uint256, WriteXdr,
+    FeeBumpTransactionInnerTx, InnerTransactionResultResult, Limits, Memo as XdrMemo, MuxedAccount,
+    Operation, OperationBody, OperationResult, OperationResultTr, PaymentOp, Preconditions,
+    PublicKey as XdrPublicKey, ReadXdr, SequenceNumber, SetOptionsOp, String32, TimeBounds, TimePoint,
+    Transaction, TransactionEnvelope, TransactionExt, TransactionResult, TransactionResultResult,
+    TransactionV1Envelope, Uint256, WriteXdr,
 };
 
 use crate::{Amount, Error, Keypair, MemoType, Network, PublicKey};
@@ -30,7 +31,9 @@ impl ClassicAsset {
     pub fn credit(code: &str, issuer: PublicKey) -> Result<Self, Error> {
         let ok = !code.is_empty() && code.len() <= 12 && code.bytes().all(|b| b.is_ascii_alphanumeric());
         if !ok {
-            return Err(Error::InvalidAsset(format!("{code:?} is not an asset code (1-12 letters or digits)")));
+            return Err(Error::InvalidAsset(format!(
+                "{code:?} is not an asset code (1-12 letters or digits)"
+            )));
         }
         Ok(Self::Credit { code: code.to_string(), issuer })
     }
@@ -57,11 +60,22 @@ impl ClassicAsset {
 /// One operation, with an optional source other than the transaction's.
 #[derive(Debug, Clone)]
 pub enum Op {
-    CreateAccount { destination: PublicKey, starting_balance: Amount },
+    CreateAccount {
+        destination: PublicKey,
+        starting_balance: Amount,
+    },
     /// A trustline with the largest limit.
-    ChangeTrust { asset: ClassicAsset },
-    SetHomeDomain { domain: String },
-    Payment { destination: PublicKey, asset: ClassicAsset, amount: Amount },
+    ChangeTrust {
+        asset: ClassicAsset,
+    },
+    SetHomeDomain {
+        domain: String,
+    },
+    Payment {
+        destination: PublicKey,
+        asset: ClassicAsset,
+        amount: Amount,
+    },
 }
 
 /// A transaction before signing.
@@ -123,9 +137,15 @@ fn invalid(e: impl std::fmt::Display) -> Error {
 fn memo_xdr(memo: &Option<(MemoType, String)>) -> Result<XdrMemo, Error> {
     let Some((kind, value)) = memo else { return Ok(XdrMemo::None) };
     Ok(match kind {
-        MemoType::Id => XdrMemo::Id(value.parse().map_err(|_| Error::InvalidMemo(format!("{value:?} is not an id")))?),
+        MemoType::Id => {
+            XdrMemo::Id(value.parse().map_err(|_| Error::InvalidMemo(format!("{value:?} is not an id")))?)
+        }
         MemoType::Text => XdrMemo::Text(
-            value.as_bytes().to_vec().try_into().map_err(|_| Error::InvalidMemo("text memo over 28 bytes".into()))?,
+            value
+                .as_bytes()
+                .to_vec()
+                .try_into()
+                .map_err(|_| Error::InvalidMemo("text memo over 28 bytes".into()))?,
         ),
         MemoType::Hash => {
             use base64::Engine;
@@ -141,10 +161,12 @@ fn memo_xdr(memo: &Option<(MemoType, String)>) -> Result<XdrMemo, Error> {
 
 fn op_xdr(source: &Option<PublicKey>, op: &Op) -> Result<Operation, Error> {
     let body = match op {
-        Op::CreateAccount { destination, starting_balance } => OperationBody::CreateAccount(CreateAccountOp {
-            destination: account_id(destination),
-            starting_balance: starting_balance.0,
-        }),
+        Op::CreateAccount { destination, starting_balance } => {
+            OperationBody::CreateAccount(CreateAccountOp {
+                destination: account_id(destination),
+                starting_balance: starting_balance.0,
+            })
+        }
         Op::ChangeTrust { asset } => {
             let line = match asset.to_xdr() {
                 Asset::Native => return Err(invalid("lumens need no trustline")),
@@ -175,7 +197,9 @@ pub fn sign(draft: &Draft, network: &Network, signers: &[&Keypair]) -> Result<Si
     let tx = Transaction {
         source_account: muxed(&draft.source),
         fee: draft.fee_per_op.checked_mul(count).ok_or_else(|| invalid("fee overflows"))?,
-        seq_num: SequenceNumber(draft.account_sequence.checked_add(1).ok_or_else(|| invalid("sequence overflows"))?),
+        seq_num: SequenceNumber(
+            draft.account_sequence.checked_add(1).ok_or_else(|| invalid("sequence overflows"))?,
+        ),
         cond: Preconditions::Time(TimeBounds { min_time: TimePoint(0), max_time: TimePoint(draft.max_time) }),
         memo: memo_xdr(&draft.memo)?,
         operations: ops.try_into().map_err(|_| invalid("1 to 100 operations"))?,
@@ -196,9 +220,17 @@ pub fn sign(draft: &Draft, network: &Network, signers: &[&Keypair]) -> Result<Si
 /// Wraps a signed transaction in a fee bump paying `fee_per_op` per operation (plus
 /// one, as the protocol counts the bump itself), paid and signed by `fee_source`. The
 /// inner transaction — and so its sequence number — is unchanged.
-pub fn fee_bump(inner: &Signed, fee_per_op: u32, fee_source: &Keypair, network: &Network) -> Result<Signed, Error> {
-    let envelope = TransactionEnvelope::from_xdr_base64(&inner.xdr, Limits::len(256 * 1024)).map_err(invalid)?;
-    let TransactionEnvelope::Tx(v1) = envelope else { return Err(invalid("only a plain transaction is bumped")) };
+pub fn fee_bump(
+    inner: &Signed,
+    fee_per_op: u32,
+    fee_source: &Keypair,
+    network: &Network,
+) -> Result<Signed, Error> {
+    let envelope =
+        TransactionEnvelope::from_xdr_base64(&inner.xdr, Limits::len(256 * 1024)).map_err(invalid)?;
+    let TransactionEnvelope::Tx(v1) = envelope else {
+        return Err(invalid("only a plain transaction is bumped"));
+    };
     let ops = v1.tx.operations.len() as i64;
     let bump = FeeBumpTransaction {
         fee_source: muxed(&fee_source.public_key()),
@@ -294,11 +326,14 @@ pub fn outcome(result_xdr: &str) -> Result<Outcome, Error> {
         TransactionResultResult::TxFailed(list) => {
             Outcome { success: false, transaction: "tx_failed".into(), operations: ops(list) }
         }
-        TransactionResultResult::TxFeeBumpInnerSuccess(pair) | TransactionResultResult::TxFeeBumpInnerFailed(pair) => {
+        TransactionResultResult::TxFeeBumpInnerSuccess(pair)
+        | TransactionResultResult::TxFeeBumpInnerFailed(pair) => {
             // A fee bump's verdict is its inner transaction's.
             let inner = &pair.result.result;
             let operations = match inner {
-                InnerTransactionResultResult::TxSuccess(l) | InnerTransactionResultResult::TxFailed(l) => ops(l),
+                InnerTransactionResultResult::TxSuccess(l) | InnerTransactionResultResult::TxFailed(l) => {
+                    ops(l)
+                }
                 _ => Vec::new(),
             };
             Outcome {
@@ -321,10 +356,19 @@ pub fn result_xdr(result: TransactionResultResult, fee_charged: i64) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use stellar_xdr::{PaymentResult, TransactionSignaturePayload, TransactionSignaturePayloadTaggedTransaction};
+    use stellar_xdr::{
+        PaymentResult, TransactionSignaturePayload, TransactionSignaturePayloadTaggedTransaction,
+    };
 
     fn draft(source: &Keypair, ops: Vec<(Option<PublicKey>, Op)>) -> Draft {
-        Draft { source: source.public_key(), account_sequence: 41, fee_per_op: BASE_FEE, max_time: 2_000_000_000, memo: None, ops }
+        Draft {
+            source: source.public_key(),
+            account_sequence: 41,
+            fee_per_op: BASE_FEE,
+            max_time: 2_000_000_000,
+            memo: None,
+            ops,
+        }
     }
 
     #[test]
@@ -332,7 +376,10 @@ mod tests {
         let source = Keypair::generate();
         let to = Keypair::generate().public_key();
         let usd = ClassicAsset::credit("USDC", source.public_key()).unwrap();
-        let mut d = draft(&source, vec![(None, Op::Payment { destination: to, asset: usd, amount: "12.5".parse().unwrap() })]);
+        let mut d = draft(
+            &source,
+            vec![(None, Op::Payment { destination: to, asset: usd, amount: "12.5".parse().unwrap() })],
+        );
         d.memo = Some((MemoType::Id, "77".into()));
         let signed = sign(&d, &Network::testnet(), &[&source]).unwrap();
         let TransactionEnvelope::Tx(env) =
@@ -390,7 +437,9 @@ mod tests {
     fn results_read_into_horizon_codes() {
         let failed = result_xdr(
             TransactionResultResult::TxFailed(
-                vec![OperationResult::OpInner(OperationResultTr::Payment(PaymentResult::NoTrust))].try_into().unwrap(),
+                vec![OperationResult::OpInner(OperationResultTr::Payment(PaymentResult::NoTrust))]
+                    .try_into()
+                    .unwrap(),
             ),
             100,
         );
@@ -399,14 +448,27 @@ mod tests {
         assert_eq!(o.to_string(), "tx_failed [op_no_trust]");
         let bad_seq = outcome(&result_xdr(TransactionResultResult::TxBadSeq, 100)).unwrap();
         assert!(bad_seq.is_bad_seq() && bad_seq.operations.is_empty());
-        assert!(outcome(&result_xdr(TransactionResultResult::TxInsufficientFee, 0)).unwrap().is_insufficient_fee());
+        assert!(
+            outcome(&result_xdr(TransactionResultResult::TxInsufficientFee, 0))
+                .unwrap()
+                .is_insufficient_fee()
+        );
         let ok = result_xdr(
             TransactionResultResult::TxSuccess(
-                vec![OperationResult::OpInner(OperationResultTr::Payment(PaymentResult::Success))].try_into().unwrap(),
+                vec![OperationResult::OpInner(OperationResultTr::Payment(PaymentResult::Success))]
+                    .try_into()
+                    .unwrap(),
             ),
             100,
         );
-        assert_eq!(outcome(&ok).unwrap(), Outcome { success: true, transaction: "tx_success".into(), operations: vec!["op_success".into()] });
+        assert_eq!(
+            outcome(&ok).unwrap(),
+            Outcome {
+                success: true,
+                transaction: "tx_success".into(),
+                operations: vec!["op_success".into()]
+            }
+        );
         assert!(outcome("not xdr").is_err());
     }
 }

@@ -144,7 +144,8 @@ pub async fn ensure(
                 .await?;
         }
     }
-    let keys = open(master_key, &row(db, tenant_id).await?.ok_or_else(|| Error::NotFound("sandbox".into()))?)?;
+    let keys =
+        open(master_key, &row(db, tenant_id).await?.ok_or_else(|| Error::NotFound("sandbox".into()))?)?;
     if let Some(code) = asset_code.filter(|c| *c != keys.asset_code) {
         return Err(Error::Invalid(format!(
             "this sandbox issues {}; it cannot switch to {code}",
@@ -159,7 +160,8 @@ async fn row(db: &impl ConnectionTrait, tenant_id: Uuid) -> Result<Option<testne
 }
 
 fn open(master_key: &MasterKey, r: &testnet_sandbox::Model) -> Result<SandboxKeys, Error> {
-    let key = |purpose: &str, stored: &str| master_key.open(purpose, r.tenant_id, stored).map(Keypair::from_seed);
+    let key =
+        |purpose: &str, stored: &str| master_key.open(purpose, r.tenant_id, stored).map(Keypair::from_seed);
     Ok(SandboxKeys {
         asset_code: r.asset_code.clone(),
         issuer: key(ISSUER_PURPOSE, &r.issuer_seed)?,
@@ -169,7 +171,11 @@ fn open(master_key: &MasterKey, r: &testnet_sandbox::Model) -> Result<SandboxKey
 }
 
 /// The test sending anchor's account, if the tenant has a sandbox (never created here).
-pub async fn sender_account(db: &DatabaseConnection, master_key: &MasterKey, tenant_id: Uuid) -> Result<Option<String>, Error> {
+pub async fn sender_account(
+    db: &DatabaseConnection,
+    master_key: &MasterKey,
+    tenant_id: Uuid,
+) -> Result<Option<String>, Error> {
     let Some(r) = row(db, tenant_id).await? else { return Ok(None) };
     Ok(Some(open(master_key, &r)?.sender.public_key().to_string()))
 }
@@ -188,7 +194,12 @@ pub async fn record(db: &DatabaseConnection, tenant_id: Uuid) -> Result<Option<R
 }
 
 /// Stores a run's progress (after every step, so GraphQL shows it while it runs).
-pub async fn save_run(db: &DatabaseConnection, tenant_id: Uuid, state: RunState, steps: &[Step]) -> Result<(), Error> {
+pub async fn save_run(
+    db: &DatabaseConnection,
+    tenant_id: Uuid,
+    state: RunState,
+    steps: &[Step],
+) -> Result<(), Error> {
     let steps = serde_json::to_string(steps).expect("steps serialize");
     let mut update = testnet_sandbox::Entity::update_many()
         .col_expr(testnet_sandbox::Column::State, Expr::value(state.as_str()))
@@ -221,7 +232,11 @@ pub async fn pending(db: &DatabaseConnection, tenant_id: Uuid) -> Result<Option<
 }
 
 /// Records (before sending) or clears (once settled) the submission in flight.
-pub async fn set_pending(db: &DatabaseConnection, tenant_id: Uuid, pending: Option<&Pending>) -> Result<(), Error> {
+pub async fn set_pending(
+    db: &DatabaseConnection,
+    tenant_id: Uuid,
+    pending: Option<&Pending>,
+) -> Result<(), Error> {
     let value = pending.map(|p| serde_json::to_string(p).expect("pending serializes"));
     testnet_sandbox::Entity::update_many()
         .col_expr(testnet_sandbox::Column::Pending, Expr::value(value))
@@ -266,11 +281,19 @@ pub(crate) async fn reseal(db: &DatabaseConnection, key: &MasterKey) -> Result<u
             continue;
         }
         let update = testnet_sandbox::Entity::update_many()
-            .col_expr(testnet_sandbox::Column::IssuerSeed, Expr::value(again(ISSUER_PURPOSE, &r.issuer_seed)?))
-            .col_expr(testnet_sandbox::Column::SenderSeed, Expr::value(again(SENDER_PURPOSE, &r.sender_seed)?))
+            .col_expr(
+                testnet_sandbox::Column::IssuerSeed,
+                Expr::value(again(ISSUER_PURPOSE, &r.issuer_seed)?),
+            )
+            .col_expr(
+                testnet_sandbox::Column::SenderSeed,
+                Expr::value(again(SENDER_PURPOSE, &r.sender_seed)?),
+            )
             .col_expr(
                 testnet_sandbox::Column::DistributionSeed,
-                Expr::value(r.distribution_seed.as_deref().map(|s| again(DISTRIBUTION_PURPOSE, s)).transpose()?),
+                Expr::value(
+                    r.distribution_seed.as_deref().map(|s| again(DISTRIBUTION_PURPOSE, s)).transpose()?,
+                ),
             )
             .filter(testnet_sandbox::Column::TenantId.eq(r.tenant_id))
             .filter(testnet_sandbox::Column::IssuerSeed.eq(r.issuer_seed.clone()))

@@ -34,7 +34,8 @@ pub struct Report {
 
 impl Report {
     fn from_row(r: self_test::Model) -> Result<Self, Error> {
-        let steps = serde_json::from_str(&r.steps).map_err(|e| Error::Corrupt(format!("self-test steps: {e}")))?;
+        let steps =
+            serde_json::from_str(&r.steps).map_err(|e| Error::Corrupt(format!("self-test steps: {e}")))?;
         Ok(Self {
             id: r.id,
             tenant_id: r.tenant_id,

@@ -13,13 +13,13 @@ use std::collections::HashMap;
 use ed25519_dalek::{Signature, Verifier, VerifyingKey};
 use sha2::{Digest, Sha256};
 use stellar_xdr::{
-    AccountEntry, AccountEntryExt, AccountId, AlphaNum4, AlphaNum12, Asset, ChangeTrustAsset, ChangeTrustResult,
-    CreateAccountResult, DecoratedSignature, FeeBumpTransactionInnerTx, Hash, LedgerEntryData, Limits, Memo,
-    MuxedAccount, OperationBody, OperationResult, OperationResultTr, PaymentResult, Preconditions, PublicKey,
-    ReadXdr, SequenceNumber, SetOptionsResult, Signer, SignerKey, String32, Thresholds, Transaction,
-    TransactionEnvelope, TransactionResult, TransactionResultExt, TransactionResultResult,
-    TransactionSignaturePayload, TransactionSignaturePayloadTaggedTransaction, TrustLineAsset, TrustLineEntry,
-    TrustLineEntryExt, Uint256, WriteXdr,
+    AccountEntry, AccountEntryExt, AccountId, AlphaNum4, AlphaNum12, Asset, ChangeTrustAsset,
+    ChangeTrustResult, CreateAccountResult, DecoratedSignature, FeeBumpTransactionInnerTx, Hash,
+    LedgerEntryData, Limits, Memo, MuxedAccount, OperationBody, OperationResult, OperationResultTr,
+    PaymentResult, Preconditions, PublicKey, ReadXdr, SequenceNumber, SetOptionsResult, Signer, SignerKey,
+    String32, Thresholds, Transaction, TransactionEnvelope, TransactionResult, TransactionResultExt,
+    TransactionResultResult, TransactionSignaturePayload, TransactionSignaturePayloadTaggedTransaction,
+    TrustLineAsset, TrustLineEntry, TrustLineEntryExt, Uint256, WriteXdr,
 };
 
 use crate::rpc_standin::{Addr, Memo as EventMemo, Movement};
@@ -66,10 +66,18 @@ pub struct Applied {
 /// What `submit` answers, as `sendTransaction`'s `status`.
 pub enum Sent {
     /// Accepted and applied in `ledger` (successfully or not): `PENDING`.
-    Pending { hash: String, movements: Vec<Movement> },
+    Pending {
+        hash: String,
+        movements: Vec<Movement>,
+    },
     /// Refused before applying: `ERROR` with this result.
-    Error { hash: String, result_xdr: String },
-    TryAgainLater { hash: String },
+    Error {
+        hash: String,
+        result_xdr: String,
+    },
+    TryAgainLater {
+        hash: String,
+    },
 }
 
 #[derive(Default)]
@@ -116,12 +124,17 @@ fn asset_name(a: &Asset) -> String {
 }
 
 fn tx_hash(passphrase: &str, payload: TransactionSignaturePayloadTaggedTransaction) -> [u8; 32] {
-    let payload = TransactionSignaturePayload { network_id: Hash(Sha256::digest(passphrase.as_bytes()).into()), tagged_transaction: payload };
+    let payload = TransactionSignaturePayload {
+        network_id: Hash(Sha256::digest(passphrase.as_bytes()).into()),
+        tagged_transaction: payload,
+    };
     Sha256::digest(payload.to_xdr(Limits::none()).unwrap()).into()
 }
 
 fn result(r: TransactionResultResult, fee: i64) -> String {
-    TransactionResult { fee_charged: fee, result: r, ext: TransactionResultExt::V0 }.to_xdr_base64(Limits::none()).unwrap()
+    TransactionResult { fee_charged: fee, result: r, ext: TransactionResultExt::V0 }
+        .to_xdr_base64(Limits::none())
+        .unwrap()
 }
 
 impl Book {
@@ -136,7 +149,8 @@ impl Book {
                     && signatures.iter().any(|s| {
                         s.hint.0 == key[28..]
                             && VerifyingKey::from_bytes(key).is_ok_and(|vk| {
-                                Signature::from_slice(&s.signature.0).is_ok_and(|sig| vk.verify(hash, &sig).is_ok())
+                                Signature::from_slice(&s.signature.0)
+                                    .is_ok_and(|sig| vk.verify(hash, &sig).is_ok())
                             })
                     })
             })
@@ -153,32 +167,53 @@ impl Book {
     pub fn submit(&mut self, passphrase: &str, envelope_xdr: &str, now: i64, ledger: u32) -> Sent {
         self.submitted.push(envelope_xdr.to_string());
         let Ok(envelope) = TransactionEnvelope::from_xdr_base64(envelope_xdr, Limits::len(256 * 1024)) else {
-            return Sent::Error { hash: String::new(), result_xdr: result(TransactionResultResult::TxMalformed, 0) };
+            return Sent::Error {
+                hash: String::new(),
+                result_xdr: result(TransactionResultResult::TxMalformed, 0),
+            };
         };
         // The transaction, its signatures, and who pays how much per operation.
         let (tx, signatures, hash, fee_per_op, bump) = match &envelope {
             TransactionEnvelope::Tx(e) => {
-                let hash = tx_hash(passphrase, TransactionSignaturePayloadTaggedTransaction::Tx(e.tx.clone()));
+                let hash =
+                    tx_hash(passphrase, TransactionSignaturePayloadTaggedTransaction::Tx(e.tx.clone()));
                 let ops = e.tx.operations.len().max(1) as i64;
                 (e.tx.clone(), e.signatures.to_vec(), hash, i64::from(e.tx.fee) / ops, None)
             }
             TransactionEnvelope::TxFeeBump(b) => {
                 let FeeBumpTransactionInnerTx::Tx(inner) = &b.tx.inner_tx;
-                let outer = tx_hash(passphrase, TransactionSignaturePayloadTaggedTransaction::TxFeeBump(b.tx.clone()));
-                let inner_hash = tx_hash(passphrase, TransactionSignaturePayloadTaggedTransaction::Tx(inner.tx.clone()));
+                let outer = tx_hash(
+                    passphrase,
+                    TransactionSignaturePayloadTaggedTransaction::TxFeeBump(b.tx.clone()),
+                );
+                let inner_hash =
+                    tx_hash(passphrase, TransactionSignaturePayloadTaggedTransaction::Tx(inner.tx.clone()));
                 let ops = inner.tx.operations.len() as i64 + 1;
                 let fee_source = muxed_key(&b.tx.fee_source);
                 if !self.authorized(&fee_source, &outer, &b.signatures) {
-                    return Sent::Error { hash: hex(&outer), result_xdr: result(TransactionResultResult::TxBadAuth, 0) };
+                    return Sent::Error {
+                        hash: hex(&outer),
+                        result_xdr: result(TransactionResultResult::TxBadAuth, 0),
+                    };
                 }
-                (inner.tx.clone(), inner.signatures.to_vec(), inner_hash, b.tx.fee / ops, Some((outer, fee_source, b.tx.fee)))
+                (
+                    inner.tx.clone(),
+                    inner.signatures.to_vec(),
+                    inner_hash,
+                    b.tx.fee / ops,
+                    Some((outer, fee_source, b.tx.fee)),
+                )
             }
             TransactionEnvelope::TxV0(_) => {
-                return Sent::Error { hash: String::new(), result_xdr: result(TransactionResultResult::TxNotSupported, 0) };
+                return Sent::Error {
+                    hash: String::new(),
+                    result_xdr: result(TransactionResultResult::TxNotSupported, 0),
+                };
             }
         };
         let shown_hash = hex(&bump.map_or(hash, |(outer, ..)| outer));
-        let refuse = |r: TransactionResultResult| Sent::Error { hash: shown_hash.clone(), result_xdr: result(r, 0) };
+        let refuse =
+            |r: TransactionResultResult| Sent::Error { hash: shown_hash.clone(), result_xdr: result(r, 0) };
         if fee_per_op < BASE_FEE {
             return refuse(TransactionResultResult::TxInsufficientFee);
         }
@@ -186,7 +221,9 @@ impl Book {
             return Sent::TryAgainLater { hash: shown_hash };
         }
         let source = muxed_key(&tx.source_account);
-        let Some(acct) = self.accounts.get(&g(&source)) else { return refuse(TransactionResultResult::TxNoAccount) };
+        let Some(acct) = self.accounts.get(&g(&source)) else {
+            return refuse(TransactionResultResult::TxNoAccount);
+        };
         if tx.seq_num.0 != acct.seq + 1 {
             return refuse(TransactionResultResult::TxBadSeq);
         }
@@ -199,7 +236,8 @@ impl Book {
         // Every account whose authority the transaction uses must have signed.
         let mut needed = vec![source];
         needed.extend(tx.operations.iter().filter_map(|op| op.source_account.as_ref().map(muxed_key)));
-        if needed.iter().any(|a| self.accounts.contains_key(&g(a)) && !self.authorized(a, &hash, &signatures)) {
+        if needed.iter().any(|a| self.accounts.contains_key(&g(a)) && !self.authorized(a, &hash, &signatures))
+        {
             return refuse(TransactionResultResult::TxBadAuth);
         }
         // Accepted: the sequence number and the fee are spent whatever the operations do.
@@ -214,7 +252,8 @@ impl Book {
         let success = codes.iter().all(|c| matches!(c, OperationResult::OpInner(r) if op_ok(r)));
         if !success {
             // Operations are all or nothing.
-            let (seq, balance) = (self.accounts[&g(&source)].seq, self.accounts.get(&g(&payer)).map(|p| p.balance));
+            let (seq, balance) =
+                (self.accounts[&g(&source)].seq, self.accounts.get(&g(&payer)).map(|p| p.balance));
             self.accounts = before;
             self.accounts.get_mut(&g(&source)).unwrap().seq = seq;
             if let (Some(b), Some(p)) = (balance, self.accounts.get_mut(&g(&payer))) {
@@ -222,13 +261,25 @@ impl Book {
             }
         }
         let list = codes.try_into().unwrap();
-        let inner = if success { TransactionResultResult::TxSuccess(list) } else { TransactionResultResult::TxFailed(list) };
+        let inner = if success {
+            TransactionResultResult::TxSuccess(list)
+        } else {
+            TransactionResultResult::TxFailed(list)
+        };
         let result_xdr = result(inner, fee);
-        self.txs.insert(shown_hash.clone(), Applied { success, result_xdr, envelope_xdr: envelope_xdr.into(), ledger });
+        self.txs.insert(
+            shown_hash.clone(),
+            Applied { success, result_xdr, envelope_xdr: envelope_xdr.into(), ledger },
+        );
         Sent::Pending { hash: shown_hash, movements: if success { movements } else { Vec::new() } }
     }
 
-    fn apply_ops(&mut self, tx: &Transaction, source: [u8; 32], ledger: u32) -> (Vec<OperationResult>, Vec<Movement>) {
+    fn apply_ops(
+        &mut self,
+        tx: &Transaction,
+        source: [u8; 32],
+        ledger: u32,
+    ) -> (Vec<OperationResult>, Vec<Movement>) {
         let memo = match &tx.memo {
             Memo::None => EventMemo::None,
             Memo::Id(id) => EventMemo::Id(*id),

@@ -21,9 +21,9 @@ use axum::{Json, Router};
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 use stellar_xdr::{
-    AccountId, AlphaNum4, AlphaNum12, Asset, AssetCode4, AssetCode12, BytesM, ContractId, ContractIdPreimage, Hash,
-    HashIdPreimage, HashIdPreimageContractId, Int128Parts, LedgerKey, Limits, PoolId, PublicKey, ReadXdr,
-    ScAddress, ScBytes, ScMap, ScMapEntry, ScString, ScSymbol, ScVal, Uint256, WriteXdr,
+    AccountId, AlphaNum4, AlphaNum12, Asset, AssetCode4, AssetCode12, BytesM, ContractId, ContractIdPreimage,
+    Hash, HashIdPreimage, HashIdPreimageContractId, Int128Parts, LedgerKey, Limits, PoolId, PublicKey,
+    ReadXdr, ScAddress, ScBytes, ScMap, ScMapEntry, ScString, ScSymbol, ScVal, Uint256, WriteXdr,
 };
 
 pub const TESTNET: &str = "Test SDF Network ; September 2015";
@@ -574,7 +574,9 @@ fn send_transaction(inner: &mut Inner, params: &Value) -> Value {
             }
             json!({ "status": "PENDING", "hash": hash })
         }
-        Sent::Error { hash, result_xdr } => json!({ "status": "ERROR", "hash": hash, "errorResultXdr": result_xdr }),
+        Sent::Error { hash, result_xdr } => {
+            json!({ "status": "ERROR", "hash": hash, "errorResultXdr": result_xdr })
+        }
         Sent::TryAgainLater { hash } => json!({ "status": "TRY_AGAIN_LATER", "hash": hash }),
     };
     answer["latestLedger"] = latest["latestLedger"].clone();
@@ -593,7 +595,8 @@ async fn friendbot(
     *inner.requests.entry("friendbot".into()).or_default() += 1;
     let addr = q.get("addr").cloned().unwrap_or_default();
     if stellar_strkey::ed25519::PublicKey::from_string(&addr).is_err() {
-        return (axum::http::StatusCode::BAD_REQUEST, Json(json!({ "detail": "invalid addr" }))).into_response();
+        return (axum::http::StatusCode::BAD_REQUEST, Json(json!({ "detail": "invalid addr" })))
+            .into_response();
     }
     if inner.book.accounts.contains_key(&addr) {
         let body = json!({ "title": "Transaction Failed", "status": 400,
@@ -601,7 +604,10 @@ async fn friendbot(
         return (axum::http::StatusCode::BAD_REQUEST, Json(body)).into_response();
     }
     let ledger = inner.close_ledger(now());
-    inner.book.accounts.insert(addr, crate::rpc_ledger::Account::new(crate::rpc_ledger::FRIENDBOT_STROOPS, i64::from(ledger) << 32));
+    inner.book.accounts.insert(
+        addr,
+        crate::rpc_ledger::Account::new(crate::rpc_ledger::FRIENDBOT_STROOPS, i64::from(ledger) << 32),
+    );
     Json(json!({ "successful": true, "ledger": ledger })).into_response()
 }
 

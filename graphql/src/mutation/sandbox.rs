@@ -4,7 +4,7 @@ use async_graphql::{Context, ID, InputObject, Object, Result, SimpleObject};
 use mooring_tenants::admin;
 use mooring_tenants::api_keys::{self, KeyScope};
 
-use crate::error::{codes, coded, from_anchor, from_tenants, invalid, not_found};
+use crate::error::{coded, codes, from_anchor, from_tenants, invalid, not_found};
 use crate::objects::{NewApiKey, SelfTestReport, TenantObj, TestnetProvisioning, WebhookEndpointWithSecret};
 use crate::scope::{self, core};
 
@@ -20,17 +20,20 @@ pub struct PromotedAssetInput {
 /// The public-network tenant to create from a testnet one.
 #[derive(InputObject)]
 pub struct PromoteInput {
+    /// Display name.
     pub name: String,
     /// Its domains (the testnet tenant keeps its own).
     pub domains: Vec<String>,
     /// The mainnet account sending anchors pay.
     pub distribution_account: String,
+    /// The testnet assets to carry over (by code), each with its mainnet issuer.
     pub assets: Vec<PromotedAssetInput>,
 }
 
 /// The public tenant created from a testnet one.
 #[derive(SimpleObject)]
 pub struct PromotedTenant {
+    /// The public-network tenant.
     pub tenant: TenantObj,
     /// Its first API key (shown once).
     pub api_key: NewApiKey,
@@ -53,7 +56,9 @@ impl SandboxMutation {
         &self,
         ctx: &Context<'_>,
         #[graphql(desc = "Tenant id; optional for tenant keys.")] tenant_id: Option<ID>,
-        #[graphql(desc = "The asset code to issue (first run only; default USDC).")] asset_code: Option<String>,
+        #[graphql(desc = "The asset code to issue (first run only; default USDC).")] asset_code: Option<
+            String,
+        >,
     ) -> Result<TestnetProvisioning> {
         let tenant = scope::tenant(ctx, tenant_id.as_ref())?;
         if tenant.network.is_public() {
@@ -109,9 +114,13 @@ impl SandboxMutation {
             let created = mooring_anchor::webhooks::create(&c.db, &c.master_key, id, &e.url, &types, policy)
                 .await
                 .map_err(from_anchor)?;
-            endpoints.push(WebhookEndpointWithSecret { endpoint: created.endpoint.into(), secret: created.secret });
+            endpoints.push(WebhookEndpointWithSecret {
+                endpoint: created.endpoint.into(),
+                secret: created.secret,
+            });
         }
-        let (row, key) = api_keys::create(&c.db, KeyScope::Tenant(id), "first key").await.map_err(from_tenants)?;
+        let (row, key) =
+            api_keys::create(&c.db, KeyScope::Tenant(id), "first key").await.map_err(from_tenants)?;
         c.tenants.changed().await.map_err(crate::error::internal)?;
         let tenant = c.tenants.by_id(id).ok_or_else(|| not_found("tenant"))?;
         Ok(PromotedTenant {

@@ -33,6 +33,7 @@ impl From<RunState> for SandboxState {
 /// One provisioning step.
 #[derive(SimpleObject, Clone)]
 pub struct ProvisioningStep {
+    /// What the step makes sure of (e.g. "issuer account", "initial supply").
     pub name: String,
     /// Its end state is on the ledger (or in the configuration).
     pub done: bool,
@@ -49,7 +50,9 @@ impl From<Step> for ProvisioningStep {
 /// The answer of `provisionTestnet`.
 #[derive(SimpleObject)]
 pub struct TestnetProvisioning {
+    /// How the run ended.
     pub state: SandboxState,
+    /// Every step, in order, with its result.
     pub steps: Vec<ProvisioningStep>,
     /// The test sending anchor's secret seed: in the first successful answer only.
     /// Hand it to the first wallet that wants to try; Mooring never shows it again.
@@ -59,12 +62,15 @@ pub struct TestnetProvisioning {
 /// A tenant's testnet sandbox.
 #[derive(SimpleObject)]
 pub struct TestnetSandbox {
+    /// Where it stands.
     pub state: SandboxState,
     /// The code of the asset the sandbox issues.
     pub asset_code: String,
     /// The last run's steps.
     pub steps: Vec<ProvisioningStep>,
+    /// When a run last finished with every step done.
     pub provisioned_at: Option<DateTime<Utc>>,
+    /// When a run last recorded progress.
     pub updated_at: DateTime<Utc>,
 }
 
@@ -83,8 +89,11 @@ impl From<Record> for TestnetSandbox {
 /// One self-test check.
 #[derive(SimpleObject)]
 pub struct SelfTestStep {
+    /// The check (e.g. "SEP-10 token", "payment seen (pending_receiver)").
     pub name: String,
+    /// Whether it passed (a skipped check passes and says why).
     pub passed: bool,
+    /// What was found, or why it failed.
     pub message: String,
     /// The request as sent (the bearer token left out).
     pub request: String,
@@ -101,11 +110,15 @@ impl From<Check> for SelfTestStep {
 /// A self-test run.
 #[derive(SimpleObject)]
 pub struct SelfTestReport {
+    /// The report's id.
     pub id: ID,
+    /// When the run started.
     pub started_at: DateTime<Utc>,
+    /// When it ended.
     pub finished_at: Option<DateTime<Utc>>,
     /// Every step passed.
     pub passed: bool,
+    /// Each check, in the order it ran.
     pub steps: Vec<SelfTestStep>,
 }
 

@@ -97,7 +97,8 @@ impl TenantObj {
     /// The testnet sandbox (null until `provisionTestnet` first ran, or on mainnet).
     #[graphql(complexity = "10 + child_complexity")]
     async fn testnet_sandbox(&self, ctx: &Context<'_>) -> Result<Option<super::TestnetSandbox>> {
-        let record = mooring_tenants::sandbox::record(&core(ctx).db, self.0.id).await.map_err(from_tenants)?;
+        let record =
+            mooring_tenants::sandbox::record(&core(ctx).db, self.0.id).await.map_err(from_tenants)?;
         Ok(record.map(Into::into))
     }
     /// The latest self-test reports, newest first.

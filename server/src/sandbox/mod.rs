@@ -131,7 +131,9 @@ impl Sandbox {
                     done += 1;
                 }
                 // Another replica holds it, or the RPC is down: the next sweep tries again.
-                Err(e) => tracing::warn!(tenant = %tenant_id, error = %e, "could not provision a sandbox again yet"),
+                Err(e) => {
+                    tracing::warn!(tenant = %tenant_id, error = %e, "could not provision a sandbox again yet")
+                }
             }
         }
         Ok(done)
@@ -150,7 +152,12 @@ impl SandboxOps for Sandbox {
 }
 
 /// The sweeper: after a reset marks sandboxes, provisions the opted-in ones again.
-pub fn spawn(sandbox: Arc<Sandbox>, every: Duration, tasks: &tokio_util::task::TaskTracker, shutdown: CancellationToken) {
+pub fn spawn(
+    sandbox: Arc<Sandbox>,
+    every: Duration,
+    tasks: &tokio_util::task::TaskTracker,
+    shutdown: CancellationToken,
+) {
     tasks.spawn(async move {
         loop {
             tokio::select! {

@@ -65,10 +65,9 @@ impl Sandbox {
             let writer = Writer::connect(&self.rpc, &url, &tenant.network, self.max_fee, self.poll).await?;
             let asset = ClassicAsset::credit(&keys.asset_code, keys.issuer.public_key())
                 .map_err(|e| SandboxError::Refused(e.to_string()))?;
-            let distribution: PublicKey = tenant
-                .distribution_account
-                .parse()
-                .map_err(|_| SandboxError::Refused("the distribution account is not a G... account".into()))?;
+            let distribution: PublicKey = tenant.distribution_account.parse().map_err(|_| {
+                SandboxError::Refused("the distribution account is not a G... account".into())
+            })?;
             if keys.distribution.as_ref().is_some_and(|k| k.public_key() != distribution) {
                 // The tenant switched to an account of its own since: Mooring no longer signs for it.
                 tracing::info!(tenant = %tenant_id, "the distribution account is the tenant's own now");
@@ -138,7 +137,11 @@ impl Run<'_> {
                 self.trustline(&self.distribution, key).await
             }
             "issuer home domain" => {
-                let state = self.writer.account(&issuer.public_key()).await?.ok_or(SandboxError::Missing("issuer"))?;
+                let state = self
+                    .writer
+                    .account(&issuer.public_key())
+                    .await?
+                    .ok_or(SandboxError::Missing("issuer"))?;
                 if state.home_domain == self.domain {
                     return Ok(format!("already {}", self.domain));
                 }
@@ -161,7 +164,13 @@ impl Run<'_> {
                 if tenant.approved_senders.contains(&sender.public_key()) {
                     return Ok("already approved".into());
                 }
-                admin::approve_sender(&self.sandbox.db, self.tenant_id, &pk, "Mooring testnet sandbox sender").await?;
+                admin::approve_sender(
+                    &self.sandbox.db,
+                    self.tenant_id,
+                    &pk,
+                    "Mooring testnet sandbox sender",
+                )
+                .await?;
                 Ok(format!("{pk} approved"))
             }
             other => Err(SandboxError::Refused(format!("unknown step {other}"))),
@@ -198,13 +207,15 @@ impl Run<'_> {
                 self.asset_label()
             )));
         };
-        self.submit("trustline", key, vec![(None, Op::ChangeTrust { asset: self.asset.clone() })], &[key]).await?;
+        self.submit("trustline", key, vec![(None, Op::ChangeTrust { asset: self.asset.clone() })], &[key])
+            .await?;
         Ok(format!("created to {}", self.asset_label()))
     }
 
     /// Pays `to` from the issuer when its balance is zero.
     async fn topped_up(&self, step: &str, to: &PublicKey, units: i64) -> Result<String, SandboxError> {
-        let balance = self.writer.trustline(to, &self.asset).await?.ok_or(SandboxError::Missing("trustline"))?;
+        let balance =
+            self.writer.trustline(to, &self.asset).await?.ok_or(SandboxError::Missing("trustline"))?;
         if balance > Amount::ZERO {
             return Ok(format!("holds {balance}"));
         }
@@ -248,7 +259,11 @@ impl Run<'_> {
         ops: Vec<(Option<PublicKey>, Op)>,
         signers: &[&Keypair],
     ) -> Result<(), SandboxError> {
-        let state = self.writer.account(&source.public_key()).await?.ok_or(SandboxError::Missing("source account"))?;
+        let state = self
+            .writer
+            .account(&source.public_key())
+            .await?
+            .ok_or(SandboxError::Missing("source account"))?;
         let max_time = unix_now().max(self.writer.ledger_time().await?.max(0) as u64)
             + self.sandbox.submit_timeout.as_secs();
         let draft = Draft {
@@ -259,8 +274,8 @@ impl Run<'_> {
             memo: None,
             ops,
         };
-        let signed =
-            tx::sign(&draft, self.writer.network(), signers).map_err(|e| SandboxError::Refused(e.to_string()))?;
+        let signed = tx::sign(&draft, self.writer.network(), signers)
+            .map_err(|e| SandboxError::Refused(e.to_string()))?;
         let pending = Pending {
             step: step.into(),
             xdr: signed.xdr.clone(),
@@ -291,7 +306,8 @@ impl Run<'_> {
     /// passed, it never will. Until then the very same envelope is sent again.
     async fn settle_pending(&self) -> Result<(), SandboxError> {
         let Some(p) = sandbox::pending(&self.sandbox.db, self.tenant_id).await? else { return Ok(()) };
-        let source: PublicKey = p.source.parse().map_err(|_| SandboxError::Refused("pending source".into()))?;
+        let source: PublicKey =
+            p.source.parse().map_err(|_| SandboxError::Refused("pending source".into()))?;
         let applied = self.writer.account(&source).await?.is_some_and(|a| a.sequence >= p.sequence);
         let expired = self.writer.ledger_time().await? > p.max_time as i64;
         if !applied && !expired {

@@ -126,7 +126,13 @@ impl Run<'_> {
         (shown, answer)
     }
 
-    fn record(&mut self, name: &str, request: String, answer: Option<&Exchange>, verdict: Verdict<String>) -> bool {
+    fn record(
+        &mut self,
+        name: &str,
+        request: String,
+        answer: Option<&Exchange>,
+        verdict: Verdict<String>,
+    ) -> bool {
         let response = answer.map(|a| format!("HTTP {}\n{}", a.status, cut(&a.body))).unwrap_or_default();
         let passed = verdict.is_ok();
         let message = verdict.unwrap_or_else(|e| e);
@@ -134,7 +140,9 @@ impl Run<'_> {
         passed
     }
 
-    /// A GET or POST whose answer must have `status`; the JSON body on success.
+    /// A request whose answer must have `status` and pass `judge`; the JSON body on
+    /// success. Reads like the exchange it records, hence the arguments one by one.
+    #[allow(clippy::too_many_arguments)]
     async fn call(
         &mut self,
         name: &str,
@@ -248,12 +256,17 @@ fn fill(fields: &Value) -> Verdict<serde_json::Map<String, Value>> {
 impl Sandbox {
     pub async fn run_self_test(&self, tenant_id: Uuid) -> Result<Report, SandboxError> {
         let tenant = self.tenants.by_id(tenant_id).ok_or(SandboxError::NotFound)?;
-        let domain = tenant.domains.first().cloned().ok_or(SandboxError::Refused("the tenant has no domain".into()))?;
+        let domain = tenant
+            .domains
+            .first()
+            .cloned()
+            .ok_or(SandboxError::Refused("the tenant has no domain".into()))?;
         let started_at = Utc::now();
         // A sending anchor of the run's own, approved now and removed after.
         let key = Keypair::generate();
         let account = key.public_key().to_string();
-        admin::approve_sender(&self.db, tenant_id, &account, "Mooring self-test (removed after the run)").await?;
+        admin::approve_sender(&self.db, tenant_id, &account, "Mooring self-test (removed after the run)")
+            .await?;
         self.tenants.refresh().await?;
         let mut run = Run { sandbox: self, tenant: tenant.clone(), domain, checks: Vec::new() };
         run.go(&key).await;
@@ -306,8 +319,10 @@ impl Run<'_> {
         // SEP-10: challenge, checked as a wallet checks it, signed, exchanged.
         let account = key.public_key().to_string();
         let url = format!("{}?account={account}", endpoints.web_auth);
-        let web_auth_domain =
-            url::Url::parse(&endpoints.web_auth).ok().and_then(|u| u.host_str().map(str::to_string)).unwrap_or_default();
+        let web_auth_domain = url::Url::parse(&endpoints.web_auth)
+            .ok()
+            .and_then(|u| u.host_str().map(str::to_string))
+            .unwrap_or_default();
         let server = t.signing_key.public_key();
         let network = t.network.clone();
         let domain = self.domain.clone();
@@ -347,23 +362,37 @@ impl Run<'_> {
                 None,
                 Some(&json!({ "transaction": signed })),
                 200,
-                |b| b["token"].as_str().map(|_| "a token for the self-test's account".to_string()).ok_or("no token".into()),
+                |b| {
+                    b["token"]
+                        .as_str()
+                        .map(|_| "a token for the self-test's account".to_string())
+                        .ok_or("no token".into())
+                },
             )
             .await;
         let Some(token) = token.and_then(|b| b["token"].as_str().map(str::to_string)) else { return };
 
         // SEP-31 /info: what the sending anchor must send.
         let info = self
-            .call("SEP-31 /info", Method::GET, &format!("{}/info", endpoints.direct), Some(&token), None, 200, |b| {
-                let receive = b["receive"].as_object().ok_or("no receive object")?;
-                if receive.is_empty() {
-                    return Err("no asset is enabled for receiving".into());
-                }
-                Ok(format!("receives {}", receive.keys().cloned().collect::<Vec<_>>().join(", ")))
-            })
+            .call(
+                "SEP-31 /info",
+                Method::GET,
+                &format!("{}/info", endpoints.direct),
+                Some(&token),
+                None,
+                200,
+                |b| {
+                    let receive = b["receive"].as_object().ok_or("no receive object")?;
+                    if receive.is_empty() {
+                        return Err("no asset is enabled for receiving".into());
+                    }
+                    Ok(format!("receives {}", receive.keys().cloned().collect::<Vec<_>>().join(", ")))
+                },
+            )
             .await;
         let Some(info) = info else { return };
-        let Some(asset) = t.assets.iter().find(|a| a.sep31_enabled && info["receive"].get(&a.code).is_some()) else {
+        let Some(asset) = t.assets.iter().find(|a| a.sep31_enabled && info["receive"].get(&a.code).is_some())
+        else {
             return;
         };
         let entry = info["receive"][&asset.code].clone();
@@ -371,8 +400,10 @@ impl Run<'_> {
         // SEP-12: one customer per type /info names, sender and receiver.
         let mut ids = serde_json::Map::new();
         for role in ["sender", "receiver"] {
-            let types: Vec<String> =
-                entry["sep12"][role]["types"].as_object().map(|m| m.keys().cloned().collect()).unwrap_or_default();
+            let types: Vec<String> = entry["sep12"][role]["types"]
+                .as_object()
+                .map(|m| m.keys().cloned().collect())
+                .unwrap_or_default();
             for ty in types {
                 let name = format!("SEP-12 {role} ({ty})");
                 let url = format!("{}/customer?type={ty}", endpoints.kyc);
@@ -405,11 +436,18 @@ impl Run<'_> {
         // SEP-38, when the asset is quoted.
         match (&endpoints.quote, entry["quotes_supported"].as_bool().unwrap_or(false)) {
             (Some(quote), true) => {
-                let url = format!("{quote}/prices?sell_asset=stellar:{}:{}&sell_amount=100", asset.code, asset.issuer);
+                let url = format!(
+                    "{quote}/prices?sell_asset=stellar:{}:{}&sell_amount=100",
+                    asset.code, asset.issuer
+                );
                 let priced = self
                     .call("SEP-38 prices", Method::GET, &url, Some(&token), None, 200, |b| {
                         let n = b["buy_assets"].as_array().map_or(0, Vec::len);
-                        if n == 0 { Err("no buy asset is priced".into()) } else { Ok(format!("{n} buy assets priced")) }
+                        if n == 0 {
+                            Err("no buy asset is priced".into())
+                        } else {
+                            Ok(format!("{n} buy assets priced"))
+                        }
                     })
                     .await;
                 if priced.is_none() {
@@ -435,14 +473,20 @@ impl Run<'_> {
             body[k] = v;
         }
         if entry["quotes_required"].as_bool().unwrap_or(false) {
-            return self.skip("SEP-31 POST /transactions", "the asset needs a firm quote; the self-test does not take one");
+            return self.skip(
+                "SEP-31 POST /transactions",
+                "the asset needs a firm quote; the self-test does not take one",
+            );
         }
         let url = format!("{}/transactions", endpoints.direct);
         let created = self
             .call("SEP-31 POST /transactions", Method::POST, &url, Some(&token), Some(&body), 201, |b| {
                 let id = b["id"].as_str().ok_or("no id")?;
                 b["stellar_account_id"].as_str().ok_or("no stellar_account_id")?;
-                Ok(format!("transaction {id}, to be paid to {} with memo {}", b["stellar_account_id"], b["stellar_memo"]))
+                Ok(format!(
+                    "transaction {id}, to be paid to {} with memo {}",
+                    b["stellar_account_id"], b["stellar_memo"]
+                ))
             })
             .await;
         let Some(created) = created else { return };
@@ -468,7 +512,14 @@ impl Run<'_> {
 
     /// Testnet: pays the transaction from the sandbox's test sending anchor, waits for
     /// `pending_receiver`, then completes it as the tenant's back office would.
-    async fn pay_and_follow(&mut self, endpoints: &Endpoints, token: &str, created: &Value, code: String, issuer: &str) {
+    async fn pay_and_follow(
+        &mut self,
+        endpoints: &Endpoints,
+        token: &str,
+        created: &Value,
+        code: String,
+        issuer: &str,
+    ) {
         let sandbox = self.sandbox;
         let tenant_id = self.tenant.id;
         let Some(id) = created["id"].as_str().and_then(|s| s.parse::<Uuid>().ok()) else { return };
@@ -477,18 +528,25 @@ impl Run<'_> {
                 .await
                 .map_err(|e| e.to_string())?;
             let url = sandbox.rpc_url(&self.tenant).map_err(|e| e.to_string())?;
-            let writer = Writer::connect(&sandbox.rpc, &url, &self.tenant.network, sandbox.max_fee, sandbox.poll)
-                .await
-                .map_err(|e| e.to_string())?;
-            let issuer: PublicKey = issuer.parse().map_err(|_| "the asset's issuer is not an account".to_string())?;
+            let writer =
+                Writer::connect(&sandbox.rpc, &url, &self.tenant.network, sandbox.max_fee, sandbox.poll)
+                    .await
+                    .map_err(|e| e.to_string())?;
+            let issuer: PublicKey =
+                issuer.parse().map_err(|_| "the asset's issuer is not an account".to_string())?;
             let asset = ClassicAsset::credit(&code, issuer).map_err(|e| e.to_string())?;
-            let to: PublicKey = created["stellar_account_id"].as_str().unwrap_or_default().parse().map_err(|_| "stellar_account_id")?;
+            let to: PublicKey = created["stellar_account_id"]
+                .as_str()
+                .unwrap_or_default()
+                .parse()
+                .map_err(|_| "stellar_account_id")?;
             let amount: Amount = created["amount_in"]
                 .as_str()
                 .unwrap_or_default()
                 .parse()
                 .map_err(|_| "amount_in is not an amount".to_string())?;
-            let memo_type = MemoType::parse(created["stellar_memo_type"].as_str().unwrap_or_default()).map_err(|e| e.to_string())?;
+            let memo_type = MemoType::parse(created["stellar_memo_type"].as_str().unwrap_or_default())
+                .map_err(|e| e.to_string())?;
             let memo = created["stellar_memo"].as_str().unwrap_or_default().to_string();
             let from = &keys.sender;
             let state = writer
@@ -507,7 +565,12 @@ impl Run<'_> {
             };
             let signed = tx::sign(&draft, writer.network(), &[from]).map_err(|e| e.to_string())?;
             let landed = writer.submit(&signed, from, max_time).await.map_err(|e| e.to_string())?;
-            Ok::<_, String>(format!("{amount} {code} paid from {} in ledger {} ({})", from.public_key(), landed.ledger, landed.hash))
+            Ok::<_, String>(format!(
+                "{amount} {code} paid from {} in ledger {} ({})",
+                from.public_key(),
+                landed.ledger,
+                landed.hash
+            ))
         }
         .await;
         let shown = format!("payment of transaction {id} from the sandbox's test sending anchor");
@@ -519,10 +582,18 @@ impl Run<'_> {
         let deadline = Instant::now() + sandbox.selftest.payment_wait;
         loop {
             let (shown, answer) = self.send(reqwest::Method::GET, &url, Some(token), None).await;
-            let status = answer.as_ref().ok().map(|a| a.json()["transaction"]["status"].as_str().unwrap_or_default().to_string());
+            let status = answer
+                .as_ref()
+                .ok()
+                .map(|a| a.json()["transaction"]["status"].as_str().unwrap_or_default().to_string());
             if status.as_deref() == Some("pending_receiver") {
                 let a = answer.ok();
-                self.record("payment seen (pending_receiver)", shown, a.as_ref(), Ok("the watcher matched the payment by its memo".into()));
+                self.record(
+                    "payment seen (pending_receiver)",
+                    shown,
+                    a.as_ref(),
+                    Ok("the watcher matched the payment by its memo".into()),
+                );
                 break;
             }
             if Instant::now() > deadline {
@@ -540,7 +611,9 @@ impl Run<'_> {
             &mooring_anchor::Actor::System,
         )
         .await;
-        let verdict = completed.map(|_| "completed, as the back office would after paying out".to_string()).map_err(|e| e.to_string());
+        let verdict = completed
+            .map(|_| "completed, as the back office would after paying out".to_string())
+            .map_err(|e| e.to_string());
         self.record("completed", format!("complete transaction {id}"), None, verdict);
     }
 }

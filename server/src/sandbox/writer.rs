@@ -70,9 +70,17 @@ impl<'a> Writer<'a> {
         }
         let passphrase = rpc.network_passphrase(url).await?;
         if passphrase != network.passphrase() || Network::new(passphrase.clone()).is_public() {
-            return Err(WriteError::Refused(format!("the RPC at {url} is on another network ({passphrase:?})")));
+            return Err(WriteError::Refused(format!(
+                "the RPC at {url} is on another network ({passphrase:?})"
+            )));
         }
-        Ok(Self { rpc, url: url.to_string(), network: network.clone(), max_fee: max_fee.max(tx::BASE_FEE), poll })
+        Ok(Self {
+            rpc,
+            url: url.to_string(),
+            network: network.clone(),
+            max_fee: max_fee.max(tx::BASE_FEE),
+            poll,
+        })
     }
 
     pub fn network(&self) -> &Network {
@@ -89,7 +97,11 @@ impl<'a> Writer<'a> {
     }
 
     /// The balance of `account`'s trustline to `asset`; `None`: no trustline.
-    pub async fn trustline(&self, account: &PublicKey, asset: &ClassicAsset) -> Result<Option<Amount>, WriteError> {
+    pub async fn trustline(
+        &self,
+        account: &PublicKey,
+        asset: &ClassicAsset,
+    ) -> Result<Option<Amount>, WriteError> {
         let Some(key) = ledger_entry::trustline_key(account, asset) else { return Ok(None) };
         let entries = self.rpc.ledger_entries(&self.url, std::slice::from_ref(&key)).await?;
         entries
@@ -106,7 +118,12 @@ impl<'a> Writer<'a> {
 
     /// Submits `signed` until it lands, fails, or its time bound (`max_time`) passes.
     /// `fee_source` pays any fee bump.
-    pub async fn submit(&self, signed: &Signed, fee_source: &Keypair, max_time: u64) -> Result<Landed, WriteError> {
+    pub async fn submit(
+        &self,
+        signed: &Signed,
+        fee_source: &Keypair,
+        max_time: u64,
+    ) -> Result<Landed, WriteError> {
         let mut current = signed.clone();
         let mut fee = tx::BASE_FEE;
         let mut unreachable = 0;
@@ -139,7 +156,9 @@ impl<'a> Writer<'a> {
                         return Err(WriteError::Failed(outcome));
                     }
                 }
-                other => return Err(WriteError::Rpc(RpcError::Body(format!("sendTransaction status {other:?}")))),
+                other => {
+                    return Err(WriteError::Rpc(RpcError::Body(format!("sendTransaction status {other:?}"))));
+                }
             }
             // Congested: the same inner transaction, a higher fee, up to the cap.
             if fee >= self.max_fee {
@@ -157,7 +176,9 @@ impl<'a> Writer<'a> {
         loop {
             let status = self.rpc.transaction(&self.url, &hash).await?;
             match status.status.as_str() {
-                "SUCCESS" => return Ok(Landed { hash, ledger: status.ledger.unwrap_or(status.latest_ledger) }),
+                "SUCCESS" => {
+                    return Ok(Landed { hash, ledger: status.ledger.unwrap_or(status.latest_ledger) });
+                }
                 "FAILED" => {
                     let outcome = status
                         .result_xdr

@@ -165,7 +165,8 @@ pub async fn promote_to_public(
         )
         .await?;
         for c in from.corridors.iter().filter(|c| c.sell == a.sep38()) {
-            let sell = mooring_stellar::sep38::Asset::Stellar { code: a.code.clone(), issuer: issuer.clone() };
+            let sell =
+                mooring_stellar::sep38::Asset::Stellar { code: a.code.clone(), issuer: issuer.clone() };
             let rate: RateSource = c.rate.clone();
             super::set_corridor(
                 db,

@@ -37,7 +37,10 @@ async fn start(env: &TestEnv, rpc: &RpcStandIn) -> TestApp {
 /// A testnet tenant created through the API with no distribution account of its own.
 async fn bare_tenant(app: &TestApp, domain: &str) -> (String, String, String) {
     let data = Admin::operator(app)
-        .ok(CREATE, json!({ "input": { "name": "Sandbox Anchor", "domains": [domain], "network": "TESTNET" } }))
+        .ok(
+            CREATE,
+            json!({ "input": { "name": "Sandbox Anchor", "domains": [domain], "network": "TESTNET" } }),
+        )
         .await;
     let t = &data["createTenant"];
     (
@@ -82,7 +85,13 @@ async fn a_bare_testnet_tenant_is_provisioned_in_one_call_and_a_second_call_does
 
     // On the ledger: every account, trustline, balance and the home domain.
     let t = sandbox(&app, &tenant).await;
-    let asset = &t["assets"].as_array().unwrap().iter().find(|a| a["code"] == "USDC").expect("asset configured").clone();
+    let asset = &t["assets"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|a| a["code"] == "USDC")
+        .expect("asset configured")
+        .clone();
     let issuer = asset["issuer"].as_str().unwrap();
     let sep11 = format!("USDC:{issuer}");
     assert_eq!(rpc.account(issuer).unwrap().home_domain, domain);
@@ -104,7 +113,10 @@ async fn a_bare_testnet_tenant_is_provisioned_in_one_call_and_a_second_call_does
 
     // Public-network tenants are refused, as is a public tenant with no account.
     let public = Admin::operator(&app)
-        .gql(CREATE, json!({ "input": { "name": "P", "domains": [unique_domain("pub")], "network": "PUBLIC" } }))
+        .gql(
+            CREATE,
+            json!({ "input": { "name": "P", "domains": [unique_domain("pub")], "network": "PUBLIC" } }),
+        )
         .await;
     assert!(public["errors"][0]["message"].as_str().unwrap().contains("distribution account"), "{public}");
     println!("provisioning against the stand-in took {took:?}");
@@ -161,7 +173,9 @@ async fn a_reset_rebuilds_opted_in_sandboxes_with_the_same_keys_and_tells_the_ot
     let (manual, _, _) = bare_tenant(&app, &unique_domain("manual")).await;
     let receiver = CallbackReceiver::start().await;
     let create = "mutation($t: ID, $input: WebhookEndpointInput!) { createWebhookEndpoint(tenantId: $t, input: $input) { secret } }";
-    admin.ok(create, json!({ "t": auto, "input": { "url": receiver.url, "eventTypes": ["network.reset"] } })).await;
+    admin
+        .ok(create, json!({ "t": auto, "input": { "url": receiver.url, "eventTypes": ["network.reset"] } }))
+        .await;
     let settings = "mutation($t: ID, $i: SettingsInput!) { updateSettings(tenantId: $t, input: $i) { testnetAutoProvision } }";
     let set = admin.ok(settings, json!({ "t": auto, "i": { "testnetAutoProvision": true } })).await;
     assert_eq!(set["updateSettings"]["testnetAutoProvision"], true);
@@ -195,8 +209,15 @@ async fn a_reset_rebuilds_opted_in_sandboxes_with_the_same_keys_and_tells_the_ot
             .collect();
         if let Some(recreated) = phases.iter().find(|d| d["phase"] == "sandbox_recreated") {
             let steps = recreated["recreated"].as_array().unwrap();
-            assert!(steps.iter().any(|s| s["name"] == "issuer account" && s["message"].as_str().unwrap().contains("Friendbot")), "{recreated}");
-            let detected = phases.iter().find(|d| d["phase"] == "detected").expect("the reset itself was told first");
+            assert!(
+                steps
+                    .iter()
+                    .any(|s| s["name"] == "issuer account"
+                        && s["message"].as_str().unwrap().contains("Friendbot")),
+                "{recreated}"
+            );
+            let detected =
+                phases.iter().find(|d| d["phase"] == "detected").expect("the reset itself was told first");
             assert!(detected["sandbox"].as_str().unwrap().contains("being provisioned again"), "{detected}");
             break;
         }
@@ -266,7 +287,10 @@ async fn the_self_test_plays_a_sending_anchor_and_follows_its_payment_to_complet
     let (table, passed) = mooring_server::self_test_cli(&cfg, &domain).await.unwrap();
     assert!(passed, "{table}");
     assert!(table.lines().next().unwrap().starts_with("STEP"), "{table}");
-    assert!(table.lines().any(|l| l.starts_with("payment seen (pending_receiver)") && l.contains(" pass ")), "{table}");
+    assert!(
+        table.lines().any(|l| l.starts_with("payment seen (pending_receiver)") && l.contains(" pass ")),
+        "{table}"
+    );
     assert!(table.trim_end().ends_with("steps") && table.contains("(PASSED)"), "{table}");
     let unknown = mooring_server::self_test_cli(&cfg, "nobody.example").await;
     assert!(unknown.unwrap_err().to_string().contains("no tenant"));
@@ -289,10 +313,11 @@ async fn python_parses_every_envelope_mooring_submits() {
     let file = std::env::temp_dir().join(format!("mooring-envelopes-{}.json", uuid::Uuid::new_v4()));
     std::fs::write(&file, serde_json::to_string(&envelopes).unwrap()).unwrap();
     let path = file.to_string_lossy().to_string();
-    let parsed =
-        tokio::task::spawn_blocking(move || crate::interop_python::run_script("envelopes.py", &[TESTNET, &path]))
-            .await
-            .unwrap();
+    let parsed = tokio::task::spawn_blocking(move || {
+        crate::interop_python::run_script("envelopes.py", &[TESTNET, &path])
+    })
+    .await
+    .unwrap();
     std::fs::remove_file(&file).ok();
     let parsed = parsed.as_array().unwrap();
     assert_eq!(parsed.len(), envelopes.len());
@@ -331,7 +356,9 @@ async fn promotion_builds_a_public_tenant_from_the_testnet_one_and_leaves_it_run
     admin.ok(approve, json!({ "t": tenant, "a": partner })).await;
     let hook = "mutation($t: ID, $input: WebhookEndpointInput!) { createWebhookEndpoint(tenantId: $t, input: $input) { secret } }";
     let hook_url = "https://hooks.partner.example/mooring";
-    admin.ok(hook, json!({ "t": tenant, "input": { "url": hook_url, "eventTypes": ["transaction.created"] } })).await;
+    admin
+        .ok(hook, json!({ "t": tenant, "input": { "url": hook_url, "eventTypes": ["transaction.created"] } }))
+        .await;
     let before = sandbox(&app, &tenant).await;
     let mainnet_issuer = mooring_stellar::Keypair::generate().public_key().to_string();
     let distribution = mooring_stellar::Keypair::generate().public_key().to_string();
@@ -361,7 +388,8 @@ async fn promotion_builds_a_public_tenant_from_the_testnet_one_and_leaves_it_run
     }]);
     assert_eq!(live["assets"], expected, "the same terms, the mainnet issuer");
     assert_ne!(testnet_asset["issuer"], mainnet_issuer.as_str());
-    let types: Vec<&str> = live["customerTypes"].as_array().unwrap().iter().map(|t| t["name"].as_str().unwrap()).collect();
+    let types: Vec<&str> =
+        live["customerTypes"].as_array().unwrap().iter().map(|t| t["name"].as_str().unwrap()).collect();
     assert_eq!(types, ["sep31-receiver", "sep31-sender"]);
     // Only the partner, disabled until re-confirmed; the sandbox's own sender stays behind.
     assert_eq!(live["senders"], json!([{ "account": partner, "enabled": false }]));
