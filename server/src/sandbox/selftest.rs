@@ -399,14 +399,17 @@ impl Run<'_> {
 
         // SEP-12: one customer per type /info names, sender and receiver.
         let mut ids = serde_json::Map::new();
+        // A sending anchor registers each of its customers under its own memo (SEP-12:
+        // account + memo is one customer); the run's key is fresh, so are its customers.
         for role in ["sender", "receiver"] {
+            let memo = format!("self-test-{role}");
             let types: Vec<String> = entry["sep12"][role]["types"]
                 .as_object()
                 .map(|m| m.keys().cloned().collect())
                 .unwrap_or_default();
             for ty in types {
                 let name = format!("SEP-12 {role} ({ty})");
-                let url = format!("{}/customer?type={ty}", endpoints.kyc);
+                let url = format!("{}/customer?type={ty}&memo={memo}", endpoints.kyc);
                 let Some(form) = self
                     .call(&format!("{name}: fields"), Method::GET, &url, Some(&token), None, 200, |b| {
                         Ok(format!("{} fields asked", b["fields"].as_object().map_or(0, |f| f.len())))
@@ -420,6 +423,7 @@ impl Run<'_> {
                     Err(why) => return void(self.record(&name, String::new(), None, Err(why))),
                 };
                 body.insert("type".into(), Value::String(ty.clone()));
+                body.insert("memo".into(), Value::String(memo.clone()));
                 let url = format!("{}/customer", endpoints.kyc);
                 let put = self
                     .call(&name, Method::PUT, &url, Some(&token), Some(&Value::Object(body)), 202, |b| {

@@ -201,7 +201,8 @@ impl<'a> Writer<'a> {
 
 /// Asks Friendbot to create and fund `account`. Its answer is not trusted either way:
 /// the caller reads the ledger afterwards (an account that already exists is refused
-/// by Friendbot, and that is fine).
+/// with 400, and that is fine). Any other refusal (404: not a Friendbot; 5xx) is an
+/// error naming the status.
 pub async fn friendbot(http: &reqwest::Client, url: &str, account: &PublicKey) -> Result<(), WriteError> {
     let response = http
         .get(url)
@@ -210,8 +211,8 @@ pub async fn friendbot(http: &reqwest::Client, url: &str, account: &PublicKey) -
         .await
         .map_err(|e| WriteError::Friendbot(crate::outbound::describe(e)))?;
     let status = response.status();
-    if status.is_server_error() {
-        return Err(WriteError::Friendbot(format!("HTTP {}", status.as_u16())));
+    if !status.is_success() && status != reqwest::StatusCode::BAD_REQUEST {
+        return Err(WriteError::Friendbot(format!("{url} answered HTTP {}", status.as_u16())));
     }
     Ok(())
 }

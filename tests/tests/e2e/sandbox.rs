@@ -264,6 +264,12 @@ async fn the_self_test_plays_a_sending_anchor_and_follows_its_payment_to_complet
     ] {
         assert!(names.contains(&expected), "{expected} missing from {names:?}");
     }
+    // Sender and receiver are two customers (each under its own memo).
+    let customer = |name: &str| {
+        let s = steps.iter().find(|s| s["name"] == name).unwrap();
+        s["message"].as_str().unwrap().to_string()
+    };
+    assert_ne!(customer("SEP-12 sender (sep31-sender)"), customer("SEP-12 receiver (sep31-receiver)"));
     // Requests and responses are kept, without the bearer token.
     let post = steps.iter().find(|s| s["name"] == "SEP-31 POST /transactions").unwrap();
     assert!(post["request"].as_str().unwrap().starts_with("POST https://"), "{post}");
@@ -401,5 +407,26 @@ async fn promotion_builds_a_public_tenant_from_the_testnet_one_and_leaves_it_run
     let after = sandbox(&app, &tenant).await;
     assert_eq!(after["testnetSandbox"]["state"], "READY");
     assert_eq!(after["assets"], before["assets"]);
+    app.server.stop().await.unwrap();
+}
+
+#[tokio::test]
+async fn a_friendbot_that_is_not_one_is_named_in_the_failed_step() {
+    let env = TestEnv::new().await;
+    let rpc = RpcStandIn::start().await;
+    let url = rpc.url.clone();
+    let app = env
+        .start_with(move |c| {
+            c.rpc_testnet_url = Some(url.clone());
+            c.friendbot_url = format!("{url}/not-friendbot");
+        })
+        .await;
+    let (tenant, _, _) = bare_tenant(&app, &unique_domain("nofriend")).await;
+    let p = provision(&Admin::operator(&app), &tenant).await;
+    assert_eq!(p["state"], "FAILED", "{p}");
+    assert_eq!(p["steps"][0]["done"], false);
+    assert!(p["steps"][0]["message"].as_str().unwrap().contains("answered HTTP 404"), "{p}");
+    assert!(p["steps"][1]["message"].as_str().unwrap().starts_with("not run"), "{p}");
+    assert!(rpc.submitted().is_empty(), "nothing was submitted");
     app.server.stop().await.unwrap();
 }
