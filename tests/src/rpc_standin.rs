@@ -123,6 +123,11 @@ struct Inner {
     generation: u32,
     requests: HashMap<String, usize>,
     failing: bool,
+    /// `sendTransaction`s still to apply but answer with HTTP 503 (a lost answer: the
+    /// submitter cannot know whether its transaction went in).
+    lost_answers: usize,
+    /// Submissions answered normally before answers start being lost.
+    lost_after: usize,
 }
 
 impl Inner {
@@ -193,6 +198,8 @@ impl RpcStandIn {
             generation: 0,
             requests: HashMap::new(),
             failing: false,
+            lost_answers: 0,
+            lost_after: 0,
         }));
         let app = Router::new()
             .route("/", post(handle))
@@ -336,6 +343,14 @@ impl RpcStandIn {
     /// Friendbot on this stand-in: `GET {url}?addr=G…`.
     pub fn friendbot_url(&self) -> String {
         format!("{}/friendbot", self.url)
+    }
+
+    /// After `skip` submissions answered normally, the next `n` are applied but their
+    /// answers are lost (HTTP 503).
+    pub fn lose_send_answers(&self, skip: usize, n: usize) {
+        let mut inner = self.inner.lock().unwrap();
+        inner.lost_after = skip;
+        inner.lost_answers = n;
     }
 
     /// Every method answers HTTP 503 while on.
@@ -529,7 +544,16 @@ async fn handle(State(inner): State<Arc<Mutex<Inner>>>, Json(req): Json<Value>) 
             }
             Ok(json!({ "entries": entries, "latestLedger": inner.latest().sequence }))
         }
-        "sendTransaction" => Ok(send_transaction(&mut inner, params)),
+        "sendTransaction" => {
+            let answer = send_transaction(&mut inner, params);
+            if inner.lost_after > 0 {
+                inner.lost_after -= 1;
+            } else if inner.lost_answers > 0 {
+                inner.lost_answers -= 1;
+                return axum::http::StatusCode::SERVICE_UNAVAILABLE.into_response();
+            }
+            Ok(answer)
+        }
         "getTransaction" => {
             let hash = params["hash"].as_str().unwrap_or_default();
             let l = inner.latest();

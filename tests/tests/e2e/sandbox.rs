@@ -430,3 +430,41 @@ async fn a_friendbot_that_is_not_one_is_named_in_the_failed_step() {
     assert!(rpc.submitted().is_empty(), "nothing was submitted");
     app.server.stop().await.unwrap();
 }
+
+/// The answer to the supply payment is lost after the ledger applied it: a retry sends
+/// the same envelope (refused: its sequence number is spent) and the step is done; when
+/// the answers stay lost the run fails with the envelope recorded, and the next run
+/// settles it by the issuer's sequence number. Either way the supply is issued once.
+#[tokio::test]
+async fn a_lost_answer_never_pays_twice() {
+    let env = TestEnv::new().await;
+    let rpc = RpcStandIn::start().await;
+    let app = start(&env, &rpc).await;
+    let admin = Admin::operator(&app);
+    let supply = Some(1_000_000 * 10_000_000);
+    // Submissions: the distribution trustline, the home domain, then the supply payment.
+    let (tenant, distribution, _) = bare_tenant(&app, &unique_domain("lost")).await;
+    rpc.lose_send_answers(2, 2);
+    let p = provision(&admin, &tenant).await;
+    assert_eq!(p["state"], "READY", "{p}");
+    let issuer = sandbox(&app, &tenant).await["assets"][0]["issuer"].as_str().unwrap().to_string();
+    assert_eq!(trustline(&rpc, &distribution, &format!("USDC:{issuer}")), supply, "issued once");
+
+    let (other, other_dist, _) = bare_tenant(&app, &unique_domain("lost2")).await;
+    let id: uuid::Uuid = other.parse().unwrap();
+    rpc.lose_send_answers(2, 1_000);
+    let failed = provision(&admin, &other).await;
+    assert_eq!(failed["state"], "FAILED", "{failed}");
+    let pending =
+        mooring_tenants::sandbox::pending(&env.db, id).await.unwrap().expect("kept: its fate is unknown");
+    assert_eq!(pending.step, "initial supply");
+    let keys = mooring_tenants::sandbox::ensure(&env.db, &env.master_key, id, None).await.unwrap();
+    let usdc = format!("USDC:{}", keys.issuer.public_key());
+    assert_eq!(trustline(&rpc, &other_dist, &usdc), supply, "the ledger applied it");
+    rpc.lose_send_answers(0, 0);
+    let again = provision(&admin, &other).await;
+    assert_eq!(again["state"], "READY", "{again}");
+    assert!(mooring_tenants::sandbox::pending(&env.db, id).await.unwrap().is_none(), "settled");
+    assert_eq!(trustline(&rpc, &other_dist, &usdc), supply, "and never paid again");
+    app.server.stop().await.unwrap();
+}
