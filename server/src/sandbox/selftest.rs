@@ -607,6 +607,7 @@ impl Run<'_> {
             }
             tokio::time::sleep(sandbox.poll).await;
         }
+        self.webhook_delivered(id).await;
         let completed = mooring_anchor::transactions::apply(
             &sandbox.db,
             mooring_tenants::api_keys::KeyScope::Tenant(tenant_id),
@@ -619,6 +620,62 @@ impl Run<'_> {
             .map(|_| "completed, as the back office would after paying out".to_string())
             .map_err(|e| e.to_string());
         self.record("completed", format!("complete transaction {id}"), None, verdict);
+    }
+}
+
+impl Run<'_> {
+    /// The tenant's back office heard of the payment: each enabled endpoint subscribed
+    /// to `transaction.status_changed` got that event for the run's transaction,
+    /// signed, and answered 2xx (from the delivery log).
+    async fn webhook_delivered(&mut self, transaction: Uuid) {
+        let db = &self.sandbox.db;
+        let tenant = self.tenant.id;
+        let endpoints = match mooring_anchor::webhooks::list(db, tenant).await {
+            Ok(list) => list,
+            Err(e) => return void(self.record("webhook", String::new(), None, Err(e.to_string()))),
+        };
+        let wanted: Vec<_> = endpoints
+            .into_iter()
+            .filter(|e| e.enabled)
+            .filter(|e| {
+                let types = mooring_anchor::webhooks::event_types(e);
+                types.is_empty() || types.iter().any(|t| t == "transaction.status_changed")
+            })
+            .collect();
+        if wanted.is_empty() {
+            return self.skip("webhook", "no enabled endpoint takes transaction.status_changed");
+        }
+        let deadline = Instant::now() + self.sandbox.selftest.payment_wait;
+        for e in wanted {
+            let shown = format!("transaction.status_changed for {transaction} to {}", e.url);
+            // The outbox keys an endpoint's events by subject per endpoint (their order).
+            let subject = Uuid::new_v5(&e.id, transaction.as_bytes());
+            let verdict = loop {
+                let rows = mooring_anchor::webhooks::deliveries(db, tenant, e.id, None, 100).await;
+                let row = rows.map(|rows| {
+                    rows.into_iter().find(|d| {
+                        d.subject_id == subject
+                            && d.event_type.as_deref() == Some("transaction.status_changed")
+                            && d.body.contains("\"pending_receiver\"")
+                    })
+                });
+                match row {
+                    Err(err) => break Err(err.to_string()),
+                    Ok(Some(d)) if d.delivered_at.is_some() => {
+                        break Ok(format!("delivered, signed, HTTP {}", d.last_status.unwrap_or_default()));
+                    }
+                    Ok(Some(d)) if d.failed_at.is_some() => {
+                        break Err(format!("gave up: {}", d.last_error.unwrap_or_default()));
+                    }
+                    Ok(d) if Instant::now() > deadline => {
+                        let why = d.and_then(|d| d.last_error).unwrap_or_else(|| "not delivered yet".into());
+                        break Err(format!("not delivered in time: {why}"));
+                    }
+                    Ok(_) => tokio::time::sleep(self.sandbox.poll).await,
+                }
+            };
+            self.record("webhook", shown, None, verdict);
+        }
     }
 }
 

@@ -243,6 +243,11 @@ async fn the_self_test_plays_a_sending_anchor_and_follows_its_payment_to_complet
     assert_eq!(early["passed"], false, "{early}");
 
     assert_eq!(provision(&admin, &tenant).await["state"], "READY");
+    // The tenant's back office listens for status changes.
+    let back_office = CallbackReceiver::start().await;
+    let hook = "mutation($t: ID, $input: WebhookEndpointInput!) { createWebhookEndpoint(tenantId: $t, input: $input) { secret } }";
+    let types = json!(["transaction.status_changed"]);
+    admin.ok(hook, json!({ "t": tenant, "input": { "url": back_office.url, "eventTypes": types } })).await;
     let started = Instant::now();
     let report = admin.ok(SELF_TEST, json!({ "t": tenant })).await["runSelfTest"].clone();
     let took = started.elapsed();
@@ -260,10 +265,14 @@ async fn the_self_test_plays_a_sending_anchor_and_follows_its_payment_to_complet
         "SEP-31 POST /transactions",
         "payment",
         "payment seen (pending_receiver)",
+        "webhook",
         "completed",
     ] {
         assert!(names.contains(&expected), "{expected} missing from {names:?}");
     }
+    let hook = steps.iter().find(|s| s["name"] == "webhook").unwrap();
+    assert!(hook["message"].as_str().unwrap().starts_with("delivered"), "{hook}");
+    assert!(!back_office.received.lock().unwrap().is_empty(), "the receiver really got it");
     // Sender and receiver are two customers (each under its own memo).
     let customer = |name: &str| {
         let s = steps.iter().find(|s| s["name"] == name).unwrap();
