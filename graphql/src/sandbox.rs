@@ -17,6 +17,17 @@ pub struct Provisioned {
     pub test_sender_secret: Option<String>,
 }
 
+/// How the self-test ends its paid transaction on testnet.
+#[derive(async_graphql::Enum, Copy, Clone, Eq, PartialEq, Debug, Default)]
+pub enum SelfTestFinish {
+    /// Marked completed, as the back office would after paying out.
+    #[default]
+    Complete,
+    /// Refunded on the ledger from the distribution account to the test sending anchor
+    /// (only where Mooring holds that account's key), and recorded as a refund.
+    Refund,
+}
+
 #[async_trait::async_trait]
 pub trait SandboxOps: Send + Sync {
     /// Creates what the tenant's sandbox lacks (see `server/src/sandbox`). `Err` is a
@@ -24,5 +35,5 @@ pub trait SandboxOps: Send + Sync {
     async fn provision(&self, tenant: Uuid, asset_code: Option<String>) -> Result<Provisioned, String>;
 
     /// Plays a sending anchor against the tenant's public endpoints; the stored report.
-    async fn self_test(&self, tenant: Uuid) -> Result<Report, String>;
+    async fn self_test(&self, tenant: Uuid, finish: SelfTestFinish) -> Result<Report, String>;
 }

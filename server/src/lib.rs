@@ -330,7 +330,11 @@ pub async fn start_with_metrics(
 /// `mooring selftest --tenant <id|domain>`: runs the self-test from this process (the
 /// serving replicas' watcher sees its payment) and renders the report as a table.
 /// Returns the table and whether every step passed.
-pub async fn self_test_cli(cfg: &Config, tenant: &str) -> anyhow::Result<(String, bool)> {
+pub async fn self_test_cli(
+    cfg: &Config,
+    tenant: &str,
+    finish: mooring_graphql::sandbox::SelfTestFinish,
+) -> anyhow::Result<(String, bool)> {
     let master_key = master_key(cfg)?;
     let db = connect_db(&cfg.database_url).await?;
     let tenants = Arc::new(Directory::load(db.clone(), master_key.clone()).await?);
@@ -352,7 +356,7 @@ pub async fn self_test_cli(cfg: &Config, tenant: &str) -> anyhow::Result<(String
     );
     let sandbox =
         sandbox::Sandbox::new(cfg, db, master_key, tenants, rpc, &fence, uuid::Uuid::new_v4().to_string());
-    let report = sandbox.run_self_test(found.id).await?;
+    let report = sandbox.run_self_test(found.id, finish).await?;
     Ok((sandbox::selftest::table(&report), report.passed))
 }
 

@@ -43,6 +43,9 @@ enum Command {
         /// The tenant's id or one of its domains.
         #[arg(long)]
         tenant: String,
+        /// Refund the paid transaction on the ledger instead of completing it.
+        #[arg(long)]
+        refund: bool,
     },
     /// Configuration: `mooring config check` validates it without starting anything and
     /// prints every effective setting, secrets redacted; non-zero exit when invalid.
@@ -94,8 +97,10 @@ async fn main() -> anyhow::Result<()> {
             Ok(())
         }
         Command::Config { .. } => unreachable!("handled above"),
-        Command::Selftest { tenant } => {
-            let (table, passed) = mooring_server::self_test_cli(&cfg, &tenant).await?;
+        Command::Selftest { tenant, refund } => {
+            use mooring_graphql::sandbox::SelfTestFinish;
+            let finish = if refund { SelfTestFinish::Refund } else { SelfTestFinish::Complete };
+            let (table, passed) = mooring_server::self_test_cli(&cfg, &tenant, finish).await?;
             print!("{table}");
             if !passed {
                 std::process::exit(1);

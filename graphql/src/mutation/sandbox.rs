@@ -133,14 +133,17 @@ impl SandboxMutation {
 
     /// Plays a sending anchor against the tenant's public endpoints (SEP-1, 10, 12,
     /// 31, 38) and, on testnet, pays the transaction it created from the sandbox's test
-    /// sending anchor and follows it to `completed`. The report is stored.
+    /// sending anchor and follows it to `completed` (or refunds it). The report is stored.
     async fn run_self_test(
         &self,
         ctx: &Context<'_>,
         #[graphql(desc = "Tenant id; optional for tenant keys.")] tenant_id: Option<ID>,
+        #[graphql(desc = "How the paid transaction ends (testnet).", default)]
+        finish: crate::sandbox::SelfTestFinish,
     ) -> Result<SelfTestReport> {
         let tenant = scope::tenant(ctx, tenant_id.as_ref())?;
-        let report = core(ctx).sandbox.self_test(tenant.id).await.map_err(|e| coded(codes::CONFLICT, e))?;
+        let report =
+            core(ctx).sandbox.self_test(tenant.id, finish).await.map_err(|e| coded(codes::CONFLICT, e))?;
         Ok(report.into())
     }
 }

@@ -22,6 +22,7 @@ use sea_orm::DatabaseConnection;
 use tokio_util::sync::CancellationToken;
 use uuid::Uuid;
 
+pub use mooring_graphql::sandbox::SelfTestFinish;
 pub use provision::{INITIAL_SUPPLY, STEPS, TEST_SENDER_BALANCE};
 pub use writer::WriteError;
 
@@ -146,8 +147,12 @@ impl SandboxOps for Sandbox {
         self.provision_now(tenant, asset_code.as_deref()).await.map_err(|e| e.to_string())
     }
 
-    async fn self_test(&self, tenant: Uuid) -> Result<mooring_tenants::self_tests::Report, String> {
-        self.run_self_test(tenant).await.map_err(|e| e.to_string())
+    async fn self_test(
+        &self,
+        tenant: Uuid,
+        finish: mooring_graphql::sandbox::SelfTestFinish,
+    ) -> Result<mooring_tenants::self_tests::Report, String> {
+        self.run_self_test(tenant, finish).await.map_err(|e| e.to_string())
     }
 }
 

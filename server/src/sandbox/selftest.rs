@@ -21,6 +21,7 @@ use uuid::Uuid;
 use super::writer::Writer;
 use super::{Sandbox, SandboxError};
 use crate::cfg::Config;
+use mooring_graphql::sandbox::SelfTestFinish;
 
 /// How the self-test reaches tenants.
 #[derive(Debug, Clone, Default)]
@@ -74,6 +75,7 @@ struct Run<'a> {
     sandbox: &'a Sandbox,
     tenant: std::sync::Arc<Tenant>,
     domain: String,
+    finish: SelfTestFinish,
     checks: Vec<Check>,
 }
 
@@ -254,7 +256,11 @@ fn fill(fields: &Value) -> Verdict<serde_json::Map<String, Value>> {
 }
 
 impl Sandbox {
-    pub async fn run_self_test(&self, tenant_id: Uuid) -> Result<Report, SandboxError> {
+    pub async fn run_self_test(
+        &self,
+        tenant_id: Uuid,
+        finish: SelfTestFinish,
+    ) -> Result<Report, SandboxError> {
         let tenant = self.tenants.by_id(tenant_id).ok_or(SandboxError::NotFound)?;
         let domain = tenant
             .domains
@@ -268,7 +274,7 @@ impl Sandbox {
         admin::approve_sender(&self.db, tenant_id, &account, "Mooring self-test (removed after the run)")
             .await?;
         self.tenants.refresh().await?;
-        let mut run = Run { sandbox: self, tenant: tenant.clone(), domain, checks: Vec::new() };
+        let mut run = Run { sandbox: self, tenant: tenant.clone(), domain, finish, checks: Vec::new() };
         run.go(&key).await;
         let removed = admin::remove_sender(&self.db, tenant_id, &account).await;
         self.tenants.refresh().await?;
@@ -608,6 +614,9 @@ impl Run<'_> {
             tokio::time::sleep(sandbox.poll).await;
         }
         self.webhook_delivered(id).await;
+        if self.finish == SelfTestFinish::Refund {
+            return self.refund(id, created, &code, issuer).await;
+        }
         let completed = mooring_anchor::transactions::apply(
             &sandbox.db,
             mooring_tenants::api_keys::KeyScope::Tenant(tenant_id),
@@ -624,6 +633,71 @@ impl Run<'_> {
 }
 
 impl Run<'_> {
+    /// Sends the payment back from the distribution account (Mooring must hold its key:
+    /// a distribution account it generated) and records the refund, as a tenant refunds.
+    async fn refund(&mut self, id: Uuid, created: &Value, code: &str, issuer: &str) {
+        let sandbox = self.sandbox;
+        let tenant = self.tenant.clone();
+        let refunded = async {
+            let keys = mooring_tenants::sandbox::ensure(&sandbox.db, &sandbox.master_key, tenant.id, None)
+                .await
+                .map_err(|e| e.to_string())?;
+            let from = keys
+                .distribution
+                .as_ref()
+                .filter(|k| k.public_key().to_string() == tenant.distribution_account)
+                .ok_or("Mooring holds no key for the distribution account: finish with COMPLETE")?;
+            let url = sandbox.rpc_url(&tenant).map_err(|e| e.to_string())?;
+            let writer = Writer::connect(&sandbox.rpc, &url, &tenant.network, sandbox.max_fee, sandbox.poll)
+                .await
+                .map_err(|e| e.to_string())?;
+            let issuer: PublicKey =
+                issuer.parse().map_err(|_| "the asset's issuer is not an account".to_string())?;
+            let asset = ClassicAsset::credit(code, issuer).map_err(|e| e.to_string())?;
+            let amount: Amount =
+                created["amount_in"].as_str().unwrap_or_default().parse().map_err(|_| "amount_in")?;
+            let state = writer
+                .account(&from.public_key())
+                .await
+                .map_err(|e| e.to_string())?
+                .ok_or("the distribution account is not on the ledger")?;
+            let max_time = Utc::now().timestamp().max(0) as u64 + sandbox.submit_timeout.as_secs();
+            let draft = Draft {
+                source: from.public_key(),
+                account_sequence: state.sequence,
+                fee_per_op: tx::BASE_FEE,
+                max_time,
+                memo: None,
+                ops: vec![(None, Op::Payment { destination: keys.sender.public_key(), asset, amount })],
+            };
+            let signed = tx::sign(&draft, writer.network(), &[from]).map_err(|e| e.to_string())?;
+            let landed = writer.submit(&signed, from, max_time).await.map_err(|e| e.to_string())?;
+            let refund = mooring_anchor::refunds::Refund {
+                amount,
+                fee: Amount::ZERO,
+                stellar_transaction_id: landed.hash.clone(),
+                reason: "Mooring self-test".into(),
+            };
+            let t = mooring_anchor::refunds::record(
+                &sandbox.db,
+                tenant.id,
+                id,
+                &refund,
+                &mooring_anchor::Actor::System,
+            )
+            .await
+            .map_err(|e| e.to_string())?;
+            Ok(format!("{amount} sent back in {}; status {}", landed.hash, t.status.as_str()))
+        }
+        .await;
+        self.record(
+            "refunded",
+            format!("refund of transaction {id} to the test sending anchor"),
+            None,
+            refunded,
+        );
+    }
+
     /// The tenant's back office heard of the payment: each enabled endpoint subscribed
     /// to `transaction.status_changed` got that event for the run's transaction,
     /// signed, and answered 2xx (from the delivery log).

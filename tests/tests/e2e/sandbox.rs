@@ -299,7 +299,9 @@ async fn the_self_test_plays_a_sending_anchor_and_follows_its_payment_to_complet
     cfg.friendbot_url = rpc.friendbot_url();
     cfg.selftest_via = app.base.clone();
     cfg.testnet_submit_timeout_secs = 10;
-    let (table, passed) = mooring_server::self_test_cli(&cfg, &domain).await.unwrap();
+    use mooring_server::sandbox::SelfTestFinish;
+    let (table, passed) =
+        mooring_server::self_test_cli(&cfg, &domain, SelfTestFinish::Complete).await.unwrap();
     assert!(passed, "{table}");
     assert!(table.lines().next().unwrap().starts_with("STEP"), "{table}");
     assert!(
@@ -307,8 +309,26 @@ async fn the_self_test_plays_a_sending_anchor_and_follows_its_payment_to_complet
         "{table}"
     );
     assert!(table.trim_end().ends_with("steps") && table.contains("(PASSED)"), "{table}");
-    let unknown = mooring_server::self_test_cli(&cfg, "nobody.example").await;
+    let unknown = mooring_server::self_test_cli(&cfg, "nobody.example", SelfTestFinish::Complete).await;
     assert!(unknown.unwrap_err().to_string().contains("no tenant"));
+
+    // Finishing with a refund: the funds go back on the ledger, the refund is recorded.
+    let sender = sandbox(&app, &tenant).await["senders"][0]["account"].as_str().unwrap().to_string();
+    let usdc = format!("USDC:{}", sandbox(&app, &tenant).await["assets"][0]["issuer"].as_str().unwrap());
+    let before = trustline(&rpc, &sender, &usdc).unwrap();
+    let refund = "mutation($t: ID) { runSelfTest(tenantId: $t, finish: REFUND) { passed steps { name passed message } } }";
+    let r = admin.ok(refund, json!({ "t": tenant })).await["runSelfTest"].clone();
+    assert_eq!(r["passed"], true, "{r:#}");
+    let refunded = r["steps"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["name"] == "refunded")
+        .expect("a refund step")
+        .clone();
+    assert!(refunded["message"].as_str().unwrap().ends_with("status refunded"), "{refunded}");
+    assert!(!r["steps"].as_array().unwrap().iter().any(|s| s["name"] == "completed"));
+    assert_eq!(trustline(&rpc, &sender, &usdc).unwrap(), before, "paid, then refunded in full");
     app.server.stop().await.unwrap();
 }
 
