@@ -1,19 +1,11 @@
 //! One self-test run's exchanges: each request as sent, its answer, and the verdict.
 
-use std::time::{Duration, Instant};
-
-use chrono::Utc;
 use mooring_graphql::sandbox::SelfTestFinish;
-use mooring_stellar::challenge::{self, Expectations};
-use mooring_stellar::tx::{self, ClassicAsset, Draft, Op};
-use mooring_stellar::{Amount, Keypair, MemoType, PublicKey};
-use mooring_tenants::self_tests::{self, Check, Report};
-use mooring_tenants::{Tenant, admin};
-use serde_json::{Value, json};
-use uuid::Uuid;
+use mooring_tenants::Tenant;
+use mooring_tenants::self_tests::Check;
+use serde_json::Value;
 
 use super::super::Sandbox;
-use super::SelfTestFinish as _;
 
 const BODY_SHOWN: usize = 4096;
 

@@ -4,14 +4,9 @@
 use std::time::{Duration, Instant};
 
 use chrono::Utc;
-use mooring_graphql::sandbox::SelfTestFinish;
 use mooring_stellar::challenge::{self, Expectations};
-use mooring_stellar::tx::{self, ClassicAsset, Draft, Op};
-use mooring_stellar::{Amount, Keypair, MemoType, PublicKey};
-use mooring_tenants::self_tests::{self, Check, Report};
-use mooring_tenants::{Tenant, admin};
+use mooring_stellar::{Amount, Keypair};
 use serde_json::{Value, json};
-use uuid::Uuid;
 
 use super::exchange::Run;
 use super::forms::{fill, toml_endpoints};
@@ -236,5 +231,4 @@ impl Run<'_> {
         }
         self.pay_and_follow(&endpoints, &token, &created, asset.code.clone(), &asset.issuer).await;
     }
-
 }

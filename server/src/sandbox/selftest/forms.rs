@@ -1,17 +1,8 @@
 //! What the self-test reads and fills: the endpoints stellar.toml publishes, and
 //! SEP-12/SEP-31 field lists filled with valid example values.
 
-use std::time::{Duration, Instant};
-
-use chrono::Utc;
-use mooring_graphql::sandbox::SelfTestFinish;
-use mooring_stellar::challenge::{self, Expectations};
-use mooring_stellar::tx::{self, ClassicAsset, Draft, Op};
-use mooring_stellar::{Amount, Keypair, MemoType, PublicKey};
-use mooring_tenants::self_tests::{self, Check, Report};
-use mooring_tenants::{Tenant, admin};
-use serde_json::{Value, json};
-use uuid::Uuid;
+use mooring_tenants::Tenant;
+use serde_json::Value;
 
 use super::exchange::Verdict;
 

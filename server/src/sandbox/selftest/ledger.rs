@@ -1,16 +1,13 @@
 //! The self-test's ledger side on testnet: the payment from the sandbox's test sending
 //! anchor, the watcher seeing it, the tenant's webhook, and completion or refund.
 
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use chrono::Utc;
 use mooring_graphql::sandbox::SelfTestFinish;
-use mooring_stellar::challenge::{self, Expectations};
 use mooring_stellar::tx::{self, ClassicAsset, Draft, Op};
-use mooring_stellar::{Amount, Keypair, MemoType, PublicKey};
-use mooring_tenants::self_tests::{self, Check, Report};
-use mooring_tenants::{Tenant, admin};
-use serde_json::{Value, json};
+use mooring_stellar::{Amount, MemoType, PublicKey};
+use serde_json::Value;
 use uuid::Uuid;
 
 use super::super::writer::Writer;

@@ -17,16 +17,13 @@ mod flow;
 mod forms;
 mod ledger;
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use chrono::Utc;
 use mooring_graphql::sandbox::SelfTestFinish;
-use mooring_stellar::challenge::{self, Expectations};
-use mooring_stellar::tx::{self, ClassicAsset, Draft, Op};
-use mooring_stellar::{Amount, Keypair, MemoType, PublicKey};
+use mooring_stellar::Keypair;
+use mooring_tenants::admin;
 use mooring_tenants::self_tests::{self, Check, Report};
-use mooring_tenants::{Tenant, admin};
-use serde_json::{Value, json};
 use uuid::Uuid;
 
 use super::{Sandbox, SandboxError};
