@@ -22,6 +22,7 @@ pub mod quote;
 pub mod quote_reserve;
 pub mod refund;
 pub mod self_test;
+pub mod self_test_callback;
 pub mod stream_cursor;
 pub mod stream_member;
 pub mod tenant;

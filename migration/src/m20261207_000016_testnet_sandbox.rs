@@ -7,6 +7,8 @@
 //!   sender's secret was shown, the last run's steps, and the submission in flight (so a
 //!   run after a crash resubmits that very envelope instead of paying twice).
 //! - `self_tests`: each self-test run's report.
+//! - `self_test_callbacks`: the SEP-31 callback a self-test run waits for, by an
+//!   unguessable token (the receiver only fills a row the run made).
 
 use sea_orm_migration::prelude::*;
 use sea_orm_migration::schema::*;
@@ -46,6 +48,18 @@ enum SelfTests {
     FinishedAt,
     Passed,
     Steps,
+}
+
+#[derive(DeriveIden)]
+enum SelfTestCallbacks {
+    Table,
+    Token,
+    TenantId,
+    CreatedAt,
+    ReceivedAt,
+    Signature,
+    Host,
+    Body,
 }
 
 #[async_trait::async_trait]
@@ -99,6 +113,25 @@ impl MigrationTrait for Migration {
                 .to_owned(),
         )
         .await?;
+        m.create_table(
+            Table::create()
+                .table(SelfTestCallbacks::Table)
+                .col(uuid(SelfTestCallbacks::Token).primary_key())
+                .col(uuid(SelfTestCallbacks::TenantId))
+                .col(timestamp_with_time_zone(SelfTestCallbacks::CreatedAt))
+                .col(timestamp_with_time_zone_null(SelfTestCallbacks::ReceivedAt))
+                .col(text_null(SelfTestCallbacks::Signature))
+                .col(text_null(SelfTestCallbacks::Host))
+                .col(text_null(SelfTestCallbacks::Body))
+                .foreign_key(
+                    ForeignKey::create()
+                        .from(SelfTestCallbacks::Table, SelfTestCallbacks::TenantId)
+                        .to(Tenants::Table, Tenants::Id)
+                        .on_delete(ForeignKeyAction::Cascade),
+                )
+                .to_owned(),
+        )
+        .await?;
         m.create_index(
             Index::create()
                 .name("self_tests_tenant")
@@ -111,6 +144,7 @@ impl MigrationTrait for Migration {
     }
 
     async fn down(&self, m: &SchemaManager) -> Result<(), DbErr> {
+        m.drop_table(Table::drop().table(SelfTestCallbacks::Table).to_owned()).await?;
         m.drop_table(Table::drop().table(SelfTests::Table).to_owned()).await?;
         m.drop_table(Table::drop().table(TestnetSandboxes::Table).to_owned()).await?;
         m.alter_table(

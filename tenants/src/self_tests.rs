@@ -1,7 +1,8 @@
 //! Self-test reports as stored: one row per run, its steps as JSON.
 
 use chrono::{DateTime, Utc};
-use mooring_entities::self_test;
+use mooring_entities::{self_test, self_test_callback};
+use sea_orm::sea_query::Expr;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set,
 };
@@ -73,4 +74,59 @@ pub async fn latest(db: &DatabaseConnection, tenant_id: Uuid, first: u64) -> Res
         .into_iter()
         .map(Report::from_row)
         .collect()
+}
+
+/// A callback the run waits for: the token its callback URL carries.
+pub async fn expect_callback(db: &DatabaseConnection, tenant_id: Uuid) -> Result<Uuid, Error> {
+    let token = Uuid::new_v4();
+    self_test_callback::ActiveModel {
+        token: Set(token),
+        tenant_id: Set(tenant_id),
+        created_at: Set(Utc::now()),
+        received_at: Set(None),
+        signature: Set(None),
+        host: Set(None),
+        body: Set(None),
+    }
+    .insert(db)
+    .await?;
+    Ok(token)
+}
+
+/// Stores the first callback for `token`; false when no run waits for it (unknown
+/// token, or already received): outsiders cannot create rows.
+pub async fn receive_callback(
+    db: &DatabaseConnection,
+    token: Uuid,
+    signature: &str,
+    host: &str,
+    body: &str,
+) -> Result<bool, Error> {
+    let done = self_test_callback::Entity::update_many()
+        .col_expr(self_test_callback::Column::ReceivedAt, Expr::value(Utc::now()))
+        .col_expr(self_test_callback::Column::Signature, Expr::value(signature))
+        .col_expr(self_test_callback::Column::Host, Expr::value(host))
+        .col_expr(self_test_callback::Column::Body, Expr::value(body))
+        .filter(self_test_callback::Column::Token.eq(token))
+        .filter(self_test_callback::Column::ReceivedAt.is_null())
+        .exec(db)
+        .await?;
+    Ok(done.rows_affected == 1)
+}
+
+/// The callback received for `token`, if any: (signature, host, body).
+pub async fn received_callback(
+    db: &DatabaseConnection,
+    token: Uuid,
+) -> Result<Option<(String, String, String)>, Error> {
+    let row = self_test_callback::Entity::find_by_id(token).one(db).await?;
+    Ok(row
+        .filter(|r| r.received_at.is_some())
+        .map(|r| (r.signature.unwrap_or_default(), r.host.unwrap_or_default(), r.body.unwrap_or_default())))
+}
+
+/// The run is over: its callback row goes.
+pub async fn forget_callback(db: &DatabaseConnection, token: Uuid) -> Result<(), Error> {
+    self_test_callback::Entity::delete_by_id(token).exec(db).await?;
+    Ok(())
 }

@@ -7,6 +7,8 @@ mod cap_gate;
 pub(crate) mod client_ip;
 mod console;
 pub(crate) mod health;
+mod selftest_callback;
+pub use selftest_callback::PATH as SELFTEST_CALLBACK_PATH;
 mod limits;
 mod sep1;
 mod sep10;
@@ -73,6 +75,7 @@ pub fn router(state: AppState) -> Router {
 
     Router::new()
         .merge(health::router())
+        .merge(selftest_callback::router())
         .merge(admin::router(state.clone()))
         .merge(sep)
         .layer(DefaultBodyLimit::max(SEP_BODY_LIMIT))

@@ -264,12 +264,28 @@ async fn the_self_test_plays_a_sending_anchor_and_follows_its_payment_to_complet
         "SEP-38 prices",
         "SEP-31 POST /transactions",
         "payment",
+        "SEP-31 callback URL",
         "payment seen (pending_receiver)",
+        "SEP-31 callback",
         "webhook",
         "completed",
     ] {
         assert!(names.contains(&expected), "{expected} missing from {names:?}");
     }
+    let callback = steps.iter().find(|s| s["name"] == "SEP-31 callback").unwrap();
+    assert!(
+        callback["message"].as_str().unwrap().starts_with("signed by the tenant's SIGNING_KEY"),
+        "{callback}"
+    );
+    // The receiver takes nothing but a running self-test's callback.
+    let forged = app
+        .http
+        .post(format!("{}/.mooring/selftest-callback/{}", app.base, uuid::Uuid::new_v4()))
+        .body("{}")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(forged.status(), reqwest::StatusCode::NOT_FOUND);
     let hook = steps.iter().find(|s| s["name"] == "webhook").unwrap();
     assert!(hook["message"].as_str().unwrap().starts_with("delivered"), "{hook}");
     assert!(!back_office.received.lock().unwrap().is_empty(), "the receiver really got it");

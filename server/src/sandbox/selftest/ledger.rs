@@ -29,6 +29,7 @@ impl Run<'_> {
         let sandbox = self.sandbox;
         let tenant_id = self.tenant.id;
         let Some(id) = created["id"].as_str().and_then(|s| s.parse::<Uuid>().ok()) else { return };
+        let Some(callback) = self.register_callback(&endpoints.direct, token, id).await else { return };
         let paid = async {
             let keys = mooring_tenants::sandbox::ensure(&sandbox.db, &sandbox.master_key, tenant_id, None)
                 .await
@@ -109,6 +110,7 @@ impl Run<'_> {
             }
             tokio::time::sleep(sandbox.poll).await;
         }
+        self.callback_signed(callback, id).await;
         self.webhook_delivered(id).await;
         if self.finish == SelfTestFinish::Refund {
             return self.refund(id, created, &code, issuer).await;

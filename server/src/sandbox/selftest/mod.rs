@@ -12,6 +12,7 @@
 //! SEP-12/31 forms; `flow` is the SEP conversation; `ledger` pays, follows, refunds and
 //! checks the webhook.
 
+mod callback;
 mod exchange;
 mod flow;
 mod forms;
@@ -40,6 +41,8 @@ pub struct Options {
     pub payment_wait: Duration,
     /// How long replicas may take to learn that the run's key is approved.
     pub approval_wait: Duration,
+    /// Where the run's SEP-31 callback receiver is reached: `via`, else the admin host.
+    pub callback_base: String,
 }
 
 impl Options {
@@ -48,6 +51,10 @@ impl Options {
             via: Some(cfg.selftest_via.trim().trim_end_matches('/').to_string()).filter(|v| !v.is_empty()),
             payment_wait: Duration::from_secs(cfg.testnet_submit_timeout_secs.max(10) * 2),
             approval_wait: Duration::from_millis(cfg.config_poll_ms.saturating_mul(3).clamp(1000, 30_000)),
+            callback_base: match cfg.selftest_via.trim().trim_end_matches('/') {
+                "" => format!("https://{}", cfg.admin_host),
+                via => via.to_string(),
+            },
         }
     }
 }
