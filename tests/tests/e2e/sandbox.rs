@@ -24,7 +24,10 @@ const REPORTS: &str = "query($t: ID) { tenant(id: $t) { selfTests(first: 5) { id
 
 async fn start(env: &TestEnv, rpc: &RpcStandIn) -> TestApp {
     let (url, friendbot) = (rpc.url.clone(), rpc.friendbot_url());
+    // Public tenants (promoted ones) read signers from the stand-in too: no internet here.
+    let horizon = env.horizon.url.clone();
     env.start_with(move |c| {
+        c.horizon_public_url = horizon;
         c.rpc_testnet_url = Some(url);
         c.friendbot_url = friendbot;
         c.rpc_poll_ms = 50;
@@ -243,6 +246,14 @@ async fn the_self_test_plays_a_sending_anchor_and_follows_its_payment_to_complet
     assert_eq!(early["passed"], false, "{early}");
 
     assert_eq!(provision(&admin, &tenant).await["state"], "READY");
+    // A corridor USDC → MXN, so the self-test prices it too.
+    let issuer = sandbox(&app, &tenant).await["assets"][0]["issuer"].as_str().unwrap().to_string();
+    admin.ok(crate::sep38::SET_MXN, json!({ "t": tenant })).await;
+    let corridor = json!({
+        "sellAsset": format!("stellar:USDC:{issuer}"), "buyAsset": "iso4217:MXN", "rate": "17",
+        "spreadBps": 0, "feeFixed": "0", "minAmount": "1", "maxAmount": "10000", "quoteLifetimeSecs": 60,
+    });
+    admin.ok(crate::sep38::SET_CORRIDOR, json!({ "t": tenant, "input": corridor })).await;
     // The tenant's back office listens for status changes.
     let back_office = CallbackReceiver::start().await;
     let hook = "mutation($t: ID, $input: WebhookEndpointInput!) { createWebhookEndpoint(tenantId: $t, input: $input) { secret } }";
@@ -286,6 +297,8 @@ async fn the_self_test_plays_a_sending_anchor_and_follows_its_payment_to_complet
         .await
         .unwrap();
     assert_eq!(forged.status(), reqwest::StatusCode::NOT_FOUND);
+    let prices = steps.iter().find(|s| s["name"] == "SEP-38 prices").unwrap();
+    assert!(prices["message"].as_str().unwrap().contains("1 buy assets priced"), "{prices}");
     let hook = steps.iter().find(|s| s["name"] == "webhook").unwrap();
     assert!(hook["message"].as_str().unwrap().starts_with("delivered"), "{hook}");
     assert!(!back_office.received.lock().unwrap().is_empty(), "the receiver really got it");
@@ -448,6 +461,16 @@ async fn promotion_builds_a_public_tenant_from_the_testnet_one_and_leaves_it_run
     assert_eq!(p["webhookEndpoints"][0]["endpoint"]["url"], hook_url);
     assert!(p["webhookEndpoints"][0]["secret"].as_str().unwrap().starts_with("whsec_"));
     assert!(p["apiKey"]["key"].is_string());
+    // On the public network the self-test runs the SEP conversation and stops before paying.
+    let live_id = live["id"].as_str().unwrap();
+    let submitted = rpc.submitted().len();
+    let report = admin.ok(SELF_TEST, json!({ "t": live_id })).await["runSelfTest"].clone();
+    assert_eq!(report["passed"], true, "{report:#}");
+    let last = report["steps"].as_array().unwrap().last().unwrap().clone();
+    assert_eq!(last["name"], "SEP-31 POST /transactions");
+    assert!(last["message"].as_str().unwrap().contains("never pays"), "{last}");
+    assert!(last["response"].as_str().unwrap().contains("customer_info_needed"), "{last}");
+    assert_eq!(rpc.submitted().len(), submitted, "no ledger write for a public tenant");
     // The testnet tenant is untouched and still provisioned.
     let after = sandbox(&app, &tenant).await;
     assert_eq!(after["testnetSandbox"]["state"], "READY");

@@ -201,6 +201,26 @@ impl Run<'_> {
             );
         }
         let url = format!("{}/transactions", endpoints.direct);
+        if t.network.is_public() {
+            // Mainnet customers wait for the tenant's review (PROCESSING), so the anchor
+            // must refuse a transaction for them: that refusal is the check, and the run
+            // ends there — it never pays on the public network.
+            let name = "SEP-31 POST /transactions";
+            let (shown, answer) = self.send(Method::POST, &url, Some(&token), Some(&body)).await;
+            let verdict = match &answer {
+                Ok(a) if a.status == 400 && a.json()["error"] == "customer_info_needed" => Ok(
+                    "refused for customers awaiting review, as the public network requires; the self-test never pays there"
+                        .to_string(),
+                ),
+                Ok(a) if a.status == 201 => {
+                    Ok("accepted (customers already reviewed); the self-test never pays on the public network".into())
+                }
+                Ok(a) => Err(format!("expected 201 or customer_info_needed, got HTTP {}", a.status)),
+                Err(e) => Err(e.clone()),
+            };
+            self.record(name, shown, answer.as_ref().ok(), verdict);
+            return;
+        }
         let created = self
             .call("SEP-31 POST /transactions", Method::POST, &url, Some(&token), Some(&body), 201, |b| {
                 let id = b["id"].as_str().ok_or("no id")?;
@@ -226,9 +246,6 @@ impl Run<'_> {
         let Some(fetched) = fetched else { return };
         let mut created = created;
         created["amount_in"] = fetched["transaction"]["amount_in"].clone();
-        if t.network.is_public() {
-            return self.skip("payment", "the public network: the self-test never pays");
-        }
         self.pay_and_follow(&endpoints, &token, &created, asset.code.clone(), &asset.issuer).await;
     }
 }
