@@ -5,12 +5,13 @@
 //! same way, on an ephemeral port.
 
 pub mod backends;
-pub mod callbacks;
 pub mod cfg;
 mod cfg_values;
 pub mod client_domain;
+pub mod delivery;
 pub mod demo;
 pub mod error;
+mod expiry;
 pub mod horizon;
 pub mod http;
 pub mod metrics;
@@ -20,9 +21,9 @@ pub mod rates;
 pub mod rpc;
 pub mod sandbox;
 pub mod state;
+pub mod tasks;
 pub mod telemetry;
 pub mod watcher;
-pub mod webhooks;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -284,8 +285,8 @@ pub async fn start_with_metrics(
     spawn_pii_sealing(&state);
     spawn_offboarding_purge(&state, shutdown.clone());
     rates::spawn(&state, rates, shutdown.clone());
-    callbacks::spawn(state.clone(), shutdown.clone());
-    callbacks::spawn_expiry(state.clone(), shutdown.clone());
+    delivery::spawn(state.clone(), shutdown.clone());
+    expiry::spawn(state.clone(), shutdown.clone());
     if state.cfg.watcher_enabled {
         watcher::spawn(state.clone(), shutdown.clone());
         // Sandboxes a testnet reset emptied are provisioned again by whichever replica
@@ -415,12 +416,10 @@ const UNUSED_QUOTE_RETENTION_DAYS: i64 = 7;
 fn spawn_offboarding_purge(state: &AppState, shutdown: CancellationToken) {
     let (db, period) = (state.db.clone(), Duration::from_millis(state.cfg.offboarding_purge_ms));
     let retention = state.cfg.audit_retention_days;
-    state.tasks.spawn(async move {
-        loop {
-            tokio::select! {
-                () = shutdown.cancelled() => return,
-                () = tokio::time::sleep(period) => {}
-            }
+    let stop = shutdown.clone();
+    tasks::every(&state.tasks, period, tasks::First::AfterPeriod, shutdown, move || {
+        let (db, shutdown) = (db.clone(), stop.clone());
+        async move {
             // Unused quotes a week past expiry, and audit retention, ride on the same clock.
             let week_ago = chrono::Utc::now() - chrono::Duration::days(UNUSED_QUOTE_RETENTION_DAYS);
             match mooring_anchor::quotes::purge_unused(&db, week_ago, 1_000).await {
@@ -525,14 +524,9 @@ fn spawn_config_bus(state: &AppState, client: redis::Client, shutdown: Cancellat
 fn spawn_config_watcher(state: &AppState, shutdown: CancellationToken) {
     let tenants = state.tenants.clone();
     let period = Duration::from_millis(state.cfg.config_poll_ms);
-    state.tasks.spawn(async move {
-        let mut tick = tokio::time::interval(period);
-        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-        loop {
-            tokio::select! {
-                () = shutdown.cancelled() => return,
-                _ = tick.tick() => {}
-            }
+    tasks::every(&state.tasks, period, tasks::First::Now, shutdown, move || {
+        let tenants = tenants.clone();
+        async move {
             match tenants.refresh().await {
                 Ok(true) => ::metrics::counter!("mooring_config_reloads_total").increment(1),
                 Ok(false) => {}

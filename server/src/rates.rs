@@ -105,14 +105,10 @@ pub fn spawn(state: &AppState, board: Arc<RateBoard>, shutdown: CancellationToke
     let period = Duration::from_millis(state.cfg.rate_feed_poll_ms.max(50));
     let client = FencedClient::new(&state.fence, Some(FEED_TIMEOUT), FEED_TIMEOUT);
     let state = state.clone();
-    state.tasks.clone().spawn(async move {
-        loop {
-            poll_once(&state, &client, &board).await;
-            tokio::select! {
-                () = shutdown.cancelled() => return,
-                () = tokio::time::sleep(period) => {}
-            }
-        }
+    let tasks = state.tasks.clone();
+    crate::tasks::every(&tasks, period, crate::tasks::First::Now, shutdown, move || {
+        let (state, client, board) = (state.clone(), client.clone(), board.clone());
+        async move { poll_once(&state, &client, &board).await }
     });
 }
 

@@ -163,12 +163,9 @@ pub fn spawn(
     tasks: &tokio_util::task::TaskTracker,
     shutdown: CancellationToken,
 ) {
-    tasks.spawn(async move {
-        loop {
-            tokio::select! {
-                _ = shutdown.cancelled() => return,
-                _ = tokio::time::sleep(every) => {}
-            }
+    crate::tasks::every(tasks, every, crate::tasks::First::AfterPeriod, shutdown, move || {
+        let sandbox = sandbox.clone();
+        async move {
             if let Err(e) = sandbox.reprovision_after_resets().await {
                 tracing::warn!(error = %e, "sandbox sweep failed");
             }

@@ -1,7 +1,11 @@
 //! Delivers queued callbacks (SEP-31 transaction and SEP-12 customer updates), signed
 //! as SEP-31 prescribes: `Signature: t=<unix seconds>, s=<base64 ed25519>` over
 //! `"<t>.<host>.<body>"` with the tenant's SIGNING_KEY, signed just before sending —
-//! and the tenants' own webhooks (`webhooks.rs` signs those), from the same outbox.
+//! and the tenants' own webhooks (`webhook.rs` signs those), from the same outbox.
+//! `failure.rs` is what both report back.
+
+mod failure;
+mod webhook;
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -18,6 +22,7 @@ use uuid::Uuid;
 
 use crate::outbound::FencedClient;
 use crate::state::AppState;
+use failure::Failure;
 
 /// The `Signature` header value for `body` sent to `url` at `t`.
 pub fn signature(key: &Keypair, url: &url::Url, t: i64, body: &str) -> String {
@@ -45,7 +50,7 @@ async fn request(
         .header("content-type", "application/json")
         .body(cb.body.clone());
     if cb.kind == outbox::Kind::Webhook {
-        return crate::webhooks::sign(state, cb, request).await;
+        return webhook::sign(state, cb, request).await;
     }
     let tenant =
         state.tenants.by_id(cb.tenant_id).ok_or(Failure::Refused("tenant no longer exists".into()))?;
@@ -80,13 +85,6 @@ async fn deliver(
     };
     attempt.latency_ms = started.elapsed().as_millis() as i64;
     (result, attempt)
-}
-
-/// Why a delivery failed: the destination is down or slow (it backs off as a whole),
-/// or it answered and refused this one callback (only the row backs off).
-pub(crate) enum Failure {
-    Unreachable(String),
-    Refused(String),
 }
 
 /// Deliveries in flight at once, over all destinations.
@@ -275,7 +273,7 @@ async fn send(state: &AppState, http: &FencedClient, claim: &outbox::Claimed, sl
         tracing::warn!(error = %e, "recording a callback attempt failed");
     }
     if let Some(endpoint) = cb.endpoint_id {
-        crate::webhooks::record_outcome(state, endpoint, why.as_deref()).await;
+        webhook::record_outcome(state, endpoint, why.as_deref()).await;
     }
 }
 
@@ -288,24 +286,6 @@ fn pause(load: &Mutex<Load>, destination: &str) {
     let failures = load.paused.get(destination).map_or(0, |(_, n)| *n) + 1;
     let wait = Duration::from_secs(1u64 << failures.min(9)).min(MAX_DESTINATION_BACKOFF);
     load.paused.insert(destination.to_string(), (now + wait, failures));
-}
-
-/// Moves unpaid transactions past their deadline to `expired`.
-pub fn spawn_expiry(state: AppState, shutdown: CancellationToken) {
-    let period = Duration::from_millis(state.cfg.expiry_sweep_ms);
-    state.tasks.clone().spawn(async move {
-        loop {
-            tokio::select! {
-                () = shutdown.cancelled() => return,
-                () = tokio::time::sleep(period) => {}
-            }
-            match mooring_anchor::transactions::expire_due(&state.db, 500).await {
-                Ok(0) => {}
-                Ok(n) => tracing::info!(expired = n, "expired unpaid transactions"),
-                Err(e) => tracing::warn!(error = %e, "expiry sweep failed"),
-            }
-        }
-    });
 }
 
 /// Callback attempts by tenant, kind and result.

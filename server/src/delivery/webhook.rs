@@ -11,7 +11,7 @@ use mooring_entities::outbox::Model as Delivery;
 use sha2::Sha256;
 use uuid::Uuid;
 
-use crate::callbacks::Failure;
+use super::failure::Failure;
 use crate::state::AppState;
 
 /// The `webhook-signature` header value.
