@@ -406,7 +406,7 @@ impl Config {
         ] {
             anyhow::ensure!(value > 0, "{name} must be > 0");
         }
-        crate::http::ClientIpPolicy::new(self.trust_forwarded_for, &self.trusted_proxies)
+        crate::client_ip::ClientIpPolicy::new(self.trust_forwarded_for, &self.trusted_proxies)
             .map_err(anyhow::Error::msg)?;
         anyhow::ensure!(
             self.graphql_max_depth > 0 && self.graphql_max_complexity > 0 && self.graphql_max_batch > 0,

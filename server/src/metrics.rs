@@ -57,7 +57,7 @@ pub fn serve(
                 handle().render()
             }),
         )
-        .merge(crate::http::health::probes())
+        .merge(crate::probes::probes())
         .with_state(state.clone());
     let tasks = &state.tasks;
     tasks.spawn(async move {

@@ -40,14 +40,14 @@ pub struct Shared {
     pub master_key: mooring_tenants::MasterKey,
     pub nonces: Arc<dyn NonceStore>,
     pub rate_limiter: Arc<dyn RateLimiter>,
-    pub rate_limits: crate::http::RateLimits,
+    pub rate_limits: crate::limits::RateLimits,
     /// Tenants whose aggregate cap is spent, refused without asking the limiter.
-    pub cap_gate: Arc<crate::http::CapGate>,
+    pub cap_gate: Arc<crate::limits::CapGate>,
     /// Whether this replica is subscribed to config changes pushed over Redis (else
     /// it learns of them by polling only). Reported by `/health`.
     pub config_push_live: Arc<std::sync::atomic::AtomicBool>,
     /// Who the client is behind our proxies.
-    pub client_ip: Arc<crate::http::ClientIpPolicy>,
+    pub client_ip: Arc<crate::client_ip::ClientIpPolicy>,
     pub horizon: Horizon,
     pub rpc: crate::rpc::Rpc,
     /// Testnet ledger writes and the self-test.
@@ -87,7 +87,7 @@ impl Shared {
     pub fn client_address(&self, peer: Option<std::net::IpAddr>, headers: &axum::http::HeaderMap) -> String {
         let Some(peer) = peer else { return "unknown".into() };
         let forwarded = headers.get_all("x-forwarded-for").iter().filter_map(|v| v.to_str().ok());
-        crate::http::client_ip::limit_key(self.client_ip.client(peer, forwarded))
+        crate::client_ip::limit_key(self.client_ip.client(peer, forwarded))
     }
 
     /// Redis keys carry the configured prefix, so deployments (and test runs) that share

@@ -2,6 +2,7 @@
 
 mod caller;
 mod customer;
+mod fee_tier;
 mod quote;
 mod sandbox;
 mod tenant;

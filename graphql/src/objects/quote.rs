@@ -148,8 +148,8 @@ impl CorridorObj {
     }
     /// Fees by sell amount (replacing the flat fee from each tier's minimum up).
     #[graphql(complexity = "crate::cost::config(child_complexity)")]
-    async fn fee_tiers(&self) -> Vec<super::tenant::FeeTierObj> {
-        self.0.fee_tiers.iter().map(|t| super::tenant::FeeTierObj::from(*t)).collect()
+    async fn fee_tiers(&self) -> Vec<super::fee_tier::FeeTierObj> {
+        self.0.fee_tiers.iter().map(|t| super::fee_tier::FeeTierObj::from(*t)).collect()
     }
 }
 

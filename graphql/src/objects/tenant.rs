@@ -7,6 +7,7 @@ use mooring_anchor::transactions;
 use mooring_tenants::Tenant;
 use mooring_tenants::admin::Sender;
 
+use super::fee_tier::FeeTierObj;
 use super::quote::{CorridorObj, OffchainAssetObj, QuoteObj};
 use crate::enums::{ExpiredQuotePolicy, MemoType, TenantStatus, TransactionStatus};
 use crate::error::{from_anchor, from_tenants};
@@ -277,28 +278,6 @@ impl AssetObj {
             .iter()
             .map(|f| FieldSpec::new(&f.name, "string", &f.description, f.optional, &f.choices))
             .collect()
-    }
-}
-
-/// Fees for amounts from `minAmount` up.
-#[derive(SimpleObject)]
-#[graphql(name = "FeeTier")]
-pub struct FeeTierObj {
-    /// Smallest amount the tier applies to.
-    pub min_amount: String,
-    /// Fixed fee.
-    pub fee_fixed: String,
-    /// Percentage fee, in percentage points.
-    pub fee_percent: String,
-}
-
-impl From<mooring_tenants::FeeTier> for FeeTierObj {
-    fn from(t: mooring_tenants::FeeTier) -> Self {
-        Self {
-            min_amount: t.min_amount.to_decimal().to_string(),
-            fee_fixed: t.fee_fixed.to_decimal().to_string(),
-            fee_percent: t.fee_percent.to_decimal().to_string(),
-        }
     }
 }
 

@@ -28,9 +28,9 @@ use sha2::{Digest, Sha256};
 use tokio::sync::Semaphore;
 
 use super::console;
-use super::limits::ADMIN_FAILURE_COST;
 use crate::backends::rate_limit::{Check, Decision};
 use crate::error::ApiError;
+use crate::limits::ADMIN_FAILURE_COST;
 use crate::state::AppState;
 
 /// Constant-time comparison, so the operator token cannot be guessed byte by byte.
@@ -322,7 +322,7 @@ pub fn router(state: AppState) -> Router<AppState> {
         .route("/graphql", get(console::page).post(execute))
         .route("/graphql/assets/{name}", get(console::asset))
         .route("/graphql/ws", get(subscriptions))
-        .merge(super::health::probes())
+        .merge(crate::probes::probes())
         .layer(middleware::from_fn(console::security_headers))
         .layer(middleware::from_fn_with_state(state, admin_host_only))
 }

@@ -3,13 +3,8 @@
 
 mod admin;
 pub mod auth;
-mod cap_gate;
-pub(crate) mod client_ip;
 mod console;
-pub(crate) mod health;
 mod selftest_callback;
-pub use selftest_callback::PATH as SELFTEST_CALLBACK_PATH;
-mod limits;
 mod sep1;
 mod sep10;
 mod sep12;
@@ -29,9 +24,9 @@ use tracing::Span;
 
 use crate::state::AppState;
 
-pub use cap_gate::CapGate;
-pub use client_ip::ClientIpPolicy;
-pub use limits::RateLimits;
+pub use crate::client_ip::ClientIpPolicy;
+pub use crate::limits::CapGate;
+pub use crate::limits::RateLimits;
 pub use tenant::TenantCtx;
 
 use text::form_params;
@@ -74,7 +69,7 @@ pub fn router(state: AppState) -> Router {
         .layer(CorsLayer::permissive());
 
     Router::new()
-        .merge(health::router())
+        .merge(crate::probes::router())
         .merge(selftest_callback::router())
         .merge(admin::router(state.clone()))
         .merge(sep)

@@ -12,7 +12,7 @@ use uuid::Uuid;
 
 use crate::state::AppState;
 
-pub const PATH: &str = "/.mooring/selftest-callback";
+use crate::sandbox::selftest::CALLBACK_PATH as PATH;
 
 async fn receive(
     State(state): State<AppState>,

@@ -12,9 +12,9 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use mooring_tenants::{Tenant, TenantStatus, host};
 
-use super::limits::Class;
 use crate::backends::rate_limit::{Check, Decision, Limit};
 use crate::error::ApiError;
+use crate::limits::Class;
 use crate::state::AppState;
 
 /// The tenant a request is for, and how the client addressed us.

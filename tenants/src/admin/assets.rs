@@ -9,6 +9,7 @@ use sea_orm::{
 use uuid::Uuid;
 
 use super::config_write;
+use super::fee_tiers::tiers_json;
 use crate::{AssetStatus, Error, MemoType, rules};
 
 pub struct NewAsset {
@@ -132,21 +133,4 @@ pub async fn remove_asset(db: &DatabaseConnection, tenant_id: Uuid, code: &str) 
         Ok(deleted.rows_affected > 0)
     })
     .await
-}
-
-/// Stored fee tiers (see `asset::Model::fee_tiers`); `None` for none.
-pub(super) fn tiers_json(tiers: &[crate::FeeTier]) -> Option<serde_json::Value> {
-    (!tiers.is_empty()).then(|| {
-        tiers
-            .iter()
-            .map(|t| {
-                serde_json::json!({
-                    "min_amount": t.min_amount.to_string(),
-                    "fee_fixed": t.fee_fixed.to_string(),
-                    "fee_percent": t.fee_percent.to_string(),
-                })
-            })
-            .collect::<Vec<_>>()
-            .into()
-    })
 }

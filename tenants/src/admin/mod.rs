@@ -5,6 +5,7 @@
 mod assets;
 mod customer_types;
 mod domains;
+mod fee_tiers;
 mod offboard;
 mod promote;
 mod quotes;

@@ -13,8 +13,8 @@ use sea_orm::{
 use serde_json::json;
 use uuid::Uuid;
 
-use super::assets::tiers_json;
 use super::config_write;
+use super::fee_tiers::tiers_json;
 use crate::{DeliveryMethod, Error, ExpiredQuotePolicy, FeeTier, RateSource, rules};
 
 pub struct NewOffchainAsset {

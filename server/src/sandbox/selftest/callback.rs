@@ -35,8 +35,7 @@ impl Run<'_> {
                 return None;
             }
         };
-        let raw =
-            format!("{}{}/{cb}", self.sandbox.selftest.callback_base, crate::http::SELFTEST_CALLBACK_PATH);
+        let raw = format!("{}{}/{cb}", self.sandbox.selftest.callback_base, super::CALLBACK_PATH);
         let url = url::Url::parse(&raw).ok()?;
         let put = format!("{direct}/transactions/{id}/callback");
         let shown = url.to_string();

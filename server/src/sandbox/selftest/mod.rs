@@ -13,6 +13,9 @@
 //! checks the webhook.
 
 mod callback;
+
+/// Where the platform receives a run's SEP-31 callback (`{path}/{token}`, any host).
+pub const CALLBACK_PATH: &str = "/.mooring/selftest-callback";
 mod exchange;
 mod flow;
 mod forms;

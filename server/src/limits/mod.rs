@@ -4,6 +4,10 @@
 //! also draws from its tenant's aggregate cap, checked first, so a flood from many
 //! addresses costs a cheap 429 instead of work that slows other tenants.
 
+mod cap_gate;
+
+pub use cap_gate::CapGate;
+
 use axum::http::Method;
 
 use crate::backends::rate_limit::Limit;
