@@ -394,21 +394,7 @@ pub async fn init_cursor(
     account: &str,
     cursor: &str,
 ) -> AnchorResult<()> {
-    let row = watch_cursor::ActiveModel {
-        tenant_id: Set(tenant_id),
-        account: Set(account.to_string()),
-        cursor: Set(cursor.to_string()),
-        updated_at: Set(Utc::now()),
-    };
-    watch_cursor::Entity::insert(row)
-        .on_conflict(
-            OnConflict::columns([watch_cursor::Column::TenantId, watch_cursor::Column::Account])
-                .do_nothing()
-                .to_owned(),
-        )
-        .exec_without_returning(db)
-        .await?;
-    Ok(())
+    streams::put_account_cursor(db, tenant_id, account, cursor, false).await
 }
 
 /// Where watching `account` resumes (`None`: from now on).

@@ -180,19 +180,30 @@ pub(crate) async fn store_account_cursor(
     account: &str,
     cursor: &str,
 ) -> AnchorResult<()> {
+    put_account_cursor(db, tenant_id, account, cursor, true).await
+}
+
+/// The one writer of `watch_cursors`: inserts the account's cursor, or, when it has
+/// one, moves it (`overwrite`) or keeps it (a first watch's start never rewinds one).
+pub(crate) async fn put_account_cursor(
+    db: &impl ConnectionTrait,
+    tenant_id: Uuid,
+    account: &str,
+    cursor: &str,
+    overwrite: bool,
+) -> AnchorResult<()> {
     let row = watch_cursor::ActiveModel {
         tenant_id: Set(tenant_id),
         account: Set(account.to_string()),
         cursor: Set(cursor.to_string()),
         updated_at: Set(Utc::now()),
     };
-    watch_cursor::Entity::insert(row)
-        .on_conflict(
-            OnConflict::columns([watch_cursor::Column::TenantId, watch_cursor::Column::Account])
-                .update_columns([watch_cursor::Column::Cursor, watch_cursor::Column::UpdatedAt])
-                .to_owned(),
-        )
-        .exec_without_returning(db)
-        .await?;
+    let mut conflict = OnConflict::columns([watch_cursor::Column::TenantId, watch_cursor::Column::Account]);
+    if overwrite {
+        conflict.update_columns([watch_cursor::Column::Cursor, watch_cursor::Column::UpdatedAt]);
+    } else {
+        conflict.do_nothing();
+    }
+    watch_cursor::Entity::insert(row).on_conflict(conflict).exec_without_returning(db).await?;
     Ok(())
 }
