@@ -35,6 +35,8 @@ struct Inner {
     duplicate_events: bool,
     stream_connects: usize,
     account_requests: usize,
+    /// Payment-feed requests refused while failing: a watcher's attempts, observable.
+    refused_feed_requests: usize,
     /// Bumped to cut every open stream.
     stream_generation: u64,
     /// The newest ledger (`GET /`), and the network's generation: a reset network's
@@ -273,6 +275,11 @@ impl HorizonStandIn {
     }
 
     /// Answer every request with 500 (as a Horizon having a bad time does).
+    /// Payment-feed requests answered 500 so far.
+    pub fn refused_feed_requests(&self) -> usize {
+        self.inner.lock().unwrap().refused_feed_requests
+    }
+
     pub fn set_failing(&self, failing: bool) {
         self.inner.lock().unwrap().failing = failing;
     }
@@ -425,6 +432,7 @@ async fn payments(
     {
         let mut guard = inner.lock().unwrap();
         if guard.failing || guard.payments_failing {
+            guard.refused_feed_requests += 1;
             return server_error();
         }
         if !wants_stream || guard.no_streaming {

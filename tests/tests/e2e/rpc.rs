@@ -35,7 +35,7 @@ fn stream(rpc: &RpcStandIn) -> String {
 }
 
 /// Waits until the tenant's account is a caught-up member of the RPC stream.
-async fn member(env: &TestEnv, rpc: &RpcStandIn, tenant: Uuid) {
+pub(crate) async fn member(env: &TestEnv, rpc: &RpcStandIn, tenant: Uuid) {
     let deadline = Instant::now() + Duration::from_secs(15);
     loop {
         let ready = stream_member::Entity::find()

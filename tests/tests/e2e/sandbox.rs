@@ -187,7 +187,8 @@ async fn a_reset_rebuilds_opted_in_sandboxes_with_the_same_keys_and_tells_the_ot
     let before = sandbox(&app, &auto).await;
     let issuer = before["assets"][0]["issuer"].as_str().unwrap().to_string();
     // Both distribution accounts are followed before the reset.
-    tokio::time::sleep(Duration::from_millis(300)).await;
+    crate::rpc::member(&env, &rpc, auto.parse().unwrap()).await;
+    crate::rpc::member(&env, &rpc, manual.parse().unwrap()).await;
 
     rpc.reset(5);
     assert!(rpc.account(&auto_dist).is_none(), "the reset took every account");

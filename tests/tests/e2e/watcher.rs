@@ -262,8 +262,14 @@ async fn disconnects_outages_and_polling_lose_nothing() {
     env.horizon.disconnect_all();
     let id = sa.transaction().await;
     let t = tx(&env, &id).await;
+    let refused = env.horizon.refused_feed_requests();
     env.horizon.add_payment(&t.stellar_account_id, &pay_for(&t));
-    tokio::time::sleep(Duration::from_millis(1500)).await;
+    // The watcher tried (and was refused) twice more since the payment: it cannot have it.
+    let deadline = Instant::now() + Duration::from_secs(15);
+    while env.horizon.refused_feed_requests() < refused + 2 {
+        assert!(Instant::now() < deadline, "the watcher stopped trying");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
     assert_eq!(tx(&env, &id).await.status, Status::PendingSender);
     env.horizon.set_failing(false);
     wait_status(&env, &id, Status::PendingReceiver).await;
