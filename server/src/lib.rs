@@ -184,16 +184,8 @@ pub async fn start_with_metrics(
         max_batch: cfg.graphql_max_batch,
     };
     let graphql_introspection = mooring_graphql::build_introspection_schema(graphql_limits);
-    let fence = outbound::Fence {
-        allow_private: cfg.allow_private_outbound,
-        static_hosts: Arc::new(cfg.outbound_static_hosts.clone()),
-    };
-    let rpc = rpc::Rpc::new(
-        Duration::from_millis(cfg.horizon_timeout_ms),
-        Duration::from_secs(cfg.signer_cache_secs),
-        platform_horizons(&cfg),
-        &fence,
-    );
+    let fence = fence(&cfg);
+    let rpc = rpc_client(&cfg, &fence);
     let instance_id = uuid::Uuid::new_v4().to_string();
     let sandbox = Arc::new(sandbox::Sandbox::new(
         &cfg,
@@ -331,6 +323,24 @@ pub async fn start_with_metrics(
 }
 
 /// The configured master key, with the previous one while rotating.
+/// The outbound fence the operator configured.
+fn fence(cfg: &Config) -> outbound::Fence {
+    outbound::Fence {
+        allow_private: cfg.allow_private_outbound,
+        static_hosts: Arc::new(cfg.outbound_static_hosts.clone()),
+    }
+}
+
+/// The Stellar RPC client: the platform's RPCs plain, any other fenced.
+fn rpc_client(cfg: &Config, fence: &outbound::Fence) -> rpc::Rpc {
+    rpc::Rpc::new(
+        Duration::from_millis(cfg.horizon_timeout_ms),
+        Duration::from_secs(cfg.signer_cache_secs),
+        platform_horizons(cfg),
+        fence,
+    )
+}
+
 /// `mooring selftest --tenant <id|domain>`: runs the self-test from this process (the
 /// serving replicas' watcher sees its payment) and renders the report as a table.
 /// Returns the table and whether every step passed.
@@ -348,16 +358,8 @@ pub async fn self_test_cli(
         .and_then(|id| tenants.by_id(id))
         .or_else(|| tenants.resolve(tenant))
         .with_context(|| format!("no tenant with id or domain {tenant:?}"))?;
-    let fence = outbound::Fence {
-        allow_private: cfg.allow_private_outbound,
-        static_hosts: Arc::new(cfg.outbound_static_hosts.clone()),
-    };
-    let rpc = rpc::Rpc::new(
-        Duration::from_millis(cfg.horizon_timeout_ms),
-        Duration::from_secs(cfg.signer_cache_secs),
-        platform_horizons(cfg),
-        &fence,
-    );
+    let fence = fence(cfg);
+    let rpc = rpc_client(cfg, &fence);
     let sandbox =
         sandbox::Sandbox::new(cfg, db, master_key, tenants, rpc, &fence, uuid::Uuid::new_v4().to_string());
     let report = sandbox.run_self_test(found.id, finish).await?;

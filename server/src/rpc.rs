@@ -233,19 +233,10 @@ impl Rpc {
         account: &mooring_stellar::PublicKey,
     ) -> Result<Option<AccountSigners>, RpcError> {
         let key = mooring_stellar::ledger_entry::account_key(account);
-        #[derive(Deserialize)]
-        struct Entries {
-            #[serde(default)]
-            entries: Option<Vec<Entry>>,
-        }
-        #[derive(Deserialize)]
-        struct Entry {
-            xdr: String,
-        }
-        let answer: Entries = self.call(url, "getLedgerEntries", json!({ "keys": [key] })).await?;
-        let Some(entry) = answer.entries.unwrap_or_default().into_iter().next() else { return Ok(None) };
+        let mut entries = self.ledger_entries(url, std::slice::from_ref(&key)).await?;
+        let Some(xdr) = entries.remove(&key) else { return Ok(None) };
         let (signers, med_threshold) =
-            mooring_stellar::ledger_entry::account_signers(&entry.xdr).map_err(RpcError::Body)?;
+            mooring_stellar::ledger_entry::account_signers(&xdr).map_err(RpcError::Body)?;
         Ok(Some(AccountSigners { signers, med_threshold }))
     }
 }

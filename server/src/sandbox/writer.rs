@@ -116,6 +116,38 @@ impl<'a> Writer<'a> {
         Ok(page.ledgers.first().map_or(0, |l| l.ledger_close_time))
     }
 
+    /// One payment from `from` (who also pays any fee bump), with `memo`, valid for
+    /// `timeout`: built from the account's current sequence number, signed, submitted.
+    pub async fn pay(
+        &self,
+        from: &Keypair,
+        to: PublicKey,
+        asset: ClassicAsset,
+        amount: Amount,
+        memo: Option<(mooring_stellar::MemoType, String)>,
+        timeout: Duration,
+    ) -> Result<Landed, WriteError> {
+        let source = from.public_key();
+        let state = self
+            .account(&source)
+            .await?
+            .ok_or_else(|| WriteError::Refused(format!("{source} is not on the ledger")))?;
+        let now =
+            std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs());
+        let max_time = now + timeout.as_secs();
+        let draft = tx::Draft {
+            source,
+            account_sequence: state.sequence,
+            fee_per_op: tx::BASE_FEE,
+            max_time,
+            memo,
+            ops: vec![(None, tx::Op::Payment { destination: to, asset, amount })],
+        };
+        let signed =
+            tx::sign(&draft, &self.network, &[from]).map_err(|e| WriteError::Refused(e.to_string()))?;
+        self.submit(&signed, from, max_time).await
+    }
+
     /// Submits `signed` until it lands, fails, or its time bound (`max_time`) passes.
     /// `fee_source` pays any fee bump.
     pub async fn submit(

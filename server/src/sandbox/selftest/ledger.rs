@@ -3,9 +3,8 @@
 
 use std::time::Instant;
 
-use chrono::Utc;
 use mooring_graphql::sandbox::SelfTestFinish;
-use mooring_stellar::tx::{self, ClassicAsset, Draft, Op};
+use mooring_stellar::tx::ClassicAsset;
 use mooring_stellar::{Amount, MemoType, PublicKey};
 use serde_json::Value;
 use uuid::Uuid;
@@ -56,22 +55,10 @@ impl Run<'_> {
                 .map_err(|e| e.to_string())?;
             let memo = created["stellar_memo"].as_str().unwrap_or_default().to_string();
             let from = &keys.sender;
-            let state = writer
-                .account(&from.public_key())
+            let landed = writer
+                .pay(from, to, asset, amount, Some((memo_type, memo)), sandbox.submit_timeout)
                 .await
-                .map_err(|e| e.to_string())?
-                .ok_or("the test sending anchor is not on the ledger: provision the sandbox first")?;
-            let max_time = Utc::now().timestamp().max(0) as u64 + sandbox.submit_timeout.as_secs();
-            let draft = Draft {
-                source: from.public_key(),
-                account_sequence: state.sequence,
-                fee_per_op: tx::BASE_FEE,
-                max_time,
-                memo: Some((memo_type, memo)),
-                ops: vec![(None, Op::Payment { destination: to, asset, amount })],
-            };
-            let signed = tx::sign(&draft, writer.network(), &[from]).map_err(|e| e.to_string())?;
-            let landed = writer.submit(&signed, from, max_time).await.map_err(|e| e.to_string())?;
+                .map_err(|e| format!("{e} (is the sandbox provisioned?)"))?;
             Ok::<_, String>(format!(
                 "{amount} {code} paid from {} in ledger {} ({})",
                 from.public_key(),
@@ -152,22 +139,11 @@ impl Run<'_> {
             let asset = ClassicAsset::credit(code, issuer).map_err(|e| e.to_string())?;
             let amount: Amount =
                 created["amount_in"].as_str().unwrap_or_default().parse().map_err(|_| "amount_in")?;
-            let state = writer
-                .account(&from.public_key())
+            let to = keys.sender.public_key();
+            let landed = writer
+                .pay(from, to, asset, amount, None, sandbox.submit_timeout)
                 .await
-                .map_err(|e| e.to_string())?
-                .ok_or("the distribution account is not on the ledger")?;
-            let max_time = Utc::now().timestamp().max(0) as u64 + sandbox.submit_timeout.as_secs();
-            let draft = Draft {
-                source: from.public_key(),
-                account_sequence: state.sequence,
-                fee_per_op: tx::BASE_FEE,
-                max_time,
-                memo: None,
-                ops: vec![(None, Op::Payment { destination: keys.sender.public_key(), asset, amount })],
-            };
-            let signed = tx::sign(&draft, writer.network(), &[from]).map_err(|e| e.to_string())?;
-            let landed = writer.submit(&signed, from, max_time).await.map_err(|e| e.to_string())?;
+                .map_err(|e| e.to_string())?;
             let refund = mooring_anchor::refunds::Refund {
                 amount,
                 fee: Amount::ZERO,
