@@ -29,12 +29,7 @@ pub enum ClassicAsset {
 
 impl ClassicAsset {
     pub fn credit(code: &str, issuer: PublicKey) -> Result<Self, Error> {
-        let ok = !code.is_empty() && code.len() <= 12 && code.bytes().all(|b| b.is_ascii_alphanumeric());
-        if !ok {
-            return Err(Error::InvalidAsset(format!(
-                "{code:?} is not an asset code (1-12 letters or digits)"
-            )));
-        }
+        check_code(code)?;
         Ok(Self::Credit { code: code.to_string(), issuer })
     }
 
@@ -55,6 +50,15 @@ impl ClassicAsset {
             }
         }
     }
+}
+
+/// A classic asset code: 1 to 12 ASCII letters or digits.
+pub fn check_code(code: &str) -> Result<(), Error> {
+    let ok = !code.is_empty() && code.len() <= 12 && code.bytes().all(|b| b.is_ascii_alphanumeric());
+    if !ok {
+        return Err(Error::InvalidAsset(format!("{code:?} is not an asset code (1-12 letters or digits)")));
+    }
+    Ok(())
 }
 
 /// One operation, with an optional source other than the transaction's.

@@ -129,8 +129,7 @@ pub async fn ensure(
     asset_code: Option<&str>,
 ) -> Result<SandboxKeys, Error> {
     if let Some(code) = asset_code {
-        mooring_stellar::tx::ClassicAsset::credit(code, Keypair::generate().public_key())
-            .map_err(|e| Error::Invalid(e.to_string()))?;
+        mooring_stellar::tx::check_code(code).map_err(|e| Error::Invalid(e.to_string()))?;
     }
     let fresh = row(db, tenant_id).await?.is_none();
     if fresh {

@@ -74,6 +74,15 @@ async fn a_bare_testnet_tenant_is_provisioned_in_one_call_and_a_second_call_does
     let (tenant, distribution, key) = bare_tenant(&app, &domain).await;
     assert!(rpc.account(&distribution).is_none(), "created in the database only");
 
+    // Another tenant's key can neither provision nor self-test it: not found, nothing sent.
+    let (_, _, other_key) = bare_tenant(&app, &unique_domain("other")).await;
+    let other = Admin::with_key(&app, &other_key);
+    let refused = other.gql(PROVISION, json!({ "t": tenant })).await;
+    assert_eq!(refused["errors"][0]["extensions"]["code"], "NOT_FOUND", "{refused}");
+    let refused = other.gql(SELF_TEST, json!({ "t": tenant })).await;
+    assert_eq!(refused["errors"][0]["extensions"]["code"], "NOT_FOUND", "{refused}");
+    assert!(rpc.submitted().is_empty() && rpc.requests("friendbot") == 0, "nothing reached the ledger");
+
     // The tenant's own admin key may provision it.
     let tenant_admin = Admin::with_key(&app, &key);
     let started = Instant::now();
@@ -420,7 +429,9 @@ async fn promotion_builds_a_public_tenant_from_the_testnet_one_and_leaves_it_run
     let approve = "mutation($t: ID, $a: String!) { approveSender(tenantId: $t, account: $a, name: \"Partner SA\") { id } }";
     admin.ok(approve, json!({ "t": tenant, "a": partner })).await;
     let hook = "mutation($t: ID, $input: WebhookEndpointInput!) { createWebhookEndpoint(tenantId: $t, input: $input) { secret } }";
-    let hook_url = "https://hooks.partner.example/mooring";
+    // A loopback receiver: a delivery, should one happen, never leaves the machine.
+    let receiver = CallbackReceiver::start().await;
+    let hook_url = receiver.url.as_str();
     admin
         .ok(hook, json!({ "t": tenant, "input": { "url": hook_url, "eventTypes": ["transaction.created"] } }))
         .await;
