@@ -1,5 +1,5 @@
 use mooring_stellar::sep31::IllegalTransition;
-use serde_json::Value;
+use mooring_wire::error::TransactionFields;
 
 #[derive(Debug, thiserror::Error)]
 pub enum AnchorError {
@@ -12,7 +12,7 @@ pub enum AnchorError {
     CustomerInfoNeeded { sep12_type: String },
     /// SEP-31 (deprecated form): these transaction fields are missing.
     #[error("transaction_info_needed")]
-    TransactionInfoNeeded { fields: Value },
+    TransactionInfoNeeded { fields: TransactionFields },
     /// Someone else changed it first, or the request clashes with an earlier one
     /// (a reused `Idempotency-Key`, a refund already recorded): retrying may help.
     #[error("{0}")]

@@ -19,7 +19,7 @@ pub fn tx(status: Status, amount_in: i64) -> transaction::Model {
         amount_in,
         amount_fee: 0,
         amount_out: amount_in,
-        fee_details: serde_json::json!([]),
+        fee_details: Default::default(),
         status,
         status_message: None,
         funding_method: None,

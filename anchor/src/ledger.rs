@@ -13,8 +13,8 @@
 
 use chrono::Utc;
 use mooring_entities::{ledger_gap, stream_cursor, stream_member, tenant, testnet_sandbox};
+use mooring_wire::webhook::{LedgerGap, NetworkReset, RecreatedStep};
 use sea_orm::{ActiveModelTrait, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, Set};
-use serde_json::json;
 use uuid::Uuid;
 
 use crate::leases::{Fence, fenced};
@@ -79,16 +79,12 @@ pub const SANDBOX_RESET: &str = "reset";
 pub async fn sandbox_recreated(
     db: &DatabaseConnection,
     tenant_id: Uuid,
-    steps: serde_json::Value,
+    steps: Vec<RecreatedStep>,
 ) -> AnchorResult<()> {
     let txn = mooring_entities::begin_write(db).await?;
-    webhooks::emit(
-        &txn,
-        tenant_id,
-        EventType::NetworkReset,
-        Uuid::new_v4(),
-        || json!({ "phase": "sandbox_recreated", "recreated": steps, "at": Utc::now() }),
-    )
+    webhooks::emit(&txn, tenant_id, EventType::NetworkReset, Uuid::new_v4(), || {
+        NetworkReset::SandboxRecreated { recreated: steps, at: Utc::now() }
+    })
     .await?;
     Ok(txn.commit().await?)
 }
@@ -165,12 +161,11 @@ pub async fn reset(
             None
         };
         webhooks::emit(&txn, m.tenant_id, EventType::NetworkReset, subject, || {
-            json!({
-                "phase": "detected",
-                "account": m.account, "epoch": epoch, "reason": what.reason, "detected_at": now,
-                "kept": "configuration, transactions, customers and payments are kept; watching starts again at the new network's first ledger",
-                "sandbox": sandbox,
-            })
+            NetworkReset::Detected {
+                account: m.account.clone(), epoch, reason: what.reason.clone(), detected_at: now,
+                kept: "configuration, transactions, customers and payments are kept; watching starts again at the new network's first ledger".into(),
+                sandbox: sandbox.map(str::to_string),
+            }
         })
         .await?;
         told.push(m.tenant_id);
@@ -208,10 +203,10 @@ pub async fn record_gap(
         .insert(&txn)
         .await?;
         webhooks::emit(&txn, *tenant_id, EventType::LedgerGap, id, || {
-            json!({
-                "gap_id": id, "account": account, "from_ledger": from, "to_ledger": to, "detected_at": now,
-                "note": "payments in these ledgers could not be read from RPC; Mooring catches them up from Horizon where one is configured",
-            })
+            LedgerGap {
+                gap_id: id, account: account.to_string(), from_ledger: from, to_ledger: to, detected_at: now,
+                note: "payments in these ledgers could not be read from RPC; Mooring catches them up from Horizon where one is configured".into(),
+            }
         })
         .await?;
         ids.push(id);

@@ -25,10 +25,16 @@ pub async fn enqueue(
     kind: Kind,
     subject_id: Uuid,
     url: &str,
-    body: String,
+    body: &impl serde::Serialize,
 ) -> Result<(), sea_orm::DbErr> {
-    row(tenant_id, kind, subject_id, url, body).insert(db).await?;
+    row(tenant_id, kind, subject_id, url, to_json(body)?).insert(db).await?;
     Ok(())
+}
+
+/// A wire body as the text an outbox row carries (and its signature covers).
+pub(crate) fn to_json(body: &impl serde::Serialize) -> Result<String, sea_orm::DbErr> {
+    serde_json::to_string(body)
+        .map_err(|e| sea_orm::DbErr::Custom(format!("serializing an outbox body: {e}")))
 }
 
 /// A new row, due now. Webhook rows also name their endpoint and event type.

@@ -5,6 +5,7 @@
 //! the watcher's cursor and its lease check, so a crash or a lost lease leaves either
 //! all of a batch applied (cursor moved) or none of it.
 
+use mooring_wire::webhook::{PaymentUnmatched, QuoteExpiredWithPayment};
 use std::collections::{HashMap, HashSet};
 
 use chrono::Utc;
@@ -232,13 +233,25 @@ async fn apply_one(
         return Ok(Applied::AlreadySeen);
     }
     if verdict.outcome == Outcome::Unmatched && known.hooked(tenant.id) {
-        webhooks::emit(txn, tenant.id, EventType::PaymentUnmatched, Uuid::new_v5(&tenant.id, p.operation_id.as_bytes()), || {
-            serde_json::json!({
-                "operation_id": p.operation_id, "account": account, "from": p.from, "amount": p.amount.to_string(),
-                "asset_code": p.asset_code, "asset_issuer": p.asset_issuer, "memo_type": p.memo_type, "memo": p.memo,
-                "stellar_transaction_id": p.tx_hash, "transaction_id": t.as_ref().map(|t| t.id), "note": verdict.note,
-            })
-        })
+        webhooks::emit(
+            txn,
+            tenant.id,
+            EventType::PaymentUnmatched,
+            Uuid::new_v5(&tenant.id, p.operation_id.as_bytes()),
+            || PaymentUnmatched {
+                operation_id: p.operation_id.clone(),
+                account: account.to_string(),
+                from: p.from.clone(),
+                amount: p.amount.to_string(),
+                asset_code: p.asset_code.clone(),
+                asset_issuer: p.asset_issuer.clone(),
+                memo_type: p.memo_type.clone(),
+                memo: p.memo.clone(),
+                stellar_transaction_id: p.tx_hash.clone(),
+                transaction_id: t.as_ref().map(|t| t.id),
+                note: verdict.note.clone(),
+            },
+        )
         .await?;
     }
     let Some(t) = t else { return Ok(Applied::Recorded(verdict.outcome)) };
@@ -255,11 +268,15 @@ async fn apply_one(
     {
         let policy = tenant.expired_quote_policy;
         webhooks::emit(txn, tenant.id, EventType::QuoteExpiredWithPayment, t.id, || {
-            serde_json::json!({
-                "transaction_id": t.id, "quote_id": t.quote_id, "quote_expires_at": t.quote_expires_at,
-                "ledger_time": p.ledger_time, "stellar_transaction_id": p.tx_hash,
-                "amount": p.amount.to_string(), "policy": policy.to_value(),
-            })
+            QuoteExpiredWithPayment {
+                transaction_id: t.id,
+                quote_id: t.quote_id,
+                quote_expires_at: t.quote_expires_at,
+                ledger_time: p.ledger_time.clone(),
+                stellar_transaction_id: p.tx_hash.clone(),
+                amount: p.amount.to_string(),
+                policy: policy.to_value(),
+            }
         })
         .await?;
         match policy {

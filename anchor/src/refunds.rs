@@ -15,7 +15,6 @@ use mooring_stellar::sep31::Status;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QuerySelect, Set, SqlErr,
 };
-use serde_json::json;
 use uuid::Uuid;
 
 use crate::outbox::{self, Kind};
@@ -131,8 +130,8 @@ pub async fn record(
         let updated = row.update(&txn).await?;
         if let Some(url) = &updated.callback_url {
             let refunds = transactions::refunds_of(&txn, tenant_id, id).await?;
-            let body = json!({ "transaction": transactions::sep31_json(&updated, &refunds) }).to_string();
-            outbox::enqueue(&txn, tenant_id, Kind::Transaction, id, url, body).await?;
+            let body = transactions::sep31_response(&updated, &refunds);
+            outbox::enqueue(&txn, tenant_id, Kind::Transaction, id, url, &body).await?;
         }
         updated
     };

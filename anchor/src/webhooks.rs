@@ -15,12 +15,13 @@ use mooring_entities::{outbox, webhook_endpoint};
 use mooring_tenants::MasterKey;
 use mooring_tenants::crypto::WEBHOOK_SECRET_PURPOSE as SECRET_PURPOSE;
 use mooring_tenants::public_net::UrlPolicy;
+use mooring_wire::webhook::{Envelope, TestEvent};
 use sea_orm::sea_query::Expr;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, PaginatorTrait,
     QueryFilter, QueryOrder, QuerySelect, Set,
 };
-use serde_json::{Value, json};
+use serde::Serialize;
 use uuid::Uuid;
 
 use crate::{AnchorError, AnchorResult};
@@ -28,52 +29,8 @@ use crate::{AnchorError, AnchorResult};
 pub use outbox::Model as Delivery;
 pub use webhook_endpoint::Model as Endpoint;
 
-/// What a tenant can subscribe to.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum EventType {
-    TransactionCreated,
-    TransactionStatusChanged,
-    PaymentUnmatched,
-    CustomerUpdated,
-    /// A payment arrived after the SEP-38 quote behind its transaction expired; the
-    /// tenant's policy (honour, hold, error) was applied.
-    QuoteExpiredWithPayment,
-    /// Ledgers the tenant's payments could not be read for (RPC no longer kept them).
-    LedgerGap,
-    /// The network was reset (testnet): the watcher started again on the new ledger.
-    NetworkReset,
-    /// Sent on request (`sendTestWebhook`), to every endpoint whatever it subscribed to.
-    Test,
-}
-
-impl EventType {
-    pub const SUBSCRIBABLE: [EventType; 7] = [
-        Self::TransactionCreated,
-        Self::TransactionStatusChanged,
-        Self::PaymentUnmatched,
-        Self::CustomerUpdated,
-        Self::QuoteExpiredWithPayment,
-        Self::LedgerGap,
-        Self::NetworkReset,
-    ];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::TransactionCreated => "transaction.created",
-            Self::TransactionStatusChanged => "transaction.status_changed",
-            Self::PaymentUnmatched => "payment.unmatched",
-            Self::CustomerUpdated => "customer.updated",
-            Self::QuoteExpiredWithPayment => "quote.expired_with_payment",
-            Self::LedgerGap => "ledger.gap",
-            Self::NetworkReset => "network.reset",
-            Self::Test => "webhook.test",
-        }
-    }
-
-    pub fn parse(s: &str) -> Option<Self> {
-        Self::SUBSCRIBABLE.into_iter().find(|e| e.as_str() == s)
-    }
-}
+/// What a tenant can subscribe to (the payload types are in `mooring_wire::webhook`).
+pub use mooring_wire::webhook::EventType;
 
 /// An endpoint's subscription: the event types it wants (empty: all).
 pub fn event_types(e: &Endpoint) -> Vec<String> {
@@ -110,13 +67,16 @@ pub async fn tenants_with_endpoints(
 
 /// Writes `event` for every enabled endpoint of the tenant subscribed to it, in the
 /// caller's transaction. `data` is built only if some endpoint wants it.
-pub async fn emit(
+pub async fn emit<D>(
     db: &impl ConnectionTrait,
     tenant_id: Uuid,
     event: EventType,
     subject_id: Uuid,
-    data: impl FnOnce() -> Value,
-) -> Result<(), sea_orm::DbErr> {
+    data: impl FnOnce() -> D,
+) -> Result<(), sea_orm::DbErr>
+where
+    D: Serialize,
+{
     let endpoints: Vec<Endpoint> = webhook_endpoint::Entity::find()
         .filter(webhook_endpoint::Column::TenantId.eq(tenant_id))
         .filter(webhook_endpoint::Column::Enabled.eq(true))
@@ -126,7 +86,7 @@ pub async fn emit(
     if endpoints.is_empty() {
         return Ok(());
     }
-    let body = json!({ "type": event.as_str(), "timestamp": Utc::now(), "data": data() }).to_string();
+    let body = crate::outbox::to_json(&Envelope { event, timestamp: Utc::now(), data: data() })?;
     for e in endpoints {
         enqueue(db, e, event, subject_id, &body).await?;
     }
@@ -390,12 +350,11 @@ pub async fn send_test(
     if !endpoint.enabled {
         return Err(AnchorError::WrongState("the endpoint is disabled; enable it first".into()));
     }
-    let body = json!({
-        "type": EventType::Test.as_str(),
-        "timestamp": Utc::now(),
-        "data": { "endpoint_id": endpoint.id, "tenant_id": tenant_id },
-    })
-    .to_string();
+    let body = crate::outbox::to_json(&Envelope {
+        event: EventType::Test,
+        timestamp: Utc::now(),
+        data: TestEvent { endpoint_id: endpoint.id, tenant_id },
+    })?;
     let txn = mooring_entities::begin_write(db).await?;
     let delivery = enqueue(&txn, &endpoint, EventType::Test, Uuid::new_v4(), &body).await?;
     txn.commit().await?;

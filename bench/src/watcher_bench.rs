@@ -111,7 +111,7 @@ pub(crate) async fn open_transaction(
             lang: None,
             fields: Default::default(),
             idempotency_key: None,
-            request: json!({}),
+            request_hash: String::new(),
             quote_id: None,
             destination_asset: None,
         },

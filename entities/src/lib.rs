@@ -14,6 +14,7 @@ pub mod customer;
 pub mod customer_field;
 pub mod customer_type;
 pub mod customer_type_field;
+pub mod json_columns;
 pub mod ledger_gap;
 pub mod offchain_asset;
 pub mod outbox;

@@ -25,7 +25,7 @@ pub struct Model {
     /// In the sell asset.
     pub fee_total: i64,
     /// `[{name, amount, description?}]`, amounts as strings.
-    pub fee_details: Json,
+    pub fee_details: crate::json_columns::FeeParts,
     pub sell_delivery_method: Option<String>,
     pub buy_delivery_method: Option<String>,
     pub country_code: Option<String>,

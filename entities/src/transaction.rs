@@ -20,7 +20,7 @@ pub struct Model {
     pub amount_fee: i64,
     pub amount_out: i64,
     /// `[{name, amount}]` making up `amount_fee`.
-    pub fee_details: Json,
+    pub fee_details: crate::json_columns::FeeParts,
     pub status: Status,
     pub status_message: Option<String>,
     pub funding_method: Option<String>,
@@ -35,7 +35,7 @@ pub struct Model {
     /// The transaction fields the sending anchor provided (`fields.transaction`).
     pub fields: Json,
     pub required_info_message: Option<String>,
-    pub required_info_updates: Option<Json>,
+    pub required_info_updates: Option<crate::json_columns::RequestedFields>,
     pub stellar_transaction_id: Option<String>,
     pub external_transaction_id: Option<String>,
     pub callback_url: Option<String>,

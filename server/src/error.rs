@@ -4,7 +4,7 @@
 use axum::Json;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use serde_json::json;
+use mooring_wire::error::{CustomerInfoNeeded, ErrorBody, TransactionInfoNeeded};
 
 #[derive(Debug, thiserror::Error)]
 pub enum ApiError {
@@ -66,6 +66,10 @@ impl From<mooring_tenants::Error> for ApiError {
     }
 }
 
+fn to_body(body: &impl serde::Serialize) -> serde_json::Value {
+    serde_json::to_value(body).unwrap_or_default()
+}
+
 impl From<mooring_anchor::AnchorError> for ApiError {
     fn from(e: mooring_anchor::AnchorError) -> Self {
         use mooring_anchor::AnchorError as A;
@@ -76,11 +80,11 @@ impl From<mooring_anchor::AnchorError> for ApiError {
             A::Conflict(m) => Self::Conflict(m),
             A::CustomerInfoNeeded { sep12_type } => Self::Sep {
                 status: StatusCode::BAD_REQUEST,
-                body: json!({ "error": "customer_info_needed", "type": sep12_type }),
+                body: to_body(&CustomerInfoNeeded::new(Some(sep12_type))),
             },
             A::TransactionInfoNeeded { fields } => Self::Sep {
                 status: StatusCode::BAD_REQUEST,
-                body: json!({ "error": "transaction_info_needed", "fields": fields }),
+                body: to_body(&TransactionInfoNeeded::new(fields)),
             },
             A::Unavailable(m) => Self::Unavailable(m),
             A::Db(e) => Self::Internal(e.into()),
@@ -101,7 +105,7 @@ impl IntoResponse for ApiError {
             }
             other => other.to_string(),
         };
-        let mut response = (status, Json(json!({ "error": message }))).into_response();
+        let mut response = (status, Json(ErrorBody { error: message })).into_response();
         if let Self::TooManyRequests { retry_after_secs } = self {
             response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(retry_after_secs.max(1)));
         }

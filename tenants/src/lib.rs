@@ -29,5 +29,5 @@ pub use directory::{Directory, Snapshot};
 pub use error::Error;
 pub use model::{
     Asset, AssetField, AssetStatus, Corridor, CustomerField, CustomerType, DeliveryMethod,
-    ExpiredQuotePolicy, FeeTier, MemoType, OffchainAsset, RateSource, Tenant, TenantStatus, field_json,
+    ExpiredQuotePolicy, FeeTier, MemoType, OffchainAsset, RateSource, Tenant, TenantStatus,
 };

@@ -1,6 +1,7 @@
 //! A tenant's configuration as the SEP endpoints use it: decoded, validated and ready,
 //! so a request never parses a strkey or decrypts a seed.
 
+use mooring_wire::FieldSpec;
 use std::collections::HashSet;
 
 use mooring_stellar::sep9::FieldType;
@@ -238,29 +239,18 @@ pub struct CustomerField {
     pub choices: Option<Vec<String>>,
 }
 
-/// A field as SEP-12 and SEP-31 describe it to a sending anchor:
-/// `{"description", "optional", "choices"?}` (SEP-12 adds `"type"`).
-pub fn field_json(description: &str, optional: bool, choices: Option<&[String]>) -> serde_json::Value {
-    let mut v = serde_json::json!({ "description": description, "optional": optional });
-    if let Some(choices) = choices {
-        v["choices"] = serde_json::json!(choices);
-    }
-    v
-}
-
 impl AssetField {
     /// The SEP-31 `fields.transaction` entry.
-    pub fn sep31_json(&self) -> serde_json::Value {
-        field_json(&self.description, self.optional, self.choices.as_deref())
+    pub fn spec(&self) -> FieldSpec {
+        FieldSpec::new(&self.description, self.optional, self.choices.as_deref())
     }
 }
 
 impl CustomerField {
-    /// The SEP-12 `fields` entry.
-    pub fn sep12_json(&self) -> serde_json::Value {
-        let mut v = field_json(&self.description, self.optional, self.choices.as_deref());
-        v["type"] = self.field_type.as_str().into();
-        v
+    /// The SEP-12 `fields` entry: with its SEP-9 type.
+    pub fn spec(&self) -> FieldSpec {
+        FieldSpec::new(&self.description, self.optional, self.choices.as_deref())
+            .typed(self.field_type.as_str())
     }
 }
 

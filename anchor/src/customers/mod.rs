@@ -19,24 +19,7 @@ pub(crate) use write::notify_if_changed;
 pub use write::{PutCustomer, Review, delete, put_in, reject_fields, review_in, set_callback};
 
 /// A customer's SEP-12 status for one type, computed from its fields.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Status {
-    Accepted,
-    Processing,
-    NeedsInfo,
-    Rejected,
-}
-
-impl Status {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Accepted => "ACCEPTED",
-            Self::Processing => "PROCESSING",
-            Self::NeedsInfo => "NEEDS_INFO",
-            Self::Rejected => "REJECTED",
-        }
-    }
-}
+pub use mooring_wire::sep12::CustomerStatus as Status;
 
 pub use customer::ReviewStatus;
 pub use customer_field::Status as FieldStatus;

@@ -1,7 +1,10 @@
-//! What SEP-12 shows: a customer's status for a type, and the `GET /customer` body.
+//! What SEP-12 shows: a customer's status for a type, and the `GET /customer` body
+//! (`mooring_wire::sep12::CustomerResponse`), which is also a SEP-12 callback's body.
+
+use std::collections::BTreeMap;
 
 use mooring_tenants::CustomerType;
-use serde_json::{Map, Value, json};
+use mooring_wire::sep12::{self, CustomerResponse, ProvidedField};
 
 use super::{FieldStatus, Loaded, ReviewStatus, Status};
 
@@ -23,47 +26,54 @@ pub fn status(ty: &CustomerType, loaded: Option<&Loaded>) -> Status {
     if processing { Status::Processing } else { Status::Accepted }
 }
 
+fn wire_status(s: FieldStatus) -> sep12::FieldStatus {
+    match s {
+        FieldStatus::Accepted => sep12::FieldStatus::Accepted,
+        FieldStatus::Processing => sep12::FieldStatus::Processing,
+        FieldStatus::Rejected => sep12::FieldStatus::Rejected,
+    }
+}
+
 /// The body of `GET /customer` (and of SEP-12 callbacks) for one type.
-pub fn view(ty: &CustomerType, loaded: Option<&Loaded>) -> Value {
+pub fn view(ty: &CustomerType, loaded: Option<&Loaded>) -> CustomerResponse {
     let status = status(ty, loaded);
-    let mut fields = Map::new();
-    let mut provided_fields = Map::new();
+    let mut fields = BTreeMap::new();
+    let mut provided_fields = BTreeMap::new();
     for field in &ty.fields {
         let given = loaded.and_then(|l| l.fields.iter().find(|f| f.name == field.name));
+        let spec = field.spec();
         match given {
             Some(row) => {
-                let mut v = field.sep12_json();
-                v["status"] = json!(row.status.as_str());
-                if let Some(error) = &row.error {
-                    v["error"] = json!(error);
-                }
                 // A rejected field must be sent again: list it in both.
                 if row.status == FieldStatus::Rejected {
-                    fields.insert(field.name.clone(), field.sep12_json());
+                    fields.insert(field.name.clone(), spec.clone());
                 }
-                provided_fields.insert(field.name.clone(), v);
+                provided_fields.insert(
+                    field.name.clone(),
+                    ProvidedField {
+                        field_type: spec.field_type.unwrap_or_default(),
+                        description: spec.description,
+                        choices: spec.choices,
+                        optional: spec.optional,
+                        status: wire_status(row.status),
+                        error: row.error.clone(),
+                    },
+                );
             }
             None => {
-                fields.insert(field.name.clone(), field.sep12_json());
+                fields.insert(field.name.clone(), spec);
             }
         }
-    }
-    let mut body = json!({ "status": status.as_str() });
-    if let Some(l) = loaded {
-        body["id"] = json!(l.customer.id);
-    }
-    if !fields.is_empty() || status == Status::NeedsInfo {
-        body["fields"] = Value::Object(fields);
-    }
-    if !provided_fields.is_empty() {
-        body["provided_fields"] = Value::Object(provided_fields);
     }
     let message = loaded.and_then(|l| l.customer.message.clone()).or_else(|| match status {
         Status::Rejected => Some("this customer was rejected".into()),
         _ => None,
     });
-    if let Some(m) = message {
-        body["message"] = json!(m);
+    CustomerResponse {
+        id: loaded.map(|l| l.customer.id),
+        status,
+        fields: (!fields.is_empty() || status == Status::NeedsInfo).then_some(fields),
+        provided_fields: (!provided_fields.is_empty()).then_some(provided_fields),
+        message,
     }
-    body
 }

@@ -6,6 +6,7 @@ use chrono::Utc;
 use mooring_entities::{customer, customer_field};
 use mooring_stellar::sep9::{self, FieldType};
 use mooring_tenants::{CustomerType, Tenant};
+use mooring_wire::webhook::CustomerUpdated;
 use sea_orm::sea_query::OnConflict;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, DatabaseTransaction, EntityTrait,
@@ -162,13 +163,16 @@ pub(crate) async fn notify_if_changed(
     // The tenant's back office hears of every write (ids and status only: it reads the
     // fields through the admin API, so no PII travels in webhooks).
     let c = &after.customer;
-    webhooks::emit(db, c.tenant_id, EventType::CustomerUpdated, c.id, || {
-        serde_json::json!({ "customer_id": c.id, "type": ty.name, "status": now.as_str(), "status_changed": changed })
+    webhooks::emit(db, c.tenant_id, EventType::CustomerUpdated, c.id, || CustomerUpdated {
+        customer_id: c.id,
+        customer_type: ty.name.clone(),
+        status: now,
+        status_changed: changed,
     })
     .await?;
     if let (true, Some(url)) = (changed, &after.customer.callback_url) {
-        let body = view(ty, Some(after)).to_string();
-        outbox::enqueue(db, after.customer.tenant_id, Kind::Customer, after.customer.id, url, body).await?;
+        let body = view(ty, Some(after));
+        outbox::enqueue(db, after.customer.tenant_id, Kind::Customer, after.customer.id, url, &body).await?;
     }
     Ok(())
 }

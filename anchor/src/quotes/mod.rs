@@ -10,5 +10,5 @@ mod store;
 pub use board::{FeedState, RateBoard};
 pub use price::{Priced, Rate, check_fresh, quote};
 pub use store::{
-    Quote, Terms, claim_in, create, fee_details_json, find_in_scope, get, list, outstanding, purge_unused,
+    Quote, Terms, claim_in, create, fee_parts, find_in_scope, get, list, outstanding, purge_unused,
 };

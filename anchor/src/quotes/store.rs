@@ -3,6 +3,7 @@
 
 use chrono::DurationRound;
 use chrono::{DateTime, Utc};
+use mooring_entities::json_columns::{FeePart, FeeParts};
 use mooring_entities::{corridor, quote, quote_reserve};
 use mooring_stellar::Amount;
 use mooring_tenants::api_keys::KeyScope;
@@ -11,7 +12,6 @@ use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder,
     QuerySelect, Set,
 };
-use serde_json::json;
 use uuid::Uuid;
 
 use super::price::Priced;
@@ -33,12 +33,19 @@ pub struct Terms {
     pub max_outstanding: Option<Amount>,
 }
 
-/// `fee.details` as stored and sent: `[{name, amount}]`, amounts as strings.
-pub fn fee_details_json(details: &[(String, mooring_stellar::Amount)]) -> serde_json::Value {
-    details
-        .iter()
-        .map(|(name, amount)| json!({ "name": name, "amount": amount.to_decimal().to_string() }))
-        .collect()
+/// A fee's named parts as stored (a quote's and a transaction's `fee_details`), amounts
+/// as decimal strings.
+pub fn fee_parts(details: &[(String, mooring_stellar::Amount)]) -> FeeParts {
+    FeeParts(
+        details
+            .iter()
+            .map(|(name, amount)| FeePart {
+                name: name.clone(),
+                amount: amount.to_decimal().to_string(),
+                description: None,
+            })
+            .collect(),
+    )
 }
 
 /// How much of the buy asset `corridor_id`'s unexpired firm quotes promise (each counted
@@ -87,7 +94,7 @@ pub async fn create(
         price: Set(priced.price.to_string()),
         total_price: Set(priced.total_price.to_string()),
         fee_total: Set(priced.fee.0),
-        fee_details: Set(fee_details_json(&priced.fee_details)),
+        fee_details: Set(fee_parts(&priced.fee_details)),
         sell_delivery_method: Set(terms.sell_delivery_method),
         buy_delivery_method: Set(terms.buy_delivery_method),
         country_code: Set(terms.country_code),

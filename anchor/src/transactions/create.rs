@@ -3,14 +3,15 @@
 //! with the same `Idempotency-Key` answer with the first result.
 
 use chrono::{Duration, Utc};
+use mooring_entities::json_columns::FeeParts;
 use mooring_entities::transaction;
 use mooring_stellar::Amount;
 use mooring_stellar::memo::MemoType;
 use mooring_stellar::sep31::Status;
 use mooring_tenants::{Asset, Tenant};
+use mooring_wire::error::TransactionFields;
 use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, QueryFilter, Set};
-use serde_json::{Map, Value, json};
-use sha2::{Digest, Sha256};
+use serde_json::{Map, Value};
 use uuid::Uuid;
 
 use super::query::owned_by;
@@ -30,11 +31,11 @@ pub struct NewTransaction {
     /// `(memo, memo_type)`.
     pub refund_memo: Option<(String, String)>,
     pub lang: Option<String>,
-    /// `fields.transaction` of the request.
+    /// `fields.transaction` of the request, as sent (stored sealed).
     pub fields: Map<String, Value>,
     pub idempotency_key: Option<String>,
-    /// Canonical JSON of the request, to recognise a retry of the same request.
-    pub request: Value,
+    /// A fingerprint of the request as sent, to recognise a retry of the same request.
+    pub request_hash: String,
     /// The SEP-38 firm quote the amounts come from.
     pub quote_id: Option<Uuid>,
     /// SEP-38 identifier of what the receiver gets; with a quote, its buy asset.
@@ -44,7 +45,7 @@ pub struct NewTransaction {
 /// The amounts of a new transaction: from its quote, or from the asset's fees.
 struct Terms {
     fee: Amount,
-    fee_details: Value,
+    fee_details: FeeParts,
     amount_out: Amount,
     amount_out_asset: Option<String>,
     quote: Option<quotes::Quote>,
@@ -118,10 +119,7 @@ fn own_terms(asset: &Asset, new: &NewTransaction) -> AnchorResult<Terms> {
     let amount_out = new.amount.checked_sub(fee).filter(|out| *out > Amount::ZERO).ok_or_else(|| {
         AnchorError::invalid(format!("amount must be larger than the fee of {}", fee.to_decimal()))
     })?;
-    let fee_details: Value = details
-        .iter()
-        .map(|(name, amount)| json!({ "name": name, "amount": amount.to_decimal().to_string() }))
-        .collect();
+    let fee_details = quotes::fee_parts(&details);
     Ok(Terms { fee, fee_details, amount_out, amount_out_asset: None, quote: None })
 }
 
@@ -170,7 +168,7 @@ async fn require_kyc(
 }
 
 fn missing_fields(asset: &Asset, given: &Map<String, Value>) -> AnchorResult<()> {
-    let mut missing = Map::new();
+    let mut missing = std::collections::BTreeMap::new();
     for field in &asset.fields {
         match given.get(&field.name) {
             Some(Value::String(v)) if !v.trim().is_empty() => {
@@ -186,7 +184,7 @@ fn missing_fields(asset: &Asset, given: &Map<String, Value>) -> AnchorResult<()>
             }
             Some(Value::String(_)) | None if field.optional => {}
             Some(Value::String(_)) | None => {
-                missing.insert(field.name.clone(), field.sep31_json());
+                missing.insert(field.name.clone(), field.spec());
             }
             Some(_) => return Err(AnchorError::invalid(format!("{} must be a string", field.name))),
         }
@@ -194,7 +192,7 @@ fn missing_fields(asset: &Asset, given: &Map<String, Value>) -> AnchorResult<()>
     if missing.is_empty() {
         Ok(())
     } else {
-        Err(AnchorError::TransactionInfoNeeded { fields: json!({ "transaction": missing }) })
+        Err(AnchorError::TransactionInfoNeeded { fields: TransactionFields { transaction: missing } })
     }
 }
 
@@ -208,7 +206,7 @@ pub async fn create(
     new: NewTransaction,
     expiry: Duration,
 ) -> AnchorResult<Created> {
-    let request_hash = hex::encode(Sha256::digest(new.request.to_string().as_bytes()));
+    let request_hash = new.request_hash.clone();
     if let Some(key) = &new.idempotency_key
         && let Some(existing) = by_idempotency_key(db, owner, key).await?
     {

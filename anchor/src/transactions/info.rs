@@ -1,11 +1,14 @@
 //! Asking the sending anchor for more: corrected transaction fields (`PATCH`) or
 //! customer KYC, and resuming once it arrives.
 
+use std::collections::BTreeMap;
+
+use mooring_entities::json_columns::{RequestedField, RequestedFields};
 use mooring_entities::transaction;
 use mooring_stellar::sep31::Status;
-use mooring_tenants::{Tenant, field_json};
+use mooring_tenants::Tenant;
 use sea_orm::{ColumnTrait, DatabaseConnection, DatabaseTransaction, EntityTrait, QueryFilter, Set};
-use serde_json::{Map, Value, json};
+use serde_json::{Map, Value};
 use uuid::Uuid;
 
 use super::query::{get, get_for_tenant};
@@ -27,16 +30,20 @@ pub async fn request_transaction_info(
         .await?
         .ok_or_else(|| AnchorError::NotFound("transaction not found".into()))?;
     let asset = tenant.sep31_asset(&t.asset_code, Some(&t.asset_issuer));
-    let mut wanted = Map::new();
+    let mut wanted = BTreeMap::new();
     for name in fields {
         // Asked for, so not optional now, whatever the asset says.
         let field = match asset.and_then(|a| a.fields.iter().find(|f| &f.name == name)) {
-            Some(f) => field_json(&f.description, false, f.choices.as_deref()),
-            None => field_json(&name.replace('_', " "), false, None),
+            Some(f) => RequestedField {
+                description: f.description.clone(),
+                optional: false,
+                choices: f.choices.clone(),
+            },
+            None => RequestedField { description: name.replace('_', " "), optional: false, choices: None },
         };
         wanted.insert(name.clone(), field);
     }
-    let updates = json!({ "transaction": wanted });
+    let updates = RequestedFields { transaction: wanted };
     let message = message.to_string();
     transition(db, tenant.id, id, Status::PendingTransactionInfoUpdate, actor, Some(&message), |row| {
         row.required_info_updates = Set(Some(updates));
@@ -61,12 +68,8 @@ pub async fn patch_fields(
             t.status
         )));
     }
-    let asked: Vec<String> = t
-        .required_info_updates
-        .as_ref()
-        .and_then(|u| u["transaction"].as_object())
-        .map(|m| m.keys().cloned().collect())
-        .unwrap_or_default();
+    let asked: Vec<String> =
+        t.required_info_updates.as_ref().map(|u| u.transaction.keys().cloned().collect()).unwrap_or_default();
     if let Some(extra) = fields.keys().find(|k| !asked.contains(k)) {
         return Err(AnchorError::invalid(format!("{extra} was not requested")));
     }

@@ -17,4 +17,4 @@ pub use query::{
     Filter, count_by_status, events, events_since, find_in_scope, get, get_for_tenant, list, refunds_of,
 };
 pub use transition::{Change, apply, expire_due, release_hold, set_callback, transition, transition_in};
-pub use view::{sep31_json, sep31_refunds};
+pub use view::{fee_details, sep31, sep31_refunds, sep31_response};

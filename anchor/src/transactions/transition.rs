@@ -6,15 +6,15 @@ use chrono::Utc;
 use mooring_entities::{transaction, transaction_event};
 use mooring_stellar::sep31::Status;
 use mooring_tenants::api_keys::KeyScope;
+use mooring_wire::webhook::TransactionEvent;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, DatabaseTransaction, DbErr,
     EntityTrait, QueryFilter, QuerySelect, Set,
 };
-use serde_json::json;
 use uuid::Uuid;
 
 use super::query::{find_in_scope, get, get_for_tenant, refunds_of};
-use super::view::sep31_json;
+use super::view::{sep31, sep31_response};
 use crate::Owner;
 use crate::outbox::{self, Kind};
 use crate::webhooks::{self, EventType};
@@ -42,19 +42,17 @@ pub(super) async fn record_event(
     .await?;
     let event =
         if from.is_none() { EventType::TransactionCreated } else { EventType::TransactionStatusChanged };
-    webhooks::emit(db, t.tenant_id, event, t.id, || {
-        json!({
-            "transaction": sep31_json(t, &[]),
-            "from_status": from.map(Status::as_str),
-            "to_status": to.as_str(),
-            "actor": actor.to_string(),
-            "message": message,
-            "sending_anchor": t.sa_account,
-            "sender_id": t.sender_id,
-            "receiver_id": t.receiver_id,
-            "stellar_memo_type": t.stellar_memo_type.as_str(),
-            "stellar_memo": t.stellar_memo,
-        })
+    webhooks::emit(db, t.tenant_id, event, t.id, || TransactionEvent {
+        transaction: sep31(t, &[]),
+        from_status: from,
+        to_status: to,
+        actor: actor.to_string(),
+        message: message.map(str::to_string),
+        sending_anchor: t.sa_account.clone(),
+        sender_id: t.sender_id,
+        receiver_id: t.receiver_id,
+        stellar_memo_type: t.stellar_memo_type,
+        stellar_memo: t.stellar_memo.clone(),
     })
     .await?;
     // Counted when written: a batch that then rolls back (a lost lease) and is applied
@@ -111,8 +109,8 @@ pub async fn transition_in(
     record_event(txn, &updated, Some(from), to, actor, message).await?;
     if let Some(url) = &updated.callback_url {
         let refunds = refunds_of(txn, tenant_id, updated.id).await?;
-        let body = json!({ "transaction": sep31_json(&updated, &refunds) }).to_string();
-        outbox::enqueue(txn, tenant_id, Kind::Transaction, updated.id, url, body).await?;
+        let body = sep31_response(&updated, &refunds);
+        outbox::enqueue(txn, tenant_id, Kind::Transaction, updated.id, url, &body).await?;
     }
     Ok(updated)
 }

@@ -127,7 +127,9 @@ impl TransactionObj {
         let rows = transactions::refunds_of(&core(ctx).db, self.model.tenant_id, self.model.id)
             .await
             .map_err(from_anchor)?;
-        Ok(transactions::sep31_refunds(&rows).map(|r| r.to_string()))
+        // Through a JSON value: its keys sorted, as this field always showed them.
+        Ok(transactions::sep31_refunds(&rows)
+            .map(|r| serde_json::to_value(r).unwrap_or_default().to_string()))
     }
 
     /// Every status change, oldest first.

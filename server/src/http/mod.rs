@@ -4,6 +4,7 @@
 mod admin;
 pub mod auth;
 mod console;
+mod extract;
 mod selftest_callback;
 mod sep1;
 mod sep10;
@@ -28,8 +29,6 @@ pub use crate::client_ip::ClientIpPolicy;
 pub use crate::limits::CapGate;
 pub use crate::limits::RateLimits;
 pub use tenant::TenantCtx;
-
-use text::form_params;
 
 /// SEP request bodies are small JSON or form documents; only SEP-12 files, sent as
 /// multipart, may be larger (and are capped per file).

@@ -5,18 +5,16 @@
 use mooring_tenants::ledger_source::Source;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use axum::body::Bytes;
-use axum::extract::{RawQuery, State};
-use axum::http::{HeaderMap, header};
+use axum::extract::State;
 use axum::routing::get;
 use axum::{Json, Router};
 use mooring_stellar::challenge::{self, ChallengeSpec, Expectations, Signer};
 use mooring_stellar::{ClientAccount, PublicKey};
-use serde::Serialize;
-use serde_json::{Value, json};
+use mooring_wire::sep10::{ChallengeQuery, ChallengeResponse, TokenRequest, TokenResponse};
 
 use super::TenantCtx;
 use super::auth::{self, Claims};
+use super::extract::{SepForm, SepQuery};
 use crate::client_domain::ClientDomainError;
 use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
@@ -37,32 +35,22 @@ fn require_approved(ctx: &TenantCtx, account: &PublicKey) -> ApiResult<()> {
     }
 }
 
-#[derive(Serialize)]
-struct ChallengeResponse {
-    transaction: String,
-    network_passphrase: String,
-}
-
 async fn get_challenge(
     State(state): State<AppState>,
     ctx: TenantCtx,
-    RawQuery(query): RawQuery,
+    SepQuery(q): SepQuery<ChallengeQuery>,
 ) -> ApiResult<Json<ChallengeResponse>> {
-    let q = super::form_params(query.unwrap_or_default().as_bytes())?;
-    let account = q
-        .get("account")
-        .filter(|a| !a.is_empty())
-        .ok_or_else(|| ApiError::bad_request("account is required"))?;
-    let client = ClientAccount::parse(account, q.get("memo").map(String::as_str))
-        .map_err(|e| ApiError::bad_request(e.to_string()))?;
-    let home_domain = match q.get("home_domain") {
+    let account = q.account.as_deref().ok_or_else(|| ApiError::bad_request("account is required"))?;
+    let client =
+        ClientAccount::parse(account, q.memo.as_deref()).map_err(|e| ApiError::bad_request(e.to_string()))?;
+    let home_domain = match q.home_domain.as_deref() {
         Some(d) if ctx.tenant.serves_domain(d) => d.to_ascii_lowercase(),
         Some(d) => return Err(ApiError::bad_request(format!("home_domain {d:?} is not served here"))),
         None => ctx.authority.clone(),
     };
     require_approved(&ctx, &client.key())?;
 
-    let client_domain = match q.get("client_domain").filter(|d| !d.is_empty()) {
+    let client_domain = match q.client_domain.as_deref() {
         None => None,
         Some(domain) => {
             let key = state.client_domains.signing_key(domain).await.map_err(|e| match e {
@@ -97,29 +85,14 @@ async fn get_challenge(
     }))
 }
 
-/// The signed challenge, from a JSON body or an URL-encoded form.
-fn transaction_from_body(headers: &HeaderMap, body: &[u8]) -> ApiResult<String> {
-    let content_type =
-        headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("").to_ascii_lowercase();
-    let tx = if content_type.starts_with("application/json") {
-        let v: Value =
-            serde_json::from_slice(body).map_err(|_| ApiError::bad_request("body is not valid JSON"))?;
-        v.get("transaction").and_then(Value::as_str).map(str::to_string)
-    } else {
-        super::form_params(body)?.remove("transaction")
-    };
-    tx.filter(|t| !t.is_empty()).ok_or_else(|| ApiError::bad_request("transaction is required"))
-}
-
 /// The token exchange, counted by outcome (`issued`, or why not: `400`, `403`, `503`).
 async fn post_challenge(
     State(state): State<AppState>,
     ctx: TenantCtx,
-    headers: HeaderMap,
-    body: Bytes,
-) -> ApiResult<Json<Value>> {
+    SepForm(body): SepForm<TokenRequest>,
+) -> ApiResult<Json<TokenResponse>> {
     let tenant = ctx.tenant.id.to_string();
-    let result = exchange(state, ctx, headers, body).await;
+    let result = exchange(state, ctx, body).await;
     let outcome = match &result {
         Ok(_) => "issued".to_string(),
         Err(e) => e.status().as_u16().to_string(),
@@ -128,13 +101,9 @@ async fn post_challenge(
     result
 }
 
-async fn exchange(
-    state: AppState,
-    ctx: TenantCtx,
-    headers: HeaderMap,
-    body: Bytes,
-) -> ApiResult<Json<Value>> {
-    let xdr = transaction_from_body(&headers, &body)?;
+/// The signed challenge (JSON or form body) for a token.
+async fn exchange(state: AppState, ctx: TenantCtx, body: TokenRequest) -> ApiResult<Json<TokenResponse>> {
+    let xdr = body.transaction.ok_or_else(|| ApiError::bad_request("transaction is required"))?;
     let tenant = &ctx.tenant;
     let now = now();
     let read = challenge::read(
@@ -194,7 +163,7 @@ async fn exchange(
         // Only conformance mode lets an unapproved account this far: say so, loudly.
         tracing::warn!(tenant = %ctx.tenant.id, account = %read.client, "CONFORMANCE MODE: token issued to an account that is not an approved sending anchor");
     }
-    Ok(Json(json!({ "token": token })))
+    Ok(Json(TokenResponse { token }))
 }
 
 pub fn router() -> Router<AppState> {

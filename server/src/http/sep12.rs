@@ -1,9 +1,7 @@
 //! SEP-12 KYC at the tenant's KYC_SERVER (`/kyc`). Every call needs the SEP-10 token;
 //! a sending anchor sees only the customers it registered (others answer 404).
 
-use std::collections::HashMap;
-
-use axum::extract::{DefaultBodyLimit, FromRequest, Multipart, Path, RawQuery, Request, State};
+use axum::extract::{DefaultBodyLimit, FromRequest, Multipart, Path, Request, State};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{delete, get, put};
@@ -11,16 +9,16 @@ use axum::{Json, Router};
 use mooring_anchor::customers::{self, Incoming, PutCustomer, Side, Target};
 use mooring_anchor::transactions;
 use mooring_stellar::ClientAccount;
-use serde_json::{Value, json};
+use mooring_wire::sep12::{CustomerQuery, CustomerResponse, Empty, PutCustomerResponse};
+use serde_json::Value;
 use uuid::Uuid;
 
 use super::TenantCtx;
 use super::auth::SepAuth;
+use super::extract::{SepQuery, from_params};
 use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
 
-/// Parameters that identify the customer rather than describe it.
-const IDENTITY_PARAMS: [&str; 7] = ["id", "account", "memo", "memo_type", "type", "transaction_id", "lang"];
 /// Room for a few files of `max_upload_bytes` each in one request.
 const UPLOAD_FILES_PER_REQUEST: usize = 4;
 
@@ -65,10 +63,10 @@ async fn target_and_type(
     state: &AppState,
     ctx: &TenantCtx,
     auth: &SepAuth,
-    params: &HashMap<String, String>,
+    params: &CustomerQuery,
 ) -> ApiResult<(Target, String)> {
-    check_account(auth, params.get("account").map(String::as_str))?;
-    let type_name = match params.get("type").filter(|t| !t.is_empty()) {
+    check_account(auth, params.account.as_deref())?;
+    let type_name = match &params.customer_type {
         Some(t) => t.clone(),
         None => ctx
             .tenant
@@ -80,11 +78,11 @@ async fn target_and_type(
     if ctx.tenant.customer_type(&type_name).is_none() {
         return Err(ApiError::bad_request(format!("unknown customer type {type_name:?}")));
     }
-    if let Some(id) = params.get("id").filter(|i| !i.is_empty()) {
+    if let Some(id) = &params.id {
         return Ok((Target::Id(parse_id(id)?), type_name));
     }
-    if let Some(tx_id) = params.get("transaction_id").filter(|i| !i.is_empty()) {
-        if params.get("type").is_none_or(|t| t.is_empty()) {
+    if let Some(tx_id) = &params.transaction_id {
+        if params.customer_type.is_none() {
             return Err(ApiError::bad_request("transaction_id requires type"));
         }
         let tx_id: Uuid = tx_id.parse().map_err(|_| ApiError::NotFound("transaction not found".into()))?;
@@ -97,7 +95,7 @@ async fn target_and_type(
             return Ok((Target::Id(id), type_name));
         }
     }
-    let memo = memo_for(auth, params.get("memo").map(String::as_str))?;
+    let memo = memo_for(auth, params.memo.as_deref())?;
     Ok((Target::Memo(memo), type_name))
 }
 
@@ -105,9 +103,8 @@ async fn get_customer(
     State(state): State<AppState>,
     ctx: TenantCtx,
     auth: SepAuth,
-    RawQuery(query): RawQuery,
-) -> ApiResult<Json<Value>> {
-    let params = super::form_params(query.unwrap_or_default().as_bytes())?;
+    SepQuery(params): SepQuery<CustomerQuery>,
+) -> ApiResult<Json<CustomerResponse>> {
     let (target, type_name) = target_and_type(&state, &ctx, &auth, &params).await?;
     let loaded = customers::load(&state.db, &auth.owner(&ctx), &target).await?;
     if loaded.is_none() && matches!(target, Target::Id(_)) {
@@ -119,7 +116,7 @@ async fn get_customer(
 
 /// A SEP-12 body as parameters plus values: JSON, URL-encoded form or multipart.
 struct CustomerBody {
-    params: HashMap<String, String>,
+    params: CustomerQuery,
     values: Vec<(String, Incoming)>,
 }
 
@@ -201,7 +198,7 @@ async fn read_body(state: &AppState, req: Request) -> ApiResult<CustomerBody> {
             }
         }
     }
-    let mut params = HashMap::new();
+    let mut params = Vec::new();
     let mut values = Vec::new();
     for (name, value) in pairs {
         match &value {
@@ -209,8 +206,8 @@ async fn read_body(state: &AppState, req: Request) -> ApiResult<CustomerBody> {
             Incoming::File { .. } => super::text::check(&name, "")?,
         }
         match value {
-            Incoming::Text(t) if IDENTITY_PARAMS.contains(&name.as_str()) => {
-                params.insert(name, t);
+            Incoming::Text(t) if CustomerQuery::NAMES.contains(&name.as_str()) => {
+                params.push((name, t));
             }
             // A SEP-9 verification code: SEP-12's deprecated verification flow is not offered.
             _ if name.ends_with("_verification") => {
@@ -226,7 +223,7 @@ async fn read_body(state: &AppState, req: Request) -> ApiResult<CustomerBody> {
             }
         }
     }
-    Ok(CustomerBody { params, values })
+    Ok(CustomerBody { params: from_params(params)?, values })
 }
 
 async fn put_customer(
@@ -244,7 +241,7 @@ async fn put_customer(
         PutCustomer { target, type_name, values: body.values },
     )
     .await?;
-    Ok((StatusCode::ACCEPTED, Json(json!({ "id": id }))).into_response())
+    Ok((StatusCode::ACCEPTED, Json(PutCustomerResponse { id })).into_response())
 }
 
 async fn put_callback(
@@ -252,7 +249,7 @@ async fn put_callback(
     ctx: TenantCtx,
     auth: SepAuth,
     req: Request,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Json<Empty>> {
     let body = read_body(&state, req).await?;
     let url = body
         .values
@@ -267,7 +264,7 @@ async fn put_callback(
     let (target, _) = target_and_type(&state, &ctx, &auth, &body.params).await?;
     customers::set_callback(&state.db, &ctx.tenant.data_key, &auth.owner(&ctx), &target, url.as_str())
         .await?;
-    Ok(Json(json!({})))
+    Ok(Json(Empty {}))
 }
 
 async fn delete_customer(
@@ -281,7 +278,7 @@ async fn delete_customer(
         return Err(ApiError::NotFound("customer not found".into()));
     }
     let body = read_body(&state, req).await?;
-    let memo = memo_for(&auth, body.params.get("memo").map(String::as_str))?;
+    let memo = memo_for(&auth, body.params.memo.as_deref())?;
     if customers::delete(&state.db, &auth.owner(&ctx), &memo).await? {
         Ok(StatusCode::OK)
     } else {

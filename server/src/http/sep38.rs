@@ -6,25 +6,27 @@
 //! `POST /quote` and `GET /quote/:id` need the SEP-10 token, and a quote is its
 //! owner's alone (404 for anyone else).
 
-use std::collections::HashMap;
-
-use axum::body::Bytes;
-use axum::extract::{Path, RawQuery, State};
+use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
-use chrono::{DateTime, SecondsFormat, Utc};
+use chrono::{DateTime, Utc};
 use mooring_anchor::quotes::{self, Quote, Rate, Terms};
 use mooring_stellar::Amount;
 use mooring_stellar::sep38::{Asset, Given};
 use mooring_tenants::{Corridor, Tenant};
+use mooring_wire::FeeDetail;
+use mooring_wire::sep38::{
+    DeliveryMethod, Fee, InfoAsset, InfoResponse, PriceResponse, PricedAsset, PricesResponse, QuoteParams,
+    QuoteResponse,
+};
 use rust_decimal::Decimal;
-use serde_json::{Map, Value, json};
 use uuid::Uuid;
 
 use super::TenantCtx;
 use super::auth::SepAuth;
+use super::extract::{SepJson, SepQuery};
 use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
 
@@ -33,10 +35,6 @@ const CONTEXT: &str = "sep31";
 
 fn text(a: Amount) -> String {
     a.to_decimal().to_string()
-}
-
-fn time(t: DateTime<Utc>) -> String {
-    t.to_rfc3339_opts(SecondsFormat::Millis, true)
 }
 
 fn quotes_offered(ctx: &TenantCtx) -> ApiResult<()> {
@@ -57,7 +55,7 @@ fn public_read(ctx: &TenantCtx, auth: Option<&SepAuth>) -> ApiResult<()> {
     Ok(())
 }
 
-async fn info(ctx: TenantCtx, auth: Option<SepAuth>) -> ApiResult<Json<Value>> {
+async fn info(ctx: TenantCtx, auth: Option<SepAuth>) -> ApiResult<Json<InfoResponse>> {
     public_read(&ctx, auth.as_ref())?;
     let t = &ctx.tenant;
     let live: Vec<&Corridor> = t.corridors.iter().filter(|c| c.enabled).collect();
@@ -65,77 +63,56 @@ async fn info(ctx: TenantCtx, auth: Option<SepAuth>) -> ApiResult<Json<Value>> {
     for a in t.assets.iter().filter(|a| a.sep31_enabled) {
         let id = a.sep38();
         if live.iter().any(|c| c.sell == id) {
-            assets.push(json!({ "asset": id.to_string() }));
+            assets.push(InfoAsset {
+                asset: id.to_string(),
+                sell_delivery_methods: None,
+                buy_delivery_methods: None,
+                country_codes: None,
+            });
         }
     }
     for a in &t.offchain_assets {
         let id = a.sep38();
         if live.iter().any(|c| c.buy == id) {
-            let mut entry = json!({ "asset": id.to_string() });
-            if !a.country_codes.is_empty() {
-                entry["country_codes"] = json!(a.country_codes);
-            }
-            if !a.delivery_methods.is_empty() {
-                entry["buy_delivery_methods"] = a
-                    .delivery_methods
-                    .iter()
-                    .map(|m| json!({ "name": m.name, "description": m.description }))
-                    .collect();
-            }
-            assets.push(entry);
+            let methods: Vec<DeliveryMethod> = a
+                .delivery_methods
+                .iter()
+                .map(|m| DeliveryMethod { name: m.name.clone(), description: m.description.clone() })
+                .collect();
+            assets.push(InfoAsset {
+                asset: id.to_string(),
+                sell_delivery_methods: None,
+                buy_delivery_methods: (!methods.is_empty()).then_some(methods),
+                country_codes: (!a.country_codes.is_empty()).then(|| a.country_codes.clone()),
+            });
         }
     }
-    Ok(Json(json!({ "assets": assets })))
+    Ok(Json(InfoResponse { assets }))
 }
 
-/// The request's parameters, from a query string or a JSON body, as strings.
-struct Params(HashMap<String, String>);
+/// The request's parameters (query string or JSON body), read as SEP-38 means them.
+struct Params(QuoteParams);
 
 impl Params {
-    fn query(raw: Option<String>) -> ApiResult<Self> {
-        Ok(Self(super::form_params(raw.unwrap_or_default().as_bytes())?))
-    }
-
-    fn json(body: &[u8]) -> ApiResult<Self> {
-        let value: Value =
-            serde_json::from_slice(body).map_err(|_| ApiError::bad_request("body is not valid JSON"))?;
-        super::text::check_json(&value)?;
-        let Value::Object(map) = value else {
-            return Err(ApiError::bad_request("body must be a JSON object"));
-        };
-        let mut params = HashMap::new();
-        for (key, v) in map {
-            match v {
-                Value::Null => {}
-                Value::String(s) => {
-                    params.insert(key, s);
-                }
-                // Amounts may come as JSON numbers; their text is parsed exactly.
-                Value::Number(n) => {
-                    params.insert(key, n.to_string());
-                }
-                _ => return Err(ApiError::bad_request(format!("{key} must be a string"))),
-            }
-        }
-        Ok(Self(params))
-    }
-
-    fn get(&self, key: &str) -> Option<&str> {
-        self.0.get(key).map(String::as_str).filter(|v| !v.is_empty())
-    }
-
-    fn asset(&self, key: &str) -> ApiResult<Option<Asset>> {
-        self.get(key)
+    fn asset(&self, key: &str, value: &Option<String>) -> ApiResult<Option<Asset>> {
+        value
+            .as_deref()
             .map(|v| v.parse::<Asset>().map_err(|e| ApiError::bad_request(format!("{key}: {e}"))))
             .transpose()
     }
 
-    fn required_asset(&self, key: &str) -> ApiResult<Asset> {
-        self.asset(key)?.ok_or_else(|| ApiError::bad_request(format!("{key} is required")))
+    fn sell_asset(&self) -> ApiResult<Option<Asset>> {
+        self.asset("sell_asset", &self.0.sell_asset)
     }
 
-    fn amount(&self, key: &str) -> ApiResult<Option<Decimal>> {
-        self.get(key)
+    fn buy_asset(&self) -> ApiResult<Option<Asset>> {
+        self.asset("buy_asset", &self.0.buy_asset)
+    }
+
+    fn amount(key: &str, value: &Option<String>) -> ApiResult<Option<Decimal>> {
+        value
+            .as_deref()
+            .filter(|v| !v.is_empty())
             .map(|v| {
                 v.trim()
                     .parse::<Decimal>()
@@ -152,9 +129,17 @@ impl Params {
             .transpose()
     }
 
+    fn sell_amount(&self) -> ApiResult<Option<Decimal>> {
+        Self::amount("sell_amount", &self.0.sell_amount)
+    }
+
+    fn buy_amount(&self) -> ApiResult<Option<Decimal>> {
+        Self::amount("buy_amount", &self.0.buy_amount)
+    }
+
     /// Exactly one of `sell_amount` and `buy_amount`.
     fn given(&self) -> ApiResult<Given> {
-        match (self.amount("sell_amount")?, self.amount("buy_amount")?) {
+        match (self.sell_amount()?, self.buy_amount()?) {
             (Some(sell), None) => Ok(Given::Sell(sell)),
             (None, Some(buy)) => Ok(Given::Buy(buy)),
             (Some(_), Some(_)) => Err(ApiError::bad_request("give sell_amount or buy_amount, not both")),
@@ -163,7 +148,7 @@ impl Params {
     }
 
     fn context(&self) -> ApiResult<String> {
-        match self.get("context") {
+        match self.0.context.as_deref() {
             Some(CONTEXT) => Ok(CONTEXT.into()),
             Some(other) => Err(ApiError::bad_request(format!(
                 "context {other:?} is not supported: this anchor quotes for sep31"
@@ -181,12 +166,12 @@ struct Pair<'a> {
 }
 
 fn pair<'a>(tenant: &'a Tenant, p: &Params) -> ApiResult<Pair<'a>> {
-    let sell = p.required_asset("sell_asset")?;
-    let buy = p.required_asset("buy_asset")?;
+    let sell = p.sell_asset()?.ok_or_else(|| ApiError::bad_request("sell_asset is required"))?;
+    let buy = p.buy_asset()?.ok_or_else(|| ApiError::bad_request("buy_asset is required"))?;
     let corridor = tenant
         .corridor(&sell, &buy)
         .ok_or_else(|| ApiError::bad_request(format!("no quotes are offered from {sell} to {buy}")))?;
-    if p.get("sell_delivery_method").is_some() {
+    if p.0.sell_delivery_method.is_some() {
         return Err(ApiError::bad_request(format!(
             "{sell} is a Stellar asset: it has no sell_delivery_method"
         )));
@@ -195,7 +180,7 @@ fn pair<'a>(tenant: &'a Tenant, p: &Params) -> ApiResult<Pair<'a>> {
         Asset::Iso4217(code) => tenant.offchain_asset(code),
         Asset::Stellar { .. } => None,
     };
-    let buy_delivery_method = p.get("buy_delivery_method").map(str::to_string);
+    let buy_delivery_method = p.0.buy_delivery_method.clone();
     if let (Some(m), Some(currency)) = (&buy_delivery_method, currency)
         && !currency.delivered_by(m)
     {
@@ -205,7 +190,7 @@ fn pair<'a>(tenant: &'a Tenant, p: &Params) -> ApiResult<Pair<'a>> {
             names.join(", ")
         )));
     }
-    let country_code = p.get("country_code").map(str::to_string);
+    let country_code = p.0.country_code.clone();
     if let (Some(c), Some(currency)) = (&country_code, currency)
         && !currency.paid_in(c)
     {
@@ -226,34 +211,30 @@ fn rate(state: &AppState, corridor: &Corridor) -> ApiResult<Rate> {
     })
 }
 
-/// SEP-38's `fee`: `{total, asset, details?}`, in the sell asset.
-fn fee_object(asset: &str, total: Amount, details: Value) -> Value {
-    let mut fee = json!({ "total": text(total), "asset": asset });
-    if details.as_array().is_some_and(|d| !d.is_empty()) {
-        fee["details"] = details;
-    }
-    fee
+/// SEP-38's `fee`, in the sell asset.
+fn fee(asset: String, total: Amount, details: Vec<FeeDetail>) -> Fee {
+    Fee::new(text(total), asset, details)
 }
 
 async fn prices(
     State(state): State<AppState>,
     ctx: TenantCtx,
     auth: Option<SepAuth>,
-    RawQuery(q): RawQuery,
-) -> ApiResult<Json<Value>> {
+    SepQuery(q): SepQuery<QuoteParams>,
+) -> ApiResult<Json<PricesResponse>> {
     public_read(&ctx, auth.as_ref())?;
-    let p = Params::query(q)?;
+    let p = Params(q);
     let t = &ctx.tenant;
     // One side priced by its amount; the other asset, if also given, narrows the list
     // to that asset (a client asking about one pair).
-    let (sell, buy) = (p.asset("sell_asset")?, p.asset("buy_asset")?);
-    let (sell_amount, buy_amount) = (p.amount("sell_amount")?, p.amount("buy_amount")?);
-    let (key, sell_side, asset, only) = match (sell, buy, sell_amount, buy_amount) {
+    let (sell, buy) = (p.sell_asset()?, p.buy_asset()?);
+    let (sell_amount, buy_amount) = (p.sell_amount()?, p.buy_amount()?);
+    let (sell_side, asset, only) = match (sell, buy, sell_amount, buy_amount) {
         (_, _, Some(_), Some(_)) => {
             return Err(ApiError::bad_request("give sell_amount or buy_amount, not both"));
         }
-        (Some(sell), only, Some(_), None) => ("buy_assets", true, sell, only),
-        (only, Some(buy), None, Some(_)) => ("sell_assets", false, buy, only),
+        (Some(sell), only, Some(_), None) => (true, sell, only),
+        (only, Some(buy), None, Some(_)) => (false, buy, only),
         (Some(_), _, None, None) => {
             return Err(ApiError::bad_request("sell_amount is required with sell_asset"));
         }
@@ -267,8 +248,8 @@ async fn prices(
         }
     };
     // The optional filters narrow the currencies to those paid out that way, there.
-    let method = p.get("buy_delivery_method");
-    let country = p.get("country_code");
+    let method = p.0.buy_delivery_method.as_deref();
+    let country = p.0.country_code.as_deref();
     let delivers = |c: &Corridor| {
         let Asset::Iso4217(code) = &c.buy else { return false };
         let Some(currency) = t.offchain_asset(code) else { return false };
@@ -286,59 +267,64 @@ async fn prices(
         let price = quotes::price::price(c, r)?;
         let (other, decimals) =
             if sell_side { (&c.buy, c.buy_decimals) } else { (&c.sell, mooring_stellar::amount::DECIMALS) };
-        listed.push(json!({ "asset": other.to_string(), "price": price.to_string(), "decimals": decimals }));
+        listed.push(PricedAsset { asset: other.to_string(), price: price.to_string(), decimals });
     }
-    let mut body = Map::new();
-    body.insert(key.into(), Value::Array(listed));
-    Ok(Json(Value::Object(body)))
+    Ok(Json(if sell_side {
+        PricesResponse { buy_assets: Some(listed), sell_assets: None }
+    } else {
+        PricesResponse { buy_assets: None, sell_assets: Some(listed) }
+    }))
 }
 
 async fn price(
     State(state): State<AppState>,
     ctx: TenantCtx,
     auth: Option<SepAuth>,
-    RawQuery(q): RawQuery,
-) -> ApiResult<Json<Value>> {
+    SepQuery(q): SepQuery<QuoteParams>,
+) -> ApiResult<Json<PriceResponse>> {
     public_read(&ctx, auth.as_ref())?;
-    let p = Params::query(q)?;
+    let p = Params(q);
     p.context()?;
     let pair = pair(&ctx.tenant, &p)?;
     let priced = quotes::quote(pair.corridor, rate(&state, pair.corridor)?, p.given()?)?;
-    Ok(Json(json!({
-        "total_price": priced.total_price.to_string(),
-        "price": priced.price.to_string(),
-        "sell_amount": text(priced.sell_amount),
-        "buy_amount": text(priced.buy_amount),
-        "fee": fee_object(&pair.corridor.sell.to_string(), priced.fee, quotes::fee_details_json(&priced.fee_details)),
-    })))
+    let details = mooring_anchor::transactions::fee_details(&quotes::fee_parts(&priced.fee_details));
+    Ok(Json(PriceResponse {
+        total_price: priced.total_price.to_string(),
+        price: priced.price.to_string(),
+        sell_amount: text(priced.sell_amount),
+        buy_amount: text(priced.buy_amount),
+        fee: fee(pair.corridor.sell.to_string(), priced.fee, details),
+    }))
 }
 
-fn quote_json(q: &Quote) -> Value {
-    let mut v = json!({
-        "id": q.id,
-        "expires_at": time(q.expires_at),
-        "total_price": q.total_price,
-        "price": q.price,
-        "sell_asset": q.sell_asset,
-        "sell_amount": text(Amount(q.sell_amount)),
-        "buy_asset": q.buy_asset,
-        "buy_amount": text(Amount(q.buy_amount)),
-        "fee": fee_object(&q.sell_asset, Amount(q.fee_total), q.fee_details.clone()),
-    });
-    if let Some(m) = &q.buy_delivery_method {
-        v["buy_delivery_method"] = m.clone().into();
+fn quote_response(q: &Quote) -> QuoteResponse {
+    QuoteResponse {
+        id: q.id,
+        expires_at: q.expires_at,
+        total_price: q.total_price.clone(),
+        price: q.price.clone(),
+        sell_asset: q.sell_asset.clone(),
+        sell_amount: text(Amount(q.sell_amount)),
+        sell_delivery_method: None,
+        buy_asset: q.buy_asset.clone(),
+        buy_amount: text(Amount(q.buy_amount)),
+        buy_delivery_method: q.buy_delivery_method.clone(),
+        fee: fee(
+            q.sell_asset.clone(),
+            Amount(q.fee_total),
+            mooring_anchor::transactions::fee_details(&q.fee_details),
+        ),
     }
-    v
 }
 
 async fn post_quote(
     State(state): State<AppState>,
     ctx: TenantCtx,
     auth: SepAuth,
-    body: Bytes,
+    SepJson { body, .. }: SepJson<QuoteParams>,
 ) -> ApiResult<Response> {
     quotes_offered(&ctx)?;
-    let p = Params::json(&body)?;
+    let p = Params(body);
     let context = p.context()?;
     let pair = pair(&ctx.tenant, &p)?;
     let corridor = pair.corridor;
@@ -347,7 +333,7 @@ async fn post_quote(
     quotes::check_fresh(corridor, rate, now)?;
     let priced = quotes::quote(corridor, rate, p.given()?)?;
     let expires_at = now + corridor.quote_lifetime;
-    if let Some(wanted) = p.get("expire_after") {
+    if let Some(wanted) = p.0.expire_after.as_deref() {
         let wanted = DateTime::parse_from_rfc3339(wanted)
             .map_err(|_| ApiError::bad_request("expire_after must be an ISO 8601 (RFC 3339) time"))?;
         if wanted > expires_at {
@@ -370,7 +356,7 @@ async fn post_quote(
     };
     let quote = quotes::create(&state.db, &auth.owner(&ctx), &priced, terms).await?;
     metrics::counter!("mooring_sep38_quotes_total", "tenant" => ctx.tenant.id_text.to_string()).increment(1);
-    Ok((StatusCode::CREATED, Json(quote_json(&quote))).into_response())
+    Ok((StatusCode::CREATED, Json(quote_response(&quote))).into_response())
 }
 
 async fn get_quote(
@@ -378,11 +364,11 @@ async fn get_quote(
     ctx: TenantCtx,
     auth: SepAuth,
     Path(id): Path<String>,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Json<QuoteResponse>> {
     let not_found = || ApiError::NotFound("quote not found".into());
     let id: Uuid = id.parse().map_err(|_| not_found())?;
     let quote = quotes::get(&state.db, &auth.owner(&ctx), id).await?.ok_or_else(not_found)?;
-    Ok(Json(quote_json(&quote)))
+    Ok(Json(quote_response(&quote)))
 }
 
 pub fn router() -> Router<AppState> {

@@ -126,7 +126,15 @@ impl Sandbox {
         for tenant_id in stored::awaiting_reprovision(&self.db).await? {
             match self.provision_now(tenant_id, None).await {
                 Ok(p) => {
-                    let steps = serde_json::to_value(&p.steps).expect("steps serialize");
+                    let steps = p
+                        .steps
+                        .iter()
+                        .map(|s| mooring_wire::webhook::RecreatedStep {
+                            name: s.name.clone(),
+                            done: s.done,
+                            message: s.message.clone(),
+                        })
+                        .collect();
                     mooring_anchor::ledger::sandbox_recreated(&self.db, tenant_id, steps).await?;
                     tracing::info!(tenant = %tenant_id, state = ?p.state, "sandbox provisioned again after a network reset");
                     done += 1;
