@@ -3,6 +3,8 @@
 #   bash bench/run.sh            # SQLite + in-process stores
 #   REDIS=1 bash bench/run.sh    # with Redis for nonces and rate limits
 #   PG=1 bash bench/run.sh       # PostgreSQL (a fresh database, dropped after)
+#   BIN_DIR=/other/target/release bash bench/run.sh   # a prebuilt mooring + bench-helper
+#                                                     # (e.g. an earlier commit's, to compare)
 # Targets (2 cores, load generator included): stellar.toml >= 20k req/s,
 # SEP-10 challenge >= 5k req/s, token exchange >= 3k req/s with p99 < 20 ms,
 # SEP-38 GET /price >= 20k req/s, POST /quote on PostgreSQL >= 2k/s.
@@ -16,8 +18,12 @@ HORIZON_PORT=18001
 BASE="http://localhost:$PORT"
 
 command -v wrk >/dev/null || { apt-get update -qq && apt-get install -y -qq wrk >/dev/null; }
-cargo build --release -q --bin mooring --bin bench-helper
-bin=$PWD/target/release
+if [ -n "${BIN_DIR:-}" ]; then
+  bin=$BIN_DIR
+else
+  cargo build --release -q --bin mooring --bin bench-helper
+  bin=$PWD/target/release
+fi
 work=$(mktemp -d)
 pids=()
 PG_URL=${PG_URL:-postgres://postgres@127.0.0.1:5432}
@@ -97,3 +103,24 @@ TENANT=$(curl "${ADMIN[@]}" "$BASE/graphql" -d '{"query":"{ tenants { edges { no
   | python3 -c 'import json,sys; print(json.load(sys.stdin)["data"]["tenants"]["edges"][0]["node"]["id"])')
 curl "${ADMIN[@]}" "$BASE/graphql" -d "{\"query\":\"mutation { setCorridor(tenantId: \\\"$TENANT\\\", input: { sellAsset: \\\"$SRT\\\", buyAsset: \\\"iso4217:MXN\\\", rate: \\\"17\\\", feeFixed: \\\"1\\\", feePercent: \\\"1\\\", minAmount: \\\"10\\\", maxAmount: \\\"10000\\\", quoteLifetimeSecs: 300, maxOutstandingAmount: \\\"900000000000\\\" }) { id } }\"}" >/dev/null
 run "POST /sep38/quote (corridor with a reserve)" -s "$work/quote.lua" "$BASE/sep38/quote"
+
+# SEP-31 with a token: /info from the in-memory snapshot, then POST /transactions (the
+# request a sending anchor makes for every payment: KYC checked, fee computed, one
+# transaction row, its event and audit in one database transaction).
+run "GET /sep31/info (SEP-10 token)" -H "Authorization: Bearer $QUOTE_TOKEN" "$BASE/sep31/info"
+AUTH=(-fsS -H "Authorization: Bearer $QUOTE_TOKEN" -H 'content-type: application/json')
+customer() { # type, then extra JSON fields
+  curl "${AUTH[@]}" -X PUT "$BASE/kyc/customer" -d "{\"type\":\"$1\",\"first_name\":\"Ada\",\"last_name\":\"Lovelace\",\"email_address\":\"ada@example.com\"$2}" \
+    | python3 -c 'import json,sys; print(json.load(sys.stdin)["id"])'
+}
+SENDER=$(customer sep31-sender "")
+RECEIVER=$(customer sep31-receiver ',"bank_number":"021000021","bank_account_number":"1234567890"')
+export TX_BODY="{\"amount\":\"100\",\"asset_code\":\"SRT\",\"sender_id\":\"$SENDER\",\"receiver_id\":\"$RECEIVER\",\"fields\":{\"transaction\":{\"routing_number\":\"021000021\",\"account_number\":\"1234567890\"}}}"
+curl "${AUTH[@]}" "$BASE/sep31/transactions" -d "$TX_BODY" | grep -q stellar_memo
+cat >"$work/transaction.lua" <<'LUA'
+wrk.method = "POST"
+wrk.body = os.getenv("TX_BODY")
+wrk.headers["Content-Type"] = "application/json"
+wrk.headers["Authorization"] = "Bearer " .. os.getenv("QUOTE_TOKEN")
+LUA
+run "POST /sep31/transactions (one transaction each)" -s "$work/transaction.lua" "$BASE/sep31/transactions"

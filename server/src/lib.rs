@@ -5,10 +5,12 @@
 //! same way, on an ephemeral port.
 
 pub mod backends;
+mod background;
 pub mod cfg;
-mod cfg_values;
+mod cli;
 pub mod client_domain;
 pub mod client_ip;
+mod db;
 pub mod delivery;
 pub mod demo;
 pub mod error;
@@ -33,9 +35,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context;
-use mooring_migration::{Migrator, MigratorTrait};
-use mooring_tenants::{Directory, MasterKey};
-use sea_orm::{ConnectOptions, Database, DatabaseConnection};
+use mooring_tenants::Directory;
 use tokio::net::TcpListener;
 use tokio::task::JoinHandle;
 
@@ -46,6 +46,10 @@ use crate::client_domain::ClientDomains;
 use crate::horizon::Horizon;
 use crate::state::AppState;
 pub use tokio_util::sync::CancellationToken;
+
+use background::{spawn_config_bus, spawn_config_watcher, spawn_offboarding_purge, spawn_pii_sealing};
+pub use cli::{master_key, rotate_master_key, self_test_cli};
+pub use db::{connect_db, migrate, pending_migrations};
 
 /// rustls needs a process-wide crypto provider; ring is the one sqlx already builds.
 pub fn install_crypto_provider() {
@@ -61,46 +65,6 @@ fn platform_horizons(cfg: &Config) -> Vec<String> {
         [&cfg.demo_horizon_url, &cfg.demo_rpc_url].into_iter().map(|u| u.trim_end_matches('/').to_string()),
     );
     urls
-}
-
-pub async fn connect_db(url: &str) -> anyhow::Result<DatabaseConnection> {
-    let mut opts = ConnectOptions::new(url.to_string());
-    opts.sqlx_logging(false)
-        .max_connections(if url.starts_with("sqlite") { 8 } else { 32 })
-        .connect_timeout(Duration::from_secs(10))
-        // WAL lets readers proceed while one writer writes; writers wait their turn.
-        .map_sqlx_sqlite_opts(|o| {
-            o.journal_mode(sea_orm::sqlx::sqlite::SqliteJournalMode::Wal)
-                .busy_timeout(Duration::from_secs(10))
-        });
-    Database::connect(opts).await.context("connecting to the database")
-}
-
-/// Runs pending migrations, one process at a time: on PostgreSQL under an advisory
-/// lock held by a transaction for the whole run, so replicas starting together (or a
-/// rolling update with a new migration) apply each step once and the others wait, then
-/// find nothing to do. SQLite serves one process and is single-writer.
-pub async fn migrate(db: &DatabaseConnection) -> anyhow::Result<()> {
-    use sea_orm::{ConnectionTrait, TransactionTrait};
-    if db.get_database_backend() != sea_orm::DbBackend::Postgres {
-        return Migrator::up(db, None).await.context("running migrations");
-    }
-    let lock = db.begin().await.context("taking the migration lock")?;
-    lock.execute_unprepared(&format!("SELECT pg_advisory_xact_lock({MIGRATION_LOCK})"))
-        .await
-        .context("taking the migration lock")?;
-    let ran = Migrator::up(db, None).await.context("running migrations");
-    lock.commit().await.context("releasing the migration lock")?;
-    ran
-}
-
-/// The advisory lock key of `migrate` ("mooring" in ASCII, as a number).
-const MIGRATION_LOCK: i64 = 0x006d_6f6f_7269_6e67;
-
-/// Migrations this database has not run yet, by name.
-pub async fn pending_migrations(db: &DatabaseConnection) -> anyhow::Result<Vec<String>> {
-    let pending = Migrator::get_pending_migrations(db).await.context("reading the schema version")?;
-    Ok(pending.iter().map(|m| m.name().to_string()).collect())
 }
 
 /// A running server: its address, its state, and the way to stop it.
@@ -324,7 +288,7 @@ pub async fn start_with_metrics(
 
 /// The configured master key, with the previous one while rotating.
 /// The outbound fence the operator configured.
-fn fence(cfg: &Config) -> outbound::Fence {
+pub(crate) fn fence(cfg: &Config) -> outbound::Fence {
     outbound::Fence {
         allow_private: cfg.allow_private_outbound,
         static_hosts: Arc::new(cfg.outbound_static_hosts.clone()),
@@ -332,213 +296,11 @@ fn fence(cfg: &Config) -> outbound::Fence {
 }
 
 /// The Stellar RPC client: the platform's RPCs plain, any other fenced.
-fn rpc_client(cfg: &Config, fence: &outbound::Fence) -> rpc::Rpc {
+pub(crate) fn rpc_client(cfg: &Config, fence: &outbound::Fence) -> rpc::Rpc {
     rpc::Rpc::new(
         Duration::from_millis(cfg.horizon_timeout_ms),
         Duration::from_secs(cfg.signer_cache_secs),
         platform_horizons(cfg),
         fence,
     )
-}
-
-/// `mooring selftest --tenant <id|domain>`: runs the self-test from this process (the
-/// serving replicas' watcher sees its payment) and renders the report as a table.
-/// Returns the table and whether every step passed.
-pub async fn self_test_cli(
-    cfg: &Config,
-    tenant: &str,
-    finish: mooring_graphql::sandbox::SelfTestFinish,
-) -> anyhow::Result<(String, bool)> {
-    let master_key = master_key(cfg)?;
-    let db = connect_db(&cfg.database_url).await?;
-    let tenants = Arc::new(Directory::load(db.clone(), master_key.clone()).await?);
-    let found = tenant
-        .parse::<uuid::Uuid>()
-        .ok()
-        .and_then(|id| tenants.by_id(id))
-        .or_else(|| tenants.resolve(tenant))
-        .with_context(|| format!("no tenant with id or domain {tenant:?}"))?;
-    let fence = fence(cfg);
-    let rpc = rpc_client(cfg, &fence);
-    let sandbox =
-        sandbox::Sandbox::new(cfg, db, master_key, tenants, rpc, &fence, uuid::Uuid::new_v4().to_string());
-    let report = sandbox.run_self_test(found.id, finish).await?;
-    Ok((sandbox::selftest::table(&report), report.passed))
-}
-
-pub fn master_key(cfg: &Config) -> anyhow::Result<MasterKey> {
-    let current = MasterKey::parse(
-        cfg.master_key.as_deref().context("MOORING_MASTER_KEY is required (32 bytes, base64 or hex)")?,
-    )
-    .context("MOORING_MASTER_KEY")?;
-    Ok(match &cfg.master_key_previous {
-        Some(previous) => {
-            current.with_previous(&MasterKey::parse(previous).context("MOORING_MASTER_KEY_PREVIOUS")?)
-        }
-        None => current,
-    })
-}
-
-/// Re-seals everything under the current master key (`mooring rotate-master-key`), in
-/// batches; `limit` bounds how many rows this call changes (`None`: all).
-pub async fn rotate_master_key(
-    cfg: &Config,
-    limit: Option<u64>,
-) -> anyhow::Result<mooring_tenants::rotation::Progress> {
-    let key = master_key(cfg)?;
-    let db = connect_db(&cfg.database_url).await?;
-    migrate(&db).await?;
-    Ok(mooring_tenants::rotation::reseal(&db, &key, 200, limit).await?)
-}
-
-/// Seals customer fields written before PII encryption, in the background (every
-/// replica may: rows are compare-and-set, and sealed ones are skipped).
-fn spawn_pii_sealing(state: &AppState) {
-    let (db, tenants) = (state.db.clone(), state.tenants.clone());
-    state.tasks.spawn(async move {
-        let key_of = |id| tenants.by_id(id).map(|t| t.data_key.clone());
-        match mooring_anchor::customers::seal_plaintext(&db, key_of).await {
-            Ok(0) => {}
-            Ok(n) => tracing::info!(fields = n, "sealed plaintext customer fields"),
-            Err(e) => {
-                tracing::warn!(error = %e, "sealing plaintext customer fields failed; the next start retries")
-            }
-        }
-        match mooring_anchor::sealed::seal_plaintext(&db, key_of).await {
-            Ok(0) => {}
-            Ok(n) => tracing::info!(values = n, "sealed plaintext transaction fields and callback URLs"),
-            Err(e) => tracing::warn!(error = %e, "sealing transaction fields and callback URLs failed; the next start retries"),
-        }
-    });
-}
-
-/// How long a quote nobody used is kept after it expired (a sending anchor may still
-/// look it up for a while).
-const UNUSED_QUOTE_RETENTION_DAYS: i64 = 7;
-
-/// Deletes what is left of offboarded tenants, a bounded batch at a time, audit rows
-/// past their retention, and unused quotes long expired.
-fn spawn_offboarding_purge(state: &AppState, shutdown: CancellationToken) {
-    let (db, period) = (state.db.clone(), Duration::from_millis(state.cfg.offboarding_purge_ms));
-    let retention = state.cfg.audit_retention_days;
-    let stop = shutdown.clone();
-    tasks::every(&state.tasks, period, tasks::First::AfterPeriod, shutdown, move || {
-        let (db, shutdown) = (db.clone(), stop.clone());
-        async move {
-            // Unused quotes a week past expiry, and audit retention, ride on the same clock.
-            let week_ago = chrono::Utc::now() - chrono::Duration::days(UNUSED_QUOTE_RETENTION_DAYS);
-            match mooring_anchor::quotes::purge_unused(&db, week_ago, 1_000).await {
-                Ok(0) => {}
-                Ok(n) => tracing::info!(quotes = n, "unused expired quotes deleted"),
-                Err(e) => tracing::warn!(error = %e, "purging unused quotes failed; will retry"),
-            }
-            match mooring_tenants::audit::purge(&db, chrono::Duration::days(i64::from(retention))).await {
-                Ok(0) => {}
-                Ok(n) => tracing::info!(rows = n, "audit rows past retention deleted"),
-                Err(e) => tracing::warn!(error = %e, "audit retention failed; will retry"),
-            }
-            loop {
-                match mooring_anchor::offboarding::purge_deleted(&db, 500).await {
-                    Ok(0) => break,
-                    Ok(_) if shutdown.is_cancelled() => return,
-                    Ok(_) => {}
-                    Err(e) => {
-                        tracing::warn!(error = %e, "deleting an offboarded tenant's rows failed; will retry");
-                        break;
-                    }
-                }
-            }
-        }
-    });
-}
-
-/// With Redis, a replica that changes tenant config says so on a channel and every
-/// other replica reloads at once; the version poll below stays as the safety net (a
-/// missed message costs at most one poll interval).
-fn spawn_config_bus(state: &AppState, client: redis::Client, shutdown: CancellationToken) {
-    let channel = state.redis_key(&["config"]);
-    let me = state.instance_id.clone();
-    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<()>();
-    state.tenants.set_change_hook(Box::new(move || {
-        let _ = tx.send(());
-    }));
-    if let Some(conn) = state.redis.clone() {
-        let (channel, me, stop) = (channel.clone(), me.clone(), shutdown.clone());
-        state.tasks.spawn(async move {
-            loop {
-                tokio::select! {
-                    () = stop.cancelled() => return,
-                    msg = rx.recv() => if msg.is_none() { return },
-                }
-                let mut conn = conn.clone();
-                let sent: Result<i64, _> =
-                    redis::cmd("PUBLISH").arg(&channel).arg(&me).query_async(&mut conn).await;
-                if let Err(e) = sent {
-                    tracing::warn!(error = %e, "config change not published; replicas will poll it");
-                }
-            }
-        });
-    }
-    let tenants = state.tenants.clone();
-    let subscribed_flag = state.config_push_live.clone();
-    state.tasks.spawn(async move {
-        use futures::StreamExt;
-        loop {
-            let subscribed = async {
-                let mut pubsub = client.get_async_pubsub().await?;
-                pubsub.subscribe(&channel).await?;
-                redis::RedisResult::Ok(pubsub)
-            };
-            let mut pubsub = tokio::select! {
-                () = shutdown.cancelled() => return,
-                p = subscribed => match p {
-                    Ok(p) => p,
-                    Err(e) => {
-                        tracing::warn!(error = %e, "config channel unavailable; retrying");
-                        tokio::time::sleep(Duration::from_secs(2)).await;
-                        continue;
-                    }
-                },
-            };
-            let mut messages = pubsub.on_message();
-            subscribed_flag.store(true, std::sync::atomic::Ordering::Relaxed);
-            loop {
-                let msg = tokio::select! {
-                    () = shutdown.cancelled() => return,
-                    m = messages.next() => m,
-                };
-                let Some(msg) = msg else {
-                    // Changes published until we are back are caught by the poll.
-                    subscribed_flag.store(false, std::sync::atomic::Ordering::Relaxed);
-                    break;
-                };
-                if msg.get_payload::<String>().is_ok_and(|from| from == me) {
-                    continue;
-                }
-                if let Err(e) = tenants.refresh().await {
-                    tracing::warn!(error = %e, "tenant config reload failed");
-                }
-            }
-        }
-    });
-}
-
-/// Every replica polls the tenant config version (one primary-key read) and reloads
-/// its cache when it moved, so a change made anywhere is served everywhere within
-/// `config_poll_ms`, while requests themselves never touch the database for it.
-fn spawn_config_watcher(state: &AppState, shutdown: CancellationToken) {
-    let tenants = state.tenants.clone();
-    let period = Duration::from_millis(state.cfg.config_poll_ms);
-    tasks::every(&state.tasks, period, tasks::First::Now, shutdown, move || {
-        let tenants = tenants.clone();
-        async move {
-            match tenants.refresh().await {
-                Ok(true) => ::metrics::counter!("mooring_config_reloads_total").increment(1),
-                Ok(false) => {}
-                Err(e) => {
-                    tracing::warn!(error = %e, "tenant config refresh failed; serving the cached config")
-                }
-            }
-        }
-    });
 }

@@ -3,9 +3,10 @@
 
 use std::net::SocketAddr;
 
-use figment::Figment;
-use figment::providers::{Env, Format, Serialized, Toml};
 use serde::{Deserialize, Serialize};
+
+mod load;
+pub mod values;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
 #[serde(rename_all = "lowercase")]
@@ -56,9 +57,9 @@ pub struct Config {
     /// CIDRs or addresses), for multi-hop set-ups.
     pub trusted_proxies: String,
     /// How often each replica checks the tenant config version.
-    #[serde(deserialize_with = "crate::cfg_values::millis")]
+    #[serde(deserialize_with = "values::millis")]
     pub config_poll_ms: u64,
-    #[serde(deserialize_with = "crate::cfg_values::secs")]
+    #[serde(deserialize_with = "values::secs")]
     pub jwt_ttl_secs: u64,
     /// Allow outbound calls (SEP-10 `client_domain` look-ups, callbacks) to loopback and
     /// private addresses, over plain http (tests only).
@@ -70,14 +71,14 @@ pub struct Config {
     /// (tests: a name that resolves to loopback). Never read from the environment.
     #[serde(skip)]
     pub outbound_static_hosts: std::collections::HashMap<String, Vec<std::net::IpAddr>>,
-    #[serde(deserialize_with = "crate::cfg_values::millis")]
+    #[serde(deserialize_with = "values::millis")]
     pub client_domain_timeout_ms: u64,
     pub client_domain_max_concurrent: usize,
-    #[serde(deserialize_with = "crate::cfg_values::millis")]
+    #[serde(deserialize_with = "values::millis")]
     pub horizon_timeout_ms: u64,
     /// How long SEP-10 reuses an account's signers read from Horizon (0: no cache). A
     /// signer removed on the ledger can complete a token exchange for this long.
-    #[serde(deserialize_with = "crate::cfg_values::secs")]
+    #[serde(deserialize_with = "values::secs")]
     pub signer_cache_secs: u64,
     /// The platform's Horizon for each network. Operators choose where the server
     /// connects: a tenant created without a Horizon URL uses these, and only an
@@ -91,11 +92,11 @@ pub struct Config {
     pub rpc_testnet_url: Option<String>,
     /// How often an RPC follower asks for new events once caught up (a ledger closes
     /// about every 5 s).
-    #[serde(deserialize_with = "crate::cfg_values::millis")]
+    #[serde(deserialize_with = "values::millis")]
     pub rpc_poll_ms: u64,
     /// How often a ledger follower checks that the network was not reset (its latest
     /// ledger below our cursor, or a ledger we saw now with another hash).
-    #[serde(deserialize_with = "crate::cfg_values::millis")]
+    #[serde(deserialize_with = "values::millis")]
     pub reset_check_ms: u64,
     /// Friendbot, which funds new testnet accounts (sandbox provisioning).
     pub friendbot_url: String,
@@ -104,29 +105,29 @@ pub struct Config {
     pub testnet_max_fee: u32,
     /// How long a sandbox transaction may take to land before it is given up (it
     /// carries this as its time bound, so it can never apply later).
-    #[serde(deserialize_with = "crate::cfg_values::secs")]
+    #[serde(deserialize_with = "values::secs")]
     pub testnet_submit_timeout_secs: u64,
     /// The self-test reaches tenants' public URLs through this base URL (keeping each
     /// tenant's `Host`) instead of DNS: for a deployment whose public names do not
     /// resolve from inside it. Empty: DNS, through the outbound fence.
     pub selftest_via: String,
     /// How long a transaction waits for the sending anchor's payment before it expires.
-    #[serde(deserialize_with = "crate::cfg_values::secs")]
+    #[serde(deserialize_with = "values::secs")]
     pub transaction_expiry_secs: u64,
     /// How often the callback outbox and the expiry sweep look for work.
-    #[serde(deserialize_with = "crate::cfg_values::millis")]
+    #[serde(deserialize_with = "values::millis")]
     pub outbox_poll_ms: u64,
-    #[serde(deserialize_with = "crate::cfg_values::millis")]
+    #[serde(deserialize_with = "values::millis")]
     pub expiry_sweep_ms: u64,
     /// Run the payment watcher in this process (every replica may; leases pick one
     /// per account).
     pub watcher_enabled: bool,
     /// How long a replica's claim on watching an account lasts without renewal: the
     /// longest takeover delay after a replica dies.
-    #[serde(deserialize_with = "crate::cfg_values::secs")]
+    #[serde(deserialize_with = "values::secs")]
     pub watch_lease_secs: u64,
     /// Poll interval when a Horizon cannot stream.
-    #[serde(deserialize_with = "crate::cfg_values::millis")]
+    #[serde(deserialize_with = "values::millis")]
     pub watch_poll_ms: u64,
     /// Tenants on one of the platform's Horizons (above) share one network-wide
     /// payments stream per Horizon instead of one stream per account. A tenant an
@@ -135,15 +136,15 @@ pub struct Config {
     pub watch_shared: bool,
     /// A webhook endpoint whose deliveries all fail for this long is disabled (with the
     /// reason shown to the tenant); each delivery itself is retried for over a day.
-    #[serde(deserialize_with = "crate::cfg_values::secs")]
+    #[serde(deserialize_with = "values::secs")]
     pub webhook_disable_after_secs: u64,
     /// How long admin audit rows are kept.
     pub audit_retention_days: u32,
     /// How often what is left of deleted tenants is looked for and removed.
-    #[serde(deserialize_with = "crate::cfg_values::millis")]
+    #[serde(deserialize_with = "values::millis")]
     pub offboarding_purge_ms: u64,
     /// How often corridors' rate feeds are polled.
-    #[serde(deserialize_with = "crate::cfg_values::millis")]
+    #[serde(deserialize_with = "values::millis")]
     pub rate_feed_poll_ms: u64,
     /// Largest SEP-12 file upload.
     pub max_upload_bytes: usize,
@@ -160,7 +161,7 @@ pub struct Config {
     pub graphql_max_subscriptions_per_connection: usize,
     pub graphql_max_subscriptions_per_key: usize,
     /// How long a WebSocket may stay open before `connection_init` (then: 4408).
-    #[serde(deserialize_with = "crate::cfg_values::millis")]
+    #[serde(deserialize_with = "values::millis")]
     pub graphql_ws_init_timeout_ms: u64,
     /// The host serving the GraphQL admin API (never a tenant's domain).
     pub admin_host: String,
@@ -172,7 +173,7 @@ pub struct Config {
     pub migrate_on_start: bool,
     /// After SIGTERM, how long `/readyz` answers 503 before the listener closes, so load
     /// balancers stop sending new requests first.
-    #[serde(deserialize_with = "crate::cfg_values::millis")]
+    #[serde(deserialize_with = "values::millis")]
     pub drain_delay_ms: u64,
     /// Demo tenant: Horizon to use, and extra approved sending anchors (comma-separated).
     pub demo_horizon_url: String,
@@ -268,33 +269,8 @@ impl std::fmt::Debug for Config {
     }
 }
 
-/// Settings that are secrets: never printed, and each may come from a file.
-const SECRETS: [&str; 5] =
-    ["master_key", "master_key_previous", "operator_token", "database_url", "redis_url"];
-
-/// Refuses a config file with a key that is not a setting, naming it.
-fn check_file_keys(path: &str) -> anyhow::Result<()> {
-    let text =
-        std::fs::read_to_string(path).map_err(|e| anyhow::anyhow!("MOORING_CONFIG: reading {path}: {e}"))?;
-    let table: toml::Table = text.parse().map_err(|e| anyhow::anyhow!("MOORING_CONFIG: {path}: {e}"))?;
-    let serde_json::Value::Object(known) =
-        serde_json::to_value(Config::default()).expect("Config serializes")
-    else {
-        return Ok(());
-    };
-    for key in table.keys() {
-        if !known.contains_key(key) {
-            let close =
-                known.keys().find(|k| k.replace('_', "") == key.replace(['_', '-'], "").to_lowercase());
-            let hint = close.map(|k| format!(" (did you mean `{k}`?)")).unwrap_or_default();
-            anyhow::bail!("MOORING_CONFIG: {path}: unknown setting `{key}`{hint}");
-        }
-    }
-    Ok(())
-}
-
 /// Drops a URL's password, for logs.
-fn redact_url(url: &str) -> String {
+pub(crate) fn redact_url(url: &str) -> String {
     match url::Url::parse(url) {
         Ok(mut u) if u.password().is_some() => {
             let _ = u.set_password(Some("***"));
@@ -304,185 +280,5 @@ fn redact_url(url: &str) -> String {
     }
 }
 
-impl Config {
-    /// Defaults, then the file named by `MOORING_CONFIG` (if any), then `MOORING_*`.
-    /// A misspelt key in the file is an error naming it; each secret may also come from a
-    /// file named by `MOORING_<NAME>_FILE` (not both).
-    pub fn load() -> anyhow::Result<Self> {
-        let mut figment = Figment::from(Serialized::defaults(Config::default()));
-        if let Ok(path) = std::env::var("MOORING_CONFIG") {
-            check_file_keys(&path)?;
-            figment = figment.merge(Toml::file_exact(path));
-        }
-        let mut cfg: Config = figment.merge(Env::prefixed("MOORING_").ignore(&["config"])).extract()?;
-        cfg.read_secret_files(|name| std::env::var(name).ok())?;
-        cfg.validate()?;
-        Ok(cfg)
-    }
-
-    /// Every setting with its effective value, secrets redacted (`mooring config check`).
-    pub fn effective(&self) -> Vec<(String, String)> {
-        let serde_json::Value::Object(map) = serde_json::to_value(self).expect("Config serializes") else {
-            return Vec::new();
-        };
-        let mut out: Vec<(String, String)> = map
-            .into_iter()
-            .map(|(key, value)| {
-                let shown = match (key.as_str(), &value) {
-                    (_, serde_json::Value::Null) => "(unset)".to_string(),
-                    (k, _) if SECRETS.contains(&k) && !k.ends_with("_url") => "<set>".to_string(),
-                    (_, serde_json::Value::String(s)) => redact_url(s),
-                    (_, other) => other.to_string(),
-                };
-                (key, shown)
-            })
-            .collect();
-        out.sort();
-        out
-    }
-
-    /// `MOORING_<NAME>_FILE` for each secret: the file's content (trailing newline
-    /// dropped) becomes the setting.
-    fn read_secret_files(&mut self, env: impl Fn(&str) -> Option<String>) -> anyhow::Result<()> {
-        for key in SECRETS {
-            let upper = key.to_ascii_uppercase();
-            let Some(path) = env(&format!("MOORING_{upper}_FILE")) else { continue };
-            anyhow::ensure!(
-                env(&format!("MOORING_{upper}")).is_none(),
-                "set MOORING_{upper} or MOORING_{upper}_FILE, not both"
-            );
-            let value = std::fs::read_to_string(&path)
-                .map_err(|e| anyhow::anyhow!("MOORING_{upper}_FILE: reading {path}: {e}"))?;
-            let value = value.trim_end_matches(['\n', '\r']).to_string();
-            anyhow::ensure!(!value.is_empty(), "MOORING_{upper}_FILE: {path} is empty");
-            match key {
-                "master_key" => self.master_key = Some(value),
-                "master_key_previous" => self.master_key_previous = Some(value),
-                "operator_token" => self.operator_token = Some(value),
-                "database_url" => self.database_url = value,
-                "redis_url" => self.redis_url = Some(value),
-                _ => unreachable!("every secret is handled"),
-            }
-        }
-        Ok(())
-    }
-
-    /// The platform's Horizons and RPCs (an empty RPC setting is none).
-    pub fn ledgers(&self) -> mooring_tenants::ledger_source::PlatformLedgers {
-        let url = |u: &str| u.trim_end_matches('/').to_string();
-        let rpc = |u: &Option<String>| u.as_deref().filter(|u| !u.is_empty()).map(url);
-        mooring_tenants::ledger_source::PlatformLedgers {
-            horizon_public: url(&self.horizon_public_url),
-            horizon_testnet: url(&self.horizon_testnet_url),
-            rpc_public: rpc(&self.rpc_public_url),
-            rpc_testnet: rpc(&self.rpc_testnet_url),
-        }
-    }
-
-    /// The operator's outbound rules, from which each tenant's URL policy follows.
-    pub fn outbound_rules(&self) -> mooring_tenants::public_net::OutboundRules {
-        mooring_tenants::public_net::OutboundRules {
-            allow_private: self.allow_private_outbound,
-            testnet_allow_http: self.testnet_allow_http,
-        }
-    }
-
-    pub fn validate(&self) -> anyhow::Result<()> {
-        anyhow::ensure!(
-            self.database_url.starts_with("sqlite:") || self.database_url.starts_with("postgres"),
-            "MOORING_DATABASE_URL must be a sqlite:// or postgres:// URL"
-        );
-        for (name, value) in [
-            ("MOORING_RATE_LIMIT_PER_SECOND", self.rate_limit_per_second),
-            ("MOORING_RATE_LIMIT_BURST", self.rate_limit_burst),
-            ("MOORING_RATE_LIMIT_AUTH_PER_SECOND", self.rate_limit_auth_per_second),
-            ("MOORING_RATE_LIMIT_AUTH_BURST", self.rate_limit_auth_burst),
-            ("MOORING_RATE_LIMIT_WRITE_PER_SECOND", self.rate_limit_write_per_second),
-            ("MOORING_RATE_LIMIT_WRITE_BURST", self.rate_limit_write_burst),
-            ("MOORING_TENANT_RATE_LIMIT_PER_SECOND", self.tenant_rate_limit_per_second),
-            ("MOORING_TENANT_RATE_LIMIT_BURST", self.tenant_rate_limit_burst),
-            ("MOORING_ADMIN_RATE_LIMIT_PER_SECOND", self.admin_rate_limit_per_second),
-            ("MOORING_ADMIN_RATE_LIMIT_BURST", self.admin_rate_limit_burst),
-        ] {
-            anyhow::ensure!(value > 0, "{name} must be > 0");
-        }
-        crate::client_ip::ClientIpPolicy::new(self.trust_forwarded_for, &self.trusted_proxies)
-            .map_err(anyhow::Error::msg)?;
-        anyhow::ensure!(
-            self.graphql_max_depth > 0 && self.graphql_max_complexity > 0 && self.graphql_max_batch > 0,
-            "MOORING_GRAPHQL_MAX_DEPTH, _MAX_COMPLEXITY and _MAX_BATCH must be > 0"
-        );
-        anyhow::ensure!(self.config_poll_ms > 0, "MOORING_CONFIG_POLL_MS must be > 0");
-        anyhow::ensure!(self.watch_lease_secs >= 2, "MOORING_WATCH_LEASE_SECS must be at least 2");
-        if let Some(token) = &self.operator_token {
-            anyhow::ensure!(token.len() >= 16, "MOORING_OPERATOR_TOKEN must be at least 16 characters");
-        }
-        for (name, url) in [
-            ("MOORING_HORIZON_PUBLIC_URL", &self.horizon_public_url),
-            ("MOORING_HORIZON_TESTNET_URL", &self.horizon_testnet_url),
-        ] {
-            mooring_tenants::rules::check_http_url(url, "Horizon URL")
-                .map_err(|e| anyhow::anyhow!("{name}: {e}"))?;
-        }
-        for (name, url) in [
-            ("MOORING_RPC_PUBLIC_URL", &self.rpc_public_url),
-            ("MOORING_RPC_TESTNET_URL", &self.rpc_testnet_url),
-            ("MOORING_FRIENDBOT_URL", &Some(self.friendbot_url.clone())),
-        ] {
-            if let Some(url) = url {
-                mooring_tenants::rules::check_http_url(url, "RPC URL")
-                    .map_err(|e| anyhow::anyhow!("{name}: {e}"))?;
-            }
-        }
-        if let Some(url) = &self.redis_url {
-            anyhow::ensure!(
-                url.starts_with("redis://") || url.starts_with("rediss://"),
-                "MOORING_REDIS_URL must be redis://"
-            );
-        }
-        Ok(())
-    }
-}
-
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn a_misspelt_key_in_the_file_is_an_error_naming_it() {
-        let dir = std::env::temp_dir().join(format!("mooring-cfg-{}", std::process::id()));
-        std::fs::create_dir_all(&dir).unwrap();
-        let good = dir.join("good.toml");
-        std::fs::write(&good, "bind = \"127.0.0.1:9\"\nconfig_poll_ms = \"2s\"\n").unwrap();
-        check_file_keys(good.to_str().unwrap()).unwrap();
-        let bad = dir.join("bad.toml");
-        std::fs::write(&bad, "bind = \"127.0.0.1:9\"\nconfigpollms = 5\n").unwrap();
-        let err = check_file_keys(bad.to_str().unwrap()).unwrap_err().to_string();
-        assert!(err.contains("unknown setting `configpollms`") && err.contains("config_poll_ms"), "{err}");
-        let _ = std::fs::remove_dir_all(dir);
-    }
-
-    #[test]
-    fn durations_and_secret_files() {
-        let figment = Figment::from(Serialized::defaults(Config::default()))
-            .merge(Toml::string("config_poll_ms = \"2s\"\njwt_ttl_secs = \"1h\"\nwatch_poll_ms = 700"));
-        let cfg: Config = figment.extract().unwrap();
-        assert_eq!((cfg.config_poll_ms, cfg.jwt_ttl_secs, cfg.watch_poll_ms), (2000, 3600, 700));
-
-        let dir = std::env::temp_dir().join(format!("mooring-secret-{}", std::process::id()));
-        std::fs::create_dir_all(&dir).unwrap();
-        let token = dir.join("token");
-        std::fs::write(&token, "an-operator-token-from-a-file\n").unwrap();
-        let mut cfg = Config::default();
-        let path = token.to_str().unwrap().to_string();
-        cfg.read_secret_files(|k| (k == "MOORING_OPERATOR_TOKEN_FILE").then(|| path.clone())).unwrap();
-        assert_eq!(cfg.operator_token.as_deref(), Some("an-operator-token-from-a-file"));
-        let both = cfg.read_secret_files(|k| k.starts_with("MOORING_OPERATOR_TOKEN").then(|| path.clone()));
-        assert!(both.unwrap_err().to_string().contains("not both"));
-        let shown = cfg.effective();
-        let token_line = shown.iter().find(|(k, _)| k == "operator_token").unwrap();
-        assert_eq!(token_line.1, "<set>");
-        assert!(!format!("{shown:?}").contains("an-operator-token"));
-        let _ = std::fs::remove_dir_all(dir);
-    }
-}
+mod tests;

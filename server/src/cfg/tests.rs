@@ -1,0 +1,42 @@
+use super::load::check_file_keys;
+use super::*;
+use figment::Figment;
+use figment::providers::{Format, Serialized, Toml};
+
+#[test]
+fn a_misspelt_key_in_the_file_is_an_error_naming_it() {
+    let dir = std::env::temp_dir().join(format!("mooring-cfg-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let good = dir.join("good.toml");
+    std::fs::write(&good, "bind = \"127.0.0.1:9\"\nconfig_poll_ms = \"2s\"\n").unwrap();
+    check_file_keys(good.to_str().unwrap()).unwrap();
+    let bad = dir.join("bad.toml");
+    std::fs::write(&bad, "bind = \"127.0.0.1:9\"\nconfigpollms = 5\n").unwrap();
+    let err = check_file_keys(bad.to_str().unwrap()).unwrap_err().to_string();
+    assert!(err.contains("unknown setting `configpollms`") && err.contains("config_poll_ms"), "{err}");
+    let _ = std::fs::remove_dir_all(dir);
+}
+
+#[test]
+fn durations_and_secret_files() {
+    let figment = Figment::from(Serialized::defaults(Config::default()))
+        .merge(Toml::string("config_poll_ms = \"2s\"\njwt_ttl_secs = \"1h\"\nwatch_poll_ms = 700"));
+    let cfg: Config = figment.extract().unwrap();
+    assert_eq!((cfg.config_poll_ms, cfg.jwt_ttl_secs, cfg.watch_poll_ms), (2000, 3600, 700));
+
+    let dir = std::env::temp_dir().join(format!("mooring-secret-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let token = dir.join("token");
+    std::fs::write(&token, "an-operator-token-from-a-file\n").unwrap();
+    let mut cfg = Config::default();
+    let path = token.to_str().unwrap().to_string();
+    cfg.read_secret_files(|k| (k == "MOORING_OPERATOR_TOKEN_FILE").then(|| path.clone())).unwrap();
+    assert_eq!(cfg.operator_token.as_deref(), Some("an-operator-token-from-a-file"));
+    let both = cfg.read_secret_files(|k| k.starts_with("MOORING_OPERATOR_TOKEN").then(|| path.clone()));
+    assert!(both.unwrap_err().to_string().contains("not both"));
+    let shown = cfg.effective();
+    let token_line = shown.iter().find(|(k, _)| k == "operator_token").unwrap();
+    assert_eq!(token_line.1, "<set>");
+    assert!(!format!("{shown:?}").contains("an-operator-token"));
+    let _ = std::fs::remove_dir_all(dir);
+}

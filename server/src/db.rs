@@ -1,0 +1,48 @@
+//! The system of record: connecting (SQLite or PostgreSQL) and migrating, one replica
+//! at a time.
+
+use std::time::Duration;
+
+use anyhow::Context;
+use mooring_migration::{Migrator, MigratorTrait};
+use sea_orm::{ConnectOptions, Database, DatabaseConnection};
+
+pub async fn connect_db(url: &str) -> anyhow::Result<DatabaseConnection> {
+    let mut opts = ConnectOptions::new(url.to_string());
+    opts.sqlx_logging(false)
+        .max_connections(if url.starts_with("sqlite") { 8 } else { 32 })
+        .connect_timeout(Duration::from_secs(10))
+        // WAL lets readers proceed while one writer writes; writers wait their turn.
+        .map_sqlx_sqlite_opts(|o| {
+            o.journal_mode(sea_orm::sqlx::sqlite::SqliteJournalMode::Wal)
+                .busy_timeout(Duration::from_secs(10))
+        });
+    Database::connect(opts).await.context("connecting to the database")
+}
+
+/// Runs pending migrations, one process at a time: on PostgreSQL under an advisory
+/// lock held by a transaction for the whole run, so replicas starting together (or a
+/// rolling update with a new migration) apply each step once and the others wait, then
+/// find nothing to do. SQLite serves one process and is single-writer.
+pub async fn migrate(db: &DatabaseConnection) -> anyhow::Result<()> {
+    use sea_orm::{ConnectionTrait, TransactionTrait};
+    if db.get_database_backend() != sea_orm::DbBackend::Postgres {
+        return Migrator::up(db, None).await.context("running migrations");
+    }
+    let lock = db.begin().await.context("taking the migration lock")?;
+    lock.execute_unprepared(&format!("SELECT pg_advisory_xact_lock({MIGRATION_LOCK})"))
+        .await
+        .context("taking the migration lock")?;
+    let ran = Migrator::up(db, None).await.context("running migrations");
+    lock.commit().await.context("releasing the migration lock")?;
+    ran
+}
+
+/// The advisory lock key of `migrate` ("mooring" in ASCII, as a number).
+const MIGRATION_LOCK: i64 = 0x006d_6f6f_7269_6e67;
+
+/// Migrations this database has not run yet, by name.
+pub async fn pending_migrations(db: &DatabaseConnection) -> anyhow::Result<Vec<String>> {
+    let pending = Migrator::get_pending_migrations(db).await.context("reading the schema version")?;
+    Ok(pending.iter().map(|m| m.name().to_string()).collect())
+}
