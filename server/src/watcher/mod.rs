@@ -14,6 +14,7 @@
 mod account;
 mod held;
 mod resets;
+mod roster;
 mod rpc;
 mod shared;
 
@@ -73,7 +74,7 @@ enum WatchError {
 
 /// What runs for one shared Horizon: the member list it is told. It stops at shutdown.
 struct RunningStream {
-    members: tokio::sync::watch::Sender<Arc<shared::Members>>,
+    members: tokio::sync::watch::Sender<Arc<roster::Members>>,
 }
 
 /// Starts the supervisor; it stops every watch when `shutdown` fires.
@@ -100,23 +101,23 @@ pub fn spawn(state: AppState, shutdown: CancellationToken) {
             if seen_version != Some(snapshot.version) {
                 seen_version = Some(snapshot.version);
                 let mut own: HashMap<(Uuid, String), Spec> = HashMap::new();
-                let mut by_stream: HashMap<String, shared::Members> = HashMap::new();
-                let mut by_rpc: HashMap<String, (rpc::RpcSpec, shared::Members)> = HashMap::new();
+                let mut by_stream: HashMap<String, roster::Members> = HashMap::new();
+                let mut by_rpc: HashMap<String, (rpc::RpcSpec, roster::Members)> = HashMap::new();
                 let watched = snapshot
                     .tenants()
                     .filter(|t| t.status == mooring_tenants::TenantStatus::Active)
                     .filter(|t| t.assets.iter().any(|a| a.sep31_enabled));
                 for t in watched {
                     if let Source::Rpc { url, horizon } = state.ledgers.source(t) {
-                        let member = shared::Member { tenant_id: t.id, watch_from: t.watch_from };
+                        let member = roster::Member { tenant_id: t.id, watch_from: t.watch_from };
                         let spec = rpc::RpcSpec { url: url.clone(), network: t.network.clone(), horizon };
                         by_rpc
                             .entry(url)
-                            .or_insert_with(|| (spec, shared::Members::new()))
+                            .or_insert_with(|| (spec, roster::Members::new()))
                             .1
                             .insert(t.distribution_account.clone(), member);
                     } else if shared_horizons.contains(&t.horizon_url) {
-                        let member = shared::Member { tenant_id: t.id, watch_from: t.watch_from };
+                        let member = roster::Member { tenant_id: t.id, watch_from: t.watch_from };
                         by_stream
                             .entry(t.horizon_url.clone())
                             .or_default()
@@ -174,7 +175,7 @@ fn reconcile_streams(
     state: &AppState,
     shutdown: &CancellationToken,
     running: &mut HashMap<String, RunningStream>,
-    mut wanted: HashMap<String, shared::Members>,
+    mut wanted: HashMap<String, roster::Members>,
 ) {
     for (url, stream) in running.iter() {
         let members = wanted.remove(url).unwrap_or_default();
@@ -199,7 +200,7 @@ fn reconcile_rpcs(
     state: &AppState,
     shutdown: &CancellationToken,
     running: &mut HashMap<String, (rpc::RpcSpec, RunningStream, CancellationToken)>,
-    mut wanted: HashMap<String, (rpc::RpcSpec, shared::Members)>,
+    mut wanted: HashMap<String, (rpc::RpcSpec, roster::Members)>,
 ) {
     running.retain(|url, (spec, _, token)| {
         let keep = wanted.get(url).is_none_or(|(want, _)| want == spec);

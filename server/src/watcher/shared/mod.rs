@@ -14,38 +14,28 @@
 //! by a short-lived task, which then marks the member caught up. Leaving deletes the
 //! membership, so a later rejoin catches up again.
 
-use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use futures::StreamExt;
 use mooring_anchor::payments::{self, Observed, Routed};
 use mooring_anchor::streams;
-use tokio::sync::{Semaphore, watch};
-use tokio::task::{AbortHandle, JoinSet};
+use tokio::sync::watch;
 use tokio_util::sync::CancellationToken;
 use uuid::Uuid;
 
 use super::held::{self, Session, sleep_or_cancel};
 use super::resets::{self, Judgement, with_epoch};
-use super::{CLOCK_SKEW, PAGE, WatchError, next_batch, observe};
-use crate::horizon::{Feed, HorizonError, PaymentRecord, token_after};
+use super::roster::{CatchUpRun, Member, Members, Roster};
+use super::{PAGE, WatchError, next_batch, observe};
+use crate::horizon::{Feed, HorizonError, PaymentRecord};
 use crate::state::AppState;
 use mooring_anchor::ledger;
 
-/// Accounts to route to, by account.
-pub(super) type Members = HashMap<String, Member>;
+mod catch_up;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(super) struct Member {
-    pub tenant_id: Uuid,
-    /// When the account became the tenant's: where a first catch-up starts.
-    pub watch_from: chrono::DateTime<chrono::Utc>,
-}
+use catch_up::CatchUp;
 
-/// How many accounts catch up from their own feeds at once (bounded: a restart with
-/// thousands of new members must not fire thousands of Horizon requests at once).
-const CATCH_UPS: usize = 4;
 /// How often a stream stores its position when none of the traffic was ours: replay
 /// after a crash is harmless, so this only bounds how much is replayed.
 const IDLE_SAVE: Duration = Duration::from_secs(1);
@@ -70,16 +60,11 @@ struct Follow {
     state: AppState,
     url: String,
     session: Session,
-    members: watch::Receiver<Arc<Members>>,
-    /// account → tenant, for every member this session routes to.
-    routes: HashMap<String, Uuid>,
+    roster: Roster,
     /// The last token applied (routed or not); stored at least every [`IDLE_SAVE`].
     position: String,
     saved_at: Instant,
     unsaved: bool,
-    catch_ups: JoinSet<()>,
-    catching_up: HashMap<String, AbortHandle>,
-    permits: Arc<Semaphore>,
     label: metrics::SharedString,
     /// The network epoch (bumped at each reset): part of every payment's identity.
     epoch: i32,
@@ -110,16 +95,12 @@ impl Follow {
             epoch,
             checked_at: None,
             state,
+            roster: Roster::new(url.clone(), "shared stream", label.clone(), members),
             url,
             session,
-            members,
-            routes: HashMap::new(),
             position,
             saved_at: Instant::now(),
             unsaved: false,
-            catch_ups: JoinSet::new(),
-            catching_up: HashMap::new(),
-            permits: Arc::new(Semaphore::new(CATCH_UPS)),
             label,
         };
         follow.load_members().await?;
@@ -128,90 +109,32 @@ impl Follow {
 
     /// The stored members this session continues with; stale ones leave, new ones join.
     async fn load_members(&mut self) -> Result<(), WatchError> {
-        let wanted = self.members.borrow_and_update().clone();
-        for m in streams::members(&self.state.db, &self.url).await? {
-            match wanted.get(&m.account) {
-                Some(w) if w.tenant_id == m.tenant_id => {
-                    self.routes.insert(m.account.clone(), m.tenant_id);
-                    if !m.caught_up {
-                        self.catch_up(m.account, *w, m.joined_at);
-                    }
-                }
-                // Left while no replica followed the stream (or moved to another).
-                _ => streams::leave(&self.state.db, &self.url, m.tenant_id, &m.account).await?,
-            }
-        }
-        self.join_new(&wanted).await?;
-        self.gauge();
-        Ok(())
+        let job = self.catch_up_job();
+        self.roster.load(&self.state, &self.session, &self.position, job).await
     }
 
     /// Takes the supervisor's new member list into account between two batches.
     async fn update_members(&mut self) -> Result<(), WatchError> {
-        let wanted = self.members.borrow_and_update().clone();
-        let gone: Vec<(String, Uuid)> = self
-            .routes
-            .iter()
-            .filter(|(account, tenant)| wanted.get(*account).is_none_or(|w| w.tenant_id != **tenant))
-            .map(|(a, t)| (a.clone(), *t))
-            .collect();
-        for (account, tenant) in gone {
-            self.routes.remove(&account);
-            if let Some(task) = self.catching_up.remove(&account) {
-                task.abort();
-            }
-            streams::leave(&self.state.db, &self.url, tenant, &account).await?;
-            tracing::info!(%tenant, %account, stream = %self.url, "account left the shared stream");
-        }
-        self.join_new(&wanted).await?;
-        self.gauge();
-        Ok(())
+        let job = self.catch_up_job();
+        self.roster.update(&self.state, &self.session, &self.position, job).await
     }
 
-    /// Routes the wanted accounts not routed yet from the current position on (stored
-    /// first: after a crash the stream resumes at or before this position with them
-    /// routed), and catches up what each received before.
-    async fn join_new(&mut self, wanted: &Members) -> Result<(), WatchError> {
-        let new: Vec<(&String, &Member)> =
-            wanted.iter().filter(|(a, _)| !self.routes.contains_key(*a)).collect();
-        if new.is_empty() {
-            return Ok(());
+    /// Catching a member up from its own feed to where it joined the stream.
+    fn catch_up_job(&self) -> impl Fn(String, Member, String) -> CatchUpRun + use<> {
+        let (state, url, session, epoch) =
+            (self.state.clone(), self.url.clone(), self.session.clone(), self.epoch);
+        move |account, member, joined_at| {
+            let job = CatchUp {
+                state: state.clone(),
+                url: url.clone(),
+                session: session.clone(),
+                account,
+                member,
+                joined_at,
+                epoch,
+            };
+            Box::pin(job.run_until_done())
         }
-        let rows: Vec<(Uuid, &str)> = new.iter().map(|(a, m)| (m.tenant_id, a.as_str())).collect();
-        let fence = self.session.fence();
-        streams::join(&self.state.db, &self.url, &rows, &self.position, &fence).await?;
-        tracing::info!(accounts = new.len(), stream = %self.url, at = %self.position, "accounts joined the shared stream");
-        for (account, member) in new {
-            self.routes.insert(account.clone(), member.tenant_id);
-            tracing::debug!(tenant = %member.tenant_id, %account, "joined");
-            self.catch_up(account.clone(), *member, self.position.clone());
-        }
-        Ok(())
-    }
-
-    fn catch_up(&mut self, account: String, member: Member, joined_at: String) {
-        let job = CatchUp {
-            state: self.state.clone(),
-            url: self.url.clone(),
-            session: self.session.clone(),
-            account: account.clone(),
-            member,
-            joined_at,
-            epoch: self.epoch,
-        };
-        let permits = self.permits.clone();
-        let handle = self.catch_ups.spawn(async move {
-            let Ok(_permit) = permits.acquire_owned().await else { return };
-            job.run_until_done().await;
-        });
-        if let Some(old) = self.catching_up.insert(account, handle) {
-            old.abort();
-        }
-    }
-
-    fn gauge(&self) {
-        metrics::gauge!("mooring_stream_members", "horizon" => self.label.clone())
-            .set(self.routes.len() as f64);
     }
 
     /// Catch up by paging, then stream, until an error or cancellation.
@@ -223,7 +146,7 @@ impl Follow {
                 if self.session.token.is_cancelled() {
                     return Ok(());
                 }
-                if self.members.has_changed().unwrap_or(false) {
+                if self.roster.changed() {
                     self.update_members().await?;
                 }
                 self.check_reset_due().await?;
@@ -258,9 +181,9 @@ impl Follow {
                         continue;
                     }
                     () = self.session.token.cancelled() => return Ok(()),
-                    changed = self.members.changed() => {
+                    alive = self.roster.wait_changed() => {
                         // The supervisor is gone: the process is stopping.
-                        if changed.is_err() {
+                        if !alive {
                             return Ok(());
                         }
                         self.update_members().await?;
@@ -294,9 +217,9 @@ impl Follow {
         // Routed by each payment's recipient: an `invoke_host_function` may pay
         // several members at once.
         let mut ours: Vec<(Uuid, Observed)> = Vec::new();
-        for r in records.iter().filter(|r| r.recipients().any(|to| self.routes.contains_key(to))) {
+        for r in records.iter().filter(|r| r.recipients().any(|to| self.roster.routes().contains_key(to))) {
             for p in r.payments()? {
-                if let Some(tenant) = self.routes.get(&p.to) {
+                if let Some(tenant) = self.roster.routes().get(&p.to) {
                     ours.push((*tenant, p));
                 }
             }
@@ -398,85 +321,5 @@ impl Follow {
             "the network was reset: following the new ledger from its start; configuration and history are kept"
         );
         Err(WatchError::NetworkReset)
-    }
-}
-
-/// Catching one member up from its own feed to where it joined the stream.
-struct CatchUp {
-    state: AppState,
-    url: String,
-    session: Session,
-    account: String,
-    member: Member,
-    joined_at: String,
-    epoch: i32,
-}
-
-impl CatchUp {
-    /// Retries with backoff until done or the session ends (the next session
-    /// resumes it: the membership stays not caught up).
-    async fn run_until_done(self) {
-        let mut backoff = Duration::from_millis(500);
-        loop {
-            match self.run().await {
-                Ok(()) => return,
-                Err(e) => tracing::warn!(
-                    tenant = %self.member.tenant_id,
-                    account = %self.account,
-                    error = %e,
-                    "catching up an account's payments failed; will retry"
-                ),
-            }
-            sleep_or_cancel(&self.session.token, backoff).await;
-            if self.session.token.is_cancelled() {
-                return;
-            }
-            backoff = (backoff * 2).min(Duration::from_secs(30));
-        }
-    }
-
-    async fn run(&self) -> Result<(), WatchError> {
-        let (state, account, tenant_id) = (&self.state, self.account.as_str(), self.member.tenant_id);
-        let mut cursor = match payments::cursor(&state.db, tenant_id, account).await? {
-            Some(c) => c,
-            None => {
-                let since = self.member.watch_from - CLOCK_SKEW;
-                let start = state.horizon.cursor_before(&self.url, account, since, PAGE).await?;
-                payments::init_cursor(&state.db, tenant_id, account, &start).await?;
-                start
-            }
-        };
-        let fence = self.session.fence();
-        while token_after(&self.joined_at, &cursor) {
-            let Some(page) =
-                state.horizon.payments_page(&self.url, Feed::Account(account), Some(&cursor), PAGE).await?
-            else {
-                break; // not on the ledger: it has received nothing
-            };
-            let full = page.len() == PAGE as usize;
-            let fetched = page.len();
-            // Operations after the join are the stream's.
-            let before: Vec<PaymentRecord> =
-                page.into_iter().take_while(|r| !token_after(&r.paging_token, &self.joined_at)).collect();
-            let done = before.len() < fetched || !full;
-            if !before.is_empty() {
-                let tenant = state.tenants.by_id(tenant_id).ok_or(WatchError::TenantGone)?;
-                let mut observed = super::payments_in(&before)?;
-                for p in &mut observed {
-                    p.operation_id = with_epoch(&p.operation_id, self.epoch);
-                }
-                let last = before.last().map(|r| r.paging_token.clone()).unwrap_or(cursor);
-                let outcomes =
-                    payments::apply_batch(&state.db, &tenant, account, &observed, &last, &fence).await?;
-                observe(&tenant.id_text, &observed, &outcomes);
-                cursor = last;
-            }
-            if done {
-                break;
-            }
-        }
-        streams::mark_caught_up(&state.db, &self.url, tenant_id, account, &self.joined_at, true, &fence)
-            .await?;
-        Ok(())
     }
 }
