@@ -1,6 +1,9 @@
 //! Signed callbacks from the persisted outbox: to the sending anchor on every status
 //! change, and on SEP-12 status changes; none lost across a restart, none doubled.
 
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
 use std::time::Duration;
 
 use base64::Engine;
@@ -13,7 +16,7 @@ use sea_orm::EntityTrait;
 use serde_json::{Value, json};
 use uuid::Uuid;
 
-use crate::common::{CallbackReceiver, Sa, TestEnv, tenant_of, unique_domain};
+use crate::common::{CallbackReceiver, Sa, TestEnv, eventually, tenant_of, unique_domain};
 
 /// Checks a callback's `Signature` header the way a sending anchor must.
 fn verify_signature(key: &PublicKey, headers: &reqwest::header::HeaderMap, url: &str, body: &str) {
@@ -98,14 +101,19 @@ async fn a_pending_callback_survives_a_restart_and_is_delivered_once() {
     receiver.set_status(200);
     let restarted = env.start().await;
     receiver.wait_for(15, |b| !b.is_empty()).await;
-    // Give a duplicate every chance to show up before counting.
-    tokio::time::sleep(Duration::from_millis(1500)).await;
+    // Once delivered no claim can start, and once the server has stopped no send is in
+    // flight: whatever arrived by then is everything that ever will.
+    eventually("the callback recorded as delivered", async || {
+        let rows = outbox::Entity::find().all(&env.db).await.unwrap();
+        rows[0].delivered_at.is_some().then_some(())
+    })
+    .await;
+    restarted.stop().await;
     let bodies = receiver.bodies();
     assert_eq!(bodies.len(), 1, "{bodies:?}");
     assert_eq!(bodies[0]["transaction"]["status"], "pending_receiver");
     let row = &outbox::Entity::find().all(&env.db).await.unwrap()[0];
     assert!(row.delivered_at.is_some());
-    restarted.stop().await;
 }
 
 #[tokio::test]
@@ -160,17 +168,21 @@ async fn customer_status_changes_are_called_back() {
     app.stop().await;
 }
 
-/// A receiver that accepts connections and never answers (nor closes them).
-async fn tarpit() -> (String, tokio::task::JoinHandle<()>) {
+/// A receiver that accepts connections and never answers (nor closes them); it counts
+/// the connections it holds.
+async fn tarpit() -> (String, tokio::task::JoinHandle<()>, Arc<AtomicUsize>) {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let url = format!("http://{}/cb", listener.local_addr().unwrap());
+    let held_count = Arc::new(AtomicUsize::new(0));
+    let count = held_count.clone();
     let handle = tokio::spawn(async move {
         let mut held = Vec::new();
         while let Ok((socket, _)) = listener.accept().await {
             held.push(socket);
+            count.fetch_add(1, Ordering::Relaxed);
         }
     });
-    (url, handle)
+    (url, handle, held_count)
 }
 
 #[tokio::test]
@@ -184,9 +196,11 @@ async fn slow_receivers_only_delay_their_own_callbacks() {
     // Tenant B's sending anchor points callbacks at eight receivers that never answer.
     let sb = Sa::login(&app, &b_domain, &b.sender).await;
     let mut tarpits = Vec::new();
+    let mut holding = Vec::new();
     for _ in 0..8 {
-        let (url, handle) = tarpit().await;
+        let (url, handle, held) = tarpit().await;
         tarpits.push(handle);
+        holding.push(held);
         for _ in 0..2 {
             let id: Uuid = sb.transaction().await.parse().unwrap();
             let (status, _) =
@@ -205,8 +219,11 @@ async fn slow_receivers_only_delay_their_own_callbacks() {
             .unwrap();
         }
     }
-    // Let those deliveries start (and hang).
-    tokio::time::sleep(Duration::from_millis(300)).await;
+    // Those deliveries have started (and hang): every receiver holds one.
+    eventually("a delivery hanging at every slow receiver", async || {
+        holding.iter().all(|h| h.load(Ordering::Relaxed) >= 1).then_some(())
+    })
+    .await;
 
     let sa = Sa::login(&app, &a_domain, &a.sender).await;
     let receiver = CallbackReceiver::start().await;

@@ -572,3 +572,28 @@ impl<'a> Admin<'a> {
             .to_string()
     }
 }
+
+/// Waits until `f` answers `Some` (it proves something happened; a test that must show
+/// something did *not* happen waits for an event after which it would have).
+pub async fn eventually<T>(what: &str, mut f: impl AsyncFnMut() -> Option<T>) -> T {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(15);
+    loop {
+        if let Some(v) = f().await {
+            return v;
+        }
+        assert!(std::time::Instant::now() < deadline, "timed out waiting: {what}");
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+}
+
+/// Whether a watcher has stored its position at or past Horizon paging token `token`
+/// (the shared stream's cursor or an account's own): it has read and applied everything
+/// up to there, so nothing before it can arrive again but as a replay.
+pub async fn read_past(env: &TestEnv, token: &str) -> bool {
+    use sea_orm::EntityTrait;
+    let Ok(token) = token.parse::<u64>() else { return false };
+    let past = |cursor: &str| cursor.parse::<u64>().is_ok_and(|c| c >= token);
+    let streams = mooring_entities::stream_cursor::Entity::find().all(&env.db).await.unwrap();
+    let accounts = mooring_entities::watch_cursor::Entity::find().all(&env.db).await.unwrap();
+    streams.iter().any(|s| past(&s.cursor)) || accounts.iter().any(|a| past(&a.cursor))
+}

@@ -244,8 +244,9 @@ impl HorizonStandIn {
         self.inner.lock().unwrap().network_stream_connects
     }
 
-    /// Adds operations to the network feed that pay no tenant (other people's traffic).
-    pub fn add_foreign_traffic(&self, n: usize) {
+    /// Adds operations to the network feed that pay no tenant (other people's traffic);
+    /// returns the last one's paging token.
+    pub fn add_foreign_traffic(&self, n: usize) -> String {
         let stranger = Pay {
             op_type: "payment",
             from: "GBSTRANGERSENDERXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXX".into(),
@@ -257,7 +258,7 @@ impl HorizonStandIn {
             memo: None,
             successful: true,
         };
-        {
+        let last = {
             let mut inner = self.inner.lock().unwrap();
             for _ in 0..n {
                 inner.next_operation += 1;
@@ -265,8 +266,10 @@ impl HorizonStandIn {
                 let record = payment_record(&id, &stranger, chrono::Utc::now());
                 inner.network.push(record);
             }
-        }
+            inner.next_operation.to_string()
+        };
         self.new_records.send_modify(|v| *v += 1);
+        last
     }
 
     /// An account with these signers (key, weight) and medium threshold.
@@ -274,12 +277,12 @@ impl HorizonStandIn {
         self.inner.lock().unwrap().accounts.insert(id.to_string(), (signers, med_threshold));
     }
 
-    /// Answer every request with 500 (as a Horizon having a bad time does).
     /// Payment-feed requests answered 500 so far.
     pub fn refused_feed_requests(&self) -> usize {
         self.inner.lock().unwrap().refused_feed_requests
     }
 
+    /// Answer every request with 500 (as a Horizon having a bad time does).
     pub fn set_failing(&self, failing: bool) {
         self.inner.lock().unwrap().failing = failing;
     }

@@ -13,7 +13,7 @@ use serde_json::json;
 use uuid::Uuid;
 
 use crate::admin::{configure, onboard};
-use crate::common::{Admin, Sa, TestApp, TestEnv, unique_domain};
+use crate::common::{Admin, Sa, TestApp, TestEnv, eventually, unique_domain};
 use crate::horizon::HorizonStandIn;
 use crate::watcher::{pay_for, tx, wait_status};
 
@@ -64,7 +64,12 @@ async fn payments_made_while_horizon_is_down_at_onboarding_are_matched_later() {
         chrono::Utc::now() - chrono::Duration::hours(1),
     );
     let op = env.horizon.add_payment(&model.stellar_account_id, &pay_for(&model));
-    tokio::time::sleep(Duration::from_millis(300)).await;
+    // The watcher asked for the payments twice more since and was refused both times.
+    let refused = env.horizon.refused_feed_requests();
+    eventually("the watcher refused by the failing Horizon", async || {
+        (env.horizon.refused_feed_requests() >= refused + 2).then_some(())
+    })
+    .await;
     assert_eq!(tx(&env, &id).await.status, Status::PendingSender);
 
     env.horizon.set_payments_failing(false);

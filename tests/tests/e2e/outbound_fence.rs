@@ -7,13 +7,12 @@
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::time::{Duration, Instant};
 
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 use tokio::net::TcpListener;
 
-use crate::common::{Admin, Sa, TestEnv, unique_domain};
+use crate::common::{Admin, Sa, TestEnv, eventually, unique_domain};
 use crate::sep38::{SET_CORRIDOR, SET_MXN, srt, wait_corridor};
 
 /// Every spelling of an internal address the red team used, and the rest of the table.
@@ -134,18 +133,6 @@ async fn internal_urls_are_refused_at_registration_for_every_outbound_kind() {
     let body = tenant.gql(CREATE_WEBHOOK, json!({ "input": { "url": "http://127.0.0.1/y" } })).await;
     assert_eq!(body["errors"][0]["extensions"]["code"], "INVALID_INPUT", "{body}");
     app.stop().await;
-}
-
-/// Waits until `f` answers `Some`.
-async fn eventually<T>(what: &str, mut f: impl AsyncFnMut() -> Option<T>) -> T {
-    let deadline = Instant::now() + Duration::from_secs(15);
-    loop {
-        if let Some(v) = f().await {
-            return v;
-        }
-        assert!(Instant::now() < deadline, "{what}");
-        tokio::time::sleep(Duration::from_millis(25)).await;
-    }
 }
 
 #[tokio::test]

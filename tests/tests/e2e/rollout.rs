@@ -25,7 +25,7 @@ use reqwest::StatusCode;
 use serde_json::{Value, json};
 use tokio::net::{TcpListener, TcpSocket};
 
-use crate::common::{CallbackReceiver, TestEnv, network, transaction_request, unique_domain};
+use crate::common::{CallbackReceiver, TestEnv, eventually, network, transaction_request, unique_domain};
 
 fn run(cmd: &mut Command) {
     let out = cmd.output().expect("command runs");
@@ -81,6 +81,16 @@ fn listener(port: u16) -> TcpListener {
     socket.set_reuseaddr(true).unwrap();
     socket.bind(format!("127.0.0.1:{port}").parse().unwrap()).unwrap();
     socket.listen(1024).unwrap()
+}
+
+/// Waits until the sending anchors got `n` more answers: the load ran through this
+/// phase of the rollout.
+async fn served(tally: &Tally, n: u64) {
+    let from = tally.requests.load(Ordering::Relaxed);
+    eventually("the load going on", async || {
+        (tally.requests.load(Ordering::Relaxed) >= from + n).then_some(())
+    })
+    .await;
 }
 
 #[derive(Default)]
@@ -264,11 +274,11 @@ async fn a_rolling_restart_behind_nginx_loses_no_request_and_no_payment() {
     // start again on its port. Payments arrive throughout.
     let mut paid = Vec::new();
     for i in 0..3 {
-        tokio::time::sleep(Duration::from_millis(800)).await;
+        served(&tally, 30).await;
         paid.extend(pay_new(&env, &paid).await);
         let replica = replicas[i].take().unwrap();
         replica.begin_drain();
-        tokio::time::sleep(Duration::from_millis(200)).await;
+        served(&tally, 10).await;
         replica.stop().await.unwrap();
         let mut cfg = env.config();
         config(&mut cfg);
@@ -276,7 +286,7 @@ async fn a_rolling_restart_behind_nginx_loses_no_request_and_no_payment() {
             mooring_server::start(cfg, listener(ports[i]), mooring_server::CancellationToken::new()).await;
         replicas[i] = Some(again.unwrap());
     }
-    tokio::time::sleep(Duration::from_millis(800)).await;
+    served(&tally, 30).await;
     stop.store(true, Ordering::Relaxed);
     for l in load {
         l.await.unwrap();

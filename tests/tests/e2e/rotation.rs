@@ -12,7 +12,7 @@ use reqwest::StatusCode;
 use sea_orm::EntityTrait;
 use serde_json::json;
 
-use crate::common::{Admin, Sa, TestEnv, unique_domain};
+use crate::common::{Admin, Sa, TestEnv, eventually, unique_domain};
 
 #[tokio::test]
 async fn the_master_key_rotates_under_load_resumes_after_a_crash_and_then_refuses_the_old_key() {
@@ -85,17 +85,25 @@ async fn the_master_key_rotates_under_load_resumes_after_a_crash_and_then_refuse
         })
     };
 
+    // The load made another round: requests went on during this step.
+    let load_ran = async |ok: &AtomicU64, failed: &AtomicU64| {
+        let from = ok.load(Ordering::Relaxed) + failed.load(Ordering::Relaxed);
+        eventually("the load going on", async || {
+            (ok.load(Ordering::Relaxed) + failed.load(Ordering::Relaxed) > from).then_some(())
+        })
+        .await;
+    };
     let mut cfg = env.config();
     rotating_cfg(&mut cfg);
     // Killed after one row ("kill -9" mid-rotation)…
     let first_pass = mooring_server::rotate_master_key(&cfg, Some(1)).await.unwrap();
     assert_eq!(first_pass.resealed, 1);
-    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    load_ran(&ok, &failed).await;
     // …and run again: it goes on from there.
     let rest = mooring_server::rotate_master_key(&cfg, None).await.unwrap();
     assert!(rest.resealed >= 3, "{rest:?}");
     assert_eq!(mooring_server::rotate_master_key(&cfg, None).await.unwrap().resealed, 0, "nothing left");
-    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    load_ran(&ok, &failed).await;
     stop.store(true, Ordering::Relaxed);
     load.await.unwrap();
     assert!(ok.load(Ordering::Relaxed) >= 2, "the load ran");

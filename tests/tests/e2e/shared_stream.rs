@@ -10,7 +10,7 @@ use mooring_stellar::sep31::Status;
 use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
 use uuid::Uuid;
 
-use crate::common::{Sa, TestApp, TestEnv, TestTenant, unique_domain};
+use crate::common::{Sa, TestApp, TestEnv, TestTenant, eventually, read_past, unique_domain};
 use crate::horizon::Pay;
 use crate::watcher::{pay_for, tx, wait_status};
 
@@ -173,7 +173,13 @@ async fn a_restart_mid_stream_applies_each_tenants_payment_once() {
     }
     env.horizon.duplicate_events(true);
     env.horizon.disconnect_all();
-    tokio::time::sleep(Duration::from_millis(500)).await;
+    // Everything the reconnected stream sends now comes twice; once its stored position
+    // is past a record added after the reconnect, it has read all of them.
+    let after_reconnect = env.horizon.add_foreign_traffic(1);
+    eventually("the stream past the replayed records", async || {
+        read_past(&env, &after_reconnect).await.then_some(())
+    })
+    .await;
     assert_eq!(payment::Entity::find().count(&env.db).await.unwrap(), 10);
     for id in &transactions {
         let events = mooring_anchor::transactions::events(&env.db, id.parse().unwrap(), 1000).await.unwrap();

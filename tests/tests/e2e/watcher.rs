@@ -11,7 +11,7 @@ use mooring_stellar::{ClientAccount, Keypair};
 use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
 use uuid::Uuid;
 
-use crate::common::{Sa, TestApp, TestEnv, unique_domain};
+use crate::common::{Sa, TestApp, TestEnv, eventually, read_past, unique_domain};
 use crate::horizon::{HorizonStandIn, Pay};
 
 pub(crate) async fn tx(env: &TestEnv, id: &str) -> transaction::Model {
@@ -215,22 +215,27 @@ async fn payments_made_while_down_are_applied_once_after_restart() {
     wait_status(&env, &ids[0], Status::PendingReceiver).await;
     app.stop().await;
 
+    let mut last = String::new();
     for id in &ids[1..] {
         let t = tx(&env, id).await;
-        env.horizon.add_payment(&t.stellar_account_id, &pay_for(&t));
+        last = env.horizon.add_payment(&t.stellar_account_id, &pay_for(&t));
     }
     let restarted = env.start().await;
     for id in &ids {
         wait_status(&env, id, Status::PendingReceiver).await;
     }
-    // Let a double application show itself, if there were one.
-    tokio::time::sleep(Duration::from_millis(500)).await;
+    // A double application would have happened before the watcher stored a position
+    // past the last payment; once the server has stopped, none can happen later.
+    eventually("the watcher's position past the last payment", async || {
+        read_past(&env, &last).await.then_some(())
+    })
+    .await;
+    restarted.stop().await;
     assert_eq!(payment::Entity::find().count(&env.db).await.unwrap(), 3);
     for id in &ids {
         let events = mooring_anchor::transactions::events(&env.db, id.parse().unwrap(), 1000).await.unwrap();
         assert_eq!(events.len(), 2, "created, then paid: {events:?}");
     }
-    restarted.stop().await;
 }
 
 #[tokio::test]
@@ -327,8 +332,12 @@ async fn an_expired_lease_passes_to_another_holder() {
     assert!(!leases::acquire(&env.db, "k", "b", ttl).await.unwrap(), "held by a");
     assert!(leases::acquire(&env.db, "k", "a", ttl).await.unwrap(), "a renews");
     // a dies without releasing; once the lease expires, b takes it and a is fenced off.
-    tokio::time::sleep(Duration::from_millis(700)).await;
-    assert!(leases::acquire(&env.db, "k", "b", ttl).await.unwrap());
+    let renewed = Instant::now();
+    eventually("b taking the expired lease", async || {
+        leases::acquire(&env.db, "k", "b", ttl).await.unwrap().then_some(())
+    })
+    .await;
+    assert!(renewed.elapsed() >= Duration::from_millis(400), "taken before a's lease ran out");
     assert!(!leases::still_held(&env.db, "k", "a").await.unwrap());
     assert!(leases::still_held(&env.db, "k", "b").await.unwrap());
 }
@@ -399,8 +408,29 @@ async fn suspended_tenant(mode: Watch) {
     // The supervisor stops the watch on its next round (config_poll_ms = 50 in tests).
     watched(false).await;
     horizon.disconnect_all();
-    horizon.add_payment(&row.stellar_account_id, &pay_for(&row));
-    tokio::time::sleep(Duration::from_millis(1000)).await;
+    let op = horizon.add_payment(&row.stellar_account_id, &pay_for(&row));
+    match mode {
+        // The shared stream goes on for the platform's other tenants: once its stored
+        // position is past the payment, it has read the payment and not routed it.
+        Watch::Shared => {
+            eventually("the shared stream past the payment", async || {
+                read_past(&env, &op).await.then_some(())
+            })
+            .await
+        }
+        // Its own stream is gone. The supervisor's next round, started by a witness
+        // tenant on the same Horizon, watches the witness and not the suspended one.
+        Watch::Own => {
+            let witness = env.tenant(&unique_domain("witness")).await;
+            env.db_set_horizon(witness.id, &own.url).await;
+            app.server.state.tenants.refresh().await.unwrap();
+            watching(&env, witness.id).await;
+            assert!(
+                !leases::still_held(&env.db, &lease, &app.server.state.instance_id).await.unwrap(),
+                "the suspended tenant's watch started again"
+            );
+        }
+    }
     assert_eq!(tx(&env, &id).await.status, Status::PendingSender, "a suspended tenant is not watched");
 
     // Resumed, it catches up what was paid meanwhile.

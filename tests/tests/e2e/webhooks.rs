@@ -15,7 +15,7 @@ use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
 use serde_json::{Value, json};
 use sha2::Sha256;
 
-use crate::common::{Admin, CallbackReceiver, Sa, TestApp, TestEnv, unique_domain};
+use crate::common::{Admin, CallbackReceiver, Sa, TestApp, TestEnv, eventually, unique_domain};
 use crate::watcher::{pay_for, tx, wait_status};
 
 /// A receiver's check, written from the spec: `whsec_` + base64 secret; HMAC-SHA256 of
@@ -282,7 +282,18 @@ async fn an_event_committed_before_a_stop_is_delivered_once_after_restart() {
     let restarted = env.start().await;
     let got = wait_received(&receiver, "transaction.created", 1).await;
     assert_eq!(got[0].2["data"]["transaction"]["id"], tx_id.as_str());
-    tokio::time::sleep(Duration::from_millis(700)).await;
-    assert_eq!(received(&receiver, "transaction.created").len(), 1, "delivered once");
+    // Once recorded as delivered no claim can start, and once the server has stopped
+    // no send is in flight: a second delivery would have arrived by then.
+    eventually("the event recorded as delivered", async || {
+        let rows = outbox::Entity::find()
+            .filter(outbox::Column::Kind.eq(outbox::Kind::Webhook))
+            .filter(outbox::Column::DeliveredAt.is_null())
+            .count(&env.db)
+            .await
+            .unwrap();
+        (rows == 0).then_some(())
+    })
+    .await;
     restarted.stop().await;
+    assert_eq!(received(&receiver, "transaction.created").len(), 1, "delivered once");
 }
