@@ -195,3 +195,33 @@ impl Roster {
             .set(self.routes.len() as f64);
     }
 }
+
+/// Runs a member's catch-up until it succeeds or the session ends, backing off from
+/// 0.5 s to 30 s between failures (the next session resumes it: the membership stays
+/// not caught up until it is).
+pub(super) async fn retry_until_done<F, Fut>(
+    session: &Session,
+    member: Member,
+    account: &str,
+    source: &str,
+    attempt: F,
+) where
+    F: Fn() -> Fut,
+    Fut: Future<Output = Result<(), WatchError>>,
+{
+    let mut backoff = std::time::Duration::from_millis(500);
+    loop {
+        match attempt().await {
+            Ok(()) => return,
+            Err(e) => tracing::warn!(
+                tenant = %member.tenant_id, %account, error = %e,
+                "catching up an account's payments from {source} failed; will retry"
+            ),
+        }
+        super::held::sleep_or_cancel(&session.token, backoff).await;
+        if session.token.is_cancelled() {
+            return;
+        }
+        backoff = (backoff * 2).min(std::time::Duration::from_secs(30));
+    }
+}

@@ -1,16 +1,15 @@
 //! Catching one joining member up to where it joined: RPC's window first, and
 //! Horizon for what RPC no longer keeps.
 
-use std::time::Duration;
-
 use mooring_anchor::payments::{self};
 use mooring_anchor::{ledger, streams};
 use mooring_stellar::events::{self, EventPosition};
 use uuid::Uuid;
 
-use super::super::held::{Session, sleep_or_cancel};
+use super::super::held::Session;
 use super::super::resets::with_epoch;
 use super::super::roster::Member;
+use super::super::roster::retry_until_done;
 use super::super::{CLOCK_SKEW, WatchError, observe};
 use super::{HORIZON_PAGE, PAGE, Reader, RpcSpec, position_of};
 use crate::horizon::{Feed, token_after};
@@ -86,21 +85,7 @@ pub(super) struct CatchUp {
 
 impl CatchUp {
     pub(super) async fn run_until_done(self) {
-        let mut backoff = Duration::from_millis(500);
-        loop {
-            match self.run().await {
-                Ok(()) => return,
-                Err(e) => tracing::warn!(
-                    tenant = %self.member.tenant_id, account = %self.account, error = %e,
-                    "catching up an account's payments from RPC failed; will retry"
-                ),
-            }
-            sleep_or_cancel(&self.session.token, backoff).await;
-            if self.session.token.is_cancelled() {
-                return;
-            }
-            backoff = (backoff * 2).min(Duration::from_secs(30));
-        }
+        retry_until_done(&self.session, self.member, &self.account, "RPC", || self.run()).await;
     }
 
     // A tenant moved from Horizon to RPC while live is caught up here from `watch_from`:

@@ -1,14 +1,13 @@
 //! Catching one member of the shared stream up from its own feed, from where its
 //! tenant configured it to where it joined the stream.
 
-use std::time::Duration;
-
 use mooring_anchor::payments::{self};
 use mooring_anchor::streams;
 
-use super::super::held::{Session, sleep_or_cancel};
+use super::super::held::Session;
 use super::super::resets::with_epoch;
 use super::super::roster::Member;
+use super::super::roster::retry_until_done;
 use super::super::{CLOCK_SKEW, PAGE, WatchError, observe};
 use crate::horizon::{Feed, PaymentRecord, token_after};
 use crate::state::AppState;
@@ -25,26 +24,8 @@ pub(super) struct CatchUp {
 }
 
 impl CatchUp {
-    /// Retries with backoff until done or the session ends (the next session
-    /// resumes it: the membership stays not caught up).
     pub(super) async fn run_until_done(self) {
-        let mut backoff = Duration::from_millis(500);
-        loop {
-            match self.run().await {
-                Ok(()) => return,
-                Err(e) => tracing::warn!(
-                    tenant = %self.member.tenant_id,
-                    account = %self.account,
-                    error = %e,
-                    "catching up an account's payments failed; will retry"
-                ),
-            }
-            sleep_or_cancel(&self.session.token, backoff).await;
-            if self.session.token.is_cancelled() {
-                return;
-            }
-            backoff = (backoff * 2).min(Duration::from_secs(30));
-        }
+        retry_until_done(&self.session, self.member, &self.account, "its own feed", || self.run()).await;
     }
 
     async fn run(&self) -> Result<(), WatchError> {
