@@ -12,6 +12,7 @@
 //!   under the stream's lease. Configuration and history stay.
 
 use chrono::Utc;
+use mooring_entities::TenantScoped;
 use mooring_entities::{ledger_gap, stream_cursor, stream_member, tenant, testnet_sandbox};
 use mooring_wire::webhook::{LedgerGap, NetworkReset, RecreatedStep};
 use sea_orm::{ActiveModelTrait, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, Set};
@@ -228,8 +229,7 @@ pub async fn resolve_gap(db: &DatabaseConnection, gap_id: Uuid, how: &str) -> An
 
 /// The tenant's newest open gap, if any.
 pub async fn open_gap(db: &DatabaseConnection, tenant_id: Uuid) -> AnchorResult<Option<Gap>> {
-    Ok(ledger_gap::Entity::find()
-        .filter(ledger_gap::Column::TenantId.eq(tenant_id))
+    Ok(ledger_gap::Entity::of_tenant(tenant_id)
         .filter(ledger_gap::Column::ResolvedAt.is_null())
         .order_by_desc(ledger_gap::Column::DetectedAt)
         .one(db)

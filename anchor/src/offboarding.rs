@@ -3,6 +3,7 @@
 //! and a crash midway just leaves the rest for the next round. Before deleting, an
 //! operator exports the tenant's transactions without PII.
 
+use mooring_entities::TenantScoped;
 use mooring_entities::{customer, outbox, payment, quote, tenant, transaction};
 use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
 use serde_json::{Value, json};
@@ -136,8 +137,7 @@ pub const EXPORT_COLUMNS: [&str; 19] = [
 /// Every transaction of the tenant, oldest first, as flat JSON objects with
 /// [`EXPORT_COLUMNS`].
 pub async fn export_transactions(db: &DatabaseConnection, tenant_id: Uuid) -> AnchorResult<Vec<Value>> {
-    let rows = transaction::Entity::find()
-        .filter(transaction::Column::TenantId.eq(tenant_id))
+    let rows = transaction::Entity::of_tenant(tenant_id)
         .order_by_asc(transaction::Column::StartedAt)
         .all(db)
         .await?;

@@ -9,12 +9,11 @@
 //! to `refunded`.
 
 use chrono::Utc;
+use mooring_entities::TenantScoped;
 use mooring_entities::{refund, transaction};
 use mooring_stellar::Amount;
 use mooring_stellar::sep31::Status;
-use sea_orm::{
-    ActiveModelTrait, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QuerySelect, Set, SqlErr,
-};
+use sea_orm::{ActiveModelTrait, ColumnTrait, DatabaseConnection, QueryFilter, QuerySelect, Set, SqlErr};
 use uuid::Uuid;
 
 use crate::outbox::{self, Kind};
@@ -70,8 +69,8 @@ pub async fn record(
     let txn = mooring_entities::begin_write(db).await?;
     // PostgreSQL: FOR UPDATE serializes refunds of one transaction. SQLite ignores the
     // lock clause; its write transaction (`BEGIN IMMEDIATE`) already serializes.
-    let t = transaction::Entity::find_by_id(id)
-        .filter(transaction::Column::TenantId.eq(tenant_id))
+    let t = transaction::Entity::of_tenant(tenant_id)
+        .filter(transaction::Column::Id.eq(id))
         .lock_exclusive()
         .one(&txn)
         .await?

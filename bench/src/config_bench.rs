@@ -76,7 +76,7 @@ async fn replicas(
         redis_prefix: format!("mooring-config-bench-{}", std::process::id()),
         master_key: Some(key.to_base64()),
         operator_token: Some(OPERATOR.into()),
-        config_poll_ms: 1000,
+        config_poll_ms: std::time::Duration::from_millis(1000),
         watcher_enabled: false,
         rate_limit_per_second: 1_000_000,
         rate_limit_burst: 1_000_000,

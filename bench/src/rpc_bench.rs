@@ -214,9 +214,9 @@ async fn throughput(database_url: &str, args: &Args) -> anyhow::Result<()> {
     let cfg = Config {
         database_url: database_url.to_string(),
         master_key: Some(key.to_base64()),
-        config_poll_ms: 100,
+        config_poll_ms: std::time::Duration::from_millis(100),
         rpc_testnet_url: Some(rpc.url.clone()),
-        rpc_poll_ms: 50,
+        rpc_poll_ms: std::time::Duration::from_millis(50),
         allow_private_outbound: true,
         ..Config::default()
     };

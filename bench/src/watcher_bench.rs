@@ -241,7 +241,7 @@ async fn bench(database_url: &str, payments_total: usize, via: Via) -> anyhow::R
     let cfg = Config {
         database_url: database_url.to_string(),
         master_key: Some(key.to_base64()),
-        config_poll_ms: 100,
+        config_poll_ms: std::time::Duration::from_millis(100),
         // Each tenant's own Horizon is the loopback stand-in, behind the outbound fence.
         allow_private_outbound: true,
         ..Config::default()

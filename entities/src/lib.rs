@@ -28,12 +28,15 @@ pub mod stream_cursor;
 pub mod stream_member;
 pub mod tenant;
 pub mod tenant_domain;
+mod tenant_scoped;
 pub mod testnet_sandbox;
 pub mod transaction;
 pub mod transaction_event;
 pub mod watch_cursor;
 pub mod watch_lease;
 pub mod webhook_endpoint;
+
+pub use tenant_scoped::TenantScoped;
 
 use sea_orm::{DatabaseConnection, DatabaseTransaction, DbErr, TransactionOptions, TransactionTrait};
 

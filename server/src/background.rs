@@ -36,7 +36,7 @@ const UNUSED_QUOTE_RETENTION_DAYS: i64 = 7;
 /// Deletes what is left of offboarded tenants, a bounded batch at a time, audit rows
 /// past their retention, and unused quotes long expired.
 pub(crate) fn spawn_offboarding_purge(state: &AppState, shutdown: CancellationToken) {
-    let (db, period) = (state.db.clone(), Duration::from_millis(state.cfg.offboarding_purge_ms));
+    let (db, period) = (state.db.clone(), state.cfg.offboarding_purge_ms);
     let retention = state.cfg.audit_retention_days;
     let stop = shutdown.clone();
     tasks::every(&state.tasks, period, tasks::First::AfterPeriod, shutdown, move || {
@@ -145,7 +145,7 @@ pub(crate) fn spawn_config_bus(state: &AppState, client: redis::Client, shutdown
 /// `config_poll_ms`, while requests themselves never touch the database for it.
 pub(crate) fn spawn_config_watcher(state: &AppState, shutdown: CancellationToken) {
     let tenants = state.tenants.clone();
-    let period = Duration::from_millis(state.cfg.config_poll_ms);
+    let period = state.cfg.config_poll_ms;
     tasks::every(&state.tasks, period, tasks::First::Now, shutdown, move || {
         let tenants = tenants.clone();
         async move {

@@ -19,11 +19,11 @@ pub struct ClientIpPolicy {
 }
 
 impl ClientIpPolicy {
-    /// `trusted_proxies`: comma-separated CIDRs or addresses.
-    pub fn new(trust_peer: bool, trusted_proxies: &str) -> Result<Self, String> {
+    /// `trusted_proxies`: CIDRs or addresses.
+    pub fn new(trust_peer: bool, trusted_proxies: &[String]) -> Result<Self, String> {
         let trusted = trusted_proxies
-            .split(',')
-            .map(str::trim)
+            .iter()
+            .map(|s| s.trim())
             .filter(|s| !s.is_empty())
             .map(|s| {
                 s.parse::<IpNet>()
@@ -90,13 +90,13 @@ mod tests {
 
     #[test]
     fn without_trust_the_peer_is_the_client() {
-        let policy = ClientIpPolicy::new(false, "").unwrap();
+        let policy = ClientIpPolicy::new(false, &[]).unwrap();
         assert_eq!(policy.client(ip("198.51.100.9"), ["1.2.3.4"].into_iter()), ip("198.51.100.9"));
     }
 
     #[test]
     fn the_rightmost_untrusted_entry_is_the_client() {
-        let policy = ClientIpPolicy::new(true, "").unwrap();
+        let policy = ClientIpPolicy::new(true, &[]).unwrap();
         let peer = ip("10.0.0.2");
         // A spoofed first entry changes nothing.
         assert_eq!(policy.client(peer, ["10.9.8.7, 198.51.100.1"].into_iter()), ip("198.51.100.1"));
@@ -106,21 +106,21 @@ mod tests {
 
     #[test]
     fn trusted_proxies_extend_the_chain() {
-        let policy = ClientIpPolicy::new(true, "10.0.0.0/8, 192.0.2.7").unwrap();
+        let policy = ClientIpPolicy::new(true, &["10.0.0.0/8".into(), "192.0.2.7".into()]).unwrap();
         let chain = ["6.6.6.6, 203.0.113.5, 192.0.2.7, 10.1.1.1"];
         assert_eq!(policy.client(ip("10.0.0.2"), chain.into_iter()), ip("203.0.113.5"));
         // Only trusted CIDRs configured: the peer must be one of them.
-        let policy = ClientIpPolicy::new(false, "10.0.0.0/8").unwrap();
+        let policy = ClientIpPolicy::new(false, &["10.0.0.0/8".into()]).unwrap();
         assert_eq!(policy.client(ip("10.0.0.2"), ["203.0.113.5"].into_iter()), ip("203.0.113.5"));
         assert_eq!(policy.client(ip("203.0.113.9"), ["1.1.1.1"].into_iter()), ip("203.0.113.9"));
         // Every hop trusted: the leftmost is the client.
-        let policy = ClientIpPolicy::new(true, "10.0.0.0/8").unwrap();
+        let policy = ClientIpPolicy::new(true, &["10.0.0.0/8".into()]).unwrap();
         assert_eq!(policy.client(ip("10.0.0.2"), ["10.3.3.3, 10.1.1.1"].into_iter()), ip("10.3.3.3"));
     }
 
     #[test]
     fn garbage_never_becomes_a_key() {
-        let policy = ClientIpPolicy::new(true, "10.0.0.0/8").unwrap();
+        let policy = ClientIpPolicy::new(true, &["10.0.0.0/8".into()]).unwrap();
         let peer = ip("10.0.0.2");
         for chain in ["unknown", "", "not-an-ip, ", "1.2.3.4, <script>", "999.1.1.1"] {
             let client = policy.client(peer, [chain].into_iter());
@@ -128,7 +128,7 @@ mod tests {
         }
         assert_eq!(policy.client(peer, ["[2001:db8::1]:443"].into_iter()), ip("2001:db8::1"));
         assert_eq!(policy.client(peer, ["198.51.100.1:8080"].into_iter()), ip("198.51.100.1"));
-        assert!(ClientIpPolicy::new(true, "10.0.0.0/33").is_err());
+        assert!(ClientIpPolicy::new(true, &["10.0.0.0/33".into()]).is_err());
     }
 
     #[test]

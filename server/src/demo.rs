@@ -66,8 +66,7 @@ pub async fn ensure_demo_tenant(
     master_key: &MasterKey,
     cfg: &Config,
 ) -> anyhow::Result<DemoTenant> {
-    let extra_senders: Vec<&str> =
-        cfg.demo_senders.split(',').map(str::trim).filter(|s| !s.is_empty()).collect();
+    let extra_senders: Vec<&str> = cfg.demo_senders.iter().map(String::as_str).collect();
     let (tenant_id, new_sender_secret) = match admin::tenant_for_domain(db, DEMO_DOMAIN).await? {
         Some(id) => {
             // The Horizon to use may differ from run to run (say, a local stand-in).

@@ -1,7 +1,5 @@
 //! The expiry sweep: unpaid transactions past their deadline become `expired`.
 
-use std::time::Duration;
-
 use tokio_util::sync::CancellationToken;
 
 use crate::state::AppState;
@@ -9,7 +7,7 @@ use crate::tasks::{First, every};
 
 /// Moves unpaid transactions past their deadline to `expired`.
 pub fn spawn(state: AppState, shutdown: CancellationToken) {
-    let period = Duration::from_millis(state.cfg.expiry_sweep_ms);
+    let period = state.cfg.expiry_sweep_ms;
     let tasks = state.tasks.clone();
     every(&tasks, period, First::AfterPeriod, shutdown, move || {
         let state = state.clone();

@@ -203,17 +203,12 @@ pub async fn start_with_metrics(
     );
     let state = AppState::new(state::Shared {
         master_key: master_key.clone(),
-        horizon: Horizon::new(
-            Duration::from_millis(cfg.horizon_timeout_ms),
-            Duration::from_secs(cfg.signer_cache_secs),
-            platform_horizons(&cfg),
-            &fence,
-        ),
+        horizon: Horizon::new(cfg.horizon_timeout_ms, cfg.signer_cache_secs, platform_horizons(&cfg), &fence),
         rpc,
         sandbox: sandbox.clone(),
         ledgers: cfg.ledgers(),
         client_domains: Arc::new(ClientDomains::new(
-            Duration::from_millis(cfg.client_domain_timeout_ms),
+            cfg.client_domain_timeout_ms,
             cfg.client_domain_max_concurrent,
             &fence,
         )),
@@ -252,7 +247,7 @@ pub async fn start_with_metrics(
         // gets there first (each under its tenant's lease).
         sandbox::spawn(
             sandbox,
-            Duration::from_millis(state.cfg.reset_check_ms.clamp(1000, 60_000)),
+            state.cfg.reset_check_ms.clamp(Duration::from_secs(1), Duration::from_secs(60)),
             &state.tasks,
             shutdown.clone(),
         );
@@ -297,10 +292,5 @@ pub(crate) fn fence(cfg: &Config) -> outbound::Fence {
 
 /// The Stellar RPC client: the platform's RPCs plain, any other fenced.
 pub(crate) fn rpc_client(cfg: &Config, fence: &outbound::Fence) -> rpc::Rpc {
-    rpc::Rpc::new(
-        Duration::from_millis(cfg.horizon_timeout_ms),
-        Duration::from_secs(cfg.signer_cache_secs),
-        platform_horizons(cfg),
-        fence,
-    )
+    rpc::Rpc::new(cfg.horizon_timeout_ms, cfg.signer_cache_secs, platform_horizons(cfg), fence)
 }

@@ -146,7 +146,7 @@ async fn main() -> anyhow::Result<()> {
 async fn serve(cfg: Config, metrics_listener: Option<TcpListener>) -> anyhow::Result<()> {
     let listener = TcpListener::bind(cfg.bind).await.with_context(|| format!("binding {}", cfg.bind))?;
     let shutdown = CancellationToken::new();
-    let drain_delay = std::time::Duration::from_millis(cfg.drain_delay_ms);
+    let drain_delay = cfg.drain_delay_ms;
     let server =
         mooring_server::start_with_metrics(cfg, listener, metrics_listener, shutdown.clone()).await?;
     let state = server.state.clone();

@@ -102,7 +102,7 @@ pub async fn poll_once(state: &AppState, client: &FencedClient, board: &RateBoar
 }
 
 pub fn spawn(state: &AppState, board: Arc<RateBoard>, shutdown: CancellationToken) {
-    let period = Duration::from_millis(state.cfg.rate_feed_poll_ms.max(50));
+    let period = state.cfg.rate_feed_poll_ms.max(Duration::from_millis(50));
     let client = FencedClient::new(&state.fence, Some(FEED_TIMEOUT), FEED_TIMEOUT);
     let state = state.clone();
     let tasks = state.tasks.clone();

@@ -1,6 +1,7 @@
 //! Self-test reports as stored: one row per run, its steps as JSON.
 
 use chrono::{DateTime, Utc};
+use mooring_entities::TenantScoped;
 use mooring_entities::{self_test, self_test_callback};
 use sea_orm::sea_query::Expr;
 use sea_orm::{
@@ -65,8 +66,7 @@ pub async fn save(db: &DatabaseConnection, report: &Report) -> Result<(), Error>
 
 /// The tenant's latest `first` reports, newest first.
 pub async fn latest(db: &DatabaseConnection, tenant_id: Uuid, first: u64) -> Result<Vec<Report>, Error> {
-    self_test::Entity::find()
-        .filter(self_test::Column::TenantId.eq(tenant_id))
+    self_test::Entity::of_tenant(tenant_id)
         .order_by_desc(self_test::Column::StartedAt)
         .limit(first)
         .all(db)

@@ -6,6 +6,7 @@ mod side;
 mod view;
 mod write;
 
+use mooring_entities::TenantScoped;
 use mooring_entities::{customer, customer_field};
 use mooring_tenants::api_keys::KeyScope;
 use sea_orm::{ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter};
@@ -44,8 +45,7 @@ pub async fn find(
     owner: &Owner,
     target: &Target,
 ) -> AnchorResult<Option<customer::Model>> {
-    let query = customer::Entity::find()
-        .filter(customer::Column::TenantId.eq(owner.tenant_id))
+    let query = customer::Entity::of_tenant(owner.tenant_id)
         .filter(customer::Column::SaAccount.eq(&owner.sa_account));
     let query = match target {
         Target::Id(id) => query.filter(customer::Column::Id.eq(*id)),
@@ -104,7 +104,7 @@ pub async fn list(
     limit: u64,
 ) -> AnchorResult<(Vec<customer::Model>, u64)> {
     use sea_orm::{PaginatorTrait, QueryOrder, QuerySelect};
-    let query = customer::Entity::find().filter(customer::Column::TenantId.eq(tenant_id));
+    let query = customer::Entity::of_tenant(tenant_id);
     let total = query.clone().count(db).await?;
     let rows = query.order_by_desc(customer::Column::CreatedAt).offset(offset).limit(limit).all(db).await?;
     Ok((rows, total))

@@ -3,6 +3,7 @@
 //! the transactions waiting on the customer).
 
 use chrono::Utc;
+use mooring_entities::TenantScoped;
 use mooring_entities::{customer, customer_field};
 use mooring_stellar::sep9::{self, FieldType};
 use mooring_tenants::{CustomerType, Tenant};
@@ -200,8 +201,7 @@ pub async fn reject_fields(
 
 /// `DELETE /customer/{account}`: erases the customer and every field it provided.
 pub async fn delete(db: &DatabaseConnection, owner: &Owner, memo: &str) -> AnchorResult<bool> {
-    let deleted = customer::Entity::delete_many()
-        .filter(customer::Column::TenantId.eq(owner.tenant_id))
+    let deleted = customer::Entity::delete_of_tenant(owner.tenant_id)
         .filter(customer::Column::SaAccount.eq(&owner.sa_account))
         .filter(customer::Column::Memo.eq(memo))
         .exec(db)

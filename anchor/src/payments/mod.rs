@@ -5,6 +5,7 @@
 //! the watcher's cursor and its lease check, so a crash or a lost lease leaves either
 //! all of a batch applied (cursor moved) or none of it.
 
+use mooring_entities::TenantScoped;
 use mooring_wire::webhook::{PaymentUnmatched, QuoteExpiredWithPayment};
 use std::collections::{HashMap, HashSet};
 
@@ -75,8 +76,7 @@ impl Known {
         for (tenant_id, memos) in &by_tenant {
             let memos: Vec<&String> = memos.iter().collect();
             for chunk in memos.chunks(500) {
-                let found = transaction::Entity::find()
-                    .filter(transaction::Column::TenantId.eq(*tenant_id))
+                let found = transaction::Entity::of_tenant(*tenant_id)
                     .filter(transaction::Column::StellarMemo.is_in(chunk.iter().map(|m| m.as_str())))
                     .all(txn)
                     .await?;
@@ -109,8 +109,7 @@ async fn find_by_memo(
         return Ok(read.clone());
     }
     let (_, memo_type, memo) = key;
-    Ok(transaction::Entity::find()
-        .filter(transaction::Column::TenantId.eq(tenant_id))
+    Ok(transaction::Entity::of_tenant(tenant_id)
         .filter(transaction::Column::StellarMemoType.eq(memo_type))
         .filter(transaction::Column::StellarMemo.eq(memo))
         .one(txn)
@@ -338,8 +337,7 @@ pub async fn unmatched(
     tenant_id: Uuid,
     limit: u64,
 ) -> AnchorResult<Vec<payment::Model>> {
-    Ok(payment::Entity::find()
-        .filter(payment::Column::TenantId.eq(tenant_id))
+    Ok(payment::Entity::of_tenant(tenant_id)
         .filter(payment::Column::Outcome.eq("unmatched"))
         .order_by_asc(payment::Column::ObservedAt)
         .limit(limit)
@@ -354,8 +352,7 @@ pub async fn for_transaction(
     transaction_id: Uuid,
     limit: u64,
 ) -> AnchorResult<Vec<payment::Model>> {
-    Ok(payment::Entity::find()
-        .filter(payment::Column::TenantId.eq(tenant_id))
+    Ok(payment::Entity::of_tenant(tenant_id)
         .filter(payment::Column::TransactionId.eq(transaction_id))
         .order_by_asc(payment::Column::ObservedAt)
         .limit(limit)

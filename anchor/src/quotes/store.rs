@@ -3,6 +3,7 @@
 
 use chrono::DurationRound;
 use chrono::{DateTime, Utc};
+use mooring_entities::TenantScoped;
 use mooring_entities::json_columns::{FeePart, FeeParts};
 use mooring_entities::{corridor, quote, quote_reserve};
 use mooring_stellar::Amount;
@@ -144,9 +145,8 @@ pub async fn create(
 /// The quotes `owner` may see: its account's at its tenant, and with a memo token only
 /// those asked for under that memo.
 fn owned_by(owner: &Owner) -> sea_orm::Select<quote::Entity> {
-    let query = quote::Entity::find()
-        .filter(quote::Column::TenantId.eq(owner.tenant_id))
-        .filter(quote::Column::SaAccount.eq(&owner.sa_account));
+    let query =
+        quote::Entity::of_tenant(owner.tenant_id).filter(quote::Column::SaAccount.eq(&owner.sa_account));
     match &owner.memo {
         Some(memo) => query.filter(quote::Column::SaMemo.eq(memo)),
         None => query,
@@ -170,8 +170,7 @@ pub async fn find_in_scope(
 
 /// A tenant's latest quotes, newest first.
 pub async fn list(db: &impl ConnectionTrait, tenant_id: Uuid, limit: u64) -> AnchorResult<Vec<Quote>> {
-    Ok(quote::Entity::find()
-        .filter(quote::Column::TenantId.eq(tenant_id))
+    Ok(quote::Entity::of_tenant(tenant_id)
         .order_by_desc(quote::Column::CreatedAt)
         .limit(limit)
         .all(db)

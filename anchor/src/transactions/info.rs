@@ -1,13 +1,14 @@
 //! Asking the sending anchor for more: corrected transaction fields (`PATCH`) or
 //! customer KYC, and resuming once it arrives.
 
+use mooring_entities::TenantScoped;
 use std::collections::BTreeMap;
 
 use mooring_entities::json_columns::{RequestedField, RequestedFields};
 use mooring_entities::transaction;
 use mooring_stellar::sep31::Status;
 use mooring_tenants::Tenant;
-use sea_orm::{ColumnTrait, DatabaseConnection, DatabaseTransaction, EntityTrait, QueryFilter, Set};
+use sea_orm::{ColumnTrait, DatabaseConnection, DatabaseTransaction, QueryFilter, Set};
 use serde_json::{Map, Value};
 use uuid::Uuid;
 
@@ -139,8 +140,7 @@ pub async fn resume_after_customer_update(
     tenant: &Tenant,
     customer_id: Uuid,
 ) -> AnchorResult<()> {
-    let waiting = transaction::Entity::find()
-        .filter(transaction::Column::TenantId.eq(tenant.id))
+    let waiting = transaction::Entity::of_tenant(tenant.id)
         .filter(transaction::Column::Status.eq(Status::PendingCustomerInfoUpdate))
         .filter(
             sea_orm::Condition::any()

@@ -2,6 +2,7 @@
 //! their events and counts.
 
 use chrono::Utc;
+use mooring_entities::TenantScoped;
 use mooring_entities::{refund, transaction, transaction_event};
 use mooring_stellar::sep31::Status;
 use mooring_tenants::api_keys::KeyScope;
@@ -16,8 +17,7 @@ use crate::Owner;
 /// The transactions `owner` may see: its account's at its tenant, and with a memo
 /// token only those created under that memo.
 pub(super) fn owned_by(owner: &Owner) -> sea_orm::Select<transaction::Entity> {
-    let query = transaction::Entity::find()
-        .filter(transaction::Column::TenantId.eq(owner.tenant_id))
+    let query = transaction::Entity::of_tenant(owner.tenant_id)
         .filter(transaction::Column::SaAccount.eq(&owner.sa_account));
     match &owner.memo {
         Some(memo) => query.filter(transaction::Column::SaMemo.eq(memo)),
@@ -77,7 +77,7 @@ pub async fn list(
     limit: u64,
 ) -> AnchorResult<(Vec<transaction::Model>, u64)> {
     use sea_orm::PaginatorTrait;
-    let mut query = transaction::Entity::find().filter(transaction::Column::TenantId.eq(tenant_id));
+    let mut query = transaction::Entity::of_tenant(tenant_id);
     if let Some(s) = filter.status {
         query = query.filter(transaction::Column::Status.eq(s));
     }
@@ -139,8 +139,7 @@ pub async fn events_since(
     since: chrono::DateTime<Utc>,
     limit: u64,
 ) -> AnchorResult<Vec<transaction_event::Model>> {
-    Ok(transaction_event::Entity::find()
-        .filter(transaction_event::Column::TenantId.eq(tenant_id))
+    Ok(transaction_event::Entity::of_tenant(tenant_id)
         .filter(transaction_event::Column::At.gte(since))
         .order_by_asc(transaction_event::Column::At)
         .limit(limit)
@@ -169,8 +168,7 @@ pub async fn refunds_of(
     tenant_id: Uuid,
     transaction_id: Uuid,
 ) -> AnchorResult<Vec<refund::Model>> {
-    Ok(refund::Entity::find()
-        .filter(refund::Column::TenantId.eq(tenant_id))
+    Ok(refund::Entity::of_tenant(tenant_id)
         .filter(refund::Column::TransactionId.eq(transaction_id))
         .order_by_asc(refund::Column::CreatedAt)
         .all(db)

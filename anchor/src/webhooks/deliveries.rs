@@ -2,6 +2,7 @@
 //! off an endpoint that keeps failing.
 
 use chrono::{DateTime, Duration, Utc};
+use mooring_entities::TenantScoped;
 use mooring_entities::{outbox, webhook_endpoint};
 use mooring_wire::webhook::{Envelope, TestEvent};
 use sea_orm::sea_query::Expr;
@@ -40,9 +41,7 @@ pub async fn deliveries(
     limit: u64,
 ) -> AnchorResult<Vec<Delivery>> {
     find(db, tenant_id, endpoint_id).await?;
-    let mut q = outbox::Entity::find()
-        .filter(outbox::Column::TenantId.eq(tenant_id))
-        .filter(outbox::Column::EndpointId.eq(endpoint_id));
+    let mut q = outbox::Entity::of_tenant(tenant_id).filter(outbox::Column::EndpointId.eq(endpoint_id));
     if let Some(before) = before {
         q = q.filter(outbox::Column::CreatedAt.lt(before));
     }
@@ -56,8 +55,8 @@ pub async fn redeliver(
     tenant_id: Uuid,
     delivery_id: Uuid,
 ) -> AnchorResult<Delivery> {
-    let row = outbox::Entity::find_by_id(delivery_id)
-        .filter(outbox::Column::TenantId.eq(tenant_id))
+    let row = outbox::Entity::of_tenant(tenant_id)
+        .filter(outbox::Column::Id.eq(delivery_id))
         .filter(outbox::Column::Kind.eq(outbox::Kind::Webhook))
         .one(db)
         .await?

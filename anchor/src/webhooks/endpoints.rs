@@ -2,6 +2,7 @@
 //! `MAX_ENDPOINTS`), listed, changed and deleted.
 
 use chrono::Utc;
+use mooring_entities::TenantScoped;
 use mooring_entities::webhook_endpoint;
 use mooring_tenants::MasterKey;
 use mooring_tenants::public_net::UrlPolicy;
@@ -51,10 +52,7 @@ pub async fn create(
 ) -> AnchorResult<WithSecret> {
     let url = check_url(url, policy)?;
     let types = check_types(types)?;
-    let count = webhook_endpoint::Entity::find()
-        .filter(webhook_endpoint::Column::TenantId.eq(tenant_id))
-        .count(db)
-        .await?;
+    let count = webhook_endpoint::Entity::of_tenant(tenant_id).count(db).await?;
     if count >= MAX_ENDPOINTS {
         return Err(AnchorError::invalid(format!("at most {MAX_ENDPOINTS} webhook endpoints per tenant")));
     }
@@ -84,16 +82,15 @@ pub async fn create(
 }
 
 pub async fn find(db: &impl ConnectionTrait, tenant_id: Uuid, id: Uuid) -> AnchorResult<Endpoint> {
-    webhook_endpoint::Entity::find_by_id(id)
-        .filter(webhook_endpoint::Column::TenantId.eq(tenant_id))
+    webhook_endpoint::Entity::of_tenant(tenant_id)
+        .filter(webhook_endpoint::Column::Id.eq(id))
         .one(db)
         .await?
         .ok_or_else(|| AnchorError::NotFound("webhook endpoint not found".into()))
 }
 
 pub async fn list(db: &DatabaseConnection, tenant_id: Uuid) -> AnchorResult<Vec<Endpoint>> {
-    Ok(webhook_endpoint::Entity::find()
-        .filter(webhook_endpoint::Column::TenantId.eq(tenant_id))
+    Ok(webhook_endpoint::Entity::of_tenant(tenant_id)
         .order_by_asc(webhook_endpoint::Column::CreatedAt)
         .all(db)
         .await?)

@@ -9,6 +9,7 @@
 //! rotation the previous one keeps signing too until the overlap ends.
 
 use chrono::Utc;
+use mooring_entities::TenantScoped;
 use mooring_entities::{outbox, webhook_endpoint};
 use mooring_wire::webhook::Envelope;
 use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QuerySelect, Set};
@@ -75,8 +76,7 @@ pub async fn emit<D>(
 where
     D: Serialize,
 {
-    let endpoints: Vec<Endpoint> = webhook_endpoint::Entity::find()
-        .filter(webhook_endpoint::Column::TenantId.eq(tenant_id))
+    let endpoints: Vec<Endpoint> = webhook_endpoint::Entity::of_tenant(tenant_id)
         .filter(webhook_endpoint::Column::Enabled.eq(true))
         .all(db)
         .await?;

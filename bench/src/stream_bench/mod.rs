@@ -162,7 +162,7 @@ async fn bench(database_url: &str, args: &Args) -> anyhow::Result<()> {
         master_key: Some(key.to_base64()),
         horizon_testnet_url: horizon_url.clone(),
         watch_shared: !args.own_streams,
-        config_poll_ms: 100,
+        config_poll_ms: std::time::Duration::from_millis(100),
         metrics_bind: args.metrics.then(|| "127.0.0.1:0".parse().expect("an address")),
         ..Config::default()
     };

@@ -117,28 +117,15 @@ impl Config {
             self.database_url.starts_with("sqlite:") || self.database_url.starts_with("postgres"),
             "MOORING_DATABASE_URL must be a sqlite:// or postgres:// URL"
         );
-        for (name, value) in [
-            ("MOORING_RATE_LIMIT_PER_SECOND", self.rate_limit_per_second),
-            ("MOORING_RATE_LIMIT_BURST", self.rate_limit_burst),
-            ("MOORING_RATE_LIMIT_AUTH_PER_SECOND", self.rate_limit_auth_per_second),
-            ("MOORING_RATE_LIMIT_AUTH_BURST", self.rate_limit_auth_burst),
-            ("MOORING_RATE_LIMIT_WRITE_PER_SECOND", self.rate_limit_write_per_second),
-            ("MOORING_RATE_LIMIT_WRITE_BURST", self.rate_limit_write_burst),
-            ("MOORING_TENANT_RATE_LIMIT_PER_SECOND", self.tenant_rate_limit_per_second),
-            ("MOORING_TENANT_RATE_LIMIT_BURST", self.tenant_rate_limit_burst),
-            ("MOORING_ADMIN_RATE_LIMIT_PER_SECOND", self.admin_rate_limit_per_second),
-            ("MOORING_ADMIN_RATE_LIMIT_BURST", self.admin_rate_limit_burst),
-        ] {
-            anyhow::ensure!(value > 0, "{name} must be > 0");
-        }
+        // Rates, bursts and GraphQL limits are refused at 0 where they are read
+        // (`values::positive` on the field); what is left here relates settings.
         crate::client_ip::ClientIpPolicy::new(self.trust_forwarded_for, &self.trusted_proxies)
             .map_err(anyhow::Error::msg)?;
+        anyhow::ensure!(!self.config_poll_ms.is_zero(), "MOORING_CONFIG_POLL_MS must be > 0");
         anyhow::ensure!(
-            self.graphql_max_depth > 0 && self.graphql_max_complexity > 0 && self.graphql_max_batch > 0,
-            "MOORING_GRAPHQL_MAX_DEPTH, _MAX_COMPLEXITY and _MAX_BATCH must be > 0"
+            self.watch_lease_secs >= std::time::Duration::from_secs(2),
+            "MOORING_WATCH_LEASE_SECS must be at least 2"
         );
-        anyhow::ensure!(self.config_poll_ms > 0, "MOORING_CONFIG_POLL_MS must be > 0");
-        anyhow::ensure!(self.watch_lease_secs >= 2, "MOORING_WATCH_LEASE_SECS must be at least 2");
         if let Some(token) = &self.operator_token {
             anyhow::ensure!(token.len() >= 16, "MOORING_OPERATOR_TOKEN must be at least 16 characters");
         }

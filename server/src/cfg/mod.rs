@@ -2,6 +2,7 @@
 //! `MOORING_*` environment variables. Validated once, then shared read-only.
 
 use std::net::SocketAddr;
+use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
@@ -35,32 +36,43 @@ pub struct Config {
     pub master_key_previous: Option<String>,
     pub log_format: LogFormat,
     /// Sustained cheap SEP requests (reads) per second per (tenant, client address).
+    #[serde(deserialize_with = "values::positive")]
     pub rate_limit_per_second: u32,
     /// Requests a (tenant, client address) may send at once before the rate applies.
+    #[serde(deserialize_with = "values::positive")]
     pub rate_limit_burst: u32,
     /// SEP-10 token exchanges per (tenant, client address).
+    #[serde(deserialize_with = "values::positive")]
     pub rate_limit_auth_per_second: u32,
+    #[serde(deserialize_with = "values::positive")]
     pub rate_limit_auth_burst: u32,
     /// Writes (new transactions, SEP-12 uploads, PATCH, callbacks) per (tenant, client).
+    #[serde(deserialize_with = "values::positive")]
     pub rate_limit_write_per_second: u32,
+    #[serde(deserialize_with = "values::positive")]
     pub rate_limit_write_burst: u32,
     /// All of one tenant's SEP requests together, unless its operator set a cap.
+    #[serde(deserialize_with = "values::positive")]
     pub tenant_rate_limit_per_second: u32,
+    #[serde(deserialize_with = "values::positive")]
     pub tenant_rate_limit_burst: u32,
     /// Admin API requests per client address (a failed login costs ten) and per key.
+    #[serde(deserialize_with = "values::positive")]
     pub admin_rate_limit_per_second: u32,
+    #[serde(deserialize_with = "values::positive")]
     pub admin_rate_limit_burst: u32,
     /// The direct peer is a proxy: the client is the rightmost `X-Forwarded-For` entry
     /// that is not a trusted proxy. Only behind a proxy that appends to that header.
     pub trust_forwarded_for: bool,
     /// More proxies whose `X-Forwarded-For` entries are believed (comma-separated
     /// CIDRs or addresses), for multi-hop set-ups.
-    pub trusted_proxies: String,
+    #[serde(with = "values::list")]
+    pub trusted_proxies: Vec<String>,
     /// How often each replica checks the tenant config version.
-    #[serde(deserialize_with = "values::millis")]
-    pub config_poll_ms: u64,
-    #[serde(deserialize_with = "values::secs")]
-    pub jwt_ttl_secs: u64,
+    #[serde(with = "values::millis")]
+    pub config_poll_ms: Duration,
+    #[serde(with = "values::secs")]
+    pub jwt_ttl_secs: Duration,
     /// Allow outbound calls (SEP-10 `client_domain` look-ups, callbacks) to loopback and
     /// private addresses, over plain http (tests only).
     pub allow_private_outbound: bool,
@@ -71,15 +83,15 @@ pub struct Config {
     /// (tests: a name that resolves to loopback). Never read from the environment.
     #[serde(skip)]
     pub outbound_static_hosts: std::collections::HashMap<String, Vec<std::net::IpAddr>>,
-    #[serde(deserialize_with = "values::millis")]
-    pub client_domain_timeout_ms: u64,
+    #[serde(with = "values::millis")]
+    pub client_domain_timeout_ms: Duration,
     pub client_domain_max_concurrent: usize,
-    #[serde(deserialize_with = "values::millis")]
-    pub horizon_timeout_ms: u64,
+    #[serde(with = "values::millis")]
+    pub horizon_timeout_ms: Duration,
     /// How long SEP-10 reuses an account's signers read from Horizon (0: no cache). A
     /// signer removed on the ledger can complete a token exchange for this long.
-    #[serde(deserialize_with = "values::secs")]
-    pub signer_cache_secs: u64,
+    #[serde(with = "values::secs")]
+    pub signer_cache_secs: Duration,
     /// The platform's Horizon for each network. Operators choose where the server
     /// connects: a tenant created without a Horizon URL uses these, and only an
     /// operator may give a tenant another one.
@@ -92,12 +104,12 @@ pub struct Config {
     pub rpc_testnet_url: Option<String>,
     /// How often an RPC follower asks for new events once caught up (a ledger closes
     /// about every 5 s).
-    #[serde(deserialize_with = "values::millis")]
-    pub rpc_poll_ms: u64,
+    #[serde(with = "values::millis")]
+    pub rpc_poll_ms: Duration,
     /// How often a ledger follower checks that the network was not reset (its latest
     /// ledger below our cursor, or a ledger we saw now with another hash).
-    #[serde(deserialize_with = "values::millis")]
-    pub reset_check_ms: u64,
+    #[serde(with = "values::millis")]
+    pub reset_check_ms: Duration,
     /// Friendbot, which funds new testnet accounts (sandbox provisioning).
     pub friendbot_url: String,
     /// The most a sandbox transaction may pay per operation, in stroops, when fees are
@@ -105,30 +117,30 @@ pub struct Config {
     pub testnet_max_fee: u32,
     /// How long a sandbox transaction may take to land before it is given up (it
     /// carries this as its time bound, so it can never apply later).
-    #[serde(deserialize_with = "values::secs")]
-    pub testnet_submit_timeout_secs: u64,
+    #[serde(with = "values::secs")]
+    pub testnet_submit_timeout_secs: Duration,
     /// The self-test reaches tenants' public URLs through this base URL (keeping each
     /// tenant's `Host`) instead of DNS: for a deployment whose public names do not
     /// resolve from inside it. Empty: DNS, through the outbound fence.
     pub selftest_via: String,
     /// How long a transaction waits for the sending anchor's payment before it expires.
-    #[serde(deserialize_with = "values::secs")]
-    pub transaction_expiry_secs: u64,
+    #[serde(with = "values::secs")]
+    pub transaction_expiry_secs: Duration,
     /// How often the callback outbox and the expiry sweep look for work.
-    #[serde(deserialize_with = "values::millis")]
-    pub outbox_poll_ms: u64,
-    #[serde(deserialize_with = "values::millis")]
-    pub expiry_sweep_ms: u64,
+    #[serde(with = "values::millis")]
+    pub outbox_poll_ms: Duration,
+    #[serde(with = "values::millis")]
+    pub expiry_sweep_ms: Duration,
     /// Run the payment watcher in this process (every replica may; leases pick one
     /// per account).
     pub watcher_enabled: bool,
     /// How long a replica's claim on watching an account lasts without renewal: the
     /// longest takeover delay after a replica dies.
-    #[serde(deserialize_with = "values::secs")]
-    pub watch_lease_secs: u64,
+    #[serde(with = "values::secs")]
+    pub watch_lease_secs: Duration,
     /// Poll interval when a Horizon cannot stream.
-    #[serde(deserialize_with = "values::millis")]
-    pub watch_poll_ms: u64,
+    #[serde(with = "values::millis")]
+    pub watch_poll_ms: Duration,
     /// Tenants on one of the platform's Horizons (above) share one network-wide
     /// payments stream per Horizon instead of one stream per account. A tenant an
     /// operator gave its own Horizon is always watched on its own. Off: every account
@@ -136,16 +148,16 @@ pub struct Config {
     pub watch_shared: bool,
     /// A webhook endpoint whose deliveries all fail for this long is disabled (with the
     /// reason shown to the tenant); each delivery itself is retried for over a day.
-    #[serde(deserialize_with = "values::secs")]
-    pub webhook_disable_after_secs: u64,
+    #[serde(with = "values::secs")]
+    pub webhook_disable_after_secs: Duration,
     /// How long admin audit rows are kept.
     pub audit_retention_days: u32,
     /// How often what is left of deleted tenants is looked for and removed.
-    #[serde(deserialize_with = "values::millis")]
-    pub offboarding_purge_ms: u64,
+    #[serde(with = "values::millis")]
+    pub offboarding_purge_ms: Duration,
     /// How often corridors' rate feeds are polled.
-    #[serde(deserialize_with = "values::millis")]
-    pub rate_feed_poll_ms: u64,
+    #[serde(with = "values::millis")]
+    pub rate_feed_poll_ms: Duration,
     /// Largest SEP-12 file upload.
     pub max_upload_bytes: usize,
     /// Largest GraphQL request body (read only after authentication).
@@ -153,16 +165,19 @@ pub struct Config {
     /// GraphQL limits (README, Security): nesting depth; total cost of one operation,
     /// where every list costs its fields times the rows it may return, aliases
     /// included; operations in one batched request.
+    #[serde(deserialize_with = "values::positive")]
     pub graphql_max_depth: usize,
+    #[serde(deserialize_with = "values::positive")]
     pub graphql_max_complexity: usize,
+    #[serde(deserialize_with = "values::positive")]
     pub graphql_max_batch: usize,
     /// Subscriptions one WebSocket connection, and one API key over all its
     /// connections on this replica, may hold at once.
     pub graphql_max_subscriptions_per_connection: usize,
     pub graphql_max_subscriptions_per_key: usize,
     /// How long a WebSocket may stay open before `connection_init` (then: 4408).
-    #[serde(deserialize_with = "values::millis")]
-    pub graphql_ws_init_timeout_ms: u64,
+    #[serde(with = "values::millis")]
+    pub graphql_ws_init_timeout_ms: Duration,
     /// The host serving the GraphQL admin API (never a tenant's domain).
     pub admin_host: String,
     /// The operator's bearer token for the admin API (operators may also create
@@ -173,13 +188,14 @@ pub struct Config {
     pub migrate_on_start: bool,
     /// After SIGTERM, how long `/readyz` answers 503 before the listener closes, so load
     /// balancers stop sending new requests first.
-    #[serde(deserialize_with = "values::millis")]
-    pub drain_delay_ms: u64,
+    #[serde(with = "values::millis")]
+    pub drain_delay_ms: Duration,
     /// Demo tenant: Horizon to use, and extra approved sending anchors (comma-separated).
     pub demo_horizon_url: String,
     /// Demo tenant: the RPC its payments are read from ("" : Horizon only).
     pub demo_rpc_url: String,
-    pub demo_senders: String,
+    #[serde(with = "values::list")]
+    pub demo_senders: Vec<String>,
 }
 
 impl Default for Config {
@@ -204,29 +220,29 @@ impl Default for Config {
             admin_rate_limit_per_second: 20,
             admin_rate_limit_burst: 100,
             trust_forwarded_for: false,
-            trusted_proxies: String::new(),
-            config_poll_ms: 1000,
-            jwt_ttl_secs: 3600,
+            trusted_proxies: Vec::new(),
+            config_poll_ms: Duration::from_millis(1000),
+            jwt_ttl_secs: Duration::from_secs(3600),
             allow_private_outbound: false,
             testnet_allow_http: false,
             outbound_static_hosts: Default::default(),
-            client_domain_timeout_ms: 2000,
+            client_domain_timeout_ms: Duration::from_millis(2000),
             client_domain_max_concurrent: 16,
-            horizon_timeout_ms: 5000,
-            signer_cache_secs: 10,
+            horizon_timeout_ms: Duration::from_millis(5000),
+            signer_cache_secs: Duration::from_secs(10),
             horizon_public_url: "https://horizon.stellar.org".into(),
             horizon_testnet_url: "https://horizon-testnet.stellar.org".into(),
             rpc_public_url: None,
             rpc_testnet_url: None,
-            rpc_poll_ms: 1000,
-            reset_check_ms: 30_000,
+            rpc_poll_ms: Duration::from_millis(1000),
+            reset_check_ms: Duration::from_millis(30_000),
             friendbot_url: "https://friendbot.stellar.org".into(),
             testnet_max_fee: 10_000,
-            testnet_submit_timeout_secs: 60,
+            testnet_submit_timeout_secs: Duration::from_secs(60),
             selftest_via: String::new(),
-            transaction_expiry_secs: 24 * 3600,
-            outbox_poll_ms: 500,
-            expiry_sweep_ms: 5000,
+            transaction_expiry_secs: Duration::from_secs(24 * 3600),
+            outbox_poll_ms: Duration::from_millis(500),
+            expiry_sweep_ms: Duration::from_millis(5000),
             max_upload_bytes: 5 * 1024 * 1024,
             graphql_max_body_bytes: 256 * 1024,
             graphql_max_depth: 10,
@@ -234,22 +250,22 @@ impl Default for Config {
             graphql_max_batch: 10,
             graphql_max_subscriptions_per_connection: 10,
             graphql_max_subscriptions_per_key: 50,
-            graphql_ws_init_timeout_ms: 5_000,
+            graphql_ws_init_timeout_ms: Duration::from_millis(5_000),
             watcher_enabled: true,
-            watch_lease_secs: 15,
-            watch_poll_ms: 5000,
+            watch_lease_secs: Duration::from_secs(15),
+            watch_poll_ms: Duration::from_millis(5000),
             watch_shared: true,
-            webhook_disable_after_secs: 3 * 24 * 3600,
-            offboarding_purge_ms: 10_000,
-            rate_feed_poll_ms: 30_000,
+            webhook_disable_after_secs: Duration::from_secs(3 * 24 * 3600),
+            offboarding_purge_ms: Duration::from_millis(10_000),
+            rate_feed_poll_ms: Duration::from_millis(30_000),
             audit_retention_days: 365,
             admin_host: "admin.localhost".into(),
             operator_token: None,
             migrate_on_start: true,
-            drain_delay_ms: 5_000,
+            drain_delay_ms: Duration::from_millis(5_000),
             demo_horizon_url: "https://horizon-testnet.stellar.org".into(),
             demo_rpc_url: "https://soroban-testnet.stellar.org".into(),
-            demo_senders: String::new(),
+            demo_senders: Vec::new(),
         }
     }
 }

@@ -1,3 +1,5 @@
+use std::time::Duration;
+
 use super::load::check_file_keys;
 use super::*;
 use figment::Figment;
@@ -22,7 +24,10 @@ fn durations_and_secret_files() {
     let figment = Figment::from(Serialized::defaults(Config::default()))
         .merge(Toml::string("config_poll_ms = \"2s\"\njwt_ttl_secs = \"1h\"\nwatch_poll_ms = 700"));
     let cfg: Config = figment.extract().unwrap();
-    assert_eq!((cfg.config_poll_ms, cfg.jwt_ttl_secs, cfg.watch_poll_ms), (2000, 3600, 700));
+    assert_eq!(
+        (cfg.config_poll_ms, cfg.jwt_ttl_secs, cfg.watch_poll_ms),
+        (Duration::from_secs(2), Duration::from_secs(3600), Duration::from_millis(700))
+    );
 
     let dir = std::env::temp_dir().join(format!("mooring-secret-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
@@ -39,4 +44,20 @@ fn durations_and_secret_files() {
     assert_eq!(token_line.1, "<set>");
     assert!(!format!("{shown:?}").contains("an-operator-token"));
     let _ = std::fs::remove_dir_all(dir);
+}
+
+#[test]
+fn lists_read_as_lists_or_comma_text_and_zero_rates_are_refused() {
+    let read = |toml: &str| Figment::from(Serialized::defaults(Config::default())).merge(Toml::string(toml));
+    let as_list: Config = read("trusted_proxies = [\"10.0.0.0/8\", \" 192.0.2.7 \"]").extract().unwrap();
+    let as_text: Config = read("trusted_proxies = \"10.0.0.0/8, 192.0.2.7,\"").extract().unwrap();
+    assert_eq!(as_list.trusted_proxies, vec!["10.0.0.0/8", "192.0.2.7"]);
+    assert_eq!(as_text.trusted_proxies, as_list.trusted_proxies);
+    assert!(Config::default().trusted_proxies.is_empty());
+
+    let err = read("rate_limit_burst = 0").extract::<Config>().unwrap_err().to_string();
+    assert!(err.contains("rate_limit_burst") && err.contains("greater than 0"), "{err}");
+    let err = read("graphql_max_batch = 0").extract::<Config>().unwrap_err().to_string();
+    assert!(err.contains("graphql_max_batch"), "{err}");
+    assert!(read("rate_limit_burst = 3").extract::<Config>().is_ok());
 }

@@ -1,9 +1,12 @@
 //! How configuration values may be written: durations as integers in the setting's unit
 //! (the old form, `5000` for a `*_ms`) or as human durations (`"5s"`, `"1m30s"`,
-//! `"250ms"`, `"2h"`, `"1d"`); secrets also from a file (`MOORING_<NAME>_FILE`, e.g. a
-//! mounted Kubernetes secret).
+//! `"250ms"`, `"2h"`, `"1d"`), and held as `Duration`s; lists as TOML lists or
+//! comma-separated text (the environment's form), held as lists; secrets also from a
+//! file (`MOORING_<NAME>_FILE`, e.g. a mounted Kubernetes secret).
 
-use serde::{Deserialize, Deserializer};
+use std::time::Duration;
+
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 /// A duration in the setting's unit (`unit_ms` milliseconds): a bare number is already
 /// in that unit; otherwise `[0-9]+(ms|s|m|h|d)` repeated.
@@ -57,14 +60,68 @@ fn duration<'de, D: Deserializer<'de>>(d: D, unit_ms: u64) -> Result<u64, D::Err
     }
 }
 
-/// For `*_ms` settings.
-pub fn millis<'de, D: Deserializer<'de>>(d: D) -> Result<u64, D::Error> {
-    duration(d, 1)
+/// `*_ms` settings: a `Duration`, shown in milliseconds.
+pub mod millis {
+    use super::*;
+
+    pub fn serialize<S: Serializer>(d: &Duration, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_u64(u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Duration, D::Error> {
+        duration(d, 1).map(Duration::from_millis)
+    }
 }
 
-/// For `*_secs` settings.
-pub fn secs<'de, D: Deserializer<'de>>(d: D) -> Result<u64, D::Error> {
-    duration(d, 1_000)
+/// `*_secs` settings: a `Duration`, shown in seconds.
+pub mod secs {
+    use super::*;
+
+    pub fn serialize<S: Serializer>(d: &Duration, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_u64(d.as_secs())
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Duration, D::Error> {
+        duration(d, 1_000).map(Duration::from_secs)
+    }
+}
+
+/// Counts and limits that must be above zero (a zero rate would refuse everything).
+pub fn positive<'de, D, T>(d: D) -> Result<T, D::Error>
+where
+    D: Deserializer<'de>,
+    T: Deserialize<'de> + Default + PartialEq,
+{
+    let value = T::deserialize(d)?;
+    if value == T::default() {
+        return Err(serde::de::Error::custom("must be greater than 0"));
+    }
+    Ok(value)
+}
+
+/// List settings: a TOML list, or text with the items separated by commas (blank items
+/// dropped).
+pub mod list {
+    use super::*;
+
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum Written {
+        Items(Vec<String>),
+        Text(String),
+    }
+
+    pub fn serialize<S: Serializer>(items: &[String], s: S) -> Result<S::Ok, S::Error> {
+        items.serialize(s)
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<String>, D::Error> {
+        let items = match Written::deserialize(d)? {
+            Written::Items(items) => items,
+            Written::Text(text) => text.split(',').map(str::to_string).collect(),
+        };
+        Ok(items.into_iter().map(|i| i.trim().to_string()).filter(|i| !i.is_empty()).collect())
+    }
 }
 
 #[cfg(test)]

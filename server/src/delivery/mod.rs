@@ -177,7 +177,7 @@ fn admit(load: &Arc<Mutex<Load>>, permits: &Arc<Semaphore>, cb: &Callback) -> Ad
 /// the limits above, so one slow or failing receiver only delays its own callbacks.
 pub fn spawn(state: AppState, shutdown: CancellationToken) {
     let http = FencedClient::new(&state.fence, Some(SEND_TIMEOUT), Duration::from_secs(5));
-    let period = Duration::from_millis(state.cfg.outbox_poll_ms);
+    let period = state.cfg.outbox_poll_ms;
     let permits = Arc::new(Semaphore::new(MAX_IN_FLIGHT));
     let load = Arc::new(Mutex::new(Load::default()));
     let tasks = state.tasks.clone();

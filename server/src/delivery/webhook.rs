@@ -53,7 +53,8 @@ pub(crate) async fn sign(
 /// Keeps the endpoint's failure streak; one failing past the platform's limit is
 /// disabled (and says why in GraphQL).
 pub(crate) async fn record_outcome(state: &AppState, endpoint: Uuid, error: Option<&str>) {
-    let disable_after = chrono::Duration::seconds(state.cfg.webhook_disable_after_secs as i64);
+    let disable_after =
+        chrono::Duration::from_std(state.cfg.webhook_disable_after_secs).unwrap_or(chrono::Duration::MAX);
     match mooring_anchor::webhooks::record_outcome(
         &state.db,
         endpoint,

@@ -5,7 +5,6 @@
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::time::Duration;
 
 use async_graphql::http::ALL_WEBSOCKET_PROTOCOLS;
 use async_graphql::{BatchRequest, Data};
@@ -244,7 +243,7 @@ async fn subscriptions(
         return refused;
     }
     let schema = state.graphql.clone();
-    let init_timeout = Duration::from_millis(state.cfg.graphql_ws_init_timeout_ms);
+    let init_timeout = state.cfg.graphql_ws_init_timeout_ms;
     let per_connection = state.cfg.graphql_max_subscriptions_per_connection;
     upgrade
         .protocols(ALL_WEBSOCKET_PROTOCOLS)

@@ -153,7 +153,7 @@ async fn exchange(state: AppState, ctx: TenantCtx, body: TokenRequest) -> ApiRes
         iss: ctx.web_auth_endpoint(),
         sub: read.client.to_string(),
         iat: now,
-        exp: now + state.cfg.jwt_ttl_secs,
+        exp: now + state.cfg.jwt_ttl_secs.as_secs(),
         jti: hex::encode(read.hash),
         home_domain: read.home_domain.clone(),
         client_domain: read.client_domain.map(|(d, _)| d),

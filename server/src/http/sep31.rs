@@ -136,7 +136,7 @@ async fn create_transaction(
     let expiry = chrono::Duration::seconds(
         ctx.tenant
             .transaction_expiry_secs
-            .unwrap_or_else(|| i64::try_from(state.cfg.transaction_expiry_secs).unwrap_or(i64::MAX))
+            .unwrap_or_else(|| i64::try_from(state.cfg.transaction_expiry_secs.as_secs()).unwrap_or(i64::MAX))
             .min(100 * 365 * 86_400),
     );
     let created = transactions::create(&state.db, &ctx.tenant, &auth.owner(&ctx), new, expiry).await?;

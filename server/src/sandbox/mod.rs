@@ -81,7 +81,7 @@ impl Sandbox {
         fence: &crate::outbound::Fence,
         instance_id: String,
     ) -> Self {
-        let timeout = Duration::from_millis(cfg.horizon_timeout_ms);
+        let timeout = cfg.horizon_timeout_ms;
         let http = reqwest::Client::builder()
             .timeout(timeout)
             .connect_timeout(timeout)
@@ -99,9 +99,9 @@ impl Sandbox {
             fenced: crate::outbound::FencedClient::new(fence, Some(timeout), timeout),
             friendbot_url: cfg.friendbot_url.clone(),
             max_fee: cfg.testnet_max_fee,
-            submit_timeout: Duration::from_secs(cfg.testnet_submit_timeout_secs.max(10)),
+            submit_timeout: cfg.testnet_submit_timeout_secs.max(Duration::from_secs(10)),
             // A ledger closes about every 5 s; the stand-ins close one per submission.
-            poll: Duration::from_millis(cfg.rpc_poll_ms.clamp(50, 1000)),
+            poll: cfg.rpc_poll_ms.clamp(Duration::from_millis(50), Duration::from_secs(1)),
             instance_id,
             selftest: selftest::Options::from_config(cfg),
         }

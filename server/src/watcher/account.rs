@@ -6,8 +6,6 @@
 //! applied twice (payments are unique per tenant, account and operation). Without
 //! streaming, poll instead.
 
-use std::time::Duration;
-
 use futures::StreamExt;
 use mooring_anchor::payments;
 use tokio_util::sync::CancellationToken;
@@ -67,7 +65,7 @@ async fn follow(state: &AppState, spec: &Spec, session: &Session) -> Result<(), 
         let stream = match horizon.payments_stream(&spec.horizon_url, feed, &cursor).await {
             Ok(s) => s,
             Err(HorizonError::NoStreaming) => {
-                sleep_or_cancel(&session.token, Duration::from_millis(state.cfg.watch_poll_ms)).await;
+                sleep_or_cancel(&session.token, state.cfg.watch_poll_ms).await;
                 continue;
             }
             Err(e) => return Err(e.into()),

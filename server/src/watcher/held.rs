@@ -54,7 +54,7 @@ pub(super) async fn run(
 ) {
     let holder: Arc<str> = state.instance_id.as_str().into();
     let key: Arc<str> = key.into();
-    let ttl = chrono::Duration::seconds(state.cfg.watch_lease_secs as i64);
+    let ttl = chrono::Duration::from_std(state.cfg.watch_lease_secs).unwrap_or(chrono::Duration::MAX);
     let mut backoff = Duration::from_secs(1);
     let mut announced = false;
     loop {

@@ -92,7 +92,7 @@ pub fn spawn(state: AppState, shutdown: CancellationToken) {
         let mut accounts: HashMap<(Uuid, String), (Spec, CancellationToken)> = HashMap::new();
         let mut streams: HashMap<String, RunningStream> = HashMap::new();
         let mut rpcs: HashMap<String, (rpc::RpcSpec, RunningStream, CancellationToken)> = HashMap::new();
-        let period = Duration::from_millis(state.cfg.config_poll_ms);
+        let period = state.cfg.config_poll_ms;
         let mut seen_version = None;
         loop {
             let snapshot = state.tenants.snapshot();

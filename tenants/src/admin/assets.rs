@@ -1,6 +1,7 @@
 //! The assets a tenant receives through SEP-31, with their terms and fields.
 
 use chrono::Utc;
+use mooring_entities::TenantScoped;
 use mooring_entities::{asset, asset_field, customer_type};
 use mooring_stellar::Amount;
 use sea_orm::{
@@ -52,8 +53,7 @@ pub async fn add_asset(db: &DatabaseConnection, tenant_id: Uuid, new: NewAsset) 
 async fn insert_asset(txn: &impl ConnectionTrait, tenant_id: Uuid, new: NewAsset) -> Result<Uuid, Error> {
     rules::check_asset(&new)?;
     for ty in [&new.sender_sep12_type, &new.receiver_sep12_type].into_iter().flatten() {
-        let exists = customer_type::Entity::find()
-            .filter(customer_type::Column::TenantId.eq(tenant_id))
+        let exists = customer_type::Entity::of_tenant(tenant_id)
             .filter(customer_type::Column::Name.eq(ty))
             .one(txn)
             .await?
@@ -107,8 +107,7 @@ pub async fn upsert_asset(db: &DatabaseConnection, tenant_id: Uuid, new: NewAsse
     rules::check_asset(&new)?;
     config_write(db, tenant_id, async move |txn| {
         // The replacement happens in the same transaction as the removal it needs.
-        let existing = asset::Entity::find()
-            .filter(asset::Column::TenantId.eq(tenant_id))
+        let existing = asset::Entity::of_tenant(tenant_id)
             .filter(asset::Column::Code.eq(&new.code))
             .filter(asset::Column::Issuer.eq(&new.issuer))
             .one(txn)
@@ -125,11 +124,8 @@ pub async fn upsert_asset(db: &DatabaseConnection, tenant_id: Uuid, new: NewAsse
 pub async fn remove_asset(db: &DatabaseConnection, tenant_id: Uuid, code: &str) -> Result<bool, Error> {
     config_write(db, tenant_id, async move |txn| {
         super::quotes::remove_corridors_selling(txn, tenant_id, code).await?;
-        let deleted = asset::Entity::delete_many()
-            .filter(asset::Column::TenantId.eq(tenant_id))
-            .filter(asset::Column::Code.eq(code))
-            .exec(txn)
-            .await?;
+        let deleted =
+            asset::Entity::delete_of_tenant(tenant_id).filter(asset::Column::Code.eq(code)).exec(txn).await?;
         Ok(deleted.rows_affected > 0)
     })
     .await

@@ -1,9 +1,8 @@
 //! SEP-12 customer types and the fields each asks for.
 
+use mooring_entities::TenantScoped;
 use mooring_entities::{customer_type, customer_type_field};
-use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter, Set,
-};
+use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, QueryFilter, Set};
 use uuid::Uuid;
 
 use super::config_write;
@@ -79,8 +78,7 @@ pub async fn set_customer_type(
     new: NewCustomerType,
 ) -> Result<Uuid, Error> {
     config_write(db, tenant_id, async move |txn| {
-        customer_type::Entity::delete_many()
-            .filter(customer_type::Column::TenantId.eq(tenant_id))
+        customer_type::Entity::delete_of_tenant(tenant_id)
             .filter(customer_type::Column::Name.eq(&new.name))
             .exec(txn)
             .await?;
@@ -96,8 +94,7 @@ pub async fn remove_customer_type(
     name: &str,
 ) -> Result<bool, Error> {
     config_write(db, tenant_id, async move |txn| {
-        let deleted = customer_type::Entity::delete_many()
-            .filter(customer_type::Column::TenantId.eq(tenant_id))
+        let deleted = customer_type::Entity::delete_of_tenant(tenant_id)
             .filter(customer_type::Column::Name.eq(name))
             .exec(txn)
             .await?;

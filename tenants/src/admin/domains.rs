@@ -1,10 +1,9 @@
 //! The domains a tenant answers on.
 
 use chrono::Utc;
+use mooring_entities::TenantScoped;
 use mooring_entities::tenant_domain;
-use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter, Set,
-};
+use sea_orm::{ActiveModelTrait, ConnectionTrait, DatabaseConnection, EntityTrait, Set};
 use uuid::Uuid;
 
 use super::config_write;
@@ -41,10 +40,7 @@ pub async fn add_domain(db: &DatabaseConnection, tenant_id: Uuid, domain: &str) 
 pub async fn remove_domain(db: &DatabaseConnection, tenant_id: Uuid, domain: &str) -> Result<(), Error> {
     let domain = host::normalize(domain);
     config_write(db, tenant_id, async move |txn| {
-        let owned = tenant_domain::Entity::find()
-            .filter(tenant_domain::Column::TenantId.eq(tenant_id))
-            .all(txn)
-            .await?;
+        let owned = tenant_domain::Entity::of_tenant(tenant_id).all(txn).await?;
         if !owned.iter().any(|d| d.domain == domain) {
             return Err(Error::NotFound(format!("domain {domain}")));
         }

@@ -6,6 +6,7 @@
 //! stop). Its rows are then deleted in the background (`mooring_anchor::offboarding`).
 
 use chrono::Utc;
+use mooring_entities::TenantScoped;
 use mooring_entities::{api_key, outbox, tenant, tenant_domain, webhook_endpoint};
 use sea_orm::sea_query::Expr;
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
@@ -29,8 +30,7 @@ pub async fn delete_tenant(
         if t.status != TenantStatus::Suspended {
             return Err(Error::WrongState("suspend the tenant before deleting it".into()));
         }
-        let primary = tenant_domain::Entity::find()
-            .filter(tenant_domain::Column::TenantId.eq(tenant_id))
+        let primary = tenant_domain::Entity::of_tenant(tenant_id)
             .order_by_asc(tenant_domain::Column::CreatedAt)
             .order_by_asc(tenant_domain::Column::Domain)
             .one(txn)
@@ -51,10 +51,7 @@ pub async fn delete_tenant(
             .filter(tenant::Column::Id.eq(tenant_id))
             .exec(txn)
             .await?;
-        tenant_domain::Entity::delete_many()
-            .filter(tenant_domain::Column::TenantId.eq(tenant_id))
-            .exec(txn)
-            .await?;
+        tenant_domain::Entity::delete_of_tenant(tenant_id).exec(txn).await?;
         api_key::Entity::delete_many().filter(api_key::Column::TenantId.eq(tenant_id)).exec(txn).await?;
         webhook_endpoint::Entity::update_many()
             .col_expr(webhook_endpoint::Column::Enabled, Expr::value(false))

@@ -3,6 +3,7 @@
 //! arrives after its quote expired.
 
 use chrono::{DateTime, Utc};
+use mooring_entities::TenantScoped;
 use mooring_entities::{asset, corridor, offchain_asset, tenant};
 use mooring_stellar::Amount;
 use rust_decimal::Decimal;
@@ -39,8 +40,7 @@ pub async fn set_offchain_asset(
             .iter()
             .map(|m| json!({ "name": m.name, "description": m.description }))
             .collect();
-        let existing = offchain_asset::Entity::find()
-            .filter(offchain_asset::Column::TenantId.eq(tenant_id))
+        let existing = offchain_asset::Entity::of_tenant(tenant_id)
             .filter(offchain_asset::Column::Code.eq(&new.code))
             .one(txn)
             .await?;
@@ -72,16 +72,14 @@ pub async fn remove_offchain_asset(
     code: &str,
 ) -> Result<bool, Error> {
     config_write(db, tenant_id, async move |txn| {
-        let used = corridor::Entity::find()
-            .filter(corridor::Column::TenantId.eq(tenant_id))
+        let used = corridor::Entity::of_tenant(tenant_id)
             .filter(corridor::Column::BuyAsset.eq(format!("iso4217:{code}")))
             .one(txn)
             .await?;
         if used.is_some() {
             return Err(Error::WrongState(format!("a corridor pays out {code}: remove it first")));
         }
-        let deleted = offchain_asset::Entity::delete_many()
-            .filter(offchain_asset::Column::TenantId.eq(tenant_id))
+        let deleted = offchain_asset::Entity::delete_of_tenant(tenant_id)
             .filter(offchain_asset::Column::Code.eq(code))
             .exec(txn)
             .await?;
@@ -147,8 +145,7 @@ pub async fn set_corridor(
         let mooring_stellar::sep38::Asset::Iso4217(currency) = &buy else {
             return Err(Error::Invalid("the buy asset must be an off-chain currency (iso4217:CCY)".into()));
         };
-        let sold = asset::Entity::find()
-            .filter(asset::Column::TenantId.eq(tenant_id))
+        let sold = asset::Entity::of_tenant(tenant_id)
             .filter(asset::Column::Code.eq(code))
             .filter(asset::Column::Issuer.eq(issuer))
             .one(txn)
@@ -156,8 +153,7 @@ pub async fn set_corridor(
         if sold.is_none() {
             return Err(Error::Invalid(format!("{sell} is not one of this tenant's assets: add it first")));
         }
-        let bought = offchain_asset::Entity::find()
-            .filter(offchain_asset::Column::TenantId.eq(tenant_id))
+        let bought = offchain_asset::Entity::of_tenant(tenant_id)
             .filter(offchain_asset::Column::Code.eq(currency))
             .one(txn)
             .await?;
@@ -166,8 +162,7 @@ pub async fn set_corridor(
                 "{buy} is not one of this tenant's off-chain assets: add it first"
             )));
         }
-        let existing = corridor::Entity::find()
-            .filter(corridor::Column::TenantId.eq(tenant_id))
+        let existing = corridor::Entity::of_tenant(tenant_id)
             .filter(corridor::Column::SellAsset.eq(sell.to_string()))
             .filter(corridor::Column::BuyAsset.eq(buy.to_string()))
             .one(txn)
@@ -205,8 +200,7 @@ pub async fn set_corridor(
 
 pub async fn remove_corridor(db: &DatabaseConnection, tenant_id: Uuid, id: Uuid) -> Result<bool, Error> {
     config_write(db, tenant_id, async move |txn| {
-        let deleted = corridor::Entity::delete_many()
-            .filter(corridor::Column::TenantId.eq(tenant_id))
+        let deleted = corridor::Entity::delete_of_tenant(tenant_id)
             .filter(corridor::Column::Id.eq(id))
             .exec(txn)
             .await?;
@@ -229,8 +223,8 @@ pub async fn set_corridor_rate(
         return Err(Error::Invalid("as_of is in the future".into()));
     }
     config_write(db, tenant_id, async move |txn| {
-        let row = corridor::Entity::find_by_id(id)
-            .filter(corridor::Column::TenantId.eq(tenant_id))
+        let row = corridor::Entity::of_tenant(tenant_id)
+            .filter(corridor::Column::Id.eq(id))
             .one(txn)
             .await?
             .ok_or_else(|| Error::NotFound("corridor".into()))?;
@@ -269,8 +263,7 @@ pub(super) async fn remove_corridors_selling(
     tenant_id: Uuid,
     code: &str,
 ) -> Result<(), Error> {
-    corridor::Entity::delete_many()
-        .filter(corridor::Column::TenantId.eq(tenant_id))
+    corridor::Entity::delete_of_tenant(tenant_id)
         .filter(corridor::Column::SellAsset.starts_with(format!("stellar:{code}:")))
         .exec(txn)
         .await?;

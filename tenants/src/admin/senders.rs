@@ -1,6 +1,7 @@
 //! Approved sending anchors: the only accounts SEP-10 authenticates.
 
 use chrono::Utc;
+use mooring_entities::TenantScoped;
 use mooring_entities::approved_sender;
 use sea_orm::sea_query::Expr;
 use sea_orm::{
@@ -13,8 +14,7 @@ use crate::{Error, rules};
 
 /// A tenant's first `limit` approved sending anchors, enabled or not, oldest first.
 pub async fn senders(db: &DatabaseConnection, tenant_id: Uuid, limit: u64) -> Result<Vec<Sender>, Error> {
-    Ok(approved_sender::Entity::find()
-        .filter(approved_sender::Column::TenantId.eq(tenant_id))
+    Ok(approved_sender::Entity::of_tenant(tenant_id)
         .order_by_asc(approved_sender::Column::CreatedAt)
         .limit(limit)
         .all(db)
@@ -30,8 +30,7 @@ pub async fn approve_sender(
 ) -> Result<(), Error> {
     rules::check_account(account, "sending anchor account")?;
     config_write(db, tenant_id, async move |txn| {
-        let existing = approved_sender::Entity::find()
-            .filter(approved_sender::Column::TenantId.eq(tenant_id))
+        let existing = approved_sender::Entity::of_tenant(tenant_id)
             .filter(approved_sender::Column::Account.eq(account))
             .one(txn)
             .await?;
@@ -84,8 +83,7 @@ pub async fn set_sender_enabled(
 /// Removes an approved sending anchor: it can no longer obtain SEP-10 tokens.
 pub async fn remove_sender(db: &DatabaseConnection, tenant_id: Uuid, account: &str) -> Result<bool, Error> {
     config_write(db, tenant_id, async move |txn| {
-        let deleted = approved_sender::Entity::delete_many()
-            .filter(approved_sender::Column::TenantId.eq(tenant_id))
+        let deleted = approved_sender::Entity::delete_of_tenant(tenant_id)
             .filter(approved_sender::Column::Account.eq(account))
             .exec(txn)
             .await?

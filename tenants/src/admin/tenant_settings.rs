@@ -2,6 +2,7 @@
 //! rate limit, organization and expiry settings.
 
 use chrono::Utc;
+use mooring_entities::TenantScoped;
 use mooring_entities::{tenant, watch_cursor};
 use mooring_stellar::{Keypair, Network};
 use sea_orm::sea_query::Expr;
@@ -316,8 +317,7 @@ pub async fn update_settings(db: &DatabaseConnection, tenant_id: Uuid, s: Settin
             check_account_free(txn, &current.network_passphrase, account, Some(tenant_id)).await?;
             // A cursor left from an earlier time with this account would replay
             // payments from when it was not ours; start from now instead.
-            watch_cursor::Entity::delete_many()
-                .filter(watch_cursor::Column::TenantId.eq(tenant_id))
+            watch_cursor::Entity::delete_of_tenant(tenant_id)
                 .filter(watch_cursor::Column::Account.eq(account))
                 .exec(txn)
                 .await?;

@@ -176,20 +176,20 @@ impl TestEnv {
             tenant_rate_limit_burst: 100_000,
             admin_rate_limit_per_second: 10_000,
             admin_rate_limit_burst: 10_000,
-            config_poll_ms: 50,
+            config_poll_ms: std::time::Duration::from_millis(50),
             allow_private_outbound: true,
-            client_domain_timeout_ms: 1000,
-            horizon_timeout_ms: 2000,
+            client_domain_timeout_ms: std::time::Duration::from_millis(1000),
+            horizon_timeout_ms: std::time::Duration::from_millis(2000),
             // Tests change signers between exchanges; the cache has its own test.
-            signer_cache_secs: 0,
-            outbox_poll_ms: 50,
+            signer_cache_secs: std::time::Duration::from_secs(0),
+            outbox_poll_ms: std::time::Duration::from_millis(50),
             operator_token: Some(OPERATOR_TOKEN.to_string()),
-            expiry_sweep_ms: 100,
+            expiry_sweep_ms: std::time::Duration::from_millis(100),
             // The stand-in is the platform's testnet Horizon: tenants on it share one
             // network-wide stream, as tenants on a real platform do. A test that wants
             // a tenant watched on its own gives it another Horizon.
             horizon_testnet_url: self.horizon.url.clone(),
-            offboarding_purge_ms: 100,
+            offboarding_purge_ms: std::time::Duration::from_millis(100),
             ..Config::default()
         }
     }

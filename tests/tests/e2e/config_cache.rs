@@ -100,7 +100,7 @@ async fn with_redis_a_change_is_pushed_to_the_other_replicas() {
     let domain = unique_domain("a");
     let t = env.tenant(&domain).await;
     // Polling so slow that only the push can explain a quick change.
-    let slow = |c: &mut mooring_server::Config| c.config_poll_ms = 600_000;
+    let slow = |c: &mut mooring_server::Config| c.config_poll_ms = std::time::Duration::from_millis(600_000);
     let (a, b) = (env.start_with(slow).await, env.start_with(slow).await);
     for replica in [&a, &b] {
         within(Duration::from_secs(5), || async {

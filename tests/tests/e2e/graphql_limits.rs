@@ -168,7 +168,7 @@ async fn a_websocket_without_connection_init_is_closed_with_4408() {
     use tokio_tungstenite::tungstenite::Message;
     use tokio_tungstenite::tungstenite::client::IntoClientRequest;
     let env = TestEnv::new().await;
-    let app = env.start_with(|c| c.graphql_ws_init_timeout_ms = 300).await;
+    let app = env.start_with(|c| c.graphql_ws_init_timeout_ms = std::time::Duration::from_millis(300)).await;
     // One that does say connection_init in time, opened first: its deadline passes
     // before the silent one's.
     let key = crate::common::OPERATOR_TOKEN;

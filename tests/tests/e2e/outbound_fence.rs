@@ -145,7 +145,7 @@ async fn a_public_name_that_resolves_to_an_internal_address_is_never_dialled() {
     let app = env
         .start_with(|c| {
             c.allow_private_outbound = false;
-            c.rate_feed_poll_ms = 50;
+            c.rate_feed_poll_ms = std::time::Duration::from_millis(50);
             for name in [
                 "hooks.rebind.example",
                 "feed.rebind.example",

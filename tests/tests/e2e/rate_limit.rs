@@ -88,7 +88,7 @@ async fn behind_a_proxy_the_client_is_the_rightmost_untrusted_entry() {
             c.rate_limit_per_second = 5;
             c.rate_limit_burst = 10;
             c.trust_forwarded_for = true;
-            c.trusted_proxies = "192.0.2.0/24".into();
+            c.trusted_proxies = vec!["192.0.2.0/24".into()];
         })
         .await;
     let burst = async |forwarded: &dyn Fn(usize) -> String| {
@@ -145,11 +145,16 @@ async fn token_exchanges_and_writes_have_their_own_quotas() {
     let res = app.get(&domain, "/.well-known/stellar.toml").send().await.unwrap();
     assert_eq!(res.status(), StatusCode::OK);
     // Writes have a quota of their own, and do not touch reads either.
-    let mut writes = Vec::new();
-    for i in 0..4 {
-        let body = serde_json::json!({ "type": "sep31-sender", "memo": i.to_string(), "first_name": "A" });
-        writes.push(sa.put_json("/kyc/customer", &body).await.0);
-    }
+    // Sent together, so that a slow machine cannot stretch them past the quota's refill.
+    let bodies: Vec<_> = (0..4)
+        .map(|i| serde_json::json!({ "type": "sep31-sender", "memo": i.to_string(), "first_name": "A" }))
+        .collect();
+    let writes: Vec<StatusCode> =
+        futures::future::join_all(bodies.iter().map(|body| sa.put_json("/kyc/customer", body)))
+            .await
+            .into_iter()
+            .map(|(status, _)| status)
+            .collect();
     assert_eq!(writes.iter().filter(|s| **s == StatusCode::TOO_MANY_REQUESTS).count(), 1, "{writes:?}");
     assert_eq!(sa.get("/sep31/info").await.0, StatusCode::OK);
     app.stop().await;
@@ -243,7 +248,7 @@ async fn concurrent_exchanges_for_one_account_share_one_horizon_look_up() {
     let env = TestEnv::new().await;
     let domain = unique_domain("sf");
     let t = env.tenant(&domain).await;
-    let app = env.start_with(|c| c.signer_cache_secs = 10).await;
+    let app = env.start_with(|c| c.signer_cache_secs = std::time::Duration::from_secs(10)).await;
     let account = t.sender.public_key().to_string();
     env.horizon.set_account(&account, vec![(account.clone(), 1)], 1);
     env.horizon.set_delay(std::time::Duration::from_millis(200));

@@ -24,8 +24,8 @@ async fn start(env: &TestEnv, rpc: &RpcStandIn) -> TestApp {
     let url = rpc.url.clone();
     env.start_with(move |c| {
         c.rpc_testnet_url = Some(url);
-        c.rpc_poll_ms = 50;
-        c.reset_check_ms = 200;
+        c.rpc_poll_ms = std::time::Duration::from_millis(50);
+        c.reset_check_ms = std::time::Duration::from_millis(200);
     })
     .await
 }
@@ -544,8 +544,8 @@ async fn one_replica_follows_an_rpc_and_another_takes_over() {
     let rpc = RpcStandIn::start().await;
     let replica = |c: &mut mooring_server::Config| {
         c.rpc_testnet_url = Some(rpc.url.clone());
-        c.rpc_poll_ms = 50;
-        c.watch_lease_secs = 2;
+        c.rpc_poll_ms = std::time::Duration::from_millis(50);
+        c.watch_lease_secs = std::time::Duration::from_secs(2);
     };
     let a = env.start_with(replica).await;
     let b = env.start_with(replica).await;

@@ -30,9 +30,9 @@ async fn start(env: &TestEnv, rpc: &RpcStandIn) -> TestApp {
         c.horizon_public_url = horizon;
         c.rpc_testnet_url = Some(url);
         c.friendbot_url = friendbot;
-        c.rpc_poll_ms = 50;
-        c.reset_check_ms = 200;
-        c.testnet_submit_timeout_secs = 10;
+        c.rpc_poll_ms = std::time::Duration::from_millis(50);
+        c.reset_check_ms = std::time::Duration::from_millis(200);
+        c.testnet_submit_timeout_secs = std::time::Duration::from_secs(10);
     })
     .await
 }
@@ -337,7 +337,7 @@ async fn the_self_test_plays_a_sending_anchor_and_follows_its_payment_to_complet
     cfg.rpc_testnet_url = Some(rpc.url.clone());
     cfg.friendbot_url = rpc.friendbot_url();
     cfg.selftest_via = app.base.clone();
-    cfg.testnet_submit_timeout_secs = 10;
+    cfg.testnet_submit_timeout_secs = std::time::Duration::from_secs(10);
     use mooring_server::sandbox::SelfTestFinish;
     let (table, passed) =
         mooring_server::self_test_cli(&cfg, &domain, SelfTestFinish::Complete).await.unwrap();

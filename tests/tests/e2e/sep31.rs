@@ -441,7 +441,7 @@ async fn unpaid_transactions_expire() {
     let env = TestEnv::new().await;
     let domain = unique_domain("a");
     let t = env.tenant(&domain).await;
-    let app = env.start_with(|c| c.transaction_expiry_secs = 1).await;
+    let app = env.start_with(|c| c.transaction_expiry_secs = std::time::Duration::from_secs(1)).await;
     let sa = Sa::login(&app, &domain, &t.sender).await;
     let id = sa.transaction().await;
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);

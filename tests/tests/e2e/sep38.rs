@@ -675,7 +675,7 @@ async fn a_rate_feed_that_goes_down_goes_stale_and_firm_quotes_are_refused() {
     let tenant = env.tenant(&domain).await;
     let feed = Feed::default();
     let url = feed.start().await;
-    let app = env.start_with(|c| c.rate_feed_poll_ms = 100).await;
+    let app = env.start_with(|c| c.rate_feed_poll_ms = std::time::Duration::from_millis(100)).await;
     corridor(&app, &tenant, &domain, json!({ "rateFeedUrl": url, "maxRateAgeSecs": 1, "spreadBps": 0 }))
         .await;
     let srt = srt(&app, &domain);

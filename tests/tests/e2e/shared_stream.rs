@@ -230,7 +230,7 @@ async fn a_tenant_moved_between_own_and_shared_horizon_misses_nothing() {
 #[tokio::test]
 async fn a_testnet_reset_on_horizon_starts_the_stream_again_without_double_payments() {
     let env = TestEnv::new().await;
-    let app = env.start_with(|c| c.reset_check_ms = 200).await;
+    let app = env.start_with(|c| c.reset_check_ms = std::time::Duration::from_millis(200)).await;
     let domain = unique_domain("h-reset");
     let t = env.tenant(&domain).await;
     app.server.state.tenants.refresh().await.unwrap();

@@ -241,7 +241,7 @@ async fn payments_made_while_down_are_applied_once_after_restart() {
 #[tokio::test]
 async fn disconnects_outages_and_polling_lose_nothing() {
     let env = TestEnv::new().await;
-    let app = env.start_with(|c| c.watch_poll_ms = 100).await;
+    let app = env.start_with(|c| c.watch_poll_ms = std::time::Duration::from_millis(100)).await;
     let (t, domain) = setup(&env, &app).await;
     let sa = Sa::login(&app, &domain, &t.sender).await;
 
@@ -293,7 +293,7 @@ async fn disconnects_outages_and_polling_lose_nothing() {
 #[tokio::test]
 async fn one_replica_watches_and_another_takes_over() {
     let env = TestEnv::new().await;
-    let fast = |c: &mut mooring_server::Config| c.watch_lease_secs = 2;
+    let fast = |c: &mut mooring_server::Config| c.watch_lease_secs = std::time::Duration::from_secs(2);
     let a = env.start_with(fast).await;
     let b = env.start_with(fast).await;
     let (t, domain) = setup(&env, &a).await;

@@ -220,7 +220,7 @@ async fn a_failing_endpoint_backs_off_without_delaying_another_tenants() {
 #[tokio::test]
 async fn an_endpoint_failing_too_long_is_disabled_with_the_reason_and_can_redeliver() {
     let env = TestEnv::new().await;
-    let app = env.start_with(|c| c.webhook_disable_after_secs = 1).await;
+    let app = env.start_with(|c| c.webhook_disable_after_secs = std::time::Duration::from_secs(1)).await;
     let t = env.tenant(&unique_domain("d")).await;
     app.server.state.tenants.refresh().await.unwrap();
     let down = CallbackReceiver::start().await;
@@ -261,7 +261,7 @@ async fn an_endpoint_failing_too_long_is_disabled_with_the_reason_and_can_redeli
 async fn an_event_committed_before_a_stop_is_delivered_once_after_restart() {
     let env = TestEnv::new().await;
     // This replica commits events but never gets to send them (as if killed first).
-    let app = env.start_with(|c| c.outbox_poll_ms = 3_600_000).await;
+    let app = env.start_with(|c| c.outbox_poll_ms = std::time::Duration::from_millis(3_600_000)).await;
     let domain = unique_domain("r");
     let t = env.tenant(&domain).await;
     app.server.state.tenants.refresh().await.unwrap();

@@ -52,8 +52,11 @@ impl Options {
     pub fn from_config(cfg: &Config) -> Self {
         Self {
             via: Some(cfg.selftest_via.trim().trim_end_matches('/').to_string()).filter(|v| !v.is_empty()),
-            payment_wait: Duration::from_secs(cfg.testnet_submit_timeout_secs.max(10) * 2),
-            approval_wait: Duration::from_millis(cfg.config_poll_ms.saturating_mul(3).clamp(1000, 30_000)),
+            payment_wait: cfg.testnet_submit_timeout_secs.max(Duration::from_secs(10)) * 2,
+            approval_wait: cfg
+                .config_poll_ms
+                .saturating_mul(3)
+                .clamp(Duration::from_secs(1), Duration::from_secs(30)),
             callback_base: match cfg.selftest_via.trim().trim_end_matches('/') {
                 "" => format!("https://{}", cfg.admin_host),
                 via => via.to_string(),

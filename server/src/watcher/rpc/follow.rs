@@ -2,7 +2,7 @@
 //! cursor, the reset check and the gap when the cursor fell out of RPC's window.
 
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use mooring_anchor::payments::{self, Routed};
 use mooring_anchor::{ledger, streams};
@@ -115,7 +115,7 @@ impl Follow {
 
     pub(super) async fn run(mut self) -> Result<(), WatchError> {
         let state = self.state.clone();
-        let poll = Duration::from_millis(state.cfg.rpc_poll_ms);
+        let poll = state.cfg.rpc_poll_ms;
         loop {
             if self.session.token.is_cancelled() {
                 return Ok(());
@@ -123,7 +123,7 @@ impl Follow {
             if self.roster.changed() {
                 self.update_members().await?;
             }
-            let reset_check = Duration::from_millis(state.cfg.reset_check_ms);
+            let reset_check = state.cfg.reset_check_ms;
             if self.checked_at.is_none_or(|t| t.elapsed() >= reset_check) && self.check_reset().await? {
                 continue;
             }

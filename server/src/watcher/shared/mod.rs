@@ -164,7 +164,7 @@ impl Follow {
             let stream = match horizon.payments_stream(&self.url, Feed::Network, &self.position).await {
                 Ok(s) => s,
                 Err(HorizonError::NoStreaming) => {
-                    let poll = Duration::from_millis(state.cfg.watch_poll_ms);
+                    let poll = state.cfg.watch_poll_ms;
                     sleep_or_cancel(&self.session.token, poll).await;
                     continue;
                 }
@@ -172,7 +172,7 @@ impl Follow {
             };
             let mut chunks = Box::pin(stream.ready_chunks(super::STREAM_BATCH));
             // An interval, not a sleep per iteration: steady traffic must not postpone it.
-            let mut reset_tick = tokio::time::interval(Duration::from_millis(state.cfg.reset_check_ms));
+            let mut reset_tick = tokio::time::interval(state.cfg.reset_check_ms);
             reset_tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
             loop {
                 let first = tokio::select! {
@@ -273,7 +273,7 @@ impl Follow {
     /// ([`WatchError::NetworkReset`]): the next one starts on the new network from
     /// the start, with the new epoch.
     async fn check_reset_due(&mut self) -> Result<(), WatchError> {
-        let every = Duration::from_millis(self.state.cfg.reset_check_ms);
+        let every = self.state.cfg.reset_check_ms;
         if self.checked_at.is_some_and(|t| t.elapsed() < every) {
             return Ok(());
         }
