@@ -4,11 +4,10 @@ use async_graphql::{Context, Enum, ID, InputObject, Object, Result};
 use mooring_stellar::sep9::FieldType;
 use mooring_tenants::admin::{self, NewAsset, NewAssetField, NewCustomerField, NewCustomerType, Settings};
 
-use super::{amount, reload, reloaded};
+use super::{amount, configure, configure_tenant};
 use crate::enums::{AssetStatus, MemoType};
-use crate::error::from_tenants;
 use crate::objects::TenantObj;
-use crate::scope::{self, core};
+use crate::scope::{self};
 
 /// A transaction field an asset requires.
 #[derive(InputObject)]
@@ -217,8 +216,8 @@ impl ConfigMutation {
             fee_tiers: fee_tiers(&input.fee_tiers)?,
             quotes_required: input.quotes_required,
         };
-        admin::upsert_asset(&core(ctx).db, id, new).await.map_err(from_tenants)?;
-        reloaded(ctx, tenant_id.as_ref()).await
+        configure_tenant(ctx, tenant_id.as_ref(), async move |db| admin::upsert_asset(db, id, new).await)
+            .await
     }
 
     /// Removes an asset; returns whether there was one.
@@ -229,8 +228,7 @@ impl ConfigMutation {
         #[graphql(desc = "Asset code.")] code: String,
     ) -> Result<bool> {
         let id = scope::tenant_id(ctx, tenant_id.as_ref())?;
-        let removed = admin::remove_asset(&core(ctx).db, id, &code).await.map_err(from_tenants)?;
-        reload(ctx).await?;
+        let removed = configure(ctx, async move |db| admin::remove_asset(db, id, &code).await).await?;
         Ok(removed)
     }
 
@@ -260,8 +258,8 @@ impl ConfigMutation {
             });
         }
         let new = NewCustomerType { name: input.name, description: input.description, fields };
-        admin::set_customer_type(&core(ctx).db, id, new).await.map_err(from_tenants)?;
-        reloaded(ctx, tenant_id.as_ref()).await
+        configure_tenant(ctx, tenant_id.as_ref(), async move |db| admin::set_customer_type(db, id, new).await)
+            .await
     }
 
     /// Approves a sending anchor (or re-enables it).
@@ -273,8 +271,10 @@ impl ConfigMutation {
         #[graphql(desc = "A name for people.")] name: String,
     ) -> Result<TenantObj> {
         let id = scope::tenant_id(ctx, tenant_id.as_ref())?;
-        admin::approve_sender(&core(ctx).db, id, &account, &name).await.map_err(from_tenants)?;
-        reloaded(ctx, tenant_id.as_ref()).await
+        configure_tenant(ctx, tenant_id.as_ref(), async move |db| {
+            admin::approve_sender(db, id, &account, &name).await
+        })
+        .await
     }
 
     /// Enables or disables a sending anchor; disabled ones get no new tokens, and their
@@ -287,8 +287,10 @@ impl ConfigMutation {
         #[graphql(desc = "Enabled or not.")] enabled: bool,
     ) -> Result<TenantObj> {
         let id = scope::tenant_id(ctx, tenant_id.as_ref())?;
-        admin::set_sender_enabled(&core(ctx).db, id, &account, enabled).await.map_err(from_tenants)?;
-        reloaded(ctx, tenant_id.as_ref()).await
+        configure_tenant(ctx, tenant_id.as_ref(), async move |db| {
+            admin::set_sender_enabled(db, id, &account, enabled).await
+        })
+        .await
     }
 
     /// Removes a sending anchor; returns whether there was one.
@@ -299,8 +301,7 @@ impl ConfigMutation {
         #[graphql(desc = "Its Stellar account.")] account: String,
     ) -> Result<bool> {
         let id = scope::tenant_id(ctx, tenant_id.as_ref())?;
-        let removed = admin::remove_sender(&core(ctx).db, id, &account).await.map_err(from_tenants)?;
-        reload(ctx).await?;
+        let removed = configure(ctx, async move |db| admin::remove_sender(db, id, &account).await).await?;
         Ok(removed)
     }
 
@@ -330,7 +331,9 @@ impl ConfigMutation {
             info_requires_auth: input.info_requires_auth,
             testnet_auto_provision: input.testnet_auto_provision,
         };
-        admin::update_settings(&core(ctx).db, id, settings).await.map_err(from_tenants)?;
-        reloaded(ctx, tenant_id.as_ref()).await
+        configure_tenant(ctx, tenant_id.as_ref(), async move |db| {
+            admin::update_settings(db, id, settings).await
+        })
+        .await
     }
 }

@@ -15,7 +15,7 @@ mod webhooks;
 use async_graphql::{Context, ID, MergedObject, Result};
 use mooring_stellar::Amount;
 
-use crate::error::{internal, invalid};
+use crate::error::{from_tenants, internal, invalid};
 use crate::objects::TenantObj;
 use crate::scope::{self, core};
 
@@ -31,14 +31,26 @@ pub struct Mutation(
     sandbox::SandboxMutation,
 );
 
-async fn reload(ctx: &Context<'_>) -> Result<()> {
-    core(ctx).tenants.changed().await.map_err(internal)
+/// How every resolver writes configuration: the write (`tenants::admin`, handed the
+/// connection), then the tenant snapshot reloaded here and, through the hook, on every
+/// replica, in one call. The write and the reload cannot be separated, so no resolver
+/// answers from the snapshot its write made stale.
+async fn configure<T>(
+    ctx: &Context<'_>,
+    write: impl AsyncFnOnce(&mooring_anchor::Db) -> Result<T, mooring_tenants::Error>,
+) -> Result<T> {
+    let value = write(&core(ctx).db).await.map_err(from_tenants)?;
+    core(ctx).tenants.changed().await.map_err(internal)?;
+    Ok(value)
 }
 
-/// After a configuration write: reload (here and, through the hook, everywhere) and
-/// answer with the tenant as it now is.
-async fn reloaded(ctx: &Context<'_>, tenant_id: Option<&ID>) -> Result<TenantObj> {
-    reload(ctx).await?;
+/// [`configure`], answering with the tenant as it now is.
+async fn configure_tenant<T>(
+    ctx: &Context<'_>,
+    tenant_id: Option<&ID>,
+    write: impl AsyncFnOnce(&mooring_anchor::Db) -> Result<T, mooring_tenants::Error>,
+) -> Result<TenantObj> {
+    configure(ctx, write).await?;
     Ok(TenantObj(scope::tenant(ctx, tenant_id)?))
 }
 

@@ -9,9 +9,9 @@ use mooring_tenants::{DeliveryMethod, RateSource};
 use rust_decimal::Decimal;
 
 use super::config::{FeeTierInput, fee_tiers};
-use super::{amount, reloaded};
+use super::{amount, configure, configure_tenant};
 use crate::enums::ExpiredQuotePolicy;
-use crate::error::{from_anchor, from_tenants, invalid};
+use crate::error::{from_anchor, invalid};
 use crate::objects::{TenantObj, TransactionObj};
 use crate::scope::{self, core};
 
@@ -122,8 +122,10 @@ impl QuotesMutation {
                 .map(|m| DeliveryMethod { name: m.name, description: m.description })
                 .collect(),
         };
-        admin::set_offchain_asset(&core(ctx).db, id, new).await.map_err(from_tenants)?;
-        reloaded(ctx, tenant_id.as_ref()).await
+        configure_tenant(ctx, tenant_id.as_ref(), async move |db| {
+            admin::set_offchain_asset(db, id, new).await
+        })
+        .await
     }
 
     /// Removes an off-chain currency (refused while a corridor pays it out); returns
@@ -135,8 +137,8 @@ impl QuotesMutation {
         #[graphql(desc = "ISO 4217 code.")] code: String,
     ) -> Result<bool> {
         let id = scope::tenant_id(ctx, tenant_id.as_ref())?;
-        let removed = admin::remove_offchain_asset(&core(ctx).db, id, &code).await.map_err(from_tenants)?;
-        reloaded(ctx, tenant_id.as_ref()).await?;
+        let removed =
+            configure(ctx, async move |db| admin::remove_offchain_asset(db, id, &code).await).await?;
         Ok(removed)
     }
 
@@ -168,8 +170,10 @@ impl QuotesMutation {
             buy_asset: input.buy_asset,
         };
         let policy = scope::url_policy(ctx, id)?;
-        admin::set_corridor(&core(ctx).db, id, new, policy).await.map_err(from_tenants)?;
-        reloaded(ctx, tenant_id.as_ref()).await
+        configure_tenant(ctx, tenant_id.as_ref(), async move |db| {
+            admin::set_corridor(db, id, new, policy).await
+        })
+        .await
     }
 
     /// Removes a corridor; returns whether there was one. Quotes already given stay
@@ -182,8 +186,7 @@ impl QuotesMutation {
     ) -> Result<bool> {
         let id = scope::tenant_id(ctx, tenant_id.as_ref())?;
         let corridor = scope::parse_id(&corridor_id, "corridor")?;
-        let removed = admin::remove_corridor(&core(ctx).db, id, corridor).await.map_err(from_tenants)?;
-        reloaded(ctx, tenant_id.as_ref()).await?;
+        let removed = configure(ctx, async move |db| admin::remove_corridor(db, id, corridor).await).await?;
         Ok(removed)
     }
 
@@ -200,10 +203,11 @@ impl QuotesMutation {
         let id = scope::tenant_id(ctx, tenant_id.as_ref())?;
         let corridor = scope::parse_id(&corridor_id, "corridor")?;
         let rate = decimal("rate", &rate)?;
-        admin::set_corridor_rate(&core(ctx).db, id, corridor, rate, as_of.unwrap_or_else(Utc::now))
-            .await
-            .map_err(from_tenants)?;
-        reloaded(ctx, tenant_id.as_ref()).await
+        let as_of = as_of.unwrap_or_else(Utc::now);
+        configure_tenant(ctx, tenant_id.as_ref(), async move |db| {
+            admin::set_corridor_rate(db, id, corridor, rate, as_of).await
+        })
+        .await
     }
 
     /// What happens to a payment that arrives after its quote expired (default HOLD).
@@ -214,8 +218,10 @@ impl QuotesMutation {
         #[graphql(desc = "The policy.")] policy: ExpiredQuotePolicy,
     ) -> Result<TenantObj> {
         let id = scope::tenant_id(ctx, tenant_id.as_ref())?;
-        admin::set_expired_quote_policy(&core(ctx).db, id, policy.into()).await.map_err(from_tenants)?;
-        reloaded(ctx, tenant_id.as_ref()).await
+        configure_tenant(ctx, tenant_id.as_ref(), async move |db| {
+            admin::set_expired_quote_policy(db, id, policy.into()).await
+        })
+        .await
     }
 
     /// Releases a payout held for review (a payment after its quote expired): the quote

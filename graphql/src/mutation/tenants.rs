@@ -5,7 +5,7 @@ use mooring_stellar::Network;
 use mooring_tenants::admin::{self, NewTenant};
 use mooring_tenants::api_keys::{self, KeyScope};
 
-use super::{reload, reloaded};
+use super::{configure, configure_tenant};
 use crate::error::{from_tenants, invalid, not_found};
 use crate::objects::{NewApiKey, TenantObj};
 use crate::scope::{self, core};
@@ -70,25 +70,22 @@ impl OperatorMutation {
             StellarNetwork::Public => (Network::public(), &c.horizon_public_url),
             StellarNetwork::Testnet => (Network::testnet(), &c.horizon_testnet_url),
         };
-        let id = admin::create_tenant(
-            &c.db,
-            &c.master_key,
-            NewTenant {
-                name: input.name,
-                domains: input.domains,
-                network,
-                horizon_url: input.horizon_url.unwrap_or_else(|| platform_horizon.clone()),
-                distribution_account: input.distribution_account,
-                org_name: None,
-                org_url: None,
-                org_description: None,
-            },
-        )
-        .await
-        .map_err(from_tenants)?;
-        let (row, key) =
-            api_keys::create(&c.db, KeyScope::Tenant(id), "first key").await.map_err(from_tenants)?;
-        reload(ctx).await?;
+        let new = NewTenant {
+            name: input.name,
+            domains: input.domains,
+            network,
+            horizon_url: input.horizon_url.unwrap_or_else(|| platform_horizon.clone()),
+            distribution_account: input.distribution_account,
+            org_name: None,
+            org_url: None,
+            org_description: None,
+        };
+        let (id, row, key) = configure(ctx, async move |db| {
+            let id = admin::create_tenant(db, &c.master_key, new).await?;
+            let (row, key) = api_keys::create(db, KeyScope::Tenant(id), "first key").await?;
+            Ok((id, row, key))
+        })
+        .await?;
         let tenant = c.tenants.by_id(id).ok_or_else(|| not_found("tenant"))?;
         Ok(CreateTenantPayload { tenant: TenantObj(tenant), api_key: NewApiKey { api_key: row.into(), key } })
     }
@@ -103,8 +100,8 @@ impl OperatorMutation {
         scope::operator(ctx)?;
         check_domain_allowed(ctx, &domain)?;
         let id = scope::tenant_id(ctx, Some(&tenant_id))?;
-        admin::add_domain(&core(ctx).db, id, &domain).await.map_err(from_tenants)?;
-        reloaded(ctx, Some(&tenant_id)).await
+        configure_tenant(ctx, Some(&tenant_id), async move |db| admin::add_domain(db, id, &domain).await)
+            .await
     }
 
     /// Removes a domain (a tenant keeps at least one).
@@ -116,8 +113,8 @@ impl OperatorMutation {
     ) -> Result<TenantObj> {
         scope::operator(ctx)?;
         let id = scope::tenant_id(ctx, Some(&tenant_id))?;
-        admin::remove_domain(&core(ctx).db, id, &domain).await.map_err(from_tenants)?;
-        reloaded(ctx, Some(&tenant_id)).await
+        configure_tenant(ctx, Some(&tenant_id), async move |db| admin::remove_domain(db, id, &domain).await)
+            .await
     }
 
     /// Replaces the SEP-10 signing key. Tokens already issued stay valid until they
@@ -129,10 +126,8 @@ impl OperatorMutation {
     ) -> Result<String> {
         scope::operator(ctx)?;
         let id = scope::tenant_id(ctx, Some(&tenant_id))?;
-        let c = core(ctx);
-        let key = admin::rotate_signing_key(&c.db, &c.master_key, id).await.map_err(from_tenants)?;
-        reload(ctx).await?;
-        Ok(key)
+        let master_key = &core(ctx).master_key;
+        configure(ctx, async move |db| admin::rotate_signing_key(db, master_key, id).await).await
     }
 
     /// Suspends a tenant: its SEP endpoints answer 503 until resumed.
@@ -164,8 +159,10 @@ impl OperatorMutation {
     ) -> Result<TenantObj> {
         scope::operator(ctx)?;
         let id = scope::tenant_id(ctx, Some(&tenant_id))?;
-        admin::set_conformance_mode(&core(ctx).db, id, enabled).await.map_err(from_tenants)?;
-        reloaded(ctx, Some(&tenant_id)).await
+        configure_tenant(ctx, Some(&tenant_id), async move |db| {
+            admin::set_conformance_mode(db, id, enabled).await
+        })
+        .await
     }
 
     /// Deletes a suspended tenant for good: its customers' data becomes unreadable at
@@ -181,9 +178,8 @@ impl OperatorMutation {
     ) -> Result<bool> {
         scope::operator(ctx)?;
         let id = scope::tenant_id(ctx, Some(&tenant_id))?;
-        admin::delete_tenant(&core(ctx).db, id, &confirm).await.map_err(from_tenants)?;
+        configure(ctx, async move |db| admin::delete_tenant(db, id, &confirm).await).await?;
         tracing::warn!(tenant = %id, "tenant deleted by the operator");
-        reload(ctx).await?;
         Ok(true)
     }
 
@@ -208,8 +204,8 @@ impl OperatorMutation {
             )),
             _ => return Err(invalid("give perSecond and burst together, or neither")),
         };
-        admin::set_rate_limit(&core(ctx).db, id, limit).await.map_err(from_tenants)?;
-        reloaded(ctx, Some(&tenant_id)).await
+        configure_tenant(ctx, Some(&tenant_id), async move |db| admin::set_rate_limit(db, id, limit).await)
+            .await
     }
 
     /// Creates an operator API key (shown once).
@@ -228,6 +224,5 @@ impl OperatorMutation {
 async fn set_suspended(ctx: &Context<'_>, tenant_id: ID, suspended: bool) -> Result<TenantObj> {
     scope::operator(ctx)?;
     let id = scope::tenant_id(ctx, Some(&tenant_id))?;
-    admin::set_status(&core(ctx).db, id, suspended).await.map_err(from_tenants)?;
-    reloaded(ctx, Some(&tenant_id)).await
+    configure_tenant(ctx, Some(&tenant_id), async move |db| admin::set_status(db, id, suspended).await).await
 }
