@@ -9,7 +9,10 @@ use sea_orm::{ConnectOptions, Database, DatabaseConnection};
 
 pub async fn connect_db(url: &str) -> anyhow::Result<DatabaseConnection> {
     let mut opts = ConnectOptions::new(url.to_string());
-    opts.sqlx_logging(false)
+    // Every statement is logged at TRACE under `sqlx::query` (off unless RUST_LOG asks:
+    // `bench/writes.sh` counts statements per request that way).
+    opts.sqlx_logging(true)
+        .sqlx_logging_level(log::LevelFilter::Trace)
         .max_connections(if url.starts_with("sqlite") { 8 } else { 32 })
         .connect_timeout(Duration::from_secs(10))
         // WAL lets readers proceed while one writer writes; writers wait their turn.

@@ -186,6 +186,34 @@ pub fn check_callback_url(raw: &str, policy: UrlPolicy) -> Result<url::Url, Stri
     mooring_tenants::public_net::check_outbound_url(raw, "callback URL", policy)
 }
 
+/// A client for the operator's own services (its Horizons, RPCs, Friendbot), which
+/// may sit on a private network and so skip the fence. `timeout`: the whole request;
+/// `None` for streams, which live as long as the server keeps them open.
+pub fn platform_client(timeout: Option<std::time::Duration>, connect: std::time::Duration) -> reqwest::Client {
+    crate::install_crypto_provider();
+    let builder = reqwest::Client::builder()
+        .connect_timeout(connect)
+        .user_agent(concat!("mooring/", env!("CARGO_PKG_VERSION")));
+    let builder = match timeout {
+        Some(t) => builder.timeout(t),
+        None => builder,
+    };
+    builder.build().expect("HTTP client")
+}
+
+/// The origins of the operator's configured service URLs (called without the fence).
+pub fn origins(urls: &[String]) -> Vec<url::Origin> {
+    urls.iter().filter_map(|u| url::Url::parse(u).ok()).map(|u| u.origin()).collect()
+}
+
+/// (service URL, account) → signers for SEP-10, single flight, for `ttl` (`None`: no
+/// cache when `ttl` is zero).
+pub fn signer_cache<V: Clone + Send + Sync + 'static>(
+    ttl: std::time::Duration,
+) -> Option<moka::future::Cache<(String, String), V>> {
+    (!ttl.is_zero()).then(|| moka::future::Cache::builder().max_capacity(100_000).time_to_live(ttl).build())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -277,3 +305,4 @@ mod tests {
         assert!(check_callback_url("http://127.0.0.1:9/cb", tests).is_ok());
     }
 }
+

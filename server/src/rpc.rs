@@ -124,21 +124,11 @@ pub struct Rpc {
 
 impl Rpc {
     pub fn new(timeout: Duration, signer_ttl: Duration, platform: Vec<String>, fence: &Fence) -> Self {
-        crate::install_crypto_provider();
-        let http = reqwest::Client::builder()
-            .timeout(timeout)
-            .connect_timeout(timeout)
-            .user_agent(concat!("mooring/", env!("CARGO_PKG_VERSION")))
-            .build()
-            .expect("HTTP client");
-        let platform = platform.iter().filter_map(|u| url::Url::parse(u).ok()).map(|u| u.origin()).collect();
-        let signers = (!signer_ttl.is_zero())
-            .then(|| moka::future::Cache::builder().max_capacity(100_000).time_to_live(signer_ttl).build());
         Self {
-            http,
+            http: crate::outbound::platform_client(Some(timeout), timeout),
             fenced: FencedClient::new(fence, Some(timeout), timeout),
-            platform: Arc::new(platform),
-            signers,
+            platform: Arc::new(crate::outbound::origins(&platform)),
+            signers: crate::outbound::signer_cache(signer_ttl),
         }
     }
 

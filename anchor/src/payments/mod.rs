@@ -250,14 +250,26 @@ pub async fn apply_batch(
 ) -> AnchorResult<Vec<Applied>> {
     let txn = mooring_entities::begin_write(db).await?;
     leases::fenced(&txn, fence).await?;
-    let items: Vec<(Uuid, &Observed)> = batch.iter().map(|p| (tenant.id, p)).collect();
-    let mut known = Known::read(&txn, &items).await?;
-    let mut outcomes = Vec::with_capacity(batch.len());
-    for p in batch {
-        outcomes.push(apply_one(&txn, &mut known, tenant, account, p).await?);
-    }
+    let outcomes = apply_each(&txn, tenant, account, batch).await?;
     streams::store_account_cursor(&txn, tenant.id, account, cursor).await?;
     txn.commit().await?;
+    Ok(outcomes)
+}
+
+/// One account's payments in the caller's transaction, the transactions they name read
+/// once for the whole batch.
+async fn apply_each(
+    txn: &DatabaseTransaction,
+    tenant: &Tenant,
+    account: &str,
+    batch: &[Observed],
+) -> AnchorResult<Vec<Applied>> {
+    let items: Vec<(Uuid, &Observed)> = batch.iter().map(|p| (tenant.id, p)).collect();
+    let mut known = Known::read(txn, &items).await?;
+    let mut outcomes = Vec::with_capacity(batch.len());
+    for p in batch {
+        outcomes.push(apply_one(txn, &mut known, tenant, account, p).await?);
+    }
     Ok(outcomes)
 }
 
@@ -275,12 +287,7 @@ pub async fn apply_observed(
     }
     let txn = mooring_entities::begin_write(db).await?;
     leases::fenced(&txn, fence).await?;
-    let items: Vec<(Uuid, &Observed)> = batch.iter().map(|p| (tenant.id, p)).collect();
-    let mut known = Known::read(&txn, &items).await?;
-    let mut outcomes = Vec::with_capacity(batch.len());
-    for p in batch {
-        outcomes.push(apply_one(&txn, &mut known, tenant, account, p).await?);
-    }
+    let outcomes = apply_each(&txn, tenant, account, batch).await?;
     txn.commit().await?;
     Ok(outcomes)
 }

@@ -75,28 +75,13 @@ impl Horizon {
     /// removed on the ledger can still complete a token exchange for at most that long;
     /// in return a burst of exchanges for one account costs one Horizon request.
     pub fn new(timeout: Duration, signer_ttl: Duration, platform: Vec<String>, fence: &Fence) -> Self {
-        crate::install_crypto_provider();
-        let http = reqwest::Client::builder()
-            .timeout(timeout)
-            .connect_timeout(timeout)
-            .user_agent(concat!("mooring/", env!("CARGO_PKG_VERSION")))
-            .build()
-            .expect("HTTP client");
-        let stream_http = reqwest::Client::builder()
-            .connect_timeout(timeout)
-            .user_agent(concat!("mooring/", env!("CARGO_PKG_VERSION")))
-            .build()
-            .expect("HTTP client");
-        let signers = (!signer_ttl.is_zero())
-            .then(|| moka::future::Cache::builder().max_capacity(100_000).time_to_live(signer_ttl).build());
-        let platform = platform.iter().filter_map(|u| url::Url::parse(u).ok()).map(|u| u.origin()).collect();
         Self {
-            http,
-            stream_http,
-            signers,
+            http: crate::outbound::platform_client(Some(timeout), timeout),
+            stream_http: crate::outbound::platform_client(None, timeout),
+            signers: crate::outbound::signer_cache(signer_ttl),
             fenced: FencedClient::new(fence, Some(timeout), timeout),
             fenced_stream: FencedClient::new(fence, None, timeout),
-            platform: Arc::new(platform),
+            platform: Arc::new(crate::outbound::origins(&platform)),
         }
     }
 
@@ -162,16 +147,23 @@ impl Horizon {
             history_latest_ledger: u32,
         }
         let url = format!("{}/", horizon_url.trim_end_matches('/'));
+        let root: Root = self.get_json(&url).await?.ok_or(HorizonError::Status(404))?;
+        Ok(root.history_latest_ledger)
+    }
+
+    /// A JSON document; `None` when Horizon answers 404 or 410 (it does not have it).
+    async fn get_json<T: serde::de::DeserializeOwned>(&self, url: &str) -> Result<Option<T>, HorizonError> {
         let response = self
-            .get(&url, false)?
+            .get(url, false)?
             .send()
             .await
             .map_err(|e| HorizonError::Unreachable(crate::outbound::describe(e)))?;
-        if !response.status().is_success() {
-            return Err(HorizonError::Status(response.status().as_u16()));
+        match response.status().as_u16() {
+            200..=299 => {}
+            404 | 410 => return Ok(None),
+            other => return Err(HorizonError::Status(other)),
         }
-        let root: Root = response.json().await.map_err(|e| HorizonError::Body(e.to_string()))?;
-        Ok(root.history_latest_ledger)
+        response.json().await.map(Some).map_err(|e| HorizonError::Body(e.to_string()))
     }
 
     /// A ledger's hash (`GET /ledgers/{seq}`); `None` when Horizon does not have it.
@@ -185,18 +177,7 @@ impl Horizon {
             hash: String,
         }
         let url = format!("{}/ledgers/{sequence}", horizon_url.trim_end_matches('/'));
-        let response = self
-            .get(&url, false)?
-            .send()
-            .await
-            .map_err(|e| HorizonError::Unreachable(crate::outbound::describe(e)))?;
-        match response.status().as_u16() {
-            200 => {}
-            404 | 410 => return Ok(None),
-            other => return Err(HorizonError::Status(other)),
-        }
-        let ledger: Ledger = response.json().await.map_err(|e| HorizonError::Body(e.to_string()))?;
-        Ok(Some(ledger.hash))
+        Ok(self.get_json::<Ledger>(&url).await?.map(|l| l.hash))
     }
 }
 

@@ -253,15 +253,9 @@ impl Follow {
                 Err(e) => return Err(e.into()),
             },
         };
+        let fence = self.session.fence();
         let Some(reason) = reason else {
-            ledger::store_checked_ledger(
-                &self.state.db,
-                &self.key,
-                latest.sequence,
-                &latest.id,
-                &self.session.fence(),
-            )
-            .await?;
+            ledger::store_checked_ledger(&self.state.db, &self.key, latest.sequence, &latest.id, &fence).await?;
             return Ok(false);
         };
         let oldest = match rpc.ledgers(&self.spec.url, 1, 1).await {
@@ -279,14 +273,7 @@ impl Follow {
         );
         self.reader.epoch = epoch;
         self.position = new_cursor;
-        ledger::store_checked_ledger(
-            &self.state.db,
-            &self.key,
-            latest.sequence,
-            &latest.id,
-            &self.session.fence(),
-        )
-        .await?;
+        ledger::store_checked_ledger(&self.state.db, &self.key, latest.sequence, &latest.id, &fence).await?;
         Ok(true)
     }
 
