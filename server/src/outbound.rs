@@ -189,7 +189,10 @@ pub fn check_callback_url(raw: &str, policy: UrlPolicy) -> Result<url::Url, Stri
 /// A client for the operator's own services (its Horizons, RPCs, Friendbot), which
 /// may sit on a private network and so skip the fence. `timeout`: the whole request;
 /// `None` for streams, which live as long as the server keeps them open.
-pub fn platform_client(timeout: Option<std::time::Duration>, connect: std::time::Duration) -> reqwest::Client {
+pub fn platform_client(
+    timeout: Option<std::time::Duration>,
+    connect: std::time::Duration,
+) -> reqwest::Client {
     crate::install_crypto_provider();
     let builder = reqwest::Client::builder()
         .connect_timeout(connect)
@@ -305,4 +308,3 @@ mod tests {
         assert!(check_callback_url("http://127.0.0.1:9/cb", tests).is_ok());
     }
 }
-

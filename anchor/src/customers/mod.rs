@@ -79,6 +79,40 @@ pub async fn load(db: &impl ConnectionTrait, owner: &Owner, target: &Target) -> 
     with_fields(db, find(db, owner, target).await?).await
 }
 
+/// The owner's customers among `ids`, with their fields: two queries however many ids
+/// (a transaction names a sender and a receiver). Ids the owner has no customer for are
+/// absent.
+pub async fn load_ids(
+    db: &impl ConnectionTrait,
+    owner: &Owner,
+    ids: &[Uuid],
+) -> AnchorResult<std::collections::HashMap<Uuid, Loaded>> {
+    let mut loaded = std::collections::HashMap::new();
+    if ids.is_empty() {
+        return Ok(loaded);
+    }
+    let query = customer::Entity::of_tenant(owner.tenant_id)
+        .filter(customer::Column::SaAccount.eq(&owner.sa_account))
+        .filter(customer::Column::Id.is_in(ids.iter().copied()));
+    let query = match &owner.memo {
+        Some(memo) => query.filter(customer::Column::Memo.eq(memo)),
+        None => query,
+    };
+    let customers = query.all(db).await?;
+    if customers.is_empty() {
+        return Ok(loaded);
+    }
+    let fields = customer_field::Entity::find()
+        .filter(customer_field::Column::CustomerId.is_in(customers.iter().map(|c| c.id)))
+        .all(db)
+        .await?;
+    for customer in customers {
+        let own = fields.iter().filter(|f| f.customer_id == customer.id).cloned().collect();
+        loaded.insert(customer.id, Loaded { customer, fields: own });
+    }
+    Ok(loaded)
+}
+
 pub async fn load_by_id(
     db: &impl ConnectionTrait,
     tenant_id: Uuid,

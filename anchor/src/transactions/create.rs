@@ -17,7 +17,7 @@ use uuid::Uuid;
 use super::query::owned_by;
 use super::transition::record_event;
 use crate::Owner;
-use crate::customers::{self, Side, Target};
+use crate::customers::{self, Side};
 use crate::quotes;
 use crate::{Actor, AnchorError, AnchorResult};
 
@@ -145,26 +145,26 @@ pub fn fees(asset: &Asset, amount: Amount) -> (Amount, Vec<(String, Amount)>) {
     (Amount(fixed.0.saturating_add(percent.0)), details)
 }
 
-/// The customer the request names on `side` must be the sending anchor's own and
-/// accepted for the type the asset asks of that side.
+/// The customers the request names must be the sending anchor's own and accepted for
+/// the types the asset asks of each side: both read at once, sender checked first.
 async fn require_kyc(
     db: &impl ConnectionTrait,
     tenant: &Tenant,
     owner: &Owner,
     asset: &Asset,
-    side: Side,
-    id: Option<Uuid>,
+    sides: [(Side, Option<Uuid>); 2],
 ) -> AnchorResult<()> {
-    let Some(type_name) = side.sep12_type(asset) else { return Ok(()) };
-    let loaded = match id {
-        Some(id) => customers::load(db, owner, &Target::Id(id)).await?,
-        None => None,
-    };
-    if customers::accepted(tenant, asset, side, loaded.as_ref()) {
-        Ok(())
-    } else {
-        Err(AnchorError::CustomerInfoNeeded { sep12_type: type_name.to_string() })
+    let wanted: Vec<Uuid> =
+        sides.iter().filter(|(side, _)| side.sep12_type(asset).is_some()).filter_map(|(_, id)| *id).collect();
+    let loaded = customers::load_ids(db, owner, &wanted).await?;
+    for (side, id) in sides {
+        let Some(type_name) = side.sep12_type(asset) else { continue };
+        let customer = id.and_then(|id| loaded.get(&id));
+        if !customers::accepted(tenant, asset, side, customer) {
+            return Err(AnchorError::CustomerInfoNeeded { sep12_type: type_name.to_string() });
+        }
     }
+    Ok(())
 }
 
 fn missing_fields(asset: &Asset, given: &Map<String, Value>) -> AnchorResult<()> {
@@ -248,8 +248,14 @@ pub async fn create(
     // Customers and quotes resolve across the account's memos (SEP-31's principal is the
     // sending anchor); the transaction itself belongs to the token's memo.
     let account = owner.account();
-    require_kyc(db, tenant, &account, asset, Side::Sender, new.sender_id).await?;
-    require_kyc(db, tenant, &account, asset, Side::Receiver, new.receiver_id).await?;
+    require_kyc(
+        db,
+        tenant,
+        &account,
+        asset,
+        [(Side::Sender, new.sender_id), (Side::Receiver, new.receiver_id)],
+    )
+    .await?;
     missing_fields(asset, &new.fields)?;
 
     let terms = match new.quote_id {

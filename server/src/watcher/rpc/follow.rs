@@ -255,7 +255,8 @@ impl Follow {
         };
         let fence = self.session.fence();
         let Some(reason) = reason else {
-            ledger::store_checked_ledger(&self.state.db, &self.key, latest.sequence, &latest.id, &fence).await?;
+            ledger::store_checked_ledger(&self.state.db, &self.key, latest.sequence, &latest.id, &fence)
+                .await?;
             return Ok(false);
         };
         let oldest = match rpc.ledgers(&self.spec.url, 1, 1).await {
