@@ -171,6 +171,7 @@ pub(crate) async fn tenants(
             .filter(|c| assets.iter().any(|a| a.sep31_enabled && a.sep38() == c.sell))
             .collect();
         let tenant = Arc::new(Tenant {
+            derived: Default::default(),
             corridors,
             data_key,
             id: t.id,

@@ -62,6 +62,16 @@ pub struct Tenant {
     /// SEP-38 pairs this tenant quotes.
     pub corridors: Vec<Corridor>,
     pub expired_quote_policy: ExpiredQuotePolicy,
+    /// Responses made from this configuration alone, built on first use.
+    pub derived: Derived,
+}
+
+/// Responses made from a tenant's configuration alone, built once. A tenant is rebuilt
+/// whenever its configuration changes (`Directory::refresh`), so they never go stale.
+#[derive(Debug, Default)]
+pub struct Derived {
+    /// The body of SEP-31 `GET /info`.
+    pub sep31_info: std::sync::OnceLock<std::sync::Arc<[u8]>>,
 }
 
 #[derive(Debug, Clone, Default)]

@@ -42,11 +42,22 @@ fn sep12_types(ctx: &TenantCtx, kind: &str, ty: &Option<String>) -> TypesOf {
 
 /// Public information for sending anchors and other Stellar apps (as SDF's anchor
 /// validator and django-polaris read it): no token needed unless the tenant asks; a
-/// token that is sent must be valid.
-async fn info(ctx: TenantCtx, auth: Option<SepAuth>) -> ApiResult<Json<InfoResponse>> {
+/// token that is sent must be valid. The body depends on the tenant's configuration
+/// alone: it is serialised once per configuration version.
+async fn info(ctx: TenantCtx, auth: Option<SepAuth>) -> ApiResult<Response> {
     if ctx.tenant.info_requires_auth && auth.is_none() {
         return Err(ApiError::Forbidden("this anchor's /info needs a SEP-10 token".into()));
     }
+    let body = ctx
+        .tenant
+        .derived
+        .sep31_info
+        .get_or_init(|| serde_json::to_vec(&info_body(&ctx)).expect("the /info body serialises").into());
+    let headers = [(axum::http::header::CONTENT_TYPE, "application/json")];
+    Ok((headers, axum::body::Bytes::from_owner(body.clone())).into_response())
+}
+
+fn info_body(ctx: &TenantCtx) -> InfoResponse {
     let mut receive = BTreeMap::new();
     for asset in ctx.tenant.assets.iter().filter(|a| a.sep31_enabled) {
         // Tiered fees do not fit /info's one fixed + one percentage fee: SEP-31 then
@@ -62,8 +73,8 @@ async fn info(ctx: TenantCtx, auth: Option<SepAuth>) -> ApiResult<Json<InfoRespo
             max_amount: asset.max_amount.map(Amount::to_decimal),
             funding_methods: asset.funding_methods.clone(),
             sep12: Sep12Types {
-                sender: sep12_types(&ctx, "Sender", &asset.sender_sep12_type),
-                receiver: sep12_types(&ctx, "Receiver", &asset.receiver_sep12_type),
+                sender: sep12_types(ctx, "Sender", &asset.sender_sep12_type),
+                receiver: sep12_types(ctx, "Receiver", &asset.receiver_sep12_type),
             },
             sender_sep12_type: None,
             receiver_sep12_type: None,
@@ -73,7 +84,7 @@ async fn info(ctx: TenantCtx, auth: Option<SepAuth>) -> ApiResult<Json<InfoRespo
         };
         receive.insert(asset.code.clone(), entry);
     }
-    Ok(Json(InfoResponse { receive }))
+    InfoResponse { receive }
 }
 
 fn customer_id(value: Option<String>, key: &str) -> ApiResult<Option<Uuid>> {
