@@ -4,6 +4,7 @@
 //! transactions stuck. This sits above `customers` and `transactions`, so neither
 //! depends on the other's writes.
 
+use mooring_entities::Writer;
 use mooring_tenants::Tenant;
 use sea_orm::DatabaseConnection;
 use uuid::Uuid;
@@ -27,14 +28,15 @@ pub async fn put(
 
 /// The tenant's review of a customer (see [`customers::review_in`]).
 pub async fn review(
-    db: &DatabaseConnection,
+    w: impl Into<Writer<'_>>,
     tenant: &Tenant,
     customer_id: Uuid,
     decision: Review,
     message: Option<String>,
     field_errors: &[(String, String)],
 ) -> AnchorResult<Loaded> {
-    let txn = mooring_entities::begin_write(db).await?;
+    let w = w.into();
+    let txn = w.begin().await?;
     let after = customers::review_in(&txn, tenant, customer_id, decision, message, field_errors).await?;
     transactions::resume_after_customer_update(&txn, tenant, customer_id).await?;
     txn.commit().await?;

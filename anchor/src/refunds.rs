@@ -10,10 +10,11 @@
 
 use chrono::Utc;
 use mooring_entities::TenantScoped;
+use mooring_entities::Writer;
 use mooring_entities::{refund, transaction};
 use mooring_stellar::Amount;
 use mooring_stellar::sep31::Status;
-use sea_orm::{ActiveModelTrait, ColumnTrait, DatabaseConnection, QueryFilter, QuerySelect, Set, SqlErr};
+use sea_orm::{ActiveModelTrait, ColumnTrait, QueryFilter, QuerySelect, Set, SqlErr};
 use uuid::Uuid;
 
 use crate::outbox::{self, Kind};
@@ -59,14 +60,15 @@ pub fn refundable(t: &transaction::Model) -> Result<(), String> {
 
 /// Records a refund; see the module documentation for the rules.
 pub async fn record(
-    db: &DatabaseConnection,
+    w: impl Into<Writer<'_>>,
     tenant_id: Uuid,
     id: Uuid,
     refund: &Refund,
     actor: &Actor,
 ) -> AnchorResult<transaction::Model> {
+    let w = w.into();
     check(refund)?;
-    let txn = mooring_entities::begin_write(db).await?;
+    let txn = w.begin().await?;
     // PostgreSQL: FOR UPDATE serializes refunds of one transaction. SQLite ignores the
     // lock clause; its write transaction (`BEGIN IMMEDIATE`) already serializes.
     let t = transaction::Entity::of_tenant(tenant_id)

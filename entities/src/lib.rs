@@ -35,52 +35,11 @@ pub mod transaction_event;
 pub mod watch_cursor;
 pub mod watch_lease;
 pub mod webhook_endpoint;
+mod writer;
 
 pub use tenant_scoped::TenantScoped;
 
-use sea_orm::{DatabaseConnection, DatabaseTransaction, DbErr, TransactionOptions, TransactionTrait};
-
-/// Begins a transaction that will write. On SQLite it takes the write lock up front
-/// (`BEGIN IMMEDIATE`), so that concurrent writers queue on the busy timeout instead
-/// of failing at once when a read lock cannot be upgraded; elsewhere it is a plain
-/// `BEGIN`.
-///
-/// Inside an admin mutation (see [`audit_scope`]) the first write transaction also
-/// carries the mutation's audit row, so the change and its record commit together.
-pub async fn begin_write(db: &DatabaseConnection) -> Result<DatabaseTransaction, DbErr> {
-    let txn = db
-        .begin_with_options(TransactionOptions {
-            sqlite_transaction_mode: Some(sea_orm::SqliteTransactionMode::Immediate),
-            ..TransactionOptions::default()
-        })
-        .await?;
-    if let Some(row) = audit_scope::take() {
-        use sea_orm::EntityTrait;
-        audit_entry::Entity::insert(row).exec_without_returning(&txn).await?;
-    }
-    Ok(txn)
-}
-
-/// The audit row of the admin mutation running in this task, waiting for the
-/// mutation's first write transaction to carry it.
-pub mod audit_scope {
-    use std::cell::RefCell;
-
-    use crate::audit_entry;
-
-    tokio::task_local! {
-        static PENDING: RefCell<Option<audit_entry::ActiveModel>>;
-    }
-
-    /// Runs `f` with `row` pending.
-    pub async fn with<F: std::future::Future>(row: audit_entry::ActiveModel, f: F) -> F::Output {
-        PENDING.scope(RefCell::new(Some(row)), f).await
-    }
-
-    pub(crate) fn take() -> Option<audit_entry::ActiveModel> {
-        PENDING.try_with(|p| p.borrow_mut().take()).ok().flatten()
-    }
-}
+pub use writer::{Audit, Writer, begin_write};
 
 #[cfg(test)]
 mod tests {

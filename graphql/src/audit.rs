@@ -1,7 +1,8 @@
 //! Every root mutation is audited: before it runs, its row (who, tenant, mutation,
-//! target, redacted arguments) is made pending for the mutation's first write
-//! transaction (`mooring_tenants::audit`); after it, a mutation that committed nothing
-//! is recorded on its own, with its outcome.
+//! target, redacted arguments) is put in the request's [`Audit`] slot, which resolvers
+//! hand to their writes (`mutation::writer`), so the first write transaction carries
+//! it (`mooring_tenants::audit`); after it, a mutation that committed nothing is
+//! recorded on its own, with its outcome.
 
 use std::sync::{Arc, Mutex};
 
@@ -10,7 +11,7 @@ use async_graphql::extensions::{
 };
 use async_graphql::parser::types::ExecutableDocument;
 use async_graphql::{ServerResult, Value, Variables};
-use mooring_tenants::audit::{self, Actor, audit_scope};
+use mooring_tenants::audit::{self, Actor, Audit};
 use serde_json::{Map, Value as Json};
 
 use crate::{Caller, CoreContext};
@@ -39,11 +40,11 @@ pub struct AuditMutations;
 
 impl ExtensionFactory for AuditMutations {
     fn create(&self) -> Arc<dyn Extension> {
-        Arc::new(Audit { variables: Mutex::new(Variables::default()) })
+        Arc::new(AuditExtension { variables: Mutex::new(Variables::default()) })
     }
 }
 
-struct Audit {
+struct AuditExtension {
     variables: Mutex<Variables>,
 }
 
@@ -62,7 +63,7 @@ fn redact(name: &str, v: &Value) -> Json {
 }
 
 #[async_trait::async_trait]
-impl Extension for Audit {
+impl Extension for AuditExtension {
     async fn parse_query(
         &self,
         ctx: &ExtensionContext<'_>,
@@ -102,7 +103,11 @@ impl Extension for Audit {
         let tenant = text("tenantId").and_then(|t| t.parse().ok()).or(caller_tenant);
         let target = text("id").or_else(|| text("tenantId"));
         let row = audit::entry(actor, tenant, info.name, target, Json::Object(args.clone()).to_string());
-        let result = audit_scope::with(row.clone(), next.run(ctx, info)).await;
+        // Without a slot (a caller that gave none) the row is still written, afterwards.
+        let slot = ctx.data_opt::<Audit>();
+        slot.inspect(|s| s.arm(row.clone()));
+        let result = next.run(ctx, info).await;
+        slot.inspect(|s| _ = s.disarm());
         let ok = result.is_ok();
         if let Err(e) = audit::settle(&core.db, row, ok).await {
             tracing::error!(error = %e, "writing an audit row failed");

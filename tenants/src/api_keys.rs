@@ -3,6 +3,7 @@
 //! last-used time.
 
 use chrono::{Duration, Utc};
+use mooring_entities::Writer;
 use mooring_entities::api_key;
 use sea_orm::sea_query::Expr;
 use sea_orm::{
@@ -42,15 +43,16 @@ impl KeyScope {
 
 /// Creates a key; returns its row and the key itself (never stored, never shown again).
 pub async fn create(
-    db: &DatabaseConnection,
+    w: impl Into<Writer<'_>>,
     scope: KeyScope,
     name: &str,
 ) -> Result<(api_key::Model, String), Error> {
+    let w = w.into();
     let mut raw = [0u8; 32];
     getrandom::fill(&mut raw).expect("operating system random source");
     let key = format!("{PREFIX}{}", raw.iter().map(|b| format!("{b:02x}")).collect::<String>());
     // A transaction, so the admin API's audit row commits with the key.
-    let txn = mooring_entities::begin_write(db).await?;
+    let txn = w.begin().await?;
     let row = api_key::ActiveModel {
         id: Set(Uuid::new_v4()),
         tenant_id: Set(match scope {
@@ -118,7 +120,8 @@ pub async fn list(db: &DatabaseConnection, scope: KeyScope, limit: u64) -> Resul
 }
 
 /// Revokes a key of `scope`; `false` if there is no such key there.
-pub async fn revoke(db: &DatabaseConnection, scope: KeyScope, id: Uuid) -> Result<bool, Error> {
+pub async fn revoke(w: impl Into<Writer<'_>>, scope: KeyScope, id: Uuid) -> Result<bool, Error> {
+    let w = w.into();
     let query = api_key::Entity::update_many()
         .col_expr(api_key::Column::RevokedAt, Expr::value(Utc::now()))
         .filter(api_key::Column::Id.eq(id))
@@ -127,7 +130,7 @@ pub async fn revoke(db: &DatabaseConnection, scope: KeyScope, id: Uuid) -> Resul
         KeyScope::Operator => query.filter(api_key::Column::TenantId.is_null()),
         KeyScope::Tenant(t) => query.filter(api_key::Column::TenantId.eq(t)),
     };
-    let txn = mooring_entities::begin_write(db).await?;
+    let txn = w.begin().await?;
     let revoked = query.exec(&txn).await?.rows_affected == 1;
     txn.commit().await?;
     Ok(revoked)
@@ -136,19 +139,20 @@ pub async fn revoke(db: &DatabaseConnection, scope: KeyScope, id: Uuid) -> Resul
 /// Revokes key `id` if `caller` may: the operator any key, a tenant its own. The
 /// revoked key, or `None` if there is no such live key in the caller's sight.
 pub async fn revoke_visible(
-    db: &DatabaseConnection,
+    w: impl Into<Writer<'_>>,
     caller: KeyScope,
     id: Uuid,
 ) -> Result<Option<ApiKeyRecord>, Error> {
-    let Some(row) = api_key::Entity::find_by_id(id).one(db).await? else { return Ok(None) };
+    let w = w.into();
+    let Some(row) = api_key::Entity::find_by_id(id).one(w.db).await? else { return Ok(None) };
     let scope = match (caller, row.tenant_id) {
         (KeyScope::Operator, None) => KeyScope::Operator,
         (KeyScope::Operator, Some(t)) => KeyScope::Tenant(t),
         (KeyScope::Tenant(own), Some(t)) if own == t => KeyScope::Tenant(t),
         _ => return Ok(None),
     };
-    if !revoke(db, scope, id).await? {
+    if !revoke(w.db, scope, id).await? {
         return Ok(None);
     }
-    Ok(api_key::Entity::find_by_id(id).one(db).await?)
+    Ok(api_key::Entity::find_by_id(id).one(w.db).await?)
 }

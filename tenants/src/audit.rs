@@ -1,8 +1,9 @@
 //! The admin audit log: every GraphQL mutation leaves a row — who, which tenant, which
 //! mutation on what, a redacted summary of its arguments, the outcome, the request id.
-//! The row rides in the mutation's first write transaction (`mooring_entities::
-//! audit_scope`), so a committed change always has its record; a mutation that wrote
-//! nothing (refused, or failed) is recorded on its own afterwards.
+//! The row is handed to the mutation's writes in its [`Audit`] slot (through a
+//! `mooring_entities::Writer`) and rides in the first write transaction, so a committed
+//! change always has its record; a mutation that wrote nothing (refused, or failed) is
+//! recorded on its own afterwards.
 
 use chrono::{DateTime, Utc};
 use mooring_entities::audit_entry;
@@ -15,7 +16,7 @@ use crate::Error;
 use crate::api_keys::KeyScope;
 
 pub use audit_entry::Model as Entry;
-pub use mooring_entities::audit_scope;
+pub use mooring_entities::{Audit, Writer};
 
 /// Who made a request to the admin API.
 #[derive(Debug, Clone)]

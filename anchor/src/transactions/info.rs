@@ -2,6 +2,7 @@
 //! customer KYC, and resuming once it arrives.
 
 use mooring_entities::TenantScoped;
+use mooring_entities::Writer;
 use std::collections::BTreeMap;
 
 use mooring_entities::json_columns::{RequestedField, RequestedFields};
@@ -20,14 +21,15 @@ use crate::{Actor, AnchorError, AnchorResult};
 
 /// Asks the sending anchor to correct transaction fields (`PATCH` flow).
 pub async fn request_transaction_info(
-    db: &DatabaseConnection,
+    w: impl Into<Writer<'_>>,
     tenant: &Tenant,
     id: Uuid,
     fields: &[String],
     message: &str,
     actor: &Actor,
 ) -> AnchorResult<transaction::Model> {
-    let t = get_for_tenant(db, tenant.id, id)
+    let w = w.into();
+    let t = get_for_tenant(w.db, tenant.id, id)
         .await?
         .ok_or_else(|| AnchorError::NotFound("transaction not found".into()))?;
     let asset = tenant.sep31_asset(&t.asset_code, Some(&t.asset_issuer));
@@ -46,7 +48,7 @@ pub async fn request_transaction_info(
     }
     let updates = RequestedFields { transaction: wanted };
     let message = message.to_string();
-    transition(db, tenant.id, id, Status::PendingTransactionInfoUpdate, actor, Some(&message), |row| {
+    transition(w, tenant.id, id, Status::PendingTransactionInfoUpdate, actor, Some(&message), |row| {
         row.required_info_updates = Set(Some(updates));
         row.required_info_message = Set(Some(message.clone()));
     })
@@ -101,7 +103,7 @@ pub async fn patch_fields(
 /// Asks for corrected KYC: marks the customer's fields rejected (with reasons) and
 /// moves the transaction to `pending_customer_info_update`, atomically.
 pub async fn request_customer_info(
-    db: &DatabaseConnection,
+    w: impl Into<Writer<'_>>,
     tenant: &Tenant,
     id: Uuid,
     customer_id: Uuid,
@@ -109,7 +111,8 @@ pub async fn request_customer_info(
     message: &str,
     actor: &Actor,
 ) -> AnchorResult<transaction::Model> {
-    let txn = mooring_entities::begin_write(db).await?;
+    let w = w.into();
+    let txn = w.begin().await?;
     let t = get_for_tenant(&txn, tenant.id, id)
         .await?
         .ok_or_else(|| AnchorError::NotFound("transaction not found".into()))?;

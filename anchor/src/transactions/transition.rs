@@ -3,6 +3,7 @@
 //! in one database transaction.
 
 use chrono::Utc;
+use mooring_entities::Writer;
 use mooring_entities::{transaction, transaction_event};
 use mooring_stellar::sep31::Status;
 use mooring_tenants::api_keys::KeyScope;
@@ -116,7 +117,7 @@ pub async fn transition_in(
 }
 
 pub async fn transition(
-    db: &DatabaseConnection,
+    w: impl Into<Writer<'_>>,
     tenant_id: Uuid,
     id: Uuid,
     to: Status,
@@ -124,7 +125,8 @@ pub async fn transition(
     message: Option<&str>,
     changes: impl FnOnce(&mut transaction::ActiveModel),
 ) -> AnchorResult<transaction::Model> {
-    let txn = mooring_entities::begin_write(db).await?;
+    let w = w.into();
+    let txn = w.begin().await?;
     let updated = transition_in(&txn, tenant_id, id, to, actor, message, changes).await?;
     txn.commit().await?;
     Ok(updated)
@@ -179,15 +181,16 @@ pub async fn expire_due(db: &DatabaseConnection, limit: u64) -> AnchorResult<usi
 /// Releases a payout held for review (a payment after its quote expired): the tenant
 /// honours the quote after all. "Not found" outside `scope`; refused when nothing is held.
 pub async fn release_hold(
-    db: &DatabaseConnection,
+    w: impl Into<Writer<'_>>,
     scope: KeyScope,
     id: Uuid,
     actor: &Actor,
 ) -> AnchorResult<transaction::Model> {
-    let t = find_in_scope(db, scope, id)
+    let w = w.into();
+    let t = find_in_scope(w.db, scope, id)
         .await?
         .ok_or_else(|| AnchorError::NotFound("transaction not found".into()))?;
-    let txn = mooring_entities::begin_write(db).await?;
+    let txn = w.begin().await?;
     let released = transaction::Entity::update_many()
         .col_expr(transaction::Column::HeldReason, sea_orm::sea_query::Expr::value(Option::<String>::None))
         .col_expr(transaction::Column::StatusMessage, sea_orm::sea_query::Expr::value(Option::<String>::None))
@@ -230,28 +233,29 @@ pub enum Change {
 
 /// Applies `change` to a transaction `scope` may see ("not found" for the rest).
 pub async fn apply(
-    db: &DatabaseConnection,
+    w: impl Into<Writer<'_>>,
     scope: KeyScope,
     id: Uuid,
     change: Change,
     actor: &Actor,
 ) -> AnchorResult<transaction::Model> {
-    let t = find_in_scope(db, scope, id)
+    let w = w.into();
+    let t = find_in_scope(w.db, scope, id)
         .await?
         .ok_or_else(|| AnchorError::NotFound("transaction not found".into()))?;
     match change {
         Change::PayoutSubmitted { message } => {
-            transition(db, t.tenant_id, id, Status::PendingExternal, actor, message.as_deref(), |_| {}).await
+            transition(w, t.tenant_id, id, Status::PendingExternal, actor, message.as_deref(), |_| {}).await
         }
         Change::Complete { external_id } => {
-            transition(db, t.tenant_id, id, Status::Completed, actor, None, |row| {
+            transition(w, t.tenant_id, id, Status::Completed, actor, None, |row| {
                 row.external_transaction_id = Set(Some(external_id));
             })
             .await
         }
         Change::Fail { message } => {
             let shown = message.clone();
-            transition(db, t.tenant_id, id, Status::Error, actor, Some(&message), |row| {
+            transition(w, t.tenant_id, id, Status::Error, actor, Some(&message), |row| {
                 row.status_message = Set(Some(shown));
             })
             .await

@@ -3,6 +3,7 @@
 
 use chrono::{DateTime, Duration, Utc};
 use mooring_entities::TenantScoped;
+use mooring_entities::Writer;
 use mooring_entities::{outbox, webhook_endpoint};
 use mooring_wire::webhook::{Envelope, TestEvent};
 use sea_orm::sea_query::Expr;
@@ -51,17 +52,18 @@ pub async fn deliveries(
 /// Sends a delivery again (same webhook id, so a receiver that has it can tell), from
 /// now, with a fresh retry budget.
 pub async fn redeliver(
-    db: &DatabaseConnection,
+    w: impl Into<Writer<'_>>,
     tenant_id: Uuid,
     delivery_id: Uuid,
 ) -> AnchorResult<Delivery> {
+    let w = w.into();
     let row = outbox::Entity::of_tenant(tenant_id)
         .filter(outbox::Column::Id.eq(delivery_id))
         .filter(outbox::Column::Kind.eq(outbox::Kind::Webhook))
-        .one(db)
+        .one(w.db)
         .await?
         .ok_or_else(|| AnchorError::NotFound("webhook delivery not found".into()))?;
-    let endpoint = find(db, tenant_id, row.endpoint_id.unwrap_or_default()).await?;
+    let endpoint = find(w.db, tenant_id, row.endpoint_id.unwrap_or_default()).await?;
     if !endpoint.enabled {
         return Err(AnchorError::WrongState("the endpoint is disabled; enable it first".into()));
     }
@@ -72,7 +74,7 @@ pub async fn redeliver(
     active.claim_token = Set(None);
     active.next_attempt_at = Set(Utc::now());
     active.url = Set(endpoint.url);
-    let txn = mooring_entities::begin_write(db).await?;
+    let txn = w.begin().await?;
     let row = active.update(&txn).await?;
     txn.commit().await?;
     Ok(row)
@@ -80,11 +82,12 @@ pub async fn redeliver(
 
 /// A `webhook.test` event to one endpoint.
 pub async fn send_test(
-    db: &DatabaseConnection,
+    w: impl Into<Writer<'_>>,
     tenant_id: Uuid,
     endpoint_id: Uuid,
 ) -> AnchorResult<Delivery> {
-    let endpoint = find(db, tenant_id, endpoint_id).await?;
+    let w = w.into();
+    let endpoint = find(w.db, tenant_id, endpoint_id).await?;
     if !endpoint.enabled {
         return Err(AnchorError::WrongState("the endpoint is disabled; enable it first".into()));
     }
@@ -93,7 +96,7 @@ pub async fn send_test(
         timestamp: Utc::now(),
         data: TestEvent { endpoint_id: endpoint.id, tenant_id },
     })?;
-    let txn = mooring_entities::begin_write(db).await?;
+    let txn = w.begin().await?;
     let delivery = enqueue(&txn, &endpoint, EventType::Test, Uuid::new_v4(), &body).await?;
     txn.commit().await?;
     Ok(delivery)

@@ -3,6 +3,7 @@
 
 use chrono::Utc;
 use mooring_entities::TenantScoped;
+use mooring_entities::Writer;
 use mooring_entities::webhook_endpoint;
 use mooring_tenants::MasterKey;
 use mooring_tenants::public_net::UrlPolicy;
@@ -43,16 +44,17 @@ fn check_url(url: &str, policy: UrlPolicy) -> AnchorResult<String> {
 pub const MAX_ENDPOINTS: u64 = 20;
 
 pub async fn create(
-    db: &DatabaseConnection,
+    w: impl Into<Writer<'_>>,
     key: &MasterKey,
     tenant_id: Uuid,
     url: &str,
     types: &[String],
     policy: UrlPolicy,
 ) -> AnchorResult<WithSecret> {
+    let w = w.into();
     let url = check_url(url, policy)?;
     let types = check_types(types)?;
-    let count = webhook_endpoint::Entity::of_tenant(tenant_id).count(db).await?;
+    let count = webhook_endpoint::Entity::of_tenant(tenant_id).count(w.db).await?;
     if count >= MAX_ENDPOINTS {
         return Err(AnchorError::invalid(format!("at most {MAX_ENDPOINTS} webhook endpoints per tenant")));
     }
@@ -60,7 +62,7 @@ pub async fn create(
     let (secret, sealed) = new_secret(key, id);
     let now = Utc::now();
     // A transaction, so the admin API's audit row commits with the change.
-    let txn = mooring_entities::begin_write(db).await?;
+    let txn = w.begin().await?;
     let endpoint = webhook_endpoint::ActiveModel {
         id: Set(id),
         tenant_id: Set(tenant_id),
@@ -106,13 +108,14 @@ pub struct Changes {
 }
 
 pub async fn update(
-    db: &DatabaseConnection,
+    w: impl Into<Writer<'_>>,
     tenant_id: Uuid,
     id: Uuid,
     c: Changes,
     policy: UrlPolicy,
 ) -> AnchorResult<Endpoint> {
-    let current = find(db, tenant_id, id).await?;
+    let w = w.into();
+    let current = find(w.db, tenant_id, id).await?;
     let mut row: webhook_endpoint::ActiveModel = current.into();
     if let Some(url) = c.url {
         row.url = Set(check_url(&url, policy)?);
@@ -128,15 +131,16 @@ pub async fn update(
         }
     }
     row.updated_at = Set(Utc::now());
-    let txn = mooring_entities::begin_write(db).await?;
+    let txn = w.begin().await?;
     let updated = row.update(&txn).await?;
     txn.commit().await?;
     Ok(updated)
 }
 
 /// Removes an endpoint; what it had not received yet is given up.
-pub async fn delete(db: &DatabaseConnection, tenant_id: Uuid, id: Uuid) -> AnchorResult<bool> {
-    let txn = mooring_entities::begin_write(db).await?;
+pub async fn delete(w: impl Into<Writer<'_>>, tenant_id: Uuid, id: Uuid) -> AnchorResult<bool> {
+    let w = w.into();
+    let txn = w.begin().await?;
     give_up_pending(&txn, id, "the endpoint was deleted").await?;
     let deleted = webhook_endpoint::Entity::delete_many()
         .filter(webhook_endpoint::Column::Id.eq(id))

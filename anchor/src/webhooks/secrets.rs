@@ -4,6 +4,7 @@
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD as B64;
 use chrono::{Duration, Utc};
+use mooring_entities::Writer;
 use mooring_entities::webhook_endpoint;
 use mooring_tenants::MasterKey;
 use mooring_tenants::crypto::WEBHOOK_SECRET_PURPOSE as SECRET_PURPOSE;
@@ -21,16 +22,17 @@ pub(super) fn new_secret(key: &MasterKey, endpoint_id: Uuid) -> (String, String)
 }
 /// A new secret; the current one keeps signing (beside it) for `overlap`.
 pub async fn rotate(
-    db: &DatabaseConnection,
+    w: impl Into<Writer<'_>>,
     key: &MasterKey,
     tenant_id: Uuid,
     id: Uuid,
     overlap: Duration,
 ) -> AnchorResult<WithSecret> {
+    let w = w.into();
     if overlap < Duration::zero() || overlap > Duration::days(7) {
         return Err(AnchorError::invalid("the overlap must be between 0 and 7 days"));
     }
-    let current = find(db, tenant_id, id).await?;
+    let current = find(w.db, tenant_id, id).await?;
     let (secret, sealed) = new_secret(key, id);
     let previous = current.secret.clone();
     let mut row: webhook_endpoint::ActiveModel = current.into();
@@ -38,7 +40,7 @@ pub async fn rotate(
     row.previous_secret = Set((overlap > Duration::zero()).then_some(previous));
     row.previous_until = Set((overlap > Duration::zero()).then(|| Utc::now() + overlap));
     row.updated_at = Set(Utc::now());
-    let txn = mooring_entities::begin_write(db).await?;
+    let txn = w.begin().await?;
     let endpoint = row.update(&txn).await?;
     txn.commit().await?;
     Ok(WithSecret { endpoint, secret })

@@ -46,9 +46,10 @@ impl CustomersMutation {
             ReviewStatus::NeedsInfo => Review::NeedsInfo,
         };
         let errors: Vec<(String, String)> = field_errors.into_iter().map(|f| (f.name, f.reason)).collect();
-        let loaded = mooring_anchor::kyc::review(db, &tenant, customer_id, decision, message, &errors)
-            .await
-            .map_err(from_anchor)?;
+        let loaded =
+            mooring_anchor::kyc::review(super::writer(ctx), &tenant, customer_id, decision, message, &errors)
+                .await
+                .map_err(from_anchor)?;
         Ok(CustomerObj(loaded))
     }
 }

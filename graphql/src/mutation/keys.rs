@@ -5,7 +5,7 @@ use mooring_tenants::api_keys::{self, KeyScope};
 
 use crate::error::{from_tenants, not_found};
 use crate::objects::{ApiKey, NewApiKey};
-use crate::scope::{self, core};
+use crate::scope::{self};
 
 #[derive(Default)]
 pub struct KeysMutation;
@@ -21,14 +21,14 @@ impl KeysMutation {
     ) -> Result<NewApiKey> {
         let id = scope::tenant_id(ctx, tenant_id.as_ref())?;
         let (row, key) =
-            api_keys::create(&core(ctx).db, KeyScope::Tenant(id), &name).await.map_err(from_tenants)?;
+            api_keys::create(super::writer(ctx), KeyScope::Tenant(id), &name).await.map_err(from_tenants)?;
         Ok(NewApiKey { api_key: row.into(), key })
     }
 
     /// Revokes an API key: it stops working at once.
     async fn revoke_api_key(&self, ctx: &Context<'_>, #[graphql(desc = "Key id.")] id: ID) -> Result<ApiKey> {
         let key_id = scope::parse_id(&id, "api key")?;
-        let row = api_keys::revoke_visible(&core(ctx).db, scope::key_scope(ctx)?, key_id)
+        let row = api_keys::revoke_visible(super::writer(ctx), scope::key_scope(ctx)?, key_id)
             .await
             .map_err(from_tenants)?
             .ok_or_else(|| not_found("api key"))?;

@@ -14,6 +14,7 @@ mod webhooks;
 
 use async_graphql::{Context, ID, MergedObject, Result};
 use mooring_stellar::Amount;
+use mooring_tenants::audit::{Audit, Writer};
 
 use crate::error::{from_tenants, internal, invalid};
 use crate::objects::TenantObj;
@@ -31,15 +32,26 @@ pub struct Mutation(
     sandbox::SandboxMutation,
 );
 
+/// How a resolver writes: to the database, carrying the mutation's audit row (the
+/// request's [`Audit`] slot, armed by the audit extension) into its first write
+/// transaction.
+pub(crate) fn writer<'a>(ctx: &'a Context<'_>) -> Writer<'a> {
+    let db = &core(ctx).db;
+    match ctx.data_opt::<Audit>() {
+        Some(audit) => Writer::audited(db, audit),
+        None => Writer::unaudited(db),
+    }
+}
+
 /// How every resolver writes configuration: the write (`tenants::admin`, handed the
-/// connection), then the tenant snapshot reloaded here and, through the hook, on every
+/// [`writer`]), then the tenant snapshot reloaded here and, through the hook, on every
 /// replica, in one call. The write and the reload cannot be separated, so no resolver
 /// answers from the snapshot its write made stale.
 async fn configure<T>(
     ctx: &Context<'_>,
-    write: impl AsyncFnOnce(&mooring_anchor::Db) -> Result<T, mooring_tenants::Error>,
+    write: impl AsyncFnOnce(Writer<'_>) -> Result<T, mooring_tenants::Error>,
 ) -> Result<T> {
-    let value = write(&core(ctx).db).await.map_err(from_tenants)?;
+    let value = write(writer(ctx)).await.map_err(from_tenants)?;
     core(ctx).tenants.changed().await.map_err(internal)?;
     Ok(value)
 }
@@ -48,7 +60,7 @@ async fn configure<T>(
 async fn configure_tenant<T>(
     ctx: &Context<'_>,
     tenant_id: Option<&ID>,
-    write: impl AsyncFnOnce(&mooring_anchor::Db) -> Result<T, mooring_tenants::Error>,
+    write: impl AsyncFnOnce(Writer<'_>) -> Result<T, mooring_tenants::Error>,
 ) -> Result<TenantObj> {
     configure(ctx, write).await?;
     Ok(TenantObj(scope::tenant(ctx, tenant_id)?))

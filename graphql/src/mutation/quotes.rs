@@ -13,7 +13,7 @@ use super::{amount, configure, configure_tenant};
 use crate::enums::ExpiredQuotePolicy;
 use crate::error::{from_anchor, invalid};
 use crate::objects::{TenantObj, TransactionObj};
-use crate::scope::{self, core};
+use crate::scope::{self};
 
 /// A way a currency reaches the receiver.
 #[derive(InputObject)]
@@ -233,7 +233,7 @@ impl QuotesMutation {
     ) -> Result<TransactionObj> {
         let id = scope::parse_id(&id, "transaction")?;
         let actor = super::transactions::actor(ctx);
-        let t = transactions::release_hold(&core(ctx).db, scope::key_scope(ctx)?, id, &actor)
+        let t = transactions::release_hold(super::writer(ctx), scope::key_scope(ctx)?, id, &actor)
             .await
             .map_err(from_anchor)?;
         Ok(t.into())

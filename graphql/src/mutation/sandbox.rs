@@ -104,9 +104,10 @@ impl SandboxMutation {
             assets: input.assets.into_iter().map(|a| (a.code, a.issuer)).collect(),
             horizon_url: c.horizon_public_url.clone(),
         };
-        let promoted = admin::promote_to_public(&c.db, &c.master_key, &from, promotion, &skip, policy)
-            .await
-            .map_err(from_tenants)?;
+        let promoted =
+            admin::promote_to_public(super::writer(ctx), &c.master_key, &from, promotion, &skip, policy)
+                .await
+                .map_err(from_tenants)?;
         let id = promoted.tenant_id;
         let mut endpoints = Vec::new();
         for e in mooring_anchor::webhooks::list(&c.db, from.id).await.map_err(from_anchor)? {

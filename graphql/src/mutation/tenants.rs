@@ -216,7 +216,7 @@ impl OperatorMutation {
     ) -> Result<NewApiKey> {
         scope::operator(ctx)?;
         let (row, key) =
-            api_keys::create(&core(ctx).db, KeyScope::Operator, &name).await.map_err(from_tenants)?;
+            api_keys::create(super::writer(ctx), KeyScope::Operator, &name).await.map_err(from_tenants)?;
         Ok(NewApiKey { api_key: row.into(), key })
     }
 }

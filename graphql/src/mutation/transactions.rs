@@ -35,7 +35,7 @@ async fn owned_transaction(ctx: &Context<'_>, id: &ID) -> Result<transactions::T
 /// Applies a back-office change to a transaction the caller may see.
 async fn change(ctx: &Context<'_>, id: &ID, change: Change) -> Result<TransactionObj> {
     let id = scope::parse_id(id, "transaction")?;
-    let updated = transactions::apply(&core(ctx).db, scope::key_scope(ctx)?, id, change, &actor(ctx))
+    let updated = transactions::apply(super::writer(ctx), scope::key_scope(ctx)?, id, change, &actor(ctx))
         .await
         .map_err(from_anchor)?;
     Ok(updated.into())
@@ -94,7 +94,7 @@ impl OperationsMutation {
         }
         let tenant = core(ctx).tenants.by_id(t.tenant_id).ok_or_else(|| not_found("tenant"))?;
         let updated = transactions::request_transaction_info(
-            &core(ctx).db,
+            super::writer(ctx),
             &tenant,
             t.id,
             &fields,
@@ -120,7 +120,7 @@ impl OperationsMutation {
         let tenant = core(ctx).tenants.by_id(t.tenant_id).ok_or_else(|| not_found("tenant"))?;
         let fields: Vec<(String, String)> = fields.into_iter().map(|f| (f.name, f.reason)).collect();
         let updated = transactions::request_customer_info(
-            &core(ctx).db,
+            super::writer(ctx),
             &tenant,
             t.id,
             customer,
@@ -154,7 +154,7 @@ impl OperationsMutation {
             stellar_transaction_id,
             reason,
         };
-        let updated = refunds::record(&core(ctx).db, t.tenant_id, t.id, &refund, &actor(ctx))
+        let updated = refunds::record(super::writer(ctx), t.tenant_id, t.id, &refund, &actor(ctx))
             .await
             .map_err(from_anchor)?;
         Ok(updated.into())

@@ -43,10 +43,16 @@ impl WebhooksMutation {
         let tenant = scope::tenant_id(ctx, tenant_id.as_ref())?;
         let core = core(ctx);
         let policy = scope::url_policy(ctx, tenant)?;
-        let created =
-            webhooks::create(&core.db, &core.master_key, tenant, &input.url, &input.event_types, policy)
-                .await
-                .map_err(from_anchor)?;
+        let created = webhooks::create(
+            super::writer(ctx),
+            &core.master_key,
+            tenant,
+            &input.url,
+            &input.event_types,
+            policy,
+        )
+        .await
+        .map_err(from_anchor)?;
         Ok(WebhookEndpointWithSecret { endpoint: created.endpoint.into(), secret: created.secret })
     }
 
@@ -62,7 +68,10 @@ impl WebhooksMutation {
         let id = scope::parse_id(&id, "webhook endpoint")?;
         let changes = Changes { url: input.url, event_types: input.event_types, enabled: input.enabled };
         let policy = scope::url_policy(ctx, tenant)?;
-        Ok(webhooks::update(&core(ctx).db, tenant, id, changes, policy).await.map_err(from_anchor)?.into())
+        Ok(webhooks::update(super::writer(ctx), tenant, id, changes, policy)
+            .await
+            .map_err(from_anchor)?
+            .into())
     }
 
     /// A new signing secret (shown this once); the old one also signs for
@@ -79,8 +88,9 @@ impl WebhooksMutation {
         let id = scope::parse_id(&id, "webhook endpoint")?;
         let core = core(ctx);
         let overlap = chrono::Duration::seconds(overlap_seconds);
-        let rotated =
-            webhooks::rotate(&core.db, &core.master_key, tenant, id, overlap).await.map_err(from_anchor)?;
+        let rotated = webhooks::rotate(super::writer(ctx), &core.master_key, tenant, id, overlap)
+            .await
+            .map_err(from_anchor)?;
         Ok(WebhookEndpointWithSecret { endpoint: rotated.endpoint.into(), secret: rotated.secret })
     }
 
@@ -93,7 +103,7 @@ impl WebhooksMutation {
     ) -> Result<bool> {
         let tenant = scope::tenant_id(ctx, tenant_id.as_ref())?;
         let id = scope::parse_id(&id, "webhook endpoint")?;
-        webhooks::delete(&core(ctx).db, tenant, id).await.map_err(from_anchor)
+        webhooks::delete(super::writer(ctx), tenant, id).await.map_err(from_anchor)
     }
 
     /// Queues a `webhook.test` event to the endpoint.
@@ -105,7 +115,7 @@ impl WebhooksMutation {
     ) -> Result<WebhookDelivery> {
         let tenant = scope::tenant_id(ctx, tenant_id.as_ref())?;
         let id = scope::parse_id(&id, "webhook endpoint")?;
-        Ok(webhooks::send_test(&core(ctx).db, tenant, id).await.map_err(from_anchor)?.into())
+        Ok(webhooks::send_test(super::writer(ctx), tenant, id).await.map_err(from_anchor)?.into())
     }
 
     /// Sends a delivery again from now (the same `webhook-id`), with fresh retries.
@@ -117,6 +127,6 @@ impl WebhooksMutation {
     ) -> Result<WebhookDelivery> {
         let tenant = scope::tenant_id(ctx, tenant_id.as_ref())?;
         let id = scope::parse_id(&id, "webhook delivery")?;
-        Ok(webhooks::redeliver(&core(ctx).db, tenant, id).await.map_err(from_anchor)?.into())
+        Ok(webhooks::redeliver(super::writer(ctx), tenant, id).await.map_err(from_anchor)?.into())
     }
 }

@@ -20,7 +20,7 @@ use futures::{SinkExt, StreamExt};
 use mooring_graphql::live::ConnectionSlots;
 use mooring_graphql::{Caller, Recheck, codes};
 use mooring_tenants::api_keys::{self, KeyScope};
-use mooring_tenants::audit::Actor;
+use mooring_tenants::audit::{Actor, Audit};
 use mooring_tenants::host;
 use serde_json::json;
 use sha2::{Digest, Sha256};
@@ -196,7 +196,10 @@ async fn execute(
         BatchRequest::Batch(rs) => rs.iter().all(|r| mooring_graphql::is_introspection(&r.query)),
     };
     let schema = if introspection { &state.graphql_introspection } else { &state.graphql };
-    let response: GraphQLResponse = schema.execute_batch(batch.data(caller).data(actor)).await.into();
+    // The request's audit slot: each root mutation's row is put there by the audit
+    // extension and carried by the mutation's first write transaction.
+    let batch = batch.data(caller).data(actor).data(Audit::default());
+    let response: GraphQLResponse = schema.execute_batch(batch).await.into();
     response.into_response()
 }
 

@@ -2,11 +2,10 @@
 
 use chrono::Utc;
 use mooring_entities::TenantScoped;
+use mooring_entities::Writer;
 use mooring_entities::{asset, asset_field, customer_type};
 use mooring_stellar::Amount;
-use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter, Set,
-};
+use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, Set};
 use uuid::Uuid;
 
 use super::config_write;
@@ -42,8 +41,9 @@ pub struct NewAssetField {
     pub choices: Option<Vec<String>>,
 }
 
-pub async fn add_asset(db: &DatabaseConnection, tenant_id: Uuid, new: NewAsset) -> Result<Uuid, Error> {
-    config_write(db, tenant_id, async move |txn| {
+pub async fn add_asset(w: impl Into<Writer<'_>>, tenant_id: Uuid, new: NewAsset) -> Result<Uuid, Error> {
+    let w = w.into();
+    config_write(w, tenant_id, async move |txn| {
         let id = insert_asset(txn, tenant_id, new).await?;
         Ok(id)
     })
@@ -103,9 +103,10 @@ async fn insert_asset(txn: &impl ConnectionTrait, tenant_id: Uuid, new: NewAsset
 }
 
 /// Creates or replaces (by code and issuer) an asset with its transaction fields.
-pub async fn upsert_asset(db: &DatabaseConnection, tenant_id: Uuid, new: NewAsset) -> Result<Uuid, Error> {
+pub async fn upsert_asset(w: impl Into<Writer<'_>>, tenant_id: Uuid, new: NewAsset) -> Result<Uuid, Error> {
+    let w = w.into();
     rules::check_asset(&new)?;
-    config_write(db, tenant_id, async move |txn| {
+    config_write(w, tenant_id, async move |txn| {
         // The replacement happens in the same transaction as the removal it needs.
         let existing = asset::Entity::of_tenant(tenant_id)
             .filter(asset::Column::Code.eq(&new.code))
@@ -121,8 +122,9 @@ pub async fn upsert_asset(db: &DatabaseConnection, tenant_id: Uuid, new: NewAsse
 }
 
 /// Removes an asset (by code); `false` if the tenant has none with that code.
-pub async fn remove_asset(db: &DatabaseConnection, tenant_id: Uuid, code: &str) -> Result<bool, Error> {
-    config_write(db, tenant_id, async move |txn| {
+pub async fn remove_asset(w: impl Into<Writer<'_>>, tenant_id: Uuid, code: &str) -> Result<bool, Error> {
+    let w = w.into();
+    config_write(w, tenant_id, async move |txn| {
         super::quotes::remove_corridors_selling(txn, tenant_id, code).await?;
         let deleted =
             asset::Entity::delete_of_tenant(tenant_id).filter(asset::Column::Code.eq(code)).exec(txn).await?;

@@ -1,8 +1,9 @@
 //! SEP-12 customer types and the fields each asks for.
 
 use mooring_entities::TenantScoped;
+use mooring_entities::Writer;
 use mooring_entities::{customer_type, customer_type_field};
-use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, QueryFilter, Set};
+use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, QueryFilter, Set};
 use uuid::Uuid;
 
 use super::config_write;
@@ -28,11 +29,12 @@ pub struct NewCustomerField {
 /// Adds a SEP-12 customer type. Fields must be SEP-9 names, or custom names that say
 /// their type explicitly.
 pub async fn add_customer_type(
-    db: &DatabaseConnection,
+    w: impl Into<Writer<'_>>,
     tenant_id: Uuid,
     new: NewCustomerType,
 ) -> Result<Uuid, Error> {
-    config_write(db, tenant_id, async move |txn| {
+    let w = w.into();
+    config_write(w, tenant_id, async move |txn| {
         let id = insert_customer_type(txn, tenant_id, new).await?;
         Ok(id)
     })
@@ -73,11 +75,12 @@ async fn insert_customer_type(
 
 /// Creates or replaces (by name) a SEP-12 customer type.
 pub async fn set_customer_type(
-    db: &DatabaseConnection,
+    w: impl Into<Writer<'_>>,
     tenant_id: Uuid,
     new: NewCustomerType,
 ) -> Result<Uuid, Error> {
-    config_write(db, tenant_id, async move |txn| {
+    let w = w.into();
+    config_write(w, tenant_id, async move |txn| {
         customer_type::Entity::delete_of_tenant(tenant_id)
             .filter(customer_type::Column::Name.eq(&new.name))
             .exec(txn)
@@ -89,11 +92,12 @@ pub async fn set_customer_type(
 }
 
 pub async fn remove_customer_type(
-    db: &DatabaseConnection,
+    w: impl Into<Writer<'_>>,
     tenant_id: Uuid,
     name: &str,
 ) -> Result<bool, Error> {
-    config_write(db, tenant_id, async move |txn| {
+    let w = w.into();
+    config_write(w, tenant_id, async move |txn| {
         let deleted = customer_type::Entity::delete_of_tenant(tenant_id)
             .filter(customer_type::Column::Name.eq(name))
             .exec(txn)

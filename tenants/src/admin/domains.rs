@@ -2,6 +2,7 @@
 
 use chrono::Utc;
 use mooring_entities::TenantScoped;
+use mooring_entities::Writer;
 use mooring_entities::tenant_domain;
 use sea_orm::{ActiveModelTrait, ConnectionTrait, DatabaseConnection, EntityTrait, Set};
 use uuid::Uuid;
@@ -27,9 +28,10 @@ pub(super) async fn insert_domain(
     Ok(())
 }
 
-pub async fn add_domain(db: &DatabaseConnection, tenant_id: Uuid, domain: &str) -> Result<(), Error> {
+pub async fn add_domain(w: impl Into<Writer<'_>>, tenant_id: Uuid, domain: &str) -> Result<(), Error> {
+    let w = w.into();
     let domain = rules::check_domain(domain)?;
-    config_write(db, tenant_id, async move |txn| {
+    config_write(w, tenant_id, async move |txn| {
         insert_domain(txn, tenant_id, domain).await?;
         Ok(())
     })
@@ -37,9 +39,10 @@ pub async fn add_domain(db: &DatabaseConnection, tenant_id: Uuid, domain: &str) 
 }
 
 /// Removes a domain; a tenant keeps at least one.
-pub async fn remove_domain(db: &DatabaseConnection, tenant_id: Uuid, domain: &str) -> Result<(), Error> {
+pub async fn remove_domain(w: impl Into<Writer<'_>>, tenant_id: Uuid, domain: &str) -> Result<(), Error> {
+    let w = w.into();
     let domain = host::normalize(domain);
-    config_write(db, tenant_id, async move |txn| {
+    config_write(w, tenant_id, async move |txn| {
         let owned = tenant_domain::Entity::of_tenant(tenant_id).all(txn).await?;
         if !owned.iter().any(|d| d.domain == domain) {
             return Err(Error::NotFound(format!("domain {domain}")));

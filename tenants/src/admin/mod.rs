@@ -12,12 +12,9 @@ mod quotes;
 mod senders;
 mod tenant_settings;
 
-use mooring_entities::{approved_sender, config_state, tenant};
+use mooring_entities::{Writer, approved_sender, config_state, tenant};
 use sea_orm::sea_query::{Expr, ExprTrait};
-use sea_orm::{
-    ColumnTrait, ConnectionTrait, DatabaseConnection, DatabaseTransaction, EntityTrait, QueryFilter,
-    QuerySelect,
-};
+use sea_orm::{ColumnTrait, ConnectionTrait, DatabaseTransaction, EntityTrait, QueryFilter, QuerySelect};
 use uuid::Uuid;
 
 use crate::Error;
@@ -44,11 +41,11 @@ pub use tenant_settings::{
 /// also bumps the config version and stamps the tenant with it, so every replica learns
 /// that this tenant, and only this one, changed; nothing is written if `write` fails.
 async fn config_write<T>(
-    db: &DatabaseConnection,
+    w: Writer<'_>,
     tenant_id: Uuid,
     write: impl AsyncFnOnce(&DatabaseTransaction) -> Result<T, Error>,
 ) -> Result<T, Error> {
-    let txn = mooring_entities::begin_write(db).await?;
+    let txn = w.begin().await?;
     // An offboarded tenant is never configured again (nor brought back).
     let status: Option<tenant::Status> = tenant::Entity::find_by_id(tenant_id)
         .select_only()

@@ -7,6 +7,7 @@
 
 use chrono::Utc;
 use mooring_entities::TenantScoped;
+use mooring_entities::Writer;
 use mooring_entities::{api_key, outbox, tenant, tenant_domain, webhook_endpoint};
 use sea_orm::sea_query::Expr;
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
@@ -17,12 +18,9 @@ use crate::{Error, TenantStatus};
 
 /// Deletes `tenant_id`, which must be suspended; `confirm` must repeat its primary
 /// domain (the first one added), so a wrong id in a script deletes nothing.
-pub async fn delete_tenant(
-    db: &sea_orm::DatabaseConnection,
-    tenant_id: Uuid,
-    confirm: &str,
-) -> Result<(), Error> {
-    config_write(db, tenant_id, async |txn| {
+pub async fn delete_tenant(w: impl Into<Writer<'_>>, tenant_id: Uuid, confirm: &str) -> Result<(), Error> {
+    let w = w.into();
+    config_write(w, tenant_id, async |txn| {
         let t = tenant::Entity::find_by_id(tenant_id)
             .one(txn)
             .await?

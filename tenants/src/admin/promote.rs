@@ -10,8 +10,8 @@
 //! before it can authenticate. Webhook endpoints are copied by the caller (they need
 //! new secrets, shown once).
 
+use mooring_entities::Writer;
 use mooring_stellar::Network;
-use sea_orm::DatabaseConnection;
 use uuid::Uuid;
 
 use super::{
@@ -42,13 +42,14 @@ pub struct Promoted {
 /// testnet (the sandbox's test sender), never carried over. Everything is checked
 /// before anything is written.
 pub async fn promote_to_public(
-    db: &DatabaseConnection,
+    w: impl Into<Writer<'_>>,
     master_key: &MasterKey,
     from: &Tenant,
     p: Promotion,
     skip_senders: &[String],
     policy: UrlPolicy,
 ) -> Result<Promoted, Error> {
+    let w = w.into();
     if from.network.is_public() {
         return Err(Error::Invalid("the tenant is on the public network already".into()));
     }
@@ -66,7 +67,7 @@ pub async fn promote_to_public(
         carried.push((asset, issuer.clone()));
     }
     let tenant_id = super::create_tenant(
-        db,
+        w,
         master_key,
         NewTenant {
             name: p.name,
@@ -81,7 +82,7 @@ pub async fn promote_to_public(
     )
     .await?;
     super::update_settings(
-        db,
+        w,
         tenant_id,
         Settings {
             org_logo: from.org.logo.clone(),
@@ -93,7 +94,7 @@ pub async fn promote_to_public(
         },
     )
     .await?;
-    super::set_expired_quote_policy(db, tenant_id, from.expired_quote_policy).await?;
+    super::set_expired_quote_policy(w, tenant_id, from.expired_quote_policy).await?;
     for t in &from.customer_types {
         let fields = t
             .fields
@@ -111,7 +112,7 @@ pub async fn promote_to_public(
             })
             .collect();
         super::add_customer_type(
-            db,
+            w,
             tenant_id,
             NewCustomerType { name: t.name.clone(), description: t.description.clone(), fields },
         )
@@ -119,7 +120,7 @@ pub async fn promote_to_public(
     }
     for o in &from.offchain_assets {
         super::set_offchain_asset(
-            db,
+            w,
             tenant_id,
             NewOffchainAsset {
                 code: o.code.clone(),
@@ -132,7 +133,7 @@ pub async fn promote_to_public(
     }
     for (a, issuer) in &carried {
         super::add_asset(
-            db,
+            w,
             tenant_id,
             NewAsset {
                 code: a.code.clone(),
@@ -169,7 +170,7 @@ pub async fn promote_to_public(
                 mooring_stellar::sep38::Asset::Stellar { code: a.code.clone(), issuer: issuer.clone() };
             let rate: RateSource = c.rate.clone();
             super::set_corridor(
-                db,
+                w,
                 tenant_id,
                 NewCorridor {
                     sell_asset: sell.to_string(),
@@ -192,12 +193,12 @@ pub async fn promote_to_public(
         }
     }
     let mut senders_to_confirm = Vec::new();
-    for s in super::senders(db, from.id, 1000).await? {
+    for s in super::senders(w.db, from.id, 1000).await? {
         if !s.enabled || skip_senders.contains(&s.account) {
             continue;
         }
-        super::approve_sender(db, tenant_id, &s.account, &s.name).await?;
-        super::set_sender_enabled(db, tenant_id, &s.account, false).await?;
+        super::approve_sender(w, tenant_id, &s.account, &s.name).await?;
+        super::set_sender_enabled(w, tenant_id, &s.account, false).await?;
         senders_to_confirm.push(s.account);
     }
     Ok(Promoted { tenant_id, senders_to_confirm })

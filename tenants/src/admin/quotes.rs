@@ -4,13 +4,12 @@
 
 use chrono::{DateTime, Utc};
 use mooring_entities::TenantScoped;
+use mooring_entities::Writer;
 use mooring_entities::{asset, corridor, offchain_asset, tenant};
 use mooring_stellar::Amount;
 use rust_decimal::Decimal;
 use sea_orm::sea_query::Expr;
-use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter, Set,
-};
+use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, Set};
 use serde_json::json;
 use uuid::Uuid;
 
@@ -29,12 +28,13 @@ pub struct NewOffchainAsset {
 
 /// Creates or updates (by code) an off-chain currency.
 pub async fn set_offchain_asset(
-    db: &DatabaseConnection,
+    w: impl Into<Writer<'_>>,
     tenant_id: Uuid,
     new: NewOffchainAsset,
 ) -> Result<Uuid, Error> {
+    let w = w.into();
     rules::check_offchain_asset(&new)?;
-    config_write(db, tenant_id, async move |txn| {
+    config_write(w, tenant_id, async move |txn| {
         let methods: Vec<_> = new
             .delivery_methods
             .iter()
@@ -67,11 +67,12 @@ pub async fn set_offchain_asset(
 
 /// Removes an off-chain currency; refused while a corridor pays it out.
 pub async fn remove_offchain_asset(
-    db: &DatabaseConnection,
+    w: impl Into<Writer<'_>>,
     tenant_id: Uuid,
     code: &str,
 ) -> Result<bool, Error> {
-    config_write(db, tenant_id, async move |txn| {
+    let w = w.into();
+    config_write(w, tenant_id, async move |txn| {
         let used = corridor::Entity::of_tenant(tenant_id)
             .filter(corridor::Column::BuyAsset.eq(format!("iso4217:{code}")))
             .one(txn)
@@ -126,17 +127,18 @@ fn rate_columns(row: &mut corridor::ActiveModel, rate: &RateSource) {
 /// tenant's.
 /// `policy`: which feed URLs the platform may call for this tenant.
 pub async fn set_corridor(
-    db: &DatabaseConnection,
+    w: impl Into<Writer<'_>>,
     tenant_id: Uuid,
     new: NewCorridor,
     policy: crate::public_net::UrlPolicy,
 ) -> Result<Uuid, Error> {
+    let w = w.into();
     rules::check_corridor(&new, policy)?;
     let sell: mooring_stellar::sep38::Asset =
         new.sell_asset.parse().map_err(|e: mooring_stellar::Error| Error::Invalid(e.to_string()))?;
     let buy: mooring_stellar::sep38::Asset =
         new.buy_asset.parse().map_err(|e: mooring_stellar::Error| Error::Invalid(e.to_string()))?;
-    config_write(db, tenant_id, async move |txn| {
+    config_write(w, tenant_id, async move |txn| {
         let mooring_stellar::sep38::Asset::Stellar { code, issuer } = &sell else {
             return Err(Error::Invalid(
                 "the sell asset must be a Stellar asset (stellar:CODE:ISSUER)".into(),
@@ -198,8 +200,9 @@ pub async fn set_corridor(
     .await
 }
 
-pub async fn remove_corridor(db: &DatabaseConnection, tenant_id: Uuid, id: Uuid) -> Result<bool, Error> {
-    config_write(db, tenant_id, async move |txn| {
+pub async fn remove_corridor(w: impl Into<Writer<'_>>, tenant_id: Uuid, id: Uuid) -> Result<bool, Error> {
+    let w = w.into();
+    config_write(w, tenant_id, async move |txn| {
         let deleted = corridor::Entity::delete_of_tenant(tenant_id)
             .filter(corridor::Column::Id.eq(id))
             .exec(txn)
@@ -212,17 +215,18 @@ pub async fn remove_corridor(db: &DatabaseConnection, tenant_id: Uuid, id: Uuid)
 /// Sets a corridor's manual rate (units of the buy asset per unit of the sell asset),
 /// true as of `as_of`; a corridor on a feed switches to this manual rate.
 pub async fn set_corridor_rate(
-    db: &DatabaseConnection,
+    w: impl Into<Writer<'_>>,
     tenant_id: Uuid,
     id: Uuid,
     rate: Decimal,
     as_of: DateTime<Utc>,
 ) -> Result<(), Error> {
+    let w = w.into();
     rules::check_rate(&rate)?;
     if as_of > Utc::now() + chrono::Duration::minutes(5) {
         return Err(Error::Invalid("as_of is in the future".into()));
     }
-    config_write(db, tenant_id, async move |txn| {
+    config_write(w, tenant_id, async move |txn| {
         let row = corridor::Entity::of_tenant(tenant_id)
             .filter(corridor::Column::Id.eq(id))
             .one(txn)
@@ -238,11 +242,12 @@ pub async fn set_corridor_rate(
 }
 
 pub async fn set_expired_quote_policy(
-    db: &DatabaseConnection,
+    w: impl Into<Writer<'_>>,
     tenant_id: Uuid,
     policy: ExpiredQuotePolicy,
 ) -> Result<(), Error> {
-    config_write(db, tenant_id, async move |txn| {
+    let w = w.into();
+    config_write(w, tenant_id, async move |txn| {
         let updated = tenant::Entity::update_many()
             .col_expr(tenant::Column::ExpiredQuotePolicy, Expr::value(policy))
             .col_expr(tenant::Column::UpdatedAt, Expr::value(Utc::now()))

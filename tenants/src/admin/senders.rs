@@ -2,6 +2,7 @@
 
 use chrono::Utc;
 use mooring_entities::TenantScoped;
+use mooring_entities::Writer;
 use mooring_entities::approved_sender;
 use sea_orm::sea_query::Expr;
 use sea_orm::{
@@ -23,13 +24,14 @@ pub async fn senders(db: &DatabaseConnection, tenant_id: Uuid, limit: u64) -> Re
 
 /// Adds an approved sending anchor, or re-enables it. Idempotent.
 pub async fn approve_sender(
-    db: &DatabaseConnection,
+    w: impl Into<Writer<'_>>,
     tenant_id: Uuid,
     account: &str,
     name: &str,
 ) -> Result<(), Error> {
+    let w = w.into();
     rules::check_account(account, "sending anchor account")?;
-    config_write(db, tenant_id, async move |txn| {
+    config_write(w, tenant_id, async move |txn| {
         let existing = approved_sender::Entity::of_tenant(tenant_id)
             .filter(approved_sender::Column::Account.eq(account))
             .one(txn)
@@ -60,12 +62,13 @@ pub async fn approve_sender(
 }
 
 pub async fn set_sender_enabled(
-    db: &DatabaseConnection,
+    w: impl Into<Writer<'_>>,
     tenant_id: Uuid,
     account: &str,
     enabled: bool,
 ) -> Result<(), Error> {
-    config_write(db, tenant_id, async move |txn| {
+    let w = w.into();
+    config_write(w, tenant_id, async move |txn| {
         let updated = approved_sender::Entity::update_many()
             .col_expr(approved_sender::Column::Enabled, Expr::value(enabled))
             .filter(approved_sender::Column::TenantId.eq(tenant_id))
@@ -81,8 +84,9 @@ pub async fn set_sender_enabled(
 }
 
 /// Removes an approved sending anchor: it can no longer obtain SEP-10 tokens.
-pub async fn remove_sender(db: &DatabaseConnection, tenant_id: Uuid, account: &str) -> Result<bool, Error> {
-    config_write(db, tenant_id, async move |txn| {
+pub async fn remove_sender(w: impl Into<Writer<'_>>, tenant_id: Uuid, account: &str) -> Result<bool, Error> {
+    let w = w.into();
+    config_write(w, tenant_id, async move |txn| {
         let deleted = approved_sender::Entity::delete_of_tenant(tenant_id)
             .filter(approved_sender::Column::Account.eq(account))
             .exec(txn)

@@ -3,12 +3,11 @@
 
 use chrono::Utc;
 use mooring_entities::TenantScoped;
+use mooring_entities::Writer;
 use mooring_entities::{tenant, watch_cursor};
 use mooring_stellar::{Keypair, Network};
 use sea_orm::sea_query::Expr;
-use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter, Set,
-};
+use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, Set};
 use uuid::Uuid;
 
 use super::config_write;
@@ -31,10 +30,11 @@ pub struct NewTenant {
 /// Creates a tenant with a freshly generated SEP-10 signing key (stored encrypted).
 /// Returns the tenant id.
 pub async fn create_tenant(
-    db: &DatabaseConnection,
+    w: impl Into<Writer<'_>>,
     master_key: &MasterKey,
     mut new: NewTenant,
 ) -> Result<Uuid, Error> {
+    let w = w.into();
     let id = Uuid::new_v4();
     // A testnet tenant without an account of its own gets one Mooring holds the key of.
     let generated = match &new.distribution_account {
@@ -65,7 +65,7 @@ pub async fn create_tenant(
     let domains = new.domains.iter().map(|d| rules::check_domain(d)).collect::<Result<Vec<_>, _>>()?;
     let key = Keypair::generate();
     let now = Utc::now();
-    config_write(db, id, async move |txn| {
+    config_write(w, id, async move |txn| {
         let network = new.network.passphrase().to_string();
         check_account_free(txn, &network, &distribution_account, None).await?;
         let account = distribution_account.clone();
@@ -150,16 +150,17 @@ async fn tenant_row(db: &impl ConnectionTrait, tenant_id: Uuid) -> Result<tenant
 /// Sets (or, with `None`, clears back to the platform default) the cap on all of a
 /// tenant's SEP requests together: (per second, burst).
 pub async fn set_rate_limit(
-    db: &DatabaseConnection,
+    w: impl Into<Writer<'_>>,
     tenant_id: Uuid,
     limit: Option<(u32, u32)>,
 ) -> Result<(), Error> {
+    let w = w.into();
     if let Some(limit) = limit {
         rules::check_rate_limit(limit)?;
     }
     let as_column = |v: u32| i32::try_from(v).ok();
     set_columns(
-        db,
+        w,
         tenant_id,
         vec![
             (tenant::Column::RateLimitPerSecond, limit.and_then(|l| as_column(l.0)).into()),
@@ -172,11 +173,11 @@ pub async fn set_rate_limit(
 /// Sets some of a tenant's own columns (and `updated_at`) as one config write; an
 /// unknown tenant is "not found".
 async fn set_columns(
-    db: &DatabaseConnection,
+    w: Writer<'_>,
     tenant_id: Uuid,
     columns: Vec<(tenant::Column, sea_orm::Value)>,
 ) -> Result<(), Error> {
-    config_write(db, tenant_id, async move |txn| {
+    config_write(w, tenant_id, async move |txn| {
         let mut update =
             tenant::Entity::update_many().col_expr(tenant::Column::UpdatedAt, Expr::value(Utc::now()));
         for (column, value) in columns {
@@ -193,8 +194,9 @@ async fn set_columns(
 
 /// Turns conformance mode on or off: while on, SEP-10 authenticates any account. Only
 /// for testnet tenants (refused on the public network, where it would let anyone in).
-pub async fn set_conformance_mode(db: &DatabaseConnection, tenant_id: Uuid, on: bool) -> Result<(), Error> {
-    config_write(db, tenant_id, async |txn| {
+pub async fn set_conformance_mode(w: impl Into<Writer<'_>>, tenant_id: Uuid, on: bool) -> Result<(), Error> {
+    let w = w.into();
+    config_write(w, tenant_id, async |txn| {
         let t = tenant::Entity::find_by_id(tenant_id)
             .one(txn)
             .await?
@@ -217,41 +219,45 @@ pub async fn set_conformance_mode(db: &DatabaseConnection, tenant_id: Uuid, on: 
 }
 
 /// Suspends or resumes a tenant.
-pub async fn set_status(db: &DatabaseConnection, tenant_id: Uuid, suspended: bool) -> Result<(), Error> {
+pub async fn set_status(w: impl Into<Writer<'_>>, tenant_id: Uuid, suspended: bool) -> Result<(), Error> {
+    let w = w.into();
     let status = if suspended { TenantStatus::Suspended } else { TenantStatus::Active };
-    set_columns(db, tenant_id, vec![(tenant::Column::Status, status.into())]).await
+    set_columns(w, tenant_id, vec![(tenant::Column::Status, status.into())]).await
 }
 
 /// Points a tenant at another Horizon.
 pub async fn set_horizon_url(
-    db: &DatabaseConnection,
+    w: impl Into<Writer<'_>>,
     tenant_id: Uuid,
     horizon_url: &str,
 ) -> Result<(), Error> {
+    let w = w.into();
     let url = rules::check_http_url(horizon_url, "Horizon URL")?;
-    set_columns(db, tenant_id, vec![(tenant::Column::HorizonUrl, url.into())]).await
+    set_columns(w, tenant_id, vec![(tenant::Column::HorizonUrl, url.into())]).await
 }
 
 /// Gives the tenant its own Stellar RPC (`None`: the platform's for its network).
 pub async fn set_rpc_url(
-    db: &DatabaseConnection,
+    w: impl Into<Writer<'_>>,
     tenant_id: Uuid,
     rpc_url: Option<&str>,
 ) -> Result<(), Error> {
+    let w = w.into();
     let url = rpc_url.map(|u| rules::check_http_url(u, "RPC URL")).transpose()?;
-    set_columns(db, tenant_id, vec![(tenant::Column::RpcUrl, url.into())]).await
+    set_columns(w, tenant_id, vec![(tenant::Column::RpcUrl, url.into())]).await
 }
 
 /// Replaces the tenant's SEP-10 signing key with a new one. SEP-10 tokens stay valid:
 /// they are signed with a per-tenant secret derived from the master key, not with the
 /// signing key. Challenges issued under the old key can no longer be exchanged.
 pub async fn rotate_signing_key(
-    db: &DatabaseConnection,
+    w: impl Into<Writer<'_>>,
     master_key: &MasterKey,
     tenant_id: Uuid,
 ) -> Result<String, Error> {
+    let w = w.into();
     let key = Keypair::generate();
-    config_write(db, tenant_id, async move |txn| {
+    config_write(w, tenant_id, async move |txn| {
         tenant_row(txn, tenant_id).await?;
         tenant::Entity::update_many()
             .col_expr(tenant::Column::SigningPublicKey, Expr::value(key.public_key().to_string()))
@@ -288,7 +294,8 @@ pub struct Settings {
     pub testnet_auto_provision: Option<bool>,
 }
 
-pub async fn update_settings(db: &DatabaseConnection, tenant_id: Uuid, s: Settings) -> Result<(), Error> {
+pub async fn update_settings(w: impl Into<Writer<'_>>, tenant_id: Uuid, s: Settings) -> Result<(), Error> {
+    let w = w.into();
     rules::check_org(&rules::OrgFields {
         name: s.org_name.as_deref(),
         url: s.org_url.as_deref(),
@@ -310,7 +317,7 @@ pub async fn update_settings(db: &DatabaseConnection, tenant_id: Uuid, s: Settin
     if s.transaction_expiry_secs.is_some_and(|e| !(1..=30 * 86_400).contains(&e)) {
         return Err(Error::Invalid("transaction expiry must be between 1 second and 30 days".into()));
     }
-    config_write(db, tenant_id, async move |txn| {
+    config_write(w, tenant_id, async move |txn| {
         let current = tenant_row(txn, tenant_id).await?;
         let new_account = s.distribution_account.filter(|a| *a != current.distribution_account);
         if let Some(account) = &new_account {

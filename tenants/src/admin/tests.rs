@@ -168,3 +168,38 @@ async fn a_write_to_an_unknown_tenant_is_not_found_and_writes_nothing() {
     assert!(matches!(set_rate_limit(&db, nobody, Some((5, 10))).await, Err(Error::NotFound(_))));
     assert_eq!(version(&db).await, before, "nothing written, nothing to reload");
 }
+
+/// The audit row handed to a config write commits with it, and only with it: a refused
+/// write commits no row (`audit::settle` then records the refusal), a committed one
+/// carries its row, and the mutation's next write does not insert it again.
+#[tokio::test]
+async fn an_audited_write_commits_its_row_with_the_change_and_only_once() {
+    use mooring_entities::{Audit, Writer, audit_entry};
+
+    let db = db().await;
+    let id = tenant(&db).await;
+    let actor = crate::audit::Actor { key: None, request_id: "req-1".into() };
+    let entry = |mutation: &str| crate::audit::entry(&actor, Some(id), mutation, None, "{}".into());
+    let slot = Audit::default();
+    let w = Writer::audited(&db, &slot);
+
+    let refused = entry("addAsset");
+    slot.arm(refused.clone());
+    assert!(add_asset(w, id, new_asset(Some("sender"))).await.is_err(), "no KYC type yet");
+    slot.disarm();
+    assert_eq!(audit_entry::Entity::find().count(&db).await.unwrap(), 0, "a refused write commits no row");
+    crate::audit::settle(&db, refused, false).await.unwrap();
+
+    slot.arm(entry("setCustomerType"));
+    set_customer_type(w, id, customer_type(vec![field("email_address", false, None)])).await.unwrap();
+    assert!(slot.disarm().is_none(), "the committed write took the row");
+    add_asset(w, id, new_asset(Some("sender"))).await.unwrap();
+    // An unaudited write (SEP requests, setup) carries nothing.
+    remove_asset(&db, id, "USDC").await.unwrap();
+
+    let mut rows = audit_entry::Entity::find().all(&db).await.unwrap();
+    rows.sort_by_key(|r| r.at);
+    let seen: Vec<_> = rows.iter().map(|r| (r.mutation.as_str(), r.outcome.as_str())).collect();
+    assert_eq!(seen, [("addAsset", "error"), ("setCustomerType", "ok")]);
+    assert!(rows.iter().all(|r| r.request_id == "req-1"));
+}
