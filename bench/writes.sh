@@ -84,6 +84,20 @@ setup() {
   export KYC_BODY="{\"id\":\"$SENDER\",\"type\":\"sep31-sender\",\"first_name\":\"Ada\",\"last_name\":\"Byron\",\"email_address\":\"ada@example.com\"}"
 }
 
+# CPU ticks (1/100 s) spent so far by processes whose name matches: for the split of
+# the two cores between the server, the database and wrk during a run.
+ticks() {
+  local total=0 f comm rest
+  for f in /proc/[0-9]*/stat; do
+    { read -r _ comm rest <"$f"; } 2>/dev/null || continue
+    [[ $comm =~ $1 ]] || continue
+    set -- "$1" $rest # $2 is stat's field 3: utime and stime (fields 14, 15) are $13, $14
+    total=$((total + ${13} + ${14}))
+  done
+  echo "$total"
+}
+all_ticks() { awk '/^cpu / {print $2+$3+$4+$7+$8}' /proc/stat; }
+
 KINDS=("POST /sep31/transactions|POST|/sep31/transactions|TX_BODY"
        "POST /sep38/quote|POST|/sep38/quote|QUOTE_BODY"
        "PUT /kyc/customer|PUT|/kyc/customer|KYC_BODY")
@@ -142,7 +156,14 @@ LUA
     profile=$!
   fi
   echo "--- $name"
+  s0=$(ticks '^\(mooring\)$'); d0=$(ticks '^\(postgres\)$'); a0=$(all_ticks)
   wrk -t1 -c"$CONNECTIONS" -d"$DURATION" --latency -s "$work/req.lua" "$BASE$path" | grep -E "Requests/sec|50%|99%|Non-2xx|Socket errors"
+  s1=$(ticks '^\(mooring\)$'); d1=$(ticks '^\(postgres\)$'); a1=$(all_ticks)
+  # Busy time of the cores during the run, in cores: the server, PostgreSQL (all its
+  # processes), and the rest (wrk, which has exited by now, and the kernel's share).
+  secs=${DURATION%s}
+  python3 -c "import sys; s,d,a=(float(x)/100/$secs for x in sys.argv[1:]); print(f'    CPU (cores): server {s:.2f}, PostgreSQL {d:.2f}, wrk and the rest {a-s-d:.2f}; busy {a:.2f} of $(nproc)')" \
+    $((s1 - s0)) $((d1 - d0)) $((a1 - a0))
   if [ -n "$profile" ]; then
     wait "$profile" || true
     perf report -q -i "$work/perf.data" --stdio --no-children --sort symbol --percent-limit 1.5 2>/dev/null \

@@ -39,7 +39,7 @@ mod writer;
 
 pub use tenant_scoped::TenantScoped;
 
-pub use writer::{Audit, Writer, begin_write};
+pub use writer::{Audit, WriteTxn, Writer, begin_write, write_turn};
 
 #[cfg(test)]
 mod tests {

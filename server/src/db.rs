@@ -7,13 +7,22 @@ use anyhow::Context;
 use mooring_migration::{Migrator, MigratorTrait};
 use sea_orm::{ConnectOptions, Database, DatabaseConnection};
 
+/// Connects with the default pool size ([`connect_pool`]).
 pub async fn connect_db(url: &str) -> anyhow::Result<DatabaseConnection> {
+    connect_pool(url, None).await
+}
+
+/// Connects with at most `max_connections` connections (unset: 8 on SQLite, whose one
+/// writer at a time needs few; 16 on PostgreSQL, which on a small machine answers
+/// fastest with a few busy backends rather than many, see `bench/writes.sh`).
+pub async fn connect_pool(url: &str, max_connections: Option<u32>) -> anyhow::Result<DatabaseConnection> {
+    let sqlite = url.starts_with("sqlite");
     let mut opts = ConnectOptions::new(url.to_string());
     // Every statement is logged at TRACE under `sqlx::query` (off unless RUST_LOG asks:
     // `bench/writes.sh` counts statements per request that way).
     opts.sqlx_logging(true)
         .sqlx_logging_level(log::LevelFilter::Trace)
-        .max_connections(if url.starts_with("sqlite") { 8 } else { 32 })
+        .max_connections(max_connections.unwrap_or(if sqlite { 8 } else { 16 }))
         .connect_timeout(Duration::from_secs(10))
         // WAL lets readers proceed while one writer writes; writers wait their turn.
         .map_sqlx_sqlite_opts(|o| {

@@ -49,7 +49,7 @@ pub use tokio_util::sync::CancellationToken;
 
 use background::{spawn_config_bus, spawn_config_watcher, spawn_offboarding_purge, spawn_pii_sealing};
 pub use cli::{master_key, rotate_master_key, self_test_cli};
-pub use db::{connect_db, migrate, pending_migrations};
+pub use db::{connect_db, connect_pool, migrate, pending_migrations};
 
 /// rustls needs a process-wide crypto provider; ring is the one sqlx already builds.
 pub fn install_crypto_provider() {
@@ -126,7 +126,7 @@ pub async fn start_with_metrics(
 ) -> anyhow::Result<Server> {
     install_crypto_provider();
     let master_key = master_key(&cfg)?;
-    let db = connect_db(&cfg.database_url).await?;
+    let db = connect_pool(&cfg.database_url, cfg.database_max_connections).await?;
     if cfg.migrate_on_start {
         migrate(&db).await?;
     } else {

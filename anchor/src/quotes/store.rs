@@ -103,7 +103,10 @@ pub async fn create(
         created_at: Set(Utc::now()),
         transaction_id: Set(None),
     };
-    let Some(reserve) = terms.max_outstanding else { return Ok(row.insert(db).await?) };
+    let Some(reserve) = terms.max_outstanding else {
+        let _turn = mooring_entities::write_turn(db).await?;
+        return Ok(row.insert(db).await?);
+    };
     let txn = mooring_entities::begin_write(db).await?;
     corridor::Entity::find_by_id(terms.corridor_id)
         .lock_exclusive()

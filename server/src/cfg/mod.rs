@@ -21,6 +21,9 @@ pub enum LogFormat {
 pub struct Config {
     /// `sqlite://PATH?mode=rwc` or `postgres://…`.
     pub database_url: String,
+    /// The database pool's size. Unset: 8 on SQLite, 16 on PostgreSQL.
+    #[serde(default, deserialize_with = "values::positive_opt")]
+    pub database_max_connections: Option<u32>,
     /// Unset: in-process nonce and rate-limit stores (one node). Set: Redis.
     pub redis_url: Option<String>,
     /// Prefix of every Redis key, so several deployments (or test runs) share a Redis.
@@ -202,6 +205,7 @@ impl Default for Config {
     fn default() -> Self {
         Self {
             database_url: "sqlite://mooring.db?mode=rwc".into(),
+            database_max_connections: None,
             redis_url: None,
             redis_prefix: "mooring".into(),
             bind: "127.0.0.1:8000".parse().expect("valid address"),

@@ -60,4 +60,9 @@ fn lists_read_as_lists_or_comma_text_and_zero_rates_are_refused() {
     let err = read("graphql_max_batch = 0").extract::<Config>().unwrap_err().to_string();
     assert!(err.contains("graphql_max_batch"), "{err}");
     assert!(read("rate_limit_burst = 3").extract::<Config>().is_ok());
+    let err = read("database_max_connections = 0").extract::<Config>().unwrap_err().to_string();
+    assert!(err.contains("database_max_connections") && err.contains("greater than 0"), "{err}");
+    let pool = read("database_max_connections = 4").extract::<Config>().unwrap();
+    assert_eq!(pool.database_max_connections, Some(4));
+    assert_eq!(read("").extract::<Config>().unwrap().database_max_connections, None);
 }

@@ -99,6 +99,18 @@ where
     Ok(value)
 }
 
+/// [`positive`], for a setting that may be left unset.
+pub fn positive_opt<'de, D, T>(d: D) -> Result<Option<T>, D::Error>
+where
+    D: Deserializer<'de>,
+    T: Deserialize<'de> + Default + PartialEq,
+{
+    match Option::<T>::deserialize(d)? {
+        Some(v) if v == T::default() => Err(serde::de::Error::custom("must be greater than 0")),
+        v => Ok(v),
+    }
+}
+
 /// List settings: a TOML list, or text with the items separated by commas (blank items
 /// dropped).
 pub mod list {
