@@ -14,6 +14,8 @@ pub struct Model {
     pub actor: String,
     pub key_id: Option<Uuid>,
     pub key_name: Option<String>,
+    /// The key's roles, as it held them (`read`, `operate`, `admin`).
+    pub key_roles: Option<String>,
     /// The GraphQL mutation's name.
     pub mutation: String,
     pub target_id: Option<String>,

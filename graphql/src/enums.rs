@@ -97,3 +97,15 @@ pub enum FieldStatus {
     /// Refused; the sending anchor must send it again.
     Rejected,
 }
+
+/// What an API key may do. Each role includes the ones before it.
+#[derive(Enum, Debug, Clone, Copy, PartialEq, Eq)]
+#[graphql(remote = "mooring_tenants::api_keys::Role")]
+pub enum ApiKeyRole {
+    /// Queries and subscriptions.
+    Read,
+    /// READ, plus moving transactions along and reviewing customers.
+    Operate,
+    /// Everything the tenant may do: configuration, senders, webhooks, keys.
+    Admin,
+}

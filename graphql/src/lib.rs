@@ -16,6 +16,7 @@ mod mutation;
 mod objects;
 mod pagination;
 mod query;
+pub mod roles;
 pub mod sandbox;
 mod scope;
 mod subscription;
@@ -69,6 +70,7 @@ pub fn build_schema(core: Option<CoreContext>, limits: cost::Limits) -> MooringS
         Schema::build(query::Query::default(), mutation::Mutation::default(), subscription::Subscription)
             .limit_depth(limits.max_depth)
             .limit_complexity(limits.max_complexity)
+            .extension(roles::RoleGuard)
             .extension(input_text::RejectControlCharacters)
             .extension(audit::AuditMutations);
     match core {

@@ -35,9 +35,10 @@ pub struct TenantQuery;
 impl TenantQuery {
     /// Who the API key in use belongs to.
     async fn me(&self, ctx: &Context<'_>) -> Result<Me> {
+        let roles = crate::roles::granted(ctx).map(|r| vec![r.into()]).unwrap_or_default();
         Ok(match scope::caller(ctx)? {
-            Caller::Operator => Me { kind: CallerKind::Operator, tenant_id: None },
-            Caller::Tenant(t) => Me { kind: CallerKind::Tenant, tenant_id: Some(ID(t.to_string())) },
+            Caller::Operator => Me { kind: CallerKind::Operator, tenant_id: None, roles },
+            Caller::Tenant(t) => Me { kind: CallerKind::Tenant, tenant_id: Some(ID(t.to_string())), roles },
         })
     }
 

@@ -19,6 +19,7 @@ mod m20261130_000013_quotes;
 mod m20261130_000014_quote_reserve;
 mod m20261206_000015_ledger_sources;
 mod m20261207_000016_testnet_sandbox;
+mod m20261207_000017_key_roles;
 
 pub struct Migrator;
 
@@ -41,6 +42,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261130_000014_quote_reserve::Migration),
             Box::new(m20261206_000015_ledger_sources::Migration),
             Box::new(m20261207_000016_testnet_sandbox::Migration),
+            Box::new(m20261207_000017_key_roles::Migration),
         ]
     }
 }

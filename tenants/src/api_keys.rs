@@ -41,12 +41,63 @@ impl KeyScope {
     }
 }
 
-/// Creates a key; returns its row and the key itself (never stored, never shown again).
+/// What a tenant key may do. Each role includes the ones before it: `Read` queries and
+/// subscribes; `Operate` also moves transactions and reviews customers; `Admin` also
+/// changes configuration, senders, webhooks and keys. Operator keys are `Admin`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Role {
+    Read,
+    Operate,
+    Admin,
+}
+
+impl Role {
+    pub const ALL: [Role; 3] = [Role::Read, Role::Operate, Role::Admin];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::Read => "read",
+            Role::Operate => "operate",
+            Role::Admin => "admin",
+        }
+    }
+
+    /// The roles stored as text; what the key may do is the greatest of them. Text
+    /// that names no role grants `Read` alone: an unreadable row never widens a key.
+    pub fn granted(stored: &str) -> Role {
+        stored
+            .split(',')
+            .filter_map(|r| Role::ALL.into_iter().find(|known| known.as_str() == r.trim()))
+            .max()
+            .unwrap_or(Role::Read)
+    }
+
+    /// Roles as stored: known ones, each once, in order.
+    pub fn stored(roles: &[Role]) -> String {
+        Role::ALL.into_iter().filter(|r| roles.contains(r)).map(Role::as_str).collect::<Vec<_>>().join(",")
+    }
+
+    /// The stored roles, parsed.
+    pub fn list(stored: &str) -> Vec<Role> {
+        Role::ALL.into_iter().filter(|r| stored.split(',').any(|s| s.trim() == r.as_str())).collect()
+    }
+}
+
+/// Creates a key with `roles` (at least one; an operator key is always `Admin`);
+/// returns its row and the key itself (never stored, never shown again).
 pub async fn create(
     w: impl Into<Writer<'_>>,
     scope: KeyScope,
     name: &str,
+    roles: &[Role],
 ) -> Result<(api_key::Model, String), Error> {
+    let roles = match scope {
+        KeyScope::Operator => vec![Role::Admin],
+        KeyScope::Tenant(_) if roles.is_empty() => {
+            return Err(Error::Invalid("a key needs at least one role".into()));
+        }
+        KeyScope::Tenant(_) => roles.to_vec(),
+    };
     let w = w.into();
     let mut raw = [0u8; 32];
     getrandom::fill(&mut raw).expect("operating system random source");
@@ -65,6 +116,7 @@ pub async fn create(
         created_at: Set(Utc::now()),
         last_used_at: Set(None),
         revoked_at: Set(None),
+        roles: Set(Role::stored(&roles)),
     }
     .insert(&txn)
     .await?;
@@ -84,6 +136,10 @@ pub struct VerifiedKey {
     pub scope: KeyScope,
     pub id: Uuid,
     pub name: String,
+    /// What the key may do: the greatest of its roles.
+    pub role: Role,
+    /// Its roles as stored, for the audit log.
+    pub roles: String,
 }
 
 pub async fn verify_key(db: &DatabaseConnection, key: &str) -> Result<Option<VerifiedKey>, Error> {
@@ -106,7 +162,8 @@ pub async fn verify_key(db: &DatabaseConnection, key: &str) -> Result<Option<Ver
             .await?;
     }
     let scope = row.tenant_id.map_or(KeyScope::Operator, KeyScope::Tenant);
-    Ok(Some(VerifiedKey { scope, id: row.id, name: row.name }))
+    let role = if scope == KeyScope::Operator { Role::Admin } else { Role::granted(&row.roles) };
+    Ok(Some(VerifiedKey { scope, id: row.id, name: row.name, role, roles: row.roles }))
 }
 
 /// The first `limit` keys of a scope, oldest first.
@@ -155,4 +212,21 @@ pub async fn revoke_visible(
         return Ok(None);
     }
     Ok(api_key::Entity::find_by_id(id).one(w.db).await?)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Role;
+
+    #[test]
+    fn a_key_may_do_what_its_greatest_role_allows_and_garbage_grants_read() {
+        assert_eq!(Role::granted("admin"), Role::Admin);
+        assert_eq!(Role::granted("read,operate"), Role::Operate);
+        assert_eq!(Role::granted(" read "), Role::Read);
+        assert_eq!(Role::granted(""), Role::Read);
+        assert_eq!(Role::granted("root,superuser"), Role::Read);
+        assert_eq!(Role::stored(&[Role::Admin, Role::Read, Role::Admin]), "read,admin");
+        assert_eq!(Role::list("operate,bogus,read"), [Role::Read, Role::Operate]);
+        assert!(Role::Read < Role::Operate && Role::Operate < Role::Admin);
+    }
 }

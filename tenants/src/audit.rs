@@ -23,6 +23,8 @@ pub use mooring_entities::{Audit, Writer};
 pub struct Actor {
     /// The platform operator's token (no key id), or an API key.
     pub key: Option<(Uuid, String)>,
+    /// The key's roles as stored (none: the operator token).
+    pub key_roles: Option<String>,
     pub request_id: String,
 }
 
@@ -41,6 +43,7 @@ pub fn entry(
         actor: Set(if actor.key.is_some() { "api_key" } else { "operator_token" }.into()),
         key_id: Set(actor.key.as_ref().map(|(id, _)| *id)),
         key_name: Set(actor.key.as_ref().map(|(_, name)| name.clone())),
+        key_roles: Set(actor.key_roles.clone()),
         mutation: Set(mutation.to_string()),
         target_id: Set(target_id),
         summary: Set(summary),

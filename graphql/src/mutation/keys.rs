@@ -1,7 +1,9 @@
 //! Admin API keys a tenant (or the operator for it) creates and revokes.
 
 use async_graphql::{Context, ID, Object, Result};
-use mooring_tenants::api_keys::{self, KeyScope};
+use mooring_tenants::api_keys::{self, KeyScope, Role};
+
+use crate::enums::ApiKeyRole;
 
 use crate::error::{from_tenants, not_found};
 use crate::objects::{ApiKey, NewApiKey};
@@ -18,10 +20,13 @@ impl KeysMutation {
         ctx: &Context<'_>,
         #[graphql(desc = "Tenant id; optional for tenant keys.")] tenant_id: Option<ID>,
         #[graphql(desc = "A name for people.")] name: String,
+        #[graphql(desc = "What the key may do (default: ADMIN).")] roles: Option<Vec<ApiKeyRole>>,
     ) -> Result<NewApiKey> {
         let id = scope::tenant_id(ctx, tenant_id.as_ref())?;
-        let (row, key) =
-            api_keys::create(super::writer(ctx), KeyScope::Tenant(id), &name).await.map_err(from_tenants)?;
+        let roles: Vec<Role> = roles.map_or(vec![Role::Admin], |r| r.into_iter().map(Role::from).collect());
+        let (row, key) = api_keys::create(super::writer(ctx), KeyScope::Tenant(id), &name, &roles)
+            .await
+            .map_err(from_tenants)?;
         Ok(NewApiKey { api_key: row.into(), key })
     }
 

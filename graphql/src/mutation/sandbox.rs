@@ -120,8 +120,9 @@ impl SandboxMutation {
                 secret: created.secret,
             });
         }
-        let (row, key) =
-            api_keys::create(&c.db, KeyScope::Tenant(id), "first key").await.map_err(from_tenants)?;
+        let (row, key) = api_keys::create(&c.db, KeyScope::Tenant(id), "first key", &[api_keys::Role::Admin])
+            .await
+            .map_err(from_tenants)?;
         c.tenants.changed().await.map_err(crate::error::internal)?;
         let tenant = c.tenants.by_id(id).ok_or_else(|| not_found("tenant"))?;
         Ok(PromotedTenant {

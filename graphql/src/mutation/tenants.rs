@@ -82,7 +82,8 @@ impl OperatorMutation {
         };
         let (id, row, key) = configure(ctx, async move |db| {
             let id = admin::create_tenant(db, &c.master_key, new).await?;
-            let (row, key) = api_keys::create(db, KeyScope::Tenant(id), "first key").await?;
+            let (row, key) =
+                api_keys::create(db, KeyScope::Tenant(id), "first key", &[api_keys::Role::Admin]).await?;
             Ok((id, row, key))
         })
         .await?;
@@ -216,7 +217,9 @@ impl OperatorMutation {
     ) -> Result<NewApiKey> {
         scope::operator(ctx)?;
         let (row, key) =
-            api_keys::create(super::writer(ctx), KeyScope::Operator, &name).await.map_err(from_tenants)?;
+            api_keys::create(super::writer(ctx), KeyScope::Operator, &name, &[api_keys::Role::Admin])
+                .await
+                .map_err(from_tenants)?;
         Ok(NewApiKey { api_key: row.into(), key })
     }
 }

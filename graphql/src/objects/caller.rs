@@ -2,7 +2,9 @@
 
 use async_graphql::{Enum, ID, SimpleObject};
 use chrono::{DateTime, Utc};
-use mooring_tenants::api_keys::ApiKeyRecord;
+use mooring_tenants::api_keys::{ApiKeyRecord, Role};
+
+use crate::enums::ApiKeyRole;
 
 #[derive(Enum, Copy, Clone, Eq, PartialEq)]
 pub enum CallerKind {
@@ -19,6 +21,8 @@ pub struct Me {
     pub kind: CallerKind,
     /// The tenant, for a tenant key.
     pub tenant_id: Option<ID>,
+    /// What the key in use may do (the operator: ADMIN).
+    pub roles: Vec<ApiKeyRole>,
 }
 
 /// An admin API key (never the key itself).
@@ -36,6 +40,8 @@ pub struct ApiKey {
     pub last_used_at: Option<DateTime<Utc>>,
     /// Revoked, if it was.
     pub revoked_at: Option<DateTime<Utc>>,
+    /// What the key may do.
+    pub roles: Vec<ApiKeyRole>,
 }
 
 impl From<ApiKeyRecord> for ApiKey {
@@ -47,6 +53,7 @@ impl From<ApiKeyRecord> for ApiKey {
             created_at: k.created_at,
             last_used_at: k.last_used_at,
             revoked_at: k.revoked_at,
+            roles: Role::list(&k.roles).into_iter().map(ApiKeyRole::from).collect(),
         }
     }
 }
@@ -75,6 +82,8 @@ pub struct AuditEntry {
     pub key_id: Option<ID>,
     /// The API key's name.
     pub key_name: Option<String>,
+    /// The API key's roles when it was used.
+    pub key_roles: Vec<ApiKeyRole>,
     /// The mutation.
     pub mutation: String,
     /// What it acted on (its `id` or `tenantId` argument).
@@ -96,6 +105,14 @@ impl From<mooring_tenants::audit::Entry> for AuditEntry {
             actor: e.actor,
             key_id: e.key_id.map(|k| ID(k.to_string())),
             key_name: e.key_name,
+            key_roles: e
+                .key_roles
+                .as_deref()
+                .map(Role::list)
+                .unwrap_or_default()
+                .into_iter()
+                .map(ApiKeyRole::from)
+                .collect(),
             mutation: e.mutation,
             target_id: e.target_id,
             summary: e.summary,

@@ -18,8 +18,9 @@ use axum::routing::get;
 use axum::{Json, Router};
 use futures::{SinkExt, StreamExt};
 use mooring_graphql::live::ConnectionSlots;
+use mooring_graphql::roles::Grant;
 use mooring_graphql::{Caller, Recheck, codes};
-use mooring_tenants::api_keys::{self, KeyScope};
+use mooring_tenants::api_keys::{self, KeyScope, Role};
 use mooring_tenants::audit::{Actor, Audit};
 use mooring_tenants::host;
 use serde_json::json;
@@ -39,11 +40,19 @@ fn same(a: &[u8], b: &[u8]) -> bool {
 
 /// The caller a bearer token stands for, if any.
 pub async fn authenticate(state: &AppState, token: &str) -> Option<Caller> {
-    identify(state, token).await.map(|(caller, _)| caller)
+    identify(state, token).await.map(|who| who.caller)
 }
 
-/// The caller, and which key it used (none: the operator token), for the audit log.
-async fn identify(state: &AppState, token: &str) -> Option<(Caller, Option<(uuid::Uuid, String)>)> {
+/// Who a bearer token is: the caller, what its key may do, and which key it is (none:
+/// the operator token) with its stored roles, for the audit log.
+struct Identity {
+    caller: Caller,
+    grant: Grant,
+    key: Option<(uuid::Uuid, String)>,
+    key_roles: Option<String>,
+}
+
+async fn identify(state: &AppState, token: &str) -> Option<Identity> {
     let token = token.trim();
     if token.is_empty() {
         return None;
@@ -51,7 +60,12 @@ async fn identify(state: &AppState, token: &str) -> Option<(Caller, Option<(uuid
     if let Some(operator) = state.cfg.operator_token.as_deref()
         && same(operator.as_bytes(), token.as_bytes())
     {
-        return Some((Caller::Operator, None));
+        return Some(Identity {
+            caller: Caller::Operator,
+            grant: Grant(Role::Admin),
+            key: None,
+            key_roles: None,
+        });
     }
     match api_keys::verify_key(&state.db, token).await {
         Ok(Some(key)) => {
@@ -59,7 +73,12 @@ async fn identify(state: &AppState, token: &str) -> Option<(Caller, Option<(uuid
                 KeyScope::Operator => Caller::Operator,
                 KeyScope::Tenant(t) => Caller::Tenant(t),
             };
-            Some((caller, Some((key.id, key.name))))
+            Some(Identity {
+                caller,
+                grant: Grant(key.role),
+                key: Some((key.id, key.name)),
+                key_roles: Some(key.roles),
+            })
         }
         Ok(None) => None,
         Err(e) => {
@@ -142,16 +161,17 @@ async fn authenticate_limited(
     peer: SocketAddr,
     headers: &HeaderMap,
     token: &str,
-) -> Result<(Caller, Actor), Response> {
+) -> Result<(Caller, Grant, Actor), Response> {
     let client = state.client_address(Some(peer.ip()), headers);
     draw(state, &["rl", "admin-ip", &client], 1).await?;
-    let Some((caller, key)) = identify(state, token).await else {
+    let Some(who) = identify(state, token).await else {
         failed(state, &client).await?;
         return Err(unauthenticated());
     };
     let key_id = hex::encode(&Sha256::digest(token.trim().as_bytes())[..12]);
     draw(state, &["rl", "admin-key", &key_id], 1).await?;
-    Ok((caller, Actor { key, request_id: request_id(headers) }))
+    let actor = Actor { key: who.key, key_roles: who.key_roles, request_id: request_id(headers) };
+    Ok((who.caller, who.grant, actor))
 }
 
 /// The caller is authenticated from the headers before a byte of the body is read, and
@@ -169,7 +189,7 @@ async fn execute(
     {
         return anonymous(&state, peer, &headers, body).await;
     }
-    let (caller, actor) = match authenticate_limited(&state, peer, &headers, token).await {
+    let (caller, grant, actor) = match authenticate_limited(&state, peer, &headers, token).await {
         Ok(who) => who,
         Err(refused) => return refused,
     };
@@ -198,7 +218,7 @@ async fn execute(
     let schema = if introspection { &state.graphql_introspection } else { &state.graphql };
     // The request's audit slot: each root mutation's row is put there by the audit
     // extension and carried by the mutation's first write transaction.
-    let batch = batch.data(caller).data(actor).data(Audit::default());
+    let batch = batch.data(caller).data(grant).data(actor).data(Audit::default());
     let response: GraphQLResponse = schema.execute_batch(batch).await.into();
     response.into_response()
 }
@@ -266,12 +286,22 @@ async fn subscriptions(
                         .and_then(|v| v.as_str())
                         .map(|v| v.trim_start_matches("Bearer ").trim_start_matches("bearer ").to_string())
                         .unwrap_or_default();
-                    let Some(caller) = authenticate(&state, &token).await else {
+                    let Some(who) = identify(&state, &token).await else {
                         let _ = failed(&state, &client).await;
                         return Err(async_graphql::Error::new("missing or invalid API key"));
                     };
+                    let caller = who.caller;
                     let mut data = Data::default();
                     data.insert(caller);
+                    // A mutation sent over the socket is held to the key's roles and
+                    // audited (its row written after it: operations on one socket
+                    // run concurrently, so they share no audit slot).
+                    data.insert(who.grant);
+                    data.insert(Actor {
+                        key: who.key,
+                        key_roles: who.key_roles,
+                        request_id: request_id(&HeaderMap::new()),
+                    });
                     data.insert(ConnectionSlots(Arc::new(Semaphore::new(per_connection))));
                     // Subscriptions outlive the handshake: they re-check the key as they run.
                     data.insert(Recheck(std::sync::Arc::new(move || {

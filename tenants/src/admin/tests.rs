@@ -178,7 +178,7 @@ async fn an_audited_write_commits_its_row_with_the_change_and_only_once() {
 
     let db = db().await;
     let id = tenant(&db).await;
-    let actor = crate::audit::Actor { key: None, request_id: "req-1".into() };
+    let actor = crate::audit::Actor { key: None, key_roles: None, request_id: "req-1".into() };
     let entry = |mutation: &str| crate::audit::entry(&actor, Some(id), mutation, None, "{}".into());
     let slot = Audit::default();
     let w = Writer::audited(&db, &slot);

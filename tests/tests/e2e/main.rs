@@ -22,6 +22,7 @@ mod offboarding;
 mod outbound_fence;
 mod pii;
 mod rate_limit;
+mod roles;
 mod rollout;
 mod rotation;
 mod rpc;
