@@ -93,6 +93,23 @@ pub fn granted(ctx: &Context<'_>) -> Option<Role> {
     granted_by(ctx.data_opt::<Caller>(), ctx.data_opt::<Grant>())
 }
 
+/// A field only keys with at least this role may read (customers' PII: OPERATE, the
+/// roles that review customers).
+pub struct AtLeast(pub Role);
+
+impl async_graphql::Guard for AtLeast {
+    async fn check(&self, ctx: &Context<'_>) -> async_graphql::Result<()> {
+        match granted(ctx) {
+            Some(role) if role >= self.0 => Ok(()),
+            _ => Err(async_graphql::Error::new(format!(
+                "this API key's roles do not allow reading this (it needs {})",
+                self.0.as_str().to_ascii_uppercase()
+            ))
+            .extend_with(|_, e| e.set("code", codes::FORBIDDEN))),
+        }
+    }
+}
+
 fn refusal(mutation: &str, needs: Role, pos: Pos) -> ServerError {
     let needs = needs.as_str().to_ascii_uppercase();
     async_graphql::Error::new(format!("this API key's roles do not allow {mutation} (it needs {needs})"))

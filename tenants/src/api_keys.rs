@@ -166,6 +166,18 @@ pub async fn verify_key(db: &DatabaseConnection, key: &str) -> Result<Option<Ver
     Ok(Some(VerifiedKey { scope, id: row.id, name: row.name, role, roles: row.roles }))
 }
 
+/// A live (not revoked) key by id, as [`verify_key`] would find it: for a console
+/// session, which holds the key's id and never the key.
+pub async fn live_by_id(db: &DatabaseConnection, id: Uuid) -> Result<Option<VerifiedKey>, Error> {
+    let Some(row) = api_key::Entity::find_by_id(id).one(db).await? else { return Ok(None) };
+    if row.revoked_at.is_some() {
+        return Ok(None);
+    }
+    let scope = row.tenant_id.map_or(KeyScope::Operator, KeyScope::Tenant);
+    let role = if scope == KeyScope::Operator { Role::Admin } else { Role::granted(&row.roles) };
+    Ok(Some(VerifiedKey { scope, id: row.id, name: row.name, role, roles: row.roles }))
+}
+
 /// The first `limit` keys of a scope, oldest first.
 pub async fn list(db: &DatabaseConnection, scope: KeyScope, limit: u64) -> Result<Vec<ApiKeyRecord>, Error> {
     let query = api_key::Entity::find().order_by_asc(api_key::Column::CreatedAt);

@@ -93,7 +93,8 @@ pub struct TypeStatus {
 pub struct ProvidedField {
     /// SEP-9 name.
     pub name: String,
-    /// Text value (none for files).
+    /// Text value (none for files). Personal data: OPERATE and ADMIN keys only.
+    #[graphql(guard = "crate::roles::AtLeast(mooring_tenants::api_keys::Role::Operate)")]
     pub value: Option<String>,
     /// Whether it is a file.
     pub is_file: bool,

@@ -90,7 +90,7 @@ async fn identify(state: &AppState, token: &str) -> Option<Identity> {
 
 /// The request's id for the audit log: the proxy's `X-Request-Id` when it is a sane
 /// token, else a new one.
-fn request_id(headers: &HeaderMap) -> String {
+pub(crate) fn request_id(headers: &HeaderMap) -> String {
     headers
         .get("x-request-id")
         .and_then(|v| v.to_str().ok())
@@ -156,7 +156,7 @@ async fn failed(state: &AppState, client: &str) -> Result<(), Response> {
 /// Authenticates within the admin limits: every attempt draws from the client
 /// address's allowance, a failed one ten times over (guessing API keys is slow), and
 /// each key has its own allowance for the calls it makes.
-async fn authenticate_limited(
+pub(crate) async fn authenticate_limited(
     state: &AppState,
     peer: SocketAddr,
     headers: &HeaderMap,
@@ -354,6 +354,7 @@ pub fn router(state: AppState) -> Router<AppState> {
         .route("/graphql", get(console::page).post(execute))
         .route("/graphql/assets/{name}", get(console::asset))
         .route("/graphql/ws", get(subscriptions))
+        .merge(super::web::router())
         .merge(crate::probes::probes())
         .layer(middleware::from_fn(console::security_headers))
         .layer(middleware::from_fn_with_state(state, admin_host_only))

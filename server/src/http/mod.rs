@@ -13,6 +13,7 @@ mod sep31;
 mod sep38;
 mod tenant;
 mod text;
+mod web;
 
 use std::time::Duration;
 

@@ -34,4 +34,5 @@ mod sep31;
 mod sep38;
 mod shared_stream;
 mod watcher;
+mod web_console;
 mod webhooks;

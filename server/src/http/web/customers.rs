@@ -1,0 +1,146 @@
+//! The customer review queue and a customer's fields: values (PII) only for roles that
+//! may review (OPERATE, ADMIN), decisions through `setCustomerStatus`.
+
+use axum::extract::{Form, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use mooring_tenants::api_keys::Role;
+use serde_json::json;
+
+use super::pages::{csrf_field, esc, forbidden_csrf, layout, refusal, signed_in_or_sign_in, t};
+use super::{IdPath, ListParams, SignedIn};
+use crate::state::AppState;
+
+const QUEUES: [(&str, &str); 4] = [
+    ("PROCESSING", "Processing"),
+    ("NEEDS_INFO", "Needs info"),
+    ("ACCEPTED", "Accepted"),
+    ("REJECTED", "Rejected"),
+];
+
+pub async fn customers(State(state): State<AppState>, headers: HeaderMap, params: ListParams) -> Response {
+    let who = signed_in_or_sign_in!(state, headers);
+    let status =
+        params.status.clone().filter(|s| QUEUES.iter().any(|(q, _)| q == s)).unwrap_or("PROCESSING".into());
+    let q = "query($t: ID, $s: CustomerStatus) { customers(tenantId: $t, status: $s, first: 50) { totalCount nodes { id saAccount memo createdAt statuses { customerType status } } } }";
+    let data = match who.gql(&state, q, json!({ "t": params.tenant, "s": status })).await {
+        Ok(d) => d,
+        Err(e) => return refusal(&state, &who, e),
+    };
+    let tenant = params.tenant.as_ref().map(|t| format!("&tenant={}", esc(t))).unwrap_or_default();
+    let tabs: Vec<String> = QUEUES
+        .iter()
+        .map(|(q, label)| {
+            let current = if *q == status { r#" aria-current="page""# } else { "" };
+            format!(r#"<a href="/console/customers?status={q}{tenant}"{current}>{label}</a>"#)
+        })
+        .collect();
+    let mut rows = String::new();
+    for c in data["customers"]["nodes"].as_array().into_iter().flatten() {
+        let types: Vec<String> = c["statuses"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .map(|s| format!("{}: {}", t(&s["customerType"]), t(&s["status"]).to_ascii_lowercase()))
+            .collect();
+        rows += &format!(
+            r#"<tr><td><a href="/console/customers/{id}">{id}</a></td><td>{}</td><td>{}</td><td>{}</td></tr>"#,
+            t(&c["saAccount"]),
+            types.join(", "),
+            t(&c["createdAt"]),
+            id = t(&c["id"]),
+        );
+    }
+    let body = format!(
+        r#"<nav aria-label="Queues">{}</nav><p>{} customers</p><table><thead><tr><th>Id</th><th>Sending anchor</th><th>Status per type</th><th>Registered</th></tr></thead><tbody>{rows}</tbody></table>"#,
+        tabs.join(" · "),
+        t(&data["customers"]["totalCount"])
+    );
+    who.respond(&state, StatusCode::OK, layout(Some(&who), "Customers", &body))
+}
+
+pub async fn customer(State(state): State<AppState>, headers: HeaderMap, id: IdPath) -> Response {
+    let who = signed_in_or_sign_in!(state, headers);
+    render(&state, &who, &id.0, None).await
+}
+
+async fn render(state: &AppState, who: &SignedIn, id: &str, notice: Option<&str>) -> Response {
+    // The values are asked for only where the role may see them: the API refuses them
+    // to READ keys anyway.
+    let reviewer = who.role() >= Role::Operate;
+    let value = if reviewer { "value" } else { "" };
+    let q = format!(
+        "query($id: ID!) {{ customer(id: $id) {{ id saAccount memo message statuses {{ customerType status }} fields {{ name {value} isFile status error }} }} }}"
+    );
+    let data = match who.gql(state, &q, json!({ "id": id })).await {
+        Ok(d) => d,
+        Err(e) => return refusal(state, who, e),
+    };
+    let c = &data["customer"];
+    let mut fields = String::new();
+    for f in c["fields"].as_array().into_iter().flatten() {
+        let shown = if f["isFile"] == true {
+            "(file)".to_string()
+        } else if reviewer {
+            t(&f["value"])
+        } else {
+            "(hidden: needs OPERATE)".to_string()
+        };
+        fields += &format!(
+            "<tr><td>{}</td><td>{shown}</td><td>{}</td><td>{}</td></tr>",
+            t(&f["name"]),
+            t(&f["status"]).to_ascii_lowercase(),
+            t(&f["error"])
+        );
+    }
+    let decision = if reviewer {
+        format!(
+            r#"<h2>Decision</h2><form method="post">{}<label for="decision">Status</label><select id="decision" name="decision"><option value="ACCEPTED">Accept</option><option value="NEEDS_INFO">Needs info</option><option value="REJECTED">Reject</option></select><label for="message">Message for the sending anchor</label><input id="message" name="message" size="60"> <button type="submit">Record</button></form>"#,
+            csrf_field(who)
+        )
+    } else {
+        String::new()
+    };
+    let statuses: Vec<String> = c["statuses"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|s| format!("{}: {}", t(&s["customerType"]), t(&s["status"]).to_ascii_lowercase()))
+        .collect();
+    let notice =
+        notice.map(|n| format!(r#"<p class="notice" role="status">{}</p>"#, esc(n))).unwrap_or_default();
+    let body = format!(
+        r#"{notice}<p>Sending anchor {} · memo {} · {}</p><table><thead><tr><th>Field</th><th>Value</th><th>Review</th><th>Why</th></tr></thead><tbody>{fields}</tbody></table>{decision}"#,
+        t(&c["saAccount"]),
+        t(&c["memo"]),
+        statuses.join(", ")
+    );
+    who.respond(state, StatusCode::OK, layout(Some(who), &format!("Customer {id}"), &body))
+}
+
+#[derive(serde::Deserialize)]
+pub struct ReviewForm {
+    #[serde(default)]
+    csrf: String,
+    decision: String,
+    #[serde(default)]
+    message: String,
+}
+
+pub async fn review_customer(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    id: IdPath,
+    Form(form): Form<ReviewForm>,
+) -> Response {
+    let who = signed_in_or_sign_in!(state, headers);
+    if !who.csrf_ok(&form.csrf) {
+        return forbidden_csrf();
+    }
+    let message = Some(form.message.trim()).filter(|m| !m.is_empty());
+    let q = "mutation($id: ID!, $s: ReviewStatus!, $m: String) { setCustomerStatus(id: $id, status: $s, message: $m) { id } }";
+    match who.gql(&state, q, json!({ "id": id.0, "s": form.decision, "m": message })).await {
+        Ok(_) => render(&state, &who, &id.0, Some("Recorded.")).await,
+        Err(e) => refusal(&state, &who, e),
+    }
+}

@@ -1,0 +1,211 @@
+//! The web console at `/console` on the admin host: server-rendered pages over the
+//! GraphQL API (each page runs GraphQL documents in-process as the signed-in key, so
+//! the roles, scoping, validation and audit of the API apply unchanged; there is no
+//! other way into the data). Plain HTML forms, no script, no third-party code: the
+//! admin host's strict CSP holds, with `form-action 'self'` for these pages.
+
+mod customers;
+mod keys;
+mod pages;
+mod session;
+
+use std::net::SocketAddr;
+
+use async_graphql::{Request as GqlRequest, Variables};
+use axum::Router;
+use axum::extract::{ConnectInfo, Form, Path, Query, State};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use mooring_graphql::Caller;
+use mooring_graphql::roles::Grant;
+use mooring_tenants::api_keys::{self, KeyScope, Role};
+use mooring_tenants::audit::{Actor, Audit};
+use serde_json::Value;
+
+use session::Session;
+
+use crate::state::AppState;
+
+pub const CONTENT_SECURITY_POLICY: &str = "default-src 'none'; script-src 'self'; style-src 'self'; \
+     img-src 'self'; connect-src 'self'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/console", get(home))
+        .route("/console/style.css", get(style))
+        .route("/console/sign-in", post(sign_in))
+        .route("/console/sign-out", post(sign_out))
+        .route("/console/transactions", get(pages::transactions))
+        .route("/console/transactions/{id}", get(pages::transaction).post(pages::act_on_transaction))
+        .route("/console/customers", get(customers::customers))
+        .route("/console/customers/{id}", get(customers::customer).post(customers::review_customer))
+        .route("/console/keys", get(keys::keys).post(keys::create_key))
+        .route("/console/keys/{id}/revoke", post(keys::revoke_key))
+        .route("/console/tenants", get(pages::tenants))
+}
+
+/// Who is signed in, as the API sees them.
+pub struct SignedIn {
+    session: Session,
+    caller: Caller,
+    grant: Grant,
+    actor: Actor,
+}
+
+impl SignedIn {
+    pub fn role(&self) -> Role {
+        self.grant.0
+    }
+
+    pub fn is_operator(&self) -> bool {
+        self.caller == Caller::Operator
+    }
+
+    /// Runs a GraphQL document as this key; `data`, or the first error's message and code.
+    pub async fn gql(
+        &self,
+        state: &AppState,
+        query: &str,
+        variables: Value,
+    ) -> Result<Value, (String, String)> {
+        let request = GqlRequest::new(query)
+            .variables(Variables::from_json(variables))
+            .data(self.caller)
+            .data(self.grant)
+            .data(self.actor.clone())
+            .data(Audit::default());
+        let response = state.graphql.execute(request).await;
+        if let Some(e) = response.errors.first() {
+            let code = e
+                .extensions
+                .as_ref()
+                .and_then(|x| x.get("code"))
+                .and_then(|c| c.clone().into_json().ok())
+                .and_then(|c| c.as_str().map(str::to_string))
+                .unwrap_or_default();
+            return Err((e.message.clone(), code));
+        }
+        Ok(response.data.into_json().unwrap_or(Value::Null))
+    }
+
+    /// The response with the session's cookie renewed (the idle deadline slides).
+    pub fn respond(&self, state: &AppState, status: StatusCode, html: String) -> Response {
+        let cookie = self.session.clone().cookie(state);
+        (status, [(header::SET_COOKIE, cookie)], Html(html)).into_response()
+    }
+
+    pub fn csrf(&self) -> &str {
+        &self.session.csrf
+    }
+
+    pub fn csrf_ok(&self, sent: &str) -> bool {
+        self.session.csrf_ok(sent)
+    }
+}
+
+/// The signed-in caller, if the cookie holds a live session of a live key.
+pub async fn signed_in(state: &AppState, headers: &HeaderMap) -> Option<SignedIn> {
+    let session = Session::from_headers(state, headers)?;
+    let request_id = crate::http::admin::request_id(headers);
+    match session.key {
+        Some(id) => {
+            let key = api_keys::live_by_id(&state.db, id).await.ok()??;
+            let caller = match key.scope {
+                KeyScope::Operator => Caller::Operator,
+                KeyScope::Tenant(t) => Caller::Tenant(t),
+            };
+            let actor = Actor { key: Some((key.id, key.name)), key_roles: Some(key.roles), request_id };
+            Some(SignedIn { session, caller, grant: Grant(key.role), actor })
+        }
+        None => {
+            let token = state.cfg.operator_token.as_deref()?;
+            if session.operator.as_deref() != Some(session::operator_fingerprint(state, token).as_str()) {
+                return None;
+            }
+            let actor = Actor { key: None, key_roles: None, request_id };
+            Some(SignedIn { session, caller: Caller::Operator, grant: Grant(Role::Admin), actor })
+        }
+    }
+}
+
+async fn home(State(state): State<AppState>, headers: HeaderMap) -> Response {
+    match signed_in(&state, &headers).await {
+        Some(who) if who.is_operator() => Redirect::to("/console/tenants").into_response(),
+        Some(_) => Redirect::to("/console/transactions").into_response(),
+        None => (StatusCode::OK, Html(pages::sign_in_page(None))).into_response(),
+    }
+}
+
+#[derive(serde::Deserialize)]
+struct SignInForm {
+    token: String,
+}
+
+/// Signs in with an API key or the operator token, within the admin API's limits for
+/// failed attempts; the session holds the key's id, never the key.
+async fn sign_in(
+    State(state): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+    Form(form): Form<SignInForm>,
+) -> Response {
+    let token = form.token.trim();
+    let (caller, _grant, actor) =
+        match crate::http::admin::authenticate_limited(&state, peer, &headers, token).await {
+            Ok(who) => who,
+            Err(refused) if refused.status() == StatusCode::TOO_MANY_REQUESTS => return refused,
+            Err(_) => {
+                let page = pages::sign_in_page(Some("That key was not accepted."));
+                return (StatusCode::UNAUTHORIZED, Html(page)).into_response();
+            }
+        };
+    let session = match actor.key {
+        Some((id, _)) => Session::new(Some(id), None),
+        None => Session::new(None, Some(session::operator_fingerprint(&state, token))),
+    };
+    let to = if caller == Caller::Operator { "/console/tenants" } else { "/console/transactions" };
+    (
+        StatusCode::SEE_OTHER,
+        [(header::SET_COOKIE, session.cookie(&state)), (header::LOCATION, to.parse().unwrap())],
+    )
+        .into_response()
+}
+
+#[derive(serde::Deserialize)]
+struct CsrfForm {
+    #[serde(default)]
+    csrf: String,
+}
+
+async fn sign_out(State(state): State<AppState>, headers: HeaderMap, Form(form): Form<CsrfForm>) -> Response {
+    if let Some(who) = signed_in(&state, &headers).await
+        && !who.csrf_ok(&form.csrf)
+    {
+        return pages::forbidden_csrf();
+    }
+    (
+        StatusCode::SEE_OTHER,
+        [(header::SET_COOKIE, session::cleared()), (header::LOCATION, "/console".parse().unwrap())],
+    )
+        .into_response()
+}
+
+async fn style() -> Response {
+    (
+        StatusCode::OK,
+        [(header::CONTENT_TYPE, "text/css; charset=utf-8"), (header::CACHE_CONTROL, "public, max-age=3600")],
+        include_str!("style.css"),
+    )
+        .into_response()
+}
+
+/// `?status=…&tenant=…` on list pages.
+#[derive(serde::Deserialize, Default)]
+pub struct ListQuery {
+    pub status: Option<String>,
+    pub tenant: Option<String>,
+}
+
+pub type IdPath = Path<String>;
+pub type ListParams = Query<ListQuery>;

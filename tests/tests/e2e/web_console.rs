@@ -1,0 +1,231 @@
+//! The web console (`/console` on the admin host), over HTTP as a browser speaks it:
+//! sign-in into an `HttpOnly; Secure; SameSite=Strict` session cookie, CSRF-checked
+//! forms, pages that show only what the key's roles allow while the API refuses the
+//! rest anyway, another tenant's objects not found by URL, sign-out and revocation.
+
+use reqwest::StatusCode;
+use reqwest::header::{CONTENT_SECURITY_POLICY, COOKIE, LOCATION, SET_COOKIE};
+use serde_json::json;
+
+use crate::common::{ADMIN_HOST, Admin, OPERATOR_TOKEN, Sa, TestApp, TestEnv, eventually, unique_domain};
+use crate::horizon::Pay;
+
+struct Browser<'a> {
+    app: &'a TestApp,
+    http: reqwest::Client,
+    cookie: Option<String>,
+}
+
+impl<'a> Browser<'a> {
+    fn new(app: &'a TestApp) -> Self {
+        let http = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
+        Browser { app, http, cookie: None }
+    }
+
+    fn keep_cookie(&mut self, res: &reqwest::Response) {
+        if let Some(set) = res.headers().get(SET_COOKIE).and_then(|v| v.to_str().ok()) {
+            let pair = set.split(';').next().unwrap().to_string();
+            self.cookie = if pair.ends_with('=') { None } else { Some(pair) };
+        }
+    }
+
+    async fn get(&mut self, path: &str) -> (StatusCode, String) {
+        let mut rb = self.http.get(format!("{}{path}", self.app.base)).header("host", ADMIN_HOST);
+        if let Some(c) = &self.cookie {
+            rb = rb.header(COOKIE, c);
+        }
+        let res = rb.send().await.unwrap();
+        self.keep_cookie(&res);
+        let status = res.status();
+        (status, res.text().await.unwrap())
+    }
+
+    async fn post(&mut self, path: &str, form: &[(&str, &str)]) -> reqwest::Response {
+        let mut rb = self.http.post(format!("{}{path}", self.app.base)).header("host", ADMIN_HOST).form(form);
+        if let Some(c) = &self.cookie {
+            rb = rb.header(COOKIE, c);
+        }
+        let res = rb.send().await.unwrap();
+        self.keep_cookie(&res);
+        res
+    }
+
+    async fn sign_in(app: &'a TestApp, token: &str) -> Browser<'a> {
+        let mut b = Browser::new(app);
+        let res = b.post("/console/sign-in", &[("token", token)]).await;
+        assert_eq!(res.status(), StatusCode::SEE_OTHER, "{}", res.text().await.unwrap());
+        assert!(b.cookie.is_some());
+        b
+    }
+}
+
+fn csrf(html: &str) -> String {
+    let at = html.find(r#"name="csrf" value=""#).expect("a CSRF field") + r#"name="csrf" value=""#.len();
+    html[at..].split('"').next().unwrap().to_string()
+}
+
+#[tokio::test]
+async fn tenants_run_the_console_within_their_roles_and_never_see_each_other() {
+    let env = TestEnv::new().await;
+    let app = env.start().await;
+    let (domain, other) = (unique_domain("console"), unique_domain("console-b"));
+    let (tenant, tenant_b) = (env.tenant(&domain).await, env.tenant(&other).await);
+    app.server.state.tenants.refresh().await.unwrap();
+    let operator = Admin::operator(&app);
+    let key_for = async |id: uuid::Uuid, roles: &str| {
+        let q = format!(
+            "mutation($t: ID) {{ createApiKey(tenantId: $t, name: \"{roles}\", roles: [{roles}]) {{ key }} }}"
+        );
+        operator.ok(&q, json!({ "t": id.to_string() })).await["createApiKey"]["key"]
+            .as_str()
+            .unwrap()
+            .to_string()
+    };
+    let (admin_key, read_key, b_key) = (
+        key_for(tenant.id, "ADMIN").await,
+        key_for(tenant.id, "READ").await,
+        key_for(tenant_b.id, "ADMIN").await,
+    );
+
+    // Sign-in: a wrong key is a page saying so; a right one a hardened session cookie.
+    let mut anonymous = Browser::new(&app);
+    let res = anonymous.post("/console/sign-in", &[("token", "mk_wrong")]).await;
+    assert_eq!(res.status(), StatusCode::UNAUTHORIZED);
+    assert!(res.text().await.unwrap().contains("not accepted"));
+    assert_eq!(anonymous.get("/console/transactions").await.0, StatusCode::SEE_OTHER, "no session, no page");
+    let res = Browser::new(&app).post("/console/sign-in", &[("token", &admin_key)]).await;
+    let set = res.headers()[SET_COOKIE].to_str().unwrap().to_string();
+    for attribute in ["HttpOnly", "Secure", "SameSite=Strict", "Path=/console"] {
+        assert!(set.contains(attribute), "{set}");
+    }
+    assert!(!set.contains(&admin_key[3..]), "the key itself never goes into the cookie");
+    assert_eq!(res.headers()[LOCATION], "/console/transactions");
+
+    // The operator sees the tenants.
+    let mut op = Browser::sign_in(&app, OPERATOR_TOKEN).await;
+    let (status, page) = op.get("/console/tenants").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(page.contains(&domain) && page.contains(&other), "{page}");
+
+    // A sending anchor creates a transaction and pays it.
+    let sa = Sa::login(&app, &domain, &tenant.sender).await;
+    let id = sa.transaction().await;
+    let t = mooring_anchor::transactions::get_for_tenant(&env.db, tenant.id, id.parse().unwrap())
+        .await
+        .unwrap()
+        .unwrap();
+    let pay = Pay {
+        op_type: "payment",
+        from: mooring_stellar::Keypair::generate().public_key().to_string(),
+        to: t.stellar_account_id.clone(),
+        to_muxed: None,
+        asset: Some((t.asset_code.clone(), t.asset_issuer.clone())),
+        amount: "100".into(),
+        memo_type: "id",
+        memo: Some(t.stellar_memo.clone()),
+        successful: true,
+    };
+    eventually("the watcher follows the account", async || {
+        mooring_anchor::payments::cursor(&env.db, tenant.id, &t.stellar_account_id).await.unwrap().map(|_| ())
+    })
+    .await;
+    env.horizon.add_payment(&t.stellar_account_id, &pay);
+    eventually("the payment is matched", async || {
+        let (_, body) = sa.get(&format!("/sep31/transactions/{id}")).await;
+        (body["transaction"]["status"] == "pending_receiver").then_some(())
+    })
+    .await;
+
+    // The tenant's admin sees it in the list and may act on it.
+    let mut admin = Browser::sign_in(&app, &admin_key).await;
+    let (status, list) = admin.get("/console/transactions?status=PENDING_RECEIVER").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(list.contains(&id), "{list}");
+    let (_, detail) = admin.get(&format!("/console/transactions/{id}")).await;
+    assert!(detail.contains("Mark pending external") && detail.contains(">Complete<"), "{detail}");
+    let token = csrf(&detail);
+
+    // A READ key sees the transaction but no action, and the server refuses one anyway.
+    let mut reader = Browser::sign_in(&app, &read_key).await;
+    let (status, seen) = reader.get(&format!("/console/transactions/{id}")).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(!seen.contains("Mark pending external") && !seen.contains(">Complete<"), "{seen}");
+    let reader_token = csrf(&seen); // the sign-out form's
+    let path = format!("/console/transactions/{id}");
+    let res =
+        reader.post(&path, &[("csrf", &reader_token), ("action", "complete"), ("external_id", "x")]).await;
+    assert_eq!(res.status(), StatusCode::FORBIDDEN);
+    // Forms without the session's CSRF token change nothing.
+    let res = admin.post(&path, &[("action", "complete"), ("external_id", "x")]).await;
+    assert_eq!(res.status(), StatusCode::FORBIDDEN);
+    let res =
+        admin.post(&path, &[("csrf", &reader_token), ("action", "complete"), ("external_id", "x")]).await;
+    assert_eq!(res.status(), StatusCode::FORBIDDEN, "another session's token is not this one's");
+    let (_, body) = sa.get(&format!("/sep31/transactions/{id}")).await;
+    assert_eq!(body["transaction"]["status"], "pending_receiver", "nothing refused took effect");
+
+    // Another tenant reaches none of it by URL.
+    let mut stranger = Browser::sign_in(&app, &b_key).await;
+    assert_eq!(stranger.get(&format!("/console/transactions/{id}")).await.0, StatusCode::NOT_FOUND);
+    assert_eq!(
+        stranger.get(&format!("/console/customers/{}", t.sender_id.unwrap())).await.0,
+        StatusCode::NOT_FOUND
+    );
+    assert!(!stranger.get("/console/transactions").await.1.contains(&id));
+
+    // Customers: personal data for the roles that review, not for READ.
+    let sender_page = format!("/console/customers/{}", t.sender_id.unwrap());
+    let (_, as_admin) = admin.get(&sender_page).await;
+    assert!(as_admin.contains("Silva"), "{as_admin}");
+    let (_, as_reader) = reader.get(&sender_page).await;
+    assert!(!as_reader.contains("Silva") && as_reader.contains("hidden"), "{as_reader}");
+    let refused = Admin::with_key(&app, &read_key)
+        .error_code(
+            "query($c: ID!) { customer(id: $c) { fields { value } } }",
+            json!({ "c": t.sender_id.unwrap().to_string() }),
+        )
+        .await;
+    assert_eq!(refused, "FORBIDDEN", "the API itself keeps PII from READ keys");
+
+    // The admin completes it; the sending anchor sees `completed`.
+    let res = admin.post(&path, &[("csrf", &token), ("action", "complete"), ("external_id", "wire-9")]).await;
+    assert_eq!(res.status(), StatusCode::OK);
+    assert!(res.text().await.unwrap().contains("Done."));
+    let (_, body) = sa.get(&format!("/sep31/transactions/{id}")).await;
+    assert_eq!(body["transaction"]["status"], "completed");
+    assert_eq!(body["transaction"]["external_transaction_id"], "wire-9");
+
+    // Keys: a new key's secret once; revoking the READ key ends its session at once.
+    let res =
+        admin.post("/console/keys", &[("csrf", &token), ("name", "ops desk"), ("role_operate", "on")]).await;
+    let page = res.text().await.unwrap();
+    assert!(page.contains(r#"id="new-key">mk_"#), "{page}");
+    let (_, again) = admin.get("/console/keys").await;
+    assert!(!again.contains(r#"id="new-key""#) && again.contains("ops desk") && again.contains("OPERATE"));
+    let keys = Admin::with_key(&app, &admin_key).ok("{ apiKeys { id name } }", json!({})).await;
+    let read_key_id =
+        keys["apiKeys"].as_array().unwrap().iter().find(|k| k["name"] == "READ").unwrap()["id"].clone();
+    let res = admin
+        .post(&format!("/console/keys/{}/revoke", read_key_id.as_str().unwrap()), &[("csrf", &token)])
+        .await;
+    assert_eq!(res.status(), StatusCode::OK);
+    assert_eq!(
+        reader.get("/console/transactions").await.0,
+        StatusCode::SEE_OTHER,
+        "a revoked key's session is over"
+    );
+
+    // A tampered cookie is no session; sign-out clears it.
+    let mut forged = Browser::new(&app);
+    forged.cookie = admin.cookie.clone().map(|c| c.replace('.', ".x"));
+    assert_eq!(forged.get("/console/transactions").await.0, StatusCode::SEE_OTHER);
+    let res = admin.post("/console/sign-out", &[("csrf", &token)]).await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    assert!(admin.cookie.is_none());
+    assert_eq!(admin.get("/console/transactions").await.0, StatusCode::SEE_OTHER);
+
+    // The pages keep the admin host's policy, posting forms to themselves only.
+    let page = op.http.get(format!("{}/console", app.base)).header("host", ADMIN_HOST).send().await.unwrap();
+    let csp = page.headers()[CONTENT_SECURITY_POLICY].to_str().unwrap().to_string();
+    assert!(csp.contains("form-action 'self'") && csp.contains("script-src 'self'"), "{csp}");
+}
