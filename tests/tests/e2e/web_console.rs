@@ -59,6 +59,41 @@ impl<'a> Browser<'a> {
     }
 }
 
+/// A transaction the sending anchor created and paid, matched (`pending_receiver`).
+async fn paid_transaction(
+    env: &TestEnv,
+    sa: &Sa<'_>,
+    tenant: uuid::Uuid,
+) -> (String, mooring_entities::transaction::Model) {
+    let id = sa.transaction().await;
+    let t = mooring_anchor::transactions::get_for_tenant(&env.db, tenant, id.parse().unwrap())
+        .await
+        .unwrap()
+        .unwrap();
+    let pay = Pay {
+        op_type: "payment",
+        from: mooring_stellar::Keypair::generate().public_key().to_string(),
+        to: t.stellar_account_id.clone(),
+        to_muxed: None,
+        asset: Some((t.asset_code.clone(), t.asset_issuer.clone())),
+        amount: "100".into(),
+        memo_type: "id",
+        memo: Some(t.stellar_memo.clone()),
+        successful: true,
+    };
+    eventually("the watcher follows the account", async || {
+        mooring_anchor::payments::cursor(&env.db, tenant, &t.stellar_account_id).await.unwrap().map(|_| ())
+    })
+    .await;
+    env.horizon.add_payment(&t.stellar_account_id, &pay);
+    eventually("the payment is matched", async || {
+        let (_, body) = sa.get(&format!("/sep31/transactions/{id}")).await;
+        (body["transaction"]["status"] == "pending_receiver").then_some(())
+    })
+    .await;
+    (id, t)
+}
+
 fn csrf(html: &str) -> String {
     let at = html.find(r#"name="csrf" value=""#).expect("a CSRF field") + r#"name="csrf" value=""#.len();
     html[at..].split('"').next().unwrap().to_string()
@@ -109,32 +144,7 @@ async fn tenants_run_the_console_within_their_roles_and_never_see_each_other() {
 
     // A sending anchor creates a transaction and pays it.
     let sa = Sa::login(&app, &domain, &tenant.sender).await;
-    let id = sa.transaction().await;
-    let t = mooring_anchor::transactions::get_for_tenant(&env.db, tenant.id, id.parse().unwrap())
-        .await
-        .unwrap()
-        .unwrap();
-    let pay = Pay {
-        op_type: "payment",
-        from: mooring_stellar::Keypair::generate().public_key().to_string(),
-        to: t.stellar_account_id.clone(),
-        to_muxed: None,
-        asset: Some((t.asset_code.clone(), t.asset_issuer.clone())),
-        amount: "100".into(),
-        memo_type: "id",
-        memo: Some(t.stellar_memo.clone()),
-        successful: true,
-    };
-    eventually("the watcher follows the account", async || {
-        mooring_anchor::payments::cursor(&env.db, tenant.id, &t.stellar_account_id).await.unwrap().map(|_| ())
-    })
-    .await;
-    env.horizon.add_payment(&t.stellar_account_id, &pay);
-    eventually("the payment is matched", async || {
-        let (_, body) = sa.get(&format!("/sep31/transactions/{id}")).await;
-        (body["transaction"]["status"] == "pending_receiver").then_some(())
-    })
-    .await;
+    let (id, t) = paid_transaction(&env, &sa, tenant.id).await;
 
     // The tenant's admin sees it in the list and may act on it.
     let mut admin = Browser::sign_in(&app, &admin_key).await;
@@ -228,4 +238,95 @@ async fn tenants_run_the_console_within_their_roles_and_never_see_each_other() {
     let page = op.http.get(format!("{}/console", app.base)).header("host", ADMIN_HOST).send().await.unwrap();
     let csp = page.headers()[CONTENT_SECURITY_POLICY].to_str().unwrap().to_string();
     assert!(csp.contains("form-action 'self'") && csp.contains("script-src 'self'"), "{csp}");
+}
+
+/// The same journey in Chromium (Debian's, through playwright-core), keyboard first,
+/// with axe-core on every page; screenshots in `target/`. `MOORING_TEST_BROWSER=1`
+/// (set by `.ci/run`) makes a missing browser a failure; elsewhere it skips loudly.
+#[tokio::test]
+async fn the_console_in_a_browser_is_accessible_and_does_the_job() {
+    let dir = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("browser");
+    let chromium = std::env::var("CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".into());
+    let ready = dir.join("node_modules/axe-core").exists() && std::path::PathBuf::from(&chromium).exists();
+    if !ready {
+        let why = "needs Chromium and `npm ci` in tests/browser (bash .ci/run does both)";
+        assert!(
+            std::env::var("MOORING_TEST_BROWSER").is_err(),
+            "MOORING_TEST_BROWSER is set but this test {why}"
+        );
+        eprintln!("\n*** SKIPPED the_console_in_a_browser: {why} ***\n");
+        return;
+    }
+    let env = TestEnv::new().await;
+    let app = env.start().await;
+    let domain = unique_domain("browser");
+    let tenant = env.tenant(&domain).await;
+    app.server.state.tenants.refresh().await.unwrap();
+    let operator = Admin::operator(&app);
+    let key_for = async |roles: &str| {
+        let q = format!(
+            "mutation($t: ID) {{ createApiKey(tenantId: $t, name: \"{roles}\", roles: [{roles}]) {{ key }} }}"
+        );
+        operator.ok(&q, json!({ "t": tenant.id.to_string() })).await["createApiKey"]["key"]
+            .as_str()
+            .unwrap()
+            .to_string()
+    };
+    let (admin_key, read_key) = (key_for("ADMIN").await, key_for("READ").await);
+    let sa = Sa::login(&app, &domain, &tenant.sender).await;
+    let (id, _) = paid_transaction(&env, &sa, tenant.id).await;
+
+    let origin = format!("http://{ADMIN_HOST}:{}", app.server.addr.port());
+    let shots = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../target");
+    std::fs::create_dir_all(&shots).unwrap();
+    let out = tokio::task::spawn_blocking({
+        let (origin, shots, id) = (origin.clone(), shots.clone(), id.clone());
+        move || {
+            std::process::Command::new("node")
+                .arg(dir.join("web_console.mjs"))
+                .args([&origin, &admin_key, &read_key, &id, shots.to_str().unwrap()])
+                .env("CHROMIUM", chromium)
+                .output()
+                .expect("node runs")
+        }
+    })
+    .await
+    .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let report: serde_json::Value = serde_json::from_str(stdout.lines().last().unwrap_or_default())
+        .unwrap_or_else(|e| panic!("{e}: {stdout}\n{}", String::from_utf8_lossy(&out.stderr)));
+    assert_eq!(report["errors"], json!([]), "{report:#}");
+    assert_eq!(report["violations"], json!([]), "no CSP violation: {report:#}");
+    // Accessibility: no serious or critical axe violation on any page.
+    let pages = report["axe"].as_object().unwrap();
+    assert!(pages.len() >= 6, "{report:#}");
+    for (page, violations) in pages {
+        for v in violations.as_array().unwrap() {
+            assert!(!["serious", "critical"].contains(&v["impact"].as_str().unwrap_or("")), "{page}: {v}");
+        }
+    }
+    let texts = &report["texts"];
+    assert!(texts["list"].as_str().unwrap().contains(&id), "{report:#}");
+    assert!(texts["afterComplete"].as_str().unwrap().contains("completed"), "{report:#}");
+    assert!(texts["newKey"].as_str().unwrap().starts_with("mk_"), "{report:#}");
+    assert!(texts["afterSignOut"].as_str().unwrap().contains("API key or operator token"), "{report:#}");
+    assert!(texts["readDetail"].as_str().unwrap().contains("pending_receiver"), "{report:#}");
+    assert_eq!(texts["readButtons"], 0, "a READ key sees no action: {report:#}");
+    assert_eq!(texts["localStorage"], "{}", "nothing in localStorage");
+    for c in report["cookies"].as_array().unwrap() {
+        assert_eq!(
+            (c["httpOnly"].as_bool(), c["secure"].as_bool(), c["sameSite"].as_str()),
+            (Some(true), Some(true), Some("Strict")),
+            "{c}"
+        );
+    }
+    for url in report["requests"].as_array().unwrap().iter().map(|u| u.as_str().unwrap()) {
+        assert!(url.starts_with(&format!("{origin}/")), "a request left the server: {url}");
+    }
+    let (_, body) = sa.get(&format!("/sep31/transactions/{id}")).await;
+    assert_eq!(body["transaction"]["status"], "completed", "the sending anchor sees it completed");
+    for shot in ["console-transactions.png", "console-transaction.png"] {
+        assert!(shots.join(shot).exists(), "{shot}");
+    }
+    app.stop().await;
 }
