@@ -1,15 +1,16 @@
 // Drives the web console (/console) in headless Chromium with no network but the
-// server: a READ key opens the paid transaction (and may not act on it); then a
-// tenant's ADMIN key signs in by keyboard, finds it in the list, opens it, completes
-// it, visits customers and keys, signs out. axe-core checks every page (WCAG 2 A/AA); screenshots
+// server: a tenant's ADMIN key signs in by keyboard and opens the transaction list,
+// then writes MARKER; the test's sending anchor creates and pays a transaction, which
+// must appear in the open list by itself (live). A READ key opens it (and has no
+// action); the ADMIN key completes it, visits customers and keys, signs out. axe-core checks every page (WCAG 2 A/AA); screenshots
 // of the main pages land in SHOTS. Prints a JSON report the Rust test
 // (tests/tests/e2e/web_console.rs) judges.
-//   node web_console.mjs ORIGIN ADMIN_KEY READ_KEY TRANSACTION_ID SHOTS_DIR
-import { readFileSync } from "node:fs";
+//   node web_console.mjs ORIGIN ADMIN_KEY READ_KEY MARKER SHOTS_DIR
+import { readFileSync, writeFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { chromium } from "playwright-core";
 
-const [origin, adminKey, readKey, txId, shots] = process.argv.slice(2);
+const [origin, adminKey, readKey, marker, shots] = process.argv.slice(2);
 const axeSource = readFileSync(createRequire(import.meta.url).resolve("axe-core/axe.min.js"), "utf8");
 const host = new URL(origin).hostname;
 const browser = await chromium.launch({
@@ -49,14 +50,34 @@ async function session(key, steps) {
 }
 
 try {
-  // First a READ key, while the transaction still awaits the anchor's action.
-  await session(readKey, async (page) => {
-    await page.goto(`${origin}/console/transactions/${txId}`);
-    report.texts.readDetail = await page.locator("main").textContent();
-    report.texts.readButtons = await page.locator("main button").count();
-  });
   await session(adminKey, async (page) => {
+    // The list is open before the transaction exists: it must arrive live.
+    await page.waitForSelector("body[data-live=open]", { timeout: 20000 });
     await audit(page, "transactions");
+    writeFileSync(marker, "listening");
+    await page.waitForSelector("#transactions a", { timeout: 60000 });
+    report.texts.arrivedLive = true;
+    const txId = (await page.locator("#transactions a").first().textContent()).trim();
+    report.texts.txId = txId;
+
+    // A READ key, meanwhile, sees the transaction once paid, and no action on it.
+    const reader = await browser.newContext();
+    const readPage = await reader.newPage();
+    readPage.on("request", (r) => report.requests.push(r.url()));
+    await readPage.goto(`${origin}/console`);
+    await readPage.getByLabel("API key or operator token").fill(readKey);
+    await readPage.getByRole("button", { name: "Sign in" }).click();
+    await readPage.waitForURL("**/console/transactions**");
+    for (let i = 0; i < 100; i++) {
+      await readPage.goto(`${origin}/console/transactions/${txId}`);
+      if ((await readPage.locator("main").textContent()).includes("PENDING_RECEIVER")) break;
+      await readPage.waitForTimeout(100);
+    }
+    report.texts.readDetail = await readPage.locator("main").textContent();
+    report.texts.readButtons = await readPage.locator("main button").count();
+    await reader.close();
+
+    await page.reload();
     report.texts.list = await page.locator("main").textContent();
     await page.screenshot({ path: `${shots}/console-transactions.png`, fullPage: true });
     await page.getByRole("link", { name: txId }).click();

@@ -241,7 +241,8 @@ async fn tenants_run_the_console_within_their_roles_and_never_see_each_other() {
 }
 
 /// The same journey in Chromium (Debian's, through playwright-core), keyboard first,
-/// with axe-core on every page; screenshots in `target/`. `MOORING_TEST_BROWSER=1`
+/// with axe-core on every page; the transaction arrives in the open list live (the
+/// `transactionEvents` subscription behind `/console/events`); screenshots in `target/`. `MOORING_TEST_BROWSER=1`
 /// (set by `.ci/run`) makes a missing browser a failure; elsewhere it skips loudly.
 #[tokio::test]
 async fn the_console_in_a_browser_is_accessible_and_does_the_job() {
@@ -273,25 +274,30 @@ async fn the_console_in_a_browser_is_accessible_and_does_the_job() {
             .to_string()
     };
     let (admin_key, read_key) = (key_for("ADMIN").await, key_for("READ").await);
-    let sa = Sa::login(&app, &domain, &tenant.sender).await;
-    let (id, _) = paid_transaction(&env, &sa, tenant.id).await;
-
     let origin = format!("http://{ADMIN_HOST}:{}", app.server.addr.port());
     let shots = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../target");
     std::fs::create_dir_all(&shots).unwrap();
-    let out = tokio::task::spawn_blocking({
-        let (origin, shots, id) = (origin.clone(), shots.clone(), id.clone());
+    let marker = shots.join(format!("console-listening-{}", uuid::Uuid::new_v4()));
+    let browser = tokio::task::spawn_blocking({
+        let (origin, shots, marker) = (origin.clone(), shots.clone(), marker.clone());
         move || {
             std::process::Command::new("node")
                 .arg(dir.join("web_console.mjs"))
-                .args([&origin, &admin_key, &read_key, &id, shots.to_str().unwrap()])
+                .args([&origin, &admin_key, &read_key, marker.to_str().unwrap(), shots.to_str().unwrap()])
                 .env("CHROMIUM", chromium)
                 .output()
                 .expect("node runs")
         }
-    })
-    .await
-    .unwrap();
+    });
+    // Once the list is open in the browser, the sending anchor creates and pays.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(90);
+    while !marker.exists() && !browser.is_finished() && std::time::Instant::now() < deadline {
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    let _ = std::fs::remove_file(&marker);
+    let sa = Sa::login(&app, &domain, &tenant.sender).await;
+    let (id, _) = paid_transaction(&env, &sa, tenant.id).await;
+    let out = browser.await.unwrap();
     let stdout = String::from_utf8_lossy(&out.stdout);
     let report: serde_json::Value = serde_json::from_str(stdout.lines().last().unwrap_or_default())
         .unwrap_or_else(|e| panic!("{e}: {stdout}\n{}", String::from_utf8_lossy(&out.stderr)));
@@ -306,6 +312,8 @@ async fn the_console_in_a_browser_is_accessible_and_does_the_job() {
         }
     }
     let texts = &report["texts"];
+    assert_eq!(texts["arrivedLive"], true, "the transaction appeared in the open list: {report:#}");
+    assert_eq!(texts["txId"], id.as_str(), "{report:#}");
     assert!(texts["list"].as_str().unwrap().contains(&id), "{report:#}");
     assert!(texts["afterComplete"].as_str().unwrap().contains("completed"), "{report:#}");
     assert!(texts["newKey"].as_str().unwrap().starts_with("mk_"), "{report:#}");

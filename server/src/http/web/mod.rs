@@ -1,11 +1,13 @@
 //! The web console at `/console` on the admin host: server-rendered pages over the
 //! GraphQL API (each page runs GraphQL documents in-process as the signed-in key, so
 //! the roles, scoping, validation and audit of the API apply unchanged; there is no
-//! other way into the data). Plain HTML forms, no script, no third-party code: the
-//! admin host's strict CSP holds, with `form-action 'self'` for these pages.
+//! other way into the data). Plain HTML forms, one small script of our own (the live
+//! transaction list), no third-party code: the admin host's strict CSP holds, with
+//! `form-action 'self'` for these pages.
 
 mod customers;
 mod keys;
+mod live;
 mod pages;
 mod session;
 
@@ -34,6 +36,8 @@ pub fn router() -> Router<AppState> {
     Router::new()
         .route("/console", get(home))
         .route("/console/style.css", get(style))
+        .route("/console/live.js", get(live::script))
+        .route("/console/events", get(live::events))
         .route("/console/sign-in", post(sign_in))
         .route("/console/sign-out", post(sign_out))
         .route("/console/transactions", get(pages::transactions))

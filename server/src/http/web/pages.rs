@@ -181,7 +181,7 @@ pub async fn transactions(State(state): State<AppState>, headers: HeaderMap, par
     }
     let body = format!(
         r#"<form method="get" action="/console/transactions">{tenant_field}<label for="status">Status</label><select id="status" name="status">{options}</select> <button type="submit">Filter</button></form>
-<p>{} transactions</p><table><thead><tr><th>Id</th><th>Status</th><th>Amount</th><th>Sending anchor</th><th>Created</th></tr></thead><tbody id="transactions">{rows}</tbody></table>"#,
+<p>{} transactions</p><table><thead><tr><th>Id</th><th>Status</th><th>Amount</th><th>Sending anchor</th><th>Created</th></tr></thead><tbody id="transactions">{rows}</tbody></table><script src="/console/live.js" defer></script>"#,
         t(&data["transactions"]["totalCount"])
     );
     who.respond(&state, StatusCode::OK, layout(Some(&who), "Transactions", &body))
