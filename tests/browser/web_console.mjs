@@ -1,16 +1,17 @@
 // Drives the web console (/console) in headless Chromium with no network but the
-// server: a tenant's ADMIN key signs in by keyboard and opens the transaction list,
+// server: the operator onboards a tenant, which signs in with the key shown once and
+// approves a sending anchor; then another tenant's ADMIN key signs in by keyboard and opens the transaction list,
 // then writes MARKER; the test's sending anchor creates and pays a transaction, which
 // must appear in the open list by itself (live). A READ key opens it (and has no
 // action); the ADMIN key completes it, visits customers and keys, signs out. axe-core checks every page (WCAG 2 A/AA); screenshots
 // of the main pages land in SHOTS. Prints a JSON report the Rust test
 // (tests/tests/e2e/web_console.rs) judges.
-//   node web_console.mjs ORIGIN ADMIN_KEY READ_KEY MARKER SHOTS_DIR
+//   node web_console.mjs ORIGIN ADMIN_KEY READ_KEY MARKER SHOTS_DIR OPERATOR_TOKEN NEW_DOMAIN NEW_SENDER
 import { readFileSync, writeFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { chromium } from "playwright-core";
 
-const [origin, adminKey, readKey, marker, shots] = process.argv.slice(2);
+const [origin, adminKey, readKey, marker, shots, operatorToken, newDomain, newSender] = process.argv.slice(2);
 const axeSource = readFileSync(createRequire(import.meta.url).resolve("axe-core/axe.min.js"), "utf8");
 const host = new URL(origin).hostname;
 const browser = await chromium.launch({
@@ -42,7 +43,7 @@ async function session(key, steps) {
   await page.getByLabel("API key or operator token").focus();
   await page.keyboard.type(key);
   await page.keyboard.press("Enter");
-  await page.waitForURL("**/console/transactions");
+  await page.waitForURL(/\/console\/(transactions|tenants)/);
   report.cookies.push(...(await context.cookies()).map((c) => ({ name: c.name, httpOnly: c.httpOnly, secure: c.secure, sameSite: c.sameSite })));
   report.texts.localStorage = await page.evaluate(() => JSON.stringify(window.localStorage));
   await steps(page);
@@ -50,6 +51,25 @@ async function session(key, steps) {
 }
 
 try {
+  // The operator onboards a tenant; the tenant signs in with the key shown once and
+  // approves a sending anchor.
+  await session(operatorToken, async (page) => {
+    await audit(page, "tenants");
+    await page.getByLabel("Name", { exact: true }).fill("Browser Onboarded");
+    await page.getByLabel("Domain").fill(newDomain);
+    await page.getByRole("button", { name: "Create tenant" }).click();
+    report.texts.onboardedKey = (await page.locator("#new-key").textContent()).trim();
+  });
+  await session(report.texts.onboardedKey, async (page) => {
+    await page.goto(`${origin}/console/senders`);
+    await audit(page, "senders");
+    await page.getByLabel("Stellar account (G…)").fill(newSender);
+    await page.getByLabel("Name", { exact: true }).fill("Remit Co");
+    await page.getByRole("button", { name: "Approve" }).click();
+    report.texts.senders = await page.locator("main").textContent();
+    await page.goto(`${origin}/console/assets`);
+    await audit(page, "assets");
+  });
   await session(adminKey, async (page) => {
     // The list is open before the transaction exists: it must arrive live.
     await page.waitForSelector("body[data-live=open]", { timeout: 20000 });

@@ -278,12 +278,16 @@ async fn the_console_in_a_browser_is_accessible_and_does_the_job() {
     let shots = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../target");
     std::fs::create_dir_all(&shots).unwrap();
     let marker = shots.join(format!("console-listening-{}", uuid::Uuid::new_v4()));
+    let new_domain = unique_domain("browser-onboarded");
+    let new_sender = mooring_stellar::Keypair::generate().public_key().to_string();
     let browser = tokio::task::spawn_blocking({
         let (origin, shots, marker) = (origin.clone(), shots.clone(), marker.clone());
+        let (new_domain, new_sender) = (new_domain.clone(), new_sender.clone());
         move || {
             std::process::Command::new("node")
                 .arg(dir.join("web_console.mjs"))
                 .args([&origin, &admin_key, &read_key, marker.to_str().unwrap(), shots.to_str().unwrap()])
+                .args([OPERATOR_TOKEN, &new_domain, &new_sender])
                 .env("CHROMIUM", chromium)
                 .output()
                 .expect("node runs")
@@ -305,13 +309,23 @@ async fn the_console_in_a_browser_is_accessible_and_does_the_job() {
     assert_eq!(report["violations"], json!([]), "no CSP violation: {report:#}");
     // Accessibility: no serious or critical axe violation on any page.
     let pages = report["axe"].as_object().unwrap();
-    assert!(pages.len() >= 6, "{report:#}");
+    assert!(pages.len() >= 9, "{report:#}");
     for (page, violations) in pages {
         for v in violations.as_array().unwrap() {
             assert!(!["serious", "critical"].contains(&v["impact"].as_str().unwrap_or("")), "{page}: {v}");
         }
     }
     let texts = &report["texts"];
+    assert!(texts["onboardedKey"].as_str().unwrap().starts_with("mk_"), "{report:#}");
+    assert!(texts["senders"].as_str().unwrap().contains(&new_sender), "{report:#}");
+    let onboarded = app.server.state.tenants.resolve(&new_domain).expect("the onboarded tenant is served");
+    assert!(
+        mooring_tenants::admin::senders(&env.db, onboarded.id, 10)
+            .await
+            .unwrap()
+            .iter()
+            .any(|s| s.account == new_sender)
+    );
     assert_eq!(texts["arrivedLive"], true, "the transaction appeared in the open list: {report:#}");
     assert_eq!(texts["txId"], id.as_str(), "{report:#}");
     assert!(texts["list"].as_str().unwrap().contains(&id), "{report:#}");
@@ -337,4 +351,103 @@ async fn the_console_in_a_browser_is_accessible_and_does_the_job() {
         assert!(shots.join(shot).exists(), "{shot}");
     }
     app.stop().await;
+}
+
+/// The operator onboards a tenant from the console (its first key shown once); the
+/// tenant signs in with it and configures a sender and an asset, a refused input
+/// answered with the API's message; a tenant key cannot reach the operator's pages.
+#[tokio::test]
+async fn an_operator_onboards_a_tenant_who_configures_itself_in_the_console() {
+    let env = TestEnv::new().await;
+    let app = env.start().await;
+    let mut op = Browser::sign_in(&app, OPERATOR_TOKEN).await;
+    let (_, page) = op.get("/console/tenants").await;
+    let token = csrf(&page);
+    let domain = unique_domain("onboarded");
+    let form =
+        [("csrf", token.as_str()), ("name", "Onboarded Ltd"), ("domain", &domain), ("network", "TESTNET")];
+    let res = op.post("/console/tenants", &form).await;
+    assert_eq!(res.status(), StatusCode::OK);
+    let page = res.text().await.unwrap();
+    let at = page.find(r#"id="new-key">"#).expect("the first key, shown once") + r#"id="new-key">"#.len();
+    let key = page[at..].split('<').next().unwrap().to_string();
+    assert!(key.starts_with("mk_") && page.contains(&domain), "{page}");
+    assert!(!op.get("/console/tenants").await.1.contains(&key), "shown once");
+    // The same domain again is refused with the API's reason, on the page.
+    let res = op.post("/console/tenants", &form).await;
+    assert_eq!(res.status(), StatusCode::BAD_REQUEST);
+    assert!(res.text().await.unwrap().contains("role=\"alert\""));
+
+    let mut tenant = Browser::sign_in(&app, &key).await;
+    assert_eq!(
+        tenant.get("/console/tenants").await.0,
+        StatusCode::FORBIDDEN,
+        "operator pages are the operator's"
+    );
+    let (_, page) = tenant.get("/console/senders").await;
+    let token = csrf(&page);
+    let sender = mooring_stellar::Keypair::generate().public_key().to_string();
+    let res = tenant
+        .post("/console/senders", &[("csrf", &token), ("account", "GNOTANACCOUNT"), ("name", "x")])
+        .await;
+    assert_eq!(res.status(), StatusCode::BAD_REQUEST);
+    assert!(res.text().await.unwrap().contains("account"), "the refusal names the field");
+    let res = tenant
+        .post("/console/senders", &[("csrf", &token), ("account", &sender), ("name", "Remit Co")])
+        .await;
+    assert_eq!(res.status(), StatusCode::OK);
+    let page = res.text().await.unwrap();
+    assert!(page.contains(&sender) && page.contains("enabled"), "{page}");
+    let res = tenant
+        .post("/console/senders/enabled", &[("csrf", &token), ("account", &sender), ("enabled", "false")])
+        .await;
+    assert!(res.text().await.unwrap().contains("disabled"));
+
+    let issuer = mooring_stellar::Keypair::generate().public_key().to_string();
+    let asset = |issuer: &str| {
+        vec![
+            ("csrf".to_string(), token.clone()),
+            ("code".into(), "USDC".into()),
+            ("issuer".into(), issuer.to_string()),
+            ("min_amount".into(), "1".into()),
+            ("max_amount".into(), "1000".into()),
+            ("fee_fixed".into(), "0.5".into()),
+            ("fee_percent".into(), "1".into()),
+        ]
+    };
+    let bad = asset("GBAD");
+    let res = tenant.post("/console/assets", &as_pairs(&bad)).await;
+    assert_eq!(res.status(), StatusCode::BAD_REQUEST);
+    assert!(res.text().await.unwrap().contains("issuer"), "the refusal names the field");
+    let good = asset(&issuer);
+    let res = tenant.post("/console/assets", &as_pairs(&good)).await;
+    assert_eq!(res.status(), StatusCode::OK);
+    let page = res.text().await.unwrap();
+    assert!(page.contains("USDC") && page.contains(&issuer), "{page}");
+    let seen = Admin::with_key(&app, &key)
+        .ok("{ tenant { assets { code feeFixed } senders { account enabled } } }", json!({}))
+        .await;
+    assert_eq!(seen["tenant"]["assets"][0]["code"], "USDC");
+    assert_eq!(seen["tenant"]["senders"][0]["enabled"], false);
+
+    // Suspension from the tenants page.
+    let (_, page) = op.get("/console/tenants").await;
+    let id = seen_tenant_id(&app, &key).await;
+    let token = csrf(&page);
+    let res = op.post(&format!("/console/tenants/{id}/suspend"), &[("csrf", &token)]).await;
+    assert_eq!(res.status(), StatusCode::OK);
+    assert!(res.text().await.unwrap().contains("suspended"));
+    let res = op.post(&format!("/console/tenants/{id}/resume"), &[("csrf", &token)]).await;
+    assert_eq!(res.status(), StatusCode::OK);
+}
+
+async fn seen_tenant_id(app: &TestApp, key: &str) -> String {
+    Admin::with_key(app, key).ok("{ me { tenantId } }", json!({})).await["me"]["tenantId"]
+        .as_str()
+        .unwrap()
+        .to_string()
+}
+
+fn as_pairs(v: &[(String, String)]) -> Vec<(&str, &str)> {
+    v.iter().map(|(a, b)| (a.as_str(), b.as_str())).collect()
 }

@@ -5,9 +5,11 @@
 //! transaction list), no third-party code: the admin host's strict CSP holds, with
 //! `form-action 'self'` for these pages.
 
+mod config;
 mod customers;
 mod keys;
 mod live;
+mod operator;
 mod pages;
 mod session;
 
@@ -46,7 +48,12 @@ pub fn router() -> Router<AppState> {
         .route("/console/customers/{id}", get(customers::customer).post(customers::review_customer))
         .route("/console/keys", get(keys::keys).post(keys::create_key))
         .route("/console/keys/{id}/revoke", post(keys::revoke_key))
-        .route("/console/tenants", get(pages::tenants))
+        .route("/console/tenants", get(operator::tenants).post(operator::create))
+        .route("/console/tenants/{id}/suspend", post(operator::suspend))
+        .route("/console/tenants/{id}/resume", post(operator::resume))
+        .route("/console/senders", get(config::senders).post(config::approve_sender))
+        .route("/console/senders/enabled", post(config::set_sender_enabled))
+        .route("/console/assets", get(config::assets).post(config::upsert_asset))
 }
 
 /// Who is signed in, as the API sees them.

@@ -42,7 +42,7 @@ pub(super) fn layout(who: Option<&SignedIn>, title: &str, body: &str) -> String 
             let links = if w.is_operator() {
                 r#"<a href="/console/tenants">Tenants</a><a href="/console/keys">API keys</a>"#
             } else {
-                r#"<a href="/console/transactions">Transactions</a><a href="/console/customers">Customers</a><a href="/console/keys">API keys</a>"#
+                r#"<a href="/console/transactions">Transactions</a><a href="/console/customers">Customers</a><a href="/console/assets">Assets</a><a href="/console/senders">Senders</a><a href="/console/keys">API keys</a>"#
             };
             format!(
                 r#"<nav aria-label="Console">{links}</nav><span>Role: {}</span><form method="post" action="/console/sign-out"><input type="hidden" name="csrf" value="{}"><button type="submit">Sign out</button></form>"#,
@@ -106,34 +106,6 @@ macro_rules! signed_in_or_sign_in {
     };
 }
 pub(super) use signed_in_or_sign_in;
-
-pub async fn tenants(State(state): State<AppState>, headers: HeaderMap) -> Response {
-    let who = signed_in_or_sign_in!(state, headers);
-    let q = "{ tenants(first: 100) { nodes { id name domains status networkPassphrase } } }";
-    let data = match who.gql(&state, q, json!({})).await {
-        Ok(d) => d,
-        Err(e) => return refusal(&state, &who, e),
-    };
-    let mut rows = String::new();
-    for tenant in data["tenants"]["nodes"].as_array().into_iter().flatten() {
-        let id = t(&tenant["id"]);
-        rows += &format!(
-            r#"<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td><a href="/console/transactions?tenant={id}">Transactions</a> · <a href="/console/customers?tenant={id}">Customers</a></td></tr>"#,
-            t(&tenant["name"]),
-            t(&tenant["domains"][0]),
-            t(&tenant["status"]),
-            if tenant["networkPassphrase"].as_str().is_some_and(|p| p.starts_with("Public")) {
-                "public"
-            } else {
-                "testnet"
-            },
-        );
-    }
-    let body = format!(
-        "<table><thead><tr><th>Name</th><th>Domain</th><th>Status</th><th>Network</th><th></th></tr></thead><tbody>{rows}</tbody></table>"
-    );
-    who.respond(&state, StatusCode::OK, layout(Some(&who), "Tenants", &body))
-}
 
 const STATUSES: [&str; 10] = [
     "PENDING_SENDER",
