@@ -112,6 +112,10 @@ try {
     await audit(page, "customers");
     await page.locator("tbody a").first().click();
     await audit(page, "customer");
+    await page.goto(`${origin}/console/audit`);
+    await audit(page, "audit");
+    await page.goto(`${origin}/console/webhooks`);
+    await audit(page, "webhooks");
     await page.goto(`${origin}/console/keys`);
     await audit(page, "keys");
     await page.getByLabel("Name").fill("night shift");

@@ -197,6 +197,11 @@ async fn tenants_run_the_console_within_their_roles_and_never_see_each_other() {
         .await;
     assert_eq!(refused, "FORBIDDEN", "the API itself keeps PII from READ keys");
 
+    // The transaction's page shows its payment and offers the other actions its status
+    // allows (asking for information, recording a refund).
+    assert!(detail.contains("Ask for transaction info") && detail.contains("Record a refund"), "{detail}");
+    assert!(detail.contains("<h2>Payments</h2>") && detail.contains("matched"), "{detail}");
+
     // The admin completes it; the sending anchor sees `completed`.
     let res = admin.post(&path, &[("csrf", &token), ("action", "complete"), ("external_id", "wire-9")]).await;
     assert_eq!(res.status(), StatusCode::OK);
@@ -204,6 +209,27 @@ async fn tenants_run_the_console_within_their_roles_and_never_see_each_other() {
     let (_, body) = sa.get(&format!("/sep31/transactions/{id}")).await;
     assert_eq!(body["transaction"]["status"], "completed");
     assert_eq!(body["transaction"]["external_transaction_id"], "wire-9");
+
+    // Webhooks: a test event sent from the console is delivered and logged; the audit
+    // log shows who completed the transaction, with the key's roles.
+    let receiver = crate::common::CallbackReceiver::start().await;
+    let create = "mutation($t: ID, $i: WebhookEndpointInput!) { createWebhookEndpoint(tenantId: $t, input: $i) { endpoint { id } } }";
+    let created = operator
+        .ok(create, json!({ "t": tenant.id.to_string(), "i": { "url": receiver.url, "eventTypes": [] } }))
+        .await;
+    let endpoint = created["createWebhookEndpoint"]["endpoint"]["id"].as_str().unwrap().to_string();
+    let res = admin.post(&format!("/console/webhooks/{endpoint}/test"), &[("csrf", &token)]).await;
+    assert_eq!(res.status(), StatusCode::OK);
+    receiver.wait_for(15, |b| !b.is_empty()).await;
+    let page = eventually("the delivery is logged", async || {
+        let (_, page) = admin.get("/console/webhooks").await;
+        page.contains(">delivered<").then_some(page)
+    })
+    .await;
+    assert!(page.contains(&receiver.url) && page.contains("Redeliver"), "{page}");
+    let (_, log) = admin.get("/console/audit").await;
+    assert!(log.contains("completeTransaction") && log.contains("(ADMIN)"), "{log}");
+    assert!(log.contains("sendTestWebhook"), "{log}");
 
     // Keys: a new key's secret once; revoking the READ key ends its session at once.
     let res =
@@ -309,7 +335,7 @@ async fn the_console_in_a_browser_is_accessible_and_does_the_job() {
     assert_eq!(report["violations"], json!([]), "no CSP violation: {report:#}");
     // Accessibility: no serious or critical axe violation on any page.
     let pages = report["axe"].as_object().unwrap();
-    assert!(pages.len() >= 9, "{report:#}");
+    assert!(pages.len() >= 11, "{report:#}");
     for (page, violations) in pages {
         for v in violations.as_array().unwrap() {
             assert!(!["serious", "critical"].contains(&v["impact"].as_str().unwrap_or("")), "{page}: {v}");

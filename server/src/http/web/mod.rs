@@ -5,6 +5,7 @@
 //! transaction list), no third-party code: the admin host's strict CSP holds, with
 //! `form-action 'self'` for these pages.
 
+mod activity;
 mod config;
 mod customers;
 mod keys;
@@ -54,6 +55,10 @@ pub fn router() -> Router<AppState> {
         .route("/console/senders", get(config::senders).post(config::approve_sender))
         .route("/console/senders/enabled", post(config::set_sender_enabled))
         .route("/console/assets", get(config::assets).post(config::upsert_asset))
+        .route("/console/webhooks", get(activity::webhooks))
+        .route("/console/webhooks/{id}/test", post(activity::send_test))
+        .route("/console/webhooks/deliveries/{id}/redeliver", post(activity::redeliver))
+        .route("/console/audit", get(activity::audit))
 }
 
 /// Who is signed in, as the API sees them.

@@ -40,9 +40,9 @@ pub(super) fn layout(who: Option<&SignedIn>, title: &str, body: &str) -> String 
         None => String::new(),
         Some(w) => {
             let links = if w.is_operator() {
-                r#"<a href="/console/tenants">Tenants</a><a href="/console/keys">API keys</a>"#
+                r#"<a href="/console/tenants">Tenants</a><a href="/console/keys">API keys</a><a href="/console/audit">Audit log</a>"#
             } else {
-                r#"<a href="/console/transactions">Transactions</a><a href="/console/customers">Customers</a><a href="/console/assets">Assets</a><a href="/console/senders">Senders</a><a href="/console/keys">API keys</a>"#
+                r#"<a href="/console/transactions">Transactions</a><a href="/console/customers">Customers</a><a href="/console/assets">Assets</a><a href="/console/senders">Senders</a><a href="/console/webhooks">Webhooks</a><a href="/console/keys">API keys</a><a href="/console/audit">Audit log</a>"#
             };
             format!(
                 r#"<nav aria-label="Console">{links}</nav><span>Role: {}</span><form method="post" action="/console/sign-out"><input type="hidden" name="csrf" value="{}"><button type="submit">Sign out</button></form>"#,
@@ -165,7 +165,7 @@ pub async fn transaction(State(state): State<AppState>, headers: HeaderMap, id: 
 }
 
 async fn render_transaction(state: &AppState, who: &SignedIn, id: &str, notice: Option<String>) -> Response {
-    let q = "query($id: ID!) { transaction(id: $id) { id status statusMessage amountIn amountFee amountOut amountOutAsset assetCode stellarMemo stellarTransactionId externalTransactionId heldReason startedAt events { at fromStatus toStatus actor message } } }";
+    let q = "query($id: ID!) { transaction(id: $id) { id status statusMessage amountIn amountFee amountOut amountOutAsset assetCode stellarMemo stellarTransactionId externalTransactionId heldReason startedAt events { at fromStatus toStatus actor message } payments { opType fromAccount amount assetCode txHash outcome note } } }";
     let data = match who.gql(state, q, json!({ "id": id })).await {
         Ok(d) => d,
         Err(e) => return refusal(state, who, e),
@@ -225,6 +225,33 @@ async fn render_transaction(state: &AppState, who: &SignedIn, id: &str, notice: 
         if held {
             actions += &form("release", "Release the hold", "");
         }
+        if ["PENDING_RECEIVER", "PENDING_EXTERNAL"].contains(&status) && !held {
+            actions += &form(
+                "request_info",
+                "Ask for transaction info",
+                r#"<label for="fields">Fields (comma-separated)</label><input id="fields" name="fields"><label for="why">What is wrong</label><input id="why" name="message"> "#,
+            );
+        }
+        if !["PENDING_SENDER", "COMPLETED", "REFUNDED", "EXPIRED"].contains(&status) {
+            actions += &form(
+                "refund",
+                "Record a refund",
+                r#"<label for="refund-amount">Amount</label><input id="refund-amount" name="amount" inputmode="decimal"><label for="refund-fee">Fee</label><input id="refund-fee" name="fee" value="0" inputmode="decimal"><label for="refund-tx">Stellar transaction</label><input id="refund-tx" name="stellar_transaction_id"><label for="refund-why">Reason</label><input id="refund-why" name="reason"> "#,
+            );
+        }
+    }
+    let mut payments = String::new();
+    for p in tx["payments"].as_array().into_iter().flatten() {
+        payments += &format!(
+            "<tr><td>{}</td><td>{} {}</td><td><code>{}</code></td><td><code>{}</code></td><td>{}</td><td>{}</td></tr>",
+            t(&p["opType"]),
+            t(&p["amount"]),
+            t(&p["assetCode"]),
+            t(&p["fromAccount"]),
+            t(&p["txHash"]),
+            t(&p["outcome"]).to_ascii_lowercase(),
+            t(&p["note"])
+        );
     }
     let actions = if actions.is_empty() {
         String::new()
@@ -234,7 +261,7 @@ async fn render_transaction(state: &AppState, who: &SignedIn, id: &str, notice: 
     let notice =
         notice.map(|n| format!(r#"<p class="notice" role="status">{}</p>"#, esc(&n))).unwrap_or_default();
     let body = format!(
-        "{notice}<table>{facts}</table>{actions}<h2>History</h2><table><thead><tr><th>At</th><th>From</th><th>To</th><th>By</th><th>Message</th></tr></thead><tbody>{events}</tbody></table>"
+        "{notice}<table>{facts}</table>{actions}<h2>History</h2><table><thead><tr><th>At</th><th>From</th><th>To</th><th>By</th><th>Message</th></tr></thead><tbody>{events}</tbody></table><h2>Payments</h2><table><thead><tr><th>Kind</th><th>Amount</th><th>From</th><th>Stellar transaction</th><th>Outcome</th><th>Note</th></tr></thead><tbody>{payments}</tbody></table>"
     );
     who.respond(state, StatusCode::OK, layout(Some(who), &format!("Transaction {id}"), &body))
 }
@@ -248,6 +275,16 @@ pub struct ActionForm {
     message: String,
     #[serde(default)]
     external_id: String,
+    #[serde(default)]
+    fields: String,
+    #[serde(default)]
+    amount: String,
+    #[serde(default)]
+    fee: String,
+    #[serde(default)]
+    stellar_transaction_id: String,
+    #[serde(default)]
+    reason: String,
 }
 
 /// Runs the action through the API, which checks the role and the status again.
@@ -272,6 +309,17 @@ pub async fn act_on_transaction(
             json!({ "id": id.0, "x": form.external_id.trim() }),
         ),
         "release" => ("mutation($id: ID!) { releaseHeldTransaction(id: $id) { id } }", json!({ "id": id.0 })),
+        "request_info" => {
+            let fields: Vec<&str> = form.fields.split(',').map(str::trim).filter(|f| !f.is_empty()).collect();
+            let q = "mutation($id: ID!, $f: [String!]!, $m: String!) { requestTransactionInfo(id: $id, fields: $f, message: $m) { id } }";
+            (q, json!({ "id": id.0, "f": fields, "m": form.message.trim() }))
+        }
+        "refund" => {
+            let fee = Some(form.fee.trim()).filter(|f| !f.is_empty()).unwrap_or("0");
+            let q = "mutation($id: ID!, $a: String!, $f: String!, $s: String!, $r: String!) { refundTransaction(id: $id, amount: $a, fee: $f, stellarTransactionId: $s, reason: $r) { id } }";
+            let vars = json!({ "id": id.0, "a": form.amount.trim(), "f": fee, "s": form.stellar_transaction_id.trim(), "r": form.reason.trim() });
+            (q, vars)
+        }
         _ => return refusal(&state, &who, ("unknown action".into(), "INVALID_INPUT".into())),
     };
     match who.gql(&state, q, vars).await {
