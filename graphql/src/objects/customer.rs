@@ -48,6 +48,22 @@ impl CustomerObj {
     async fn fields(&self, ctx: &Context<'_>) -> Result<Vec<ProvidedField>> {
         let c = &self.0.customer;
         let tenant = core(ctx).tenants.by_id(c.tenant_id).ok_or_else(|| not_found("tenant"))?;
+        // Every view of personal data is in the audit log: who read whose fields.
+        let reads_values = ctx.look_ahead().field("value").exists();
+        let may_read = crate::roles::granted(ctx) >= Some(mooring_tenants::api_keys::Role::Operate);
+        if reads_values
+            && may_read
+            && let Some(actor) = ctx.data_opt::<mooring_tenants::audit::Actor>()
+        {
+            let row = mooring_tenants::audit::entry(
+                actor,
+                Some(c.tenant_id),
+                "viewCustomerPii",
+                Some(c.id.to_string()),
+                "{}".into(),
+            );
+            mooring_tenants::audit::settle(&core(ctx).db, row, true).await.map_err(internal)?;
+        }
         self.0
             .fields
             .iter()

@@ -197,6 +197,26 @@ async fn tenants_run_the_console_within_their_roles_and_never_see_each_other() {
         .await;
     assert_eq!(refused, "FORBIDDEN", "the API itself keeps PII from READ keys");
 
+    // Review with a reason per field: the sending anchor sees which field to correct;
+    // the reviewer's look at the personal data is in the audit log.
+    let other = sa.accepted_customer("sep31-sender", "console-review").await;
+    let page = format!("/console/customers/{other}");
+    let (_, view) = admin.get(&page).await;
+    assert!(view.contains(r#"name="reason:last_name""#), "{view}");
+    let form = [
+        ("csrf", token.as_str()),
+        ("decision", "NEEDS_INFO"),
+        ("message", "check the name"),
+        ("reason:last_name", "does not match the ID"),
+    ];
+    let res = admin.post(&page, &form).await;
+    assert_eq!(res.status(), StatusCode::OK);
+    let (_, kyc) = sa.get(&format!("/kyc/customer?id={other}&type=sep31-sender")).await;
+    assert_eq!(kyc["status"], "NEEDS_INFO", "{kyc}");
+    assert!(kyc.to_string().contains("does not match the ID"), "{kyc}");
+    let (_, log) = admin.get("/console/audit").await;
+    assert!(log.contains("viewCustomerPii") && log.contains(&other), "{log}");
+
     // The transaction's page shows its payment and offers the other actions its status
     // allows (asking for information, recording a refund).
     assert!(detail.contains("Ask for transaction info") && detail.contains("Record a refund"), "{detail}");

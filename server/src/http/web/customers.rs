@@ -86,8 +86,17 @@ async fn render(state: &AppState, who: &SignedIn, id: &str, notice: Option<&str>
         } else {
             "(hidden: needs OPERATE)".to_string()
         };
+        // A reviewer may send a field back with a reason (NEEDS_INFO per field).
+        let reason = if reviewer {
+            format!(
+                r#"<label class="sr-only" for="reason-{n}">Reason to send back {n}</label><input id="reason-{n}" name="reason:{n}" form="review">"#,
+                n = t(&f["name"])
+            )
+        } else {
+            String::new()
+        };
         fields += &format!(
-            "<tr><td>{}</td><td>{shown}</td><td>{}</td><td>{}</td></tr>",
+            "<tr><td>{}</td><td>{shown}</td><td>{}</td><td>{}</td><td>{reason}</td></tr>",
             t(&f["name"]),
             t(&f["status"]).to_ascii_lowercase(),
             t(&f["error"])
@@ -95,7 +104,7 @@ async fn render(state: &AppState, who: &SignedIn, id: &str, notice: Option<&str>
     }
     let decision = if reviewer {
         format!(
-            r#"<h2>Decision</h2><form method="post">{}<label for="decision">Status</label><select id="decision" name="decision"><option value="ACCEPTED">Accept</option><option value="NEEDS_INFO">Needs info</option><option value="REJECTED">Reject</option></select><label for="message">Message for the sending anchor</label><input id="message" name="message" size="60"> <button type="submit">Record</button></form>"#,
+            r#"<h2>Decision</h2><form method="post" id="review">{}<p>A field with a reason is sent back to the sending anchor as needing correction.</p><label for="decision">Status</label><select id="decision" name="decision"><option value="ACCEPTED">Accept</option><option value="NEEDS_INFO">Needs info</option><option value="REJECTED">Reject</option></select><label for="message">Message for the sending anchor</label><input id="message" name="message" size="60"> <button type="submit">Record</button></form>"#,
             csrf_field(who)
         )
     } else {
@@ -110,7 +119,7 @@ async fn render(state: &AppState, who: &SignedIn, id: &str, notice: Option<&str>
     let notice =
         notice.map(|n| format!(r#"<p class="notice" role="status">{}</p>"#, esc(n))).unwrap_or_default();
     let body = format!(
-        r#"{notice}<p>Sending anchor {} · memo {} · {}</p><table><thead><tr><th>Field</th><th>Value</th><th>Review</th><th>Why</th></tr></thead><tbody>{fields}</tbody></table>{decision}"#,
+        r#"{notice}<p>Sending anchor {} · memo {} · {}</p><table><thead><tr><th>Field</th><th>Value</th><th>Review</th><th>Why</th><th>Send back</th></tr></thead><tbody>{fields}</tbody></table>{decision}"#,
         t(&c["saAccount"]),
         t(&c["memo"]),
         statuses.join(", ")
@@ -118,28 +127,27 @@ async fn render(state: &AppState, who: &SignedIn, id: &str, notice: Option<&str>
     who.respond(state, StatusCode::OK, layout(Some(who), &format!("Customer {id}"), &body))
 }
 
-#[derive(serde::Deserialize)]
-pub struct ReviewForm {
-    #[serde(default)]
-    csrf: String,
-    decision: String,
-    #[serde(default)]
-    message: String,
-}
-
 pub async fn review_customer(
     State(state): State<AppState>,
     headers: HeaderMap,
     id: IdPath,
-    Form(form): Form<ReviewForm>,
+    Form(form): Form<Vec<(String, String)>>,
 ) -> Response {
     let who = signed_in_or_sign_in!(state, headers);
-    if !who.csrf_ok(&form.csrf) {
+    let value = |name: &str| form.iter().find(|(k, _)| k == name).map(|(_, v)| v.trim()).unwrap_or_default();
+    if !who.csrf_ok(value("csrf")) {
         return forbidden_csrf();
     }
-    let message = Some(form.message.trim()).filter(|m| !m.is_empty());
-    let q = "mutation($id: ID!, $s: ReviewStatus!, $m: String) { setCustomerStatus(id: $id, status: $s, message: $m) { id } }";
-    match who.gql(&state, q, json!({ "id": id.0, "s": form.decision, "m": message })).await {
+    let message = Some(value("message")).filter(|m| !m.is_empty());
+    let field_errors: Vec<_> = form
+        .iter()
+        .filter_map(|(k, v)| Some((k.strip_prefix("reason:")?, v.trim())))
+        .filter(|(_, reason)| !reason.is_empty())
+        .map(|(name, reason)| json!({ "name": name, "reason": reason }))
+        .collect();
+    let q = "mutation($id: ID!, $s: ReviewStatus!, $m: String, $e: [FieldReason!]!) { setCustomerStatus(id: $id, status: $s, message: $m, fieldErrors: $e) { id } }";
+    let vars = json!({ "id": id.0, "s": value("decision"), "m": message, "e": field_errors });
+    match who.gql(&state, q, vars).await {
         Ok(_) => render(&state, &who, &id.0, Some("Recorded.")).await,
         Err(e) => refusal(&state, &who, e),
     }
