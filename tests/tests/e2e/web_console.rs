@@ -485,6 +485,17 @@ async fn an_operator_onboards_a_tenant_who_configures_itself_in_the_console() {
     assert!(res.text().await.unwrap().contains("suspended"));
     let res = op.post(&format!("/console/tenants/{id}/resume"), &[("csrf", &token)]).await;
     assert_eq!(res.status(), StatusCode::OK);
+    // Conformance mode, for SDF's validator on a testnet tenant; the operator's switch.
+    let res = op.post(&format!("/console/tenants/{id}/conformance-on"), &[("csrf", &token)]).await;
+    assert!(res.text().await.unwrap().contains("Conformance mode: on"));
+    let on = Admin::operator(&app)
+        .ok("query($t: ID) { tenant(id: $t) { conformanceMode } }", json!({ "t": id }))
+        .await;
+    assert_eq!(on["tenant"]["conformanceMode"], true);
+    let tenant_token = csrf(&tenant.get("/console/senders").await.1);
+    let res =
+        tenant.post(&format!("/console/tenants/{id}/conformance-off"), &[("csrf", &tenant_token)]).await;
+    assert_eq!(res.status(), StatusCode::FORBIDDEN, "a tenant key may not switch it");
 }
 
 async fn seen_tenant_id(app: &TestApp, key: &str) -> String {

@@ -65,46 +65,41 @@ async fn render_webhooks(state: &AppState, who: &SignedIn, notice: Option<&str>)
     who.respond(state, StatusCode::OK, layout(Some(who), "Webhooks", &body))
 }
 
-#[derive(serde::Deserialize)]
-pub struct CsrfOnly {
-    #[serde(default)]
-    csrf: String,
-}
-
 pub async fn send_test(
-    State(state): State<AppState>,
+    state: State<AppState>,
     headers: HeaderMap,
     id: IdPath,
-    Form(f): Form<CsrfOnly>,
+    form: Form<super::CsrfForm>,
 ) -> Response {
-    let who = signed_in_or_sign_in!(state, headers);
-    if !who.csrf_ok(&f.csrf) {
-        return forbidden_csrf();
-    }
-    match who
-        .gql(&state, "mutation($id: ID!) { sendTestWebhook(id: $id) { id } }", json!({ "id": id.0 }))
-        .await
-    {
-        Ok(_) => render_webhooks(&state, &who, Some("Test event queued.")).await,
-        Err(e) => refusal(&state, &who, e),
-    }
+    let q = "mutation($id: ID!) { sendTestWebhook(id: $id) { id } }";
+    act(state, headers, id, form, q, "Test event queued.").await
 }
 
 pub async fn redeliver(
+    state: State<AppState>,
+    headers: HeaderMap,
+    id: IdPath,
+    form: Form<super::CsrfForm>,
+) -> Response {
+    act(state, headers, id, form, "mutation($id: ID!) { redeliverWebhook(id: $id) { id } }", "Queued again.")
+        .await
+}
+
+/// Runs `mutation` on the endpoint or delivery `id`, then shows the page again.
+async fn act(
     State(state): State<AppState>,
     headers: HeaderMap,
     id: IdPath,
-    Form(f): Form<CsrfOnly>,
+    Form(f): Form<super::CsrfForm>,
+    mutation: &str,
+    done: &str,
 ) -> Response {
     let who = signed_in_or_sign_in!(state, headers);
     if !who.csrf_ok(&f.csrf) {
         return forbidden_csrf();
     }
-    match who
-        .gql(&state, "mutation($id: ID!) { redeliverWebhook(id: $id) { id } }", json!({ "id": id.0 }))
-        .await
-    {
-        Ok(_) => render_webhooks(&state, &who, Some("Queued again.")).await,
+    match who.gql(&state, mutation, json!({ "id": id.0 })).await {
+        Ok(_) => render_webhooks(&state, &who, Some(done)).await,
         Err(e) => refusal(&state, &who, e),
     }
 }

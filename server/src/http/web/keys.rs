@@ -101,17 +101,11 @@ pub async fn create_key(
     }
 }
 
-#[derive(serde::Deserialize)]
-pub struct CsrfOnly {
-    #[serde(default)]
-    csrf: String,
-}
-
 pub async fn revoke_key(
     State(state): State<AppState>,
     headers: HeaderMap,
     id: IdPath,
-    Form(form): Form<CsrfOnly>,
+    Form(form): Form<super::CsrfForm>,
 ) -> Response {
     let who = signed_in_or_sign_in!(state, headers);
     if !who.csrf_ok(&form.csrf) {

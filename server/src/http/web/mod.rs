@@ -52,6 +52,8 @@ pub fn router() -> Router<AppState> {
         .route("/console/tenants", get(operator::tenants).post(operator::create))
         .route("/console/tenants/{id}/suspend", post(operator::suspend))
         .route("/console/tenants/{id}/resume", post(operator::resume))
+        .route("/console/tenants/{id}/conformance-on", post(operator::conformance_on))
+        .route("/console/tenants/{id}/conformance-off", post(operator::conformance_off))
         .route("/console/senders", get(config::senders).post(config::approve_sender))
         .route("/console/senders/enabled", post(config::set_sender_enabled))
         .route("/console/assets", get(config::assets).post(config::upsert_asset))
@@ -188,10 +190,11 @@ async fn sign_in(
         .into_response()
 }
 
+/// A form that only proves it came from the session's own page.
 #[derive(serde::Deserialize)]
-struct CsrfForm {
+pub struct CsrfForm {
     #[serde(default)]
-    csrf: String,
+    pub csrf: String,
 }
 
 async fn sign_out(State(state): State<AppState>, headers: HeaderMap, Form(form): Form<CsrfForm>) -> Response {

@@ -22,7 +22,7 @@ async fn render(
     error: Option<&str>,
     status: StatusCode,
 ) -> Response {
-    let q = "{ tenants(first: 100) { nodes { id name domains status networkPassphrase } } }";
+    let q = "{ tenants(first: 100) { nodes { id name domains status networkPassphrase conformanceMode } } }";
     let data = match who.gql(state, q, json!({})).await {
         Ok(d) => d,
         Err(e) => return refusal(state, who, e),
@@ -32,15 +32,27 @@ async fn render(
         let id = t(&tenant["id"]);
         let suspended = tenant["status"] == "SUSPENDED";
         let (action, label) = if suspended { ("resume", "Resume") } else { ("suspend", "Suspend") };
+        let testnet = !tenant["networkPassphrase"].as_str().is_some_and(|p| p.starts_with("Public"));
+        // Conformance mode (SEP-10 lets any account in, for an anchor validator): testnet only.
+        let conformance = if testnet {
+            let on = tenant["conformanceMode"] == true;
+            let (to, text) = if on {
+                ("off", "Conformance mode: on — turn off")
+            } else {
+                ("on", "Conformance mode: off — turn on")
+            };
+            format!(
+                r#"<form method="post" action="/console/tenants/{id}/conformance-{to}">{}<button type="submit">{text}</button></form>"#,
+                csrf_field(who)
+            )
+        } else {
+            String::new()
+        };
         rows += &format!(
-            r#"<tr><td>{name}</td><td>{}</td><td>{}</td><td>{}</td><td><a href="/console/transactions?tenant={id}">Transactions</a> · <a href="/console/customers?tenant={id}">Customers</a></td><td><form method="post" action="/console/tenants/{id}/{action}">{}<button type="submit" aria-label="{label} {name}">{label}</button></form></td></tr>"#,
+            r#"<tr><td>{name}</td><td>{}</td><td>{}</td><td>{}</td><td><a href="/console/transactions?tenant={id}">Transactions</a> · <a href="/console/customers?tenant={id}">Customers</a></td><td><form method="post" action="/console/tenants/{id}/{action}">{}<button type="submit" aria-label="{label} {name}">{label}</button></form>{conformance}</td></tr>"#,
             t(&tenant["domains"][0]),
             t(&tenant["status"]).to_ascii_lowercase(),
-            if tenant["networkPassphrase"].as_str().is_some_and(|p| p.starts_with("Public")) {
-                "public"
-            } else {
-                "testnet"
-            },
+            if testnet { "testnet" } else { "public" },
             csrf_field(who),
             name = t(&tenant["name"]),
         );
@@ -101,46 +113,56 @@ pub async fn create(
     }
 }
 
-#[derive(serde::Deserialize)]
-pub struct CsrfOnly {
-    #[serde(default)]
-    csrf: String,
-}
-
 pub async fn suspend(
     state: State<AppState>,
     headers: HeaderMap,
     id: IdPath,
-    form: Form<CsrfOnly>,
+    form: Form<super::CsrfForm>,
 ) -> Response {
-    set_suspended(state, headers, id, form, true).await
+    operate(state, headers, id, form, "mutation($t: ID!) { suspendTenant(tenantId: $t) { id } }").await
 }
 
 pub async fn resume(
     state: State<AppState>,
     headers: HeaderMap,
     id: IdPath,
-    form: Form<CsrfOnly>,
+    form: Form<super::CsrfForm>,
 ) -> Response {
-    set_suspended(state, headers, id, form, false).await
+    operate(state, headers, id, form, "mutation($t: ID!) { resumeTenant(tenantId: $t) { id } }").await
 }
 
-async fn set_suspended(
+pub async fn conformance_on(
+    state: State<AppState>,
+    headers: HeaderMap,
+    id: IdPath,
+    form: Form<super::CsrfForm>,
+) -> Response {
+    let q = "mutation($t: ID!) { setConformanceMode(tenantId: $t, enabled: true) { id } }";
+    operate(state, headers, id, form, q).await
+}
+
+pub async fn conformance_off(
+    state: State<AppState>,
+    headers: HeaderMap,
+    id: IdPath,
+    form: Form<super::CsrfForm>,
+) -> Response {
+    let q = "mutation($t: ID!) { setConformanceMode(tenantId: $t, enabled: false) { id } }";
+    operate(state, headers, id, form, q).await
+}
+
+/// Runs an operator mutation `q` on tenant `id`, then shows the tenants again.
+async fn operate(
     State(state): State<AppState>,
     headers: HeaderMap,
     id: IdPath,
-    Form(form): Form<CsrfOnly>,
-    suspend: bool,
+    Form(form): Form<super::CsrfForm>,
+    q: &str,
 ) -> Response {
     let who = signed_in_or_sign_in!(state, headers);
     if !who.csrf_ok(&form.csrf) {
         return forbidden_csrf();
     }
-    let q = if suspend {
-        "mutation($t: ID!) { suspendTenant(tenantId: $t) { id } }"
-    } else {
-        "mutation($t: ID!) { resumeTenant(tenantId: $t) { id } }"
-    };
     match who.gql(&state, q, json!({ "t": id.0 })).await {
         Ok(_) => render(&state, &who, None, None, StatusCode::OK).await,
         Err(e) => refusal(&state, &who, e),
