@@ -151,6 +151,20 @@ async fn tenants_run_the_console_within_their_roles_and_never_see_each_other() {
     let (status, list) = admin.get("/console/transactions?status=PENDING_RECEIVER").await;
     assert_eq!(status, StatusCode::OK);
     assert!(list.contains(&id), "{list}");
+    // Filters: the day it was created and the sending anchor's account.
+    let today = chrono::Utc::now().date_naive();
+    let sender = tenant.sender.public_key().to_string();
+    assert!(
+        admin
+            .get(&format!("/console/transactions?from={today}&to={today}&sender={sender}"))
+            .await
+            .1
+            .contains(&id)
+    );
+    let tomorrow = today.succ_opt().unwrap();
+    assert!(!admin.get(&format!("/console/transactions?from={tomorrow}")).await.1.contains(&id));
+    let someone = mooring_stellar::Keypair::generate().public_key().to_string();
+    assert!(!admin.get(&format!("/console/transactions?sender={someone}")).await.1.contains(&id));
     let (_, detail) = admin.get(&format!("/console/transactions/{id}")).await;
     assert!(detail.contains("Mark pending external") && detail.contains(">Complete<"), "{detail}");
     let token = csrf(&detail);

@@ -224,6 +224,13 @@ async fn style() -> Response {
 pub struct ListQuery {
     pub status: Option<String>,
     pub tenant: Option<String>,
+    /// Transactions: created on or after / before this day (`YYYY-MM-DD`, UTC).
+    pub from: Option<String>,
+    pub to: Option<String>,
+    /// The sending anchor's account.
+    pub sender: Option<String>,
+    /// The page after this cursor.
+    pub after: Option<String>,
 }
 
 pub type IdPath = Path<String>;

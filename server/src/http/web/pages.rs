@@ -123,9 +123,19 @@ const STATUSES: [&str; 10] = [
 pub async fn transactions(State(state): State<AppState>, headers: HeaderMap, params: ListParams) -> Response {
     let who = signed_in_or_sign_in!(state, headers);
     let status = params.status.clone().filter(|s| STATUSES.contains(&s.as_str()));
-    let filter = status.as_ref().map(|s| json!({ "status": s })).unwrap_or(json!({}));
-    let q = "query($t: ID, $f: TransactionFilter) { transactions(tenantId: $t, filter: $f, first: 50) { totalCount nodes { id status amountIn assetCode saAccount startedAt } } }";
-    let data = match who.gql(&state, q, json!({ "t": params.tenant, "f": filter })).await {
+    let day = |d: &Option<String>| {
+        d.as_deref().and_then(|d| chrono::NaiveDate::parse_from_str(d.trim(), "%Y-%m-%d").ok())
+    };
+    let (from, to) = (day(&params.from), day(&params.to));
+    let sender = params.sender.as_deref().map(str::trim).filter(|s| !s.is_empty());
+    let filter = json!({
+        "status": status,
+        "createdAfter": from.map(|d| format!("{d}T00:00:00Z")),
+        "createdBefore": to.map(|d| format!("{}T00:00:00Z", d.succ_opt().unwrap_or(d))),
+        "senderAccount": sender,
+    });
+    let q = "query($t: ID, $f: TransactionFilter, $a: String) { transactions(tenantId: $t, filter: $f, first: 50, after: $a) { totalCount pageInfo { hasNextPage endCursor } nodes { id status amountIn assetCode saAccount startedAt } } }";
+    let data = match who.gql(&state, q, json!({ "t": params.tenant, "f": filter, "a": params.after })).await {
         Ok(d) => d,
         Err(e) => return refusal(&state, &who, e),
     };
@@ -151,9 +161,35 @@ pub async fn transactions(State(state): State<AppState>, headers: HeaderMap, par
             id = t(&n["id"]),
         );
     }
+    // The next page keeps the filters.
+    let next = match data["transactions"]["pageInfo"]["endCursor"].as_str() {
+        Some(cursor) if data["transactions"]["pageInfo"]["hasNextPage"] == true => {
+            let mut query: Vec<(&str, String)> = vec![("after", cursor.to_string())];
+            for (k, v) in
+                [("status", &status), ("tenant", &params.tenant), ("from", &params.from), ("to", &params.to)]
+            {
+                if let Some(v) = v {
+                    query.push((k, v.clone()));
+                }
+            }
+            if let Some(s) = sender {
+                query.push(("sender", s.to_string()));
+            }
+            let query = url::form_urlencoded::Serializer::new(String::new()).extend_pairs(query).finish();
+            format!(r#"<p><a href="/console/transactions?{}">Next page</a></p>"#, esc(&query))
+        }
+        _ => String::new(),
+    };
+    let value = |v: &Option<String>| esc(v.as_deref().unwrap_or_default());
     let body = format!(
-        r#"<form method="get" action="/console/transactions">{tenant_field}<label for="status">Status</label><select id="status" name="status">{options}</select> <button type="submit">Filter</button></form>
-<p>{} transactions</p><table><thead><tr><th>Id</th><th>Status</th><th>Amount</th><th>Sending anchor</th><th>Created</th></tr></thead><tbody id="transactions">{rows}</tbody></table><script src="/console/live.js" defer></script>"#,
+        r#"<form method="get" action="/console/transactions">{tenant_field}<label for="status">Status</label><select id="status" name="status">{options}</select>
+<label for="from">Created from (YYYY-MM-DD)</label><input id="from" name="from" value="{}" placeholder="2026-12-01">
+<label for="to">Created to (inclusive)</label><input id="to" name="to" value="{}">
+<label for="sender">Sending anchor account</label><input id="sender" name="sender" value="{}" size="60"> <button type="submit">Filter</button></form>
+<p>{} transactions</p><table><thead><tr><th>Id</th><th>Status</th><th>Amount</th><th>Sending anchor</th><th>Created</th></tr></thead><tbody id="transactions">{rows}</tbody></table>{next}<script src="/console/live.js" defer></script>"#,
+        value(&params.from),
+        value(&params.to),
+        value(&params.sender),
         t(&data["transactions"]["totalCount"])
     );
     who.respond(&state, StatusCode::OK, layout(Some(&who), "Transactions", &body))
