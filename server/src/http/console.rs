@@ -93,16 +93,20 @@ pub async fn asset(Path(name): Path<String>) -> Response {
 /// caching of API answers (they carry tenants' data) unless a handler chose otherwise.
 pub async fn security_headers(req: Request, next: Next) -> Response {
     // The web console's pages post forms to themselves; nothing else on this host may.
-    let policy = if req.uri().path().starts_with("/console") {
-        super::web::CONTENT_SECURITY_POLICY
+    // They send their referrer to themselves only (`same-origin`): under `no-referrer` a
+    // browser posts a form with `Origin: null`, and the console refuses posts whose
+    // origin is not its own.
+    let console = req.uri().path().starts_with("/console");
+    let (policy, referrer) = if console {
+        (super::web::CONTENT_SECURITY_POLICY, "same-origin")
     } else {
-        CONTENT_SECURITY_POLICY
+        (CONTENT_SECURITY_POLICY, "no-referrer")
     };
     let mut res = next.run(req).await;
     let headers = res.headers_mut();
     headers.insert(header::CONTENT_SECURITY_POLICY, HeaderValue::from_static(policy));
     headers.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
-    headers.insert(header::REFERRER_POLICY, HeaderValue::from_static("no-referrer"));
+    headers.insert(header::REFERRER_POLICY, HeaderValue::from_static(referrer));
     headers.entry(header::CACHE_CONTROL).or_insert(HeaderValue::from_static("no-store"));
     res
 }

@@ -135,6 +135,28 @@ async fn tenants_run_the_console_within_their_roles_and_never_see_each_other() {
     }
     assert!(!set.contains(&admin_key[3..]), "the key itself never goes into the cookie");
     assert_eq!(res.headers()[LOCATION], "/console/transactions");
+    // A sign-in (or any form) posted from another site is refused: no login CSRF.
+    let foreign = anonymous
+        .http
+        .post(format!("{}/console/sign-in", app.base))
+        .header("host", ADMIN_HOST)
+        .header("origin", "https://evil.example")
+        .form(&[("token", admin_key.as_str())])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(foreign.status(), StatusCode::FORBIDDEN);
+    assert!(foreign.headers().get(SET_COOKIE).is_none());
+    let same = anonymous
+        .http
+        .post(format!("{}/console/sign-in", app.base))
+        .header("host", ADMIN_HOST)
+        .header("origin", format!("http://{ADMIN_HOST}"))
+        .form(&[("token", admin_key.as_str())])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(same.status(), StatusCode::SEE_OTHER, "the admin host's own origin");
 
     // The operator sees the tenants.
     let mut op = Browser::sign_in(&app, OPERATOR_TOKEN).await;
@@ -298,6 +320,8 @@ async fn tenants_run_the_console_within_their_roles_and_never_see_each_other() {
     let page = op.http.get(format!("{}/console", app.base)).header("host", ADMIN_HOST).send().await.unwrap();
     let csp = page.headers()[CONTENT_SECURITY_POLICY].to_str().unwrap().to_string();
     assert!(csp.contains("form-action 'self'") && csp.contains("script-src 'self'"), "{csp}");
+    // Referrers stay on the admin host; browsers then send the real Origin with forms.
+    assert_eq!(page.headers()["referrer-policy"], "same-origin");
 }
 
 /// The same journey in Chromium (Debian's, through playwright-core), keyboard first,

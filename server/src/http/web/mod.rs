@@ -61,6 +61,36 @@ pub fn router() -> Router<AppState> {
         .route("/console/webhooks/{id}/test", post(activity::send_test))
         .route("/console/webhooks/deliveries/{id}/redeliver", post(activity::redeliver))
         .route("/console/audit", get(activity::audit))
+        // A form posted from another site is refused before anything reads it (the
+        // CSRF token covers signed-in forms; this also covers signing in).
+        .layer(axum::middleware::from_fn(same_origin_posts))
+}
+
+/// A POST whose `Origin` is another site (or `null`) is refused with 403. Browsers send
+/// `Origin` with every form post; a client that sends none is not a browser a page
+/// could steer, and still needs the session's CSRF token for anything but signing in.
+async fn same_origin_posts(req: axum::extract::Request, next: axum::middleware::Next) -> Response {
+    if req.method() == axum::http::Method::POST
+        && let Some(origin) = req.headers().get(header::ORIGIN)
+    {
+        let host = req.headers().get(header::HOST).and_then(|h| h.to_str().ok()).unwrap_or_default();
+        let same = origin
+            .to_str()
+            .ok()
+            .and_then(|o| url::Url::parse(o).ok())
+            .and_then(|u| {
+                Some(format!("{}{}", u.host_str()?, u.port().map(|p| format!(":{p}")).unwrap_or_default()))
+            })
+            .is_some_and(|o| o.eq_ignore_ascii_case(host));
+        if !same {
+            return (
+                StatusCode::FORBIDDEN,
+                Html(pages::sign_in_page(Some("Refused: the form came from another site."))),
+            )
+                .into_response();
+        }
+    }
+    next.run(req).await
 }
 
 /// Who is signed in, as the API sees them.
