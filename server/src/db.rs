@@ -13,8 +13,11 @@ pub async fn connect_db(url: &str) -> anyhow::Result<DatabaseConnection> {
 }
 
 /// Connects with at most `max_connections` connections (unset: 8 on SQLite, whose one
-/// writer at a time needs few; 16 on PostgreSQL, which on a small machine answers
-/// fastest with a few busy backends rather than many, see `bench/writes.sh`).
+/// writer at a time needs few; 32 on PostgreSQL). On a 2-core machine 16 gave the
+/// write path a lower p99 (`bench/writes.sh`), but a replica starting under load then
+/// answered nginx with errors for about a second (the rolling-restart test under the
+/// full suite): the background work a starting replica does needs its share of
+/// connections. 16 is an operator's choice (`MOORING_DATABASE_MAX_CONNECTIONS`).
 pub async fn connect_pool(url: &str, max_connections: Option<u32>) -> anyhow::Result<DatabaseConnection> {
     let sqlite = url.starts_with("sqlite");
     let mut opts = ConnectOptions::new(url.to_string());
@@ -22,7 +25,7 @@ pub async fn connect_pool(url: &str, max_connections: Option<u32>) -> anyhow::Re
     // `bench/writes.sh` counts statements per request that way).
     opts.sqlx_logging(true)
         .sqlx_logging_level(log::LevelFilter::Trace)
-        .max_connections(max_connections.unwrap_or(if sqlite { 8 } else { 16 }))
+        .max_connections(max_connections.unwrap_or(if sqlite { 8 } else { 32 }))
         .connect_timeout(Duration::from_secs(10))
         // WAL lets readers proceed while one writer writes; writers wait their turn.
         .map_sqlx_sqlite_opts(|o| {

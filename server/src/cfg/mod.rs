@@ -21,7 +21,7 @@ pub enum LogFormat {
 pub struct Config {
     /// `sqlite://PATH?mode=rwc` or `postgres://…`.
     pub database_url: String,
-    /// The database pool's size. Unset: 8 on SQLite, 16 on PostgreSQL.
+    /// The database pool's size. Unset: 8 on SQLite, 32 on PostgreSQL.
     #[serde(default, deserialize_with = "values::positive_opt")]
     pub database_max_connections: Option<u32>,
     /// Unset: in-process nonce and rate-limit stores (one node). Set: Redis.
