@@ -127,7 +127,7 @@ fn too_many(retry_after: std::time::Duration) -> Response {
 
 /// Draws `cost` from one admin bucket; a 429 if it is empty. A store outage lets the
 /// request through, as on the SEP side.
-async fn draw(state: &AppState, parts: &[&str], cost: u32) -> Result<(), Response> {
+pub(crate) async fn draw(state: &AppState, parts: &[&str], cost: u32) -> Result<(), Response> {
     let check = Check { key: state.redis_key(parts), limit: state.rate_limits.admin, cost };
     match state.rate_limiter.check(std::slice::from_ref(&check)).await {
         Ok(Decision::Deny { retry_after, .. }) => Err(too_many(retry_after)),

@@ -546,3 +546,30 @@ async fn seen_tenant_id(app: &TestApp, key: &str) -> String {
 fn as_pairs(v: &[(String, String)]) -> Vec<(&str, &str)> {
     v.iter().map(|(a, b)| (a.as_str(), b.as_str())).collect()
 }
+
+/// Console pages draw from their key's admin allowance like API calls do: a script
+/// driving the console cannot go past the API's limits.
+#[tokio::test]
+async fn console_pages_are_held_to_the_admin_allowance_of_their_key() {
+    let env = TestEnv::new().await;
+    let app = env
+        .start_with(|c| {
+            c.admin_rate_limit_per_second = 1;
+            c.admin_rate_limit_burst = 8;
+        })
+        .await;
+    let tenant = env.tenant(&unique_domain("limited")).await;
+    app.server.state.tenants.refresh().await.unwrap();
+    let q = "mutation($t: ID) { createApiKey(tenantId: $t, name: \"k\") { key } }";
+    let key = Admin::operator(&app).ok(q, json!({ "t": tenant.id.to_string() })).await["createApiKey"]["key"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let mut b = Browser::sign_in(&app, &key).await;
+    let mut statuses = Vec::new();
+    for _ in 0..12 {
+        statuses.push(b.get("/console/transactions").await.0);
+    }
+    assert_eq!(statuses[0], StatusCode::OK);
+    assert!(statuses.contains(&StatusCode::TOO_MANY_REQUESTS), "{statuses:?}");
+}

@@ -152,6 +152,19 @@ impl SignedIn {
     }
 }
 
+/// The signed-in caller for a console page, within the admin API's allowance for its
+/// key (the console is the API by another door, so it draws from the same kind of
+/// bucket: a 429 page when spent); `Err(None)`: not signed in.
+pub async fn admitted(state: &AppState, headers: &HeaderMap) -> Result<SignedIn, Option<Response>> {
+    let who = signed_in(state, headers).await.ok_or(None)?;
+    let bucket = match who.actor.key.as_ref() {
+        Some((id, _)) => format!("console:{id}"),
+        None => "console:operator".to_string(),
+    };
+    crate::http::admin::draw(state, &["rl", "admin-key", &bucket], 1).await.map_err(Some)?;
+    Ok(who)
+}
+
 /// The signed-in caller, if the cookie holds a live session of a live key.
 pub async fn signed_in(state: &AppState, headers: &HeaderMap) -> Option<SignedIn> {
     let session = Session::from_headers(state, headers)?;

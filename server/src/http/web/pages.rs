@@ -99,9 +99,10 @@ pub(super) fn csrf_field(who: &SignedIn) -> String {
 
 macro_rules! signed_in_or_sign_in {
     ($state:expr, $headers:expr) => {
-        match super::signed_in(&$state, &$headers).await {
-            Some(who) => who,
-            None => return axum::response::Redirect::to("/console").into_response(),
+        match super::admitted(&$state, &$headers).await {
+            Ok(who) => who,
+            Err(None) => return axum::response::Redirect::to("/console").into_response(),
+            Err(Some(too_many)) => return too_many,
         }
     };
 }
