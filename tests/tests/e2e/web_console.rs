@@ -266,6 +266,23 @@ async fn tenants_run_the_console_within_their_roles_and_never_see_each_other() {
     assert_eq!(body["transaction"]["status"], "completed");
     assert_eq!(body["transaction"]["external_transaction_id"], "wire-9");
 
+    // Asking the sending anchor to correct a customer's fields, on another paid one.
+    let (second, t2) = paid_transaction(&env, &sa, tenant.id).await;
+    let second_page = format!("/console/transactions/{second}");
+    let (_, detail2) = admin.get(&second_page).await;
+    assert!(detail2.contains("Ask for customer info"), "{detail2}");
+    let sender_id = t2.sender_id.unwrap().to_string();
+    let ask = [
+        ("csrf", token.as_str()),
+        ("action", "customer_info"),
+        ("customer_id", sender_id.as_str()),
+        ("fields", "last_name: does not match the ID"),
+        ("message", "please fix the name"),
+    ];
+    assert_eq!(admin.post(&second_page, &ask).await.status(), StatusCode::OK);
+    let (_, body) = sa.get(&format!("/sep31/transactions/{second}")).await;
+    assert_eq!(body["transaction"]["status"], "pending_customer_info_update", "{body}");
+
     // Webhooks: a test event sent from the console is delivered and logged; the audit
     // log shows who completed the transaction, with the key's roles.
     let receiver = crate::common::CallbackReceiver::start().await;

@@ -202,7 +202,7 @@ pub async fn transaction(State(state): State<AppState>, headers: HeaderMap, id: 
 }
 
 async fn render_transaction(state: &AppState, who: &SignedIn, id: &str, notice: Option<String>) -> Response {
-    let q = "query($id: ID!) { transaction(id: $id) { id status statusMessage amountIn amountFee amountOut amountOutAsset assetCode stellarMemo stellarTransactionId externalTransactionId heldReason startedAt events { at fromStatus toStatus actor message } payments { opType fromAccount amount assetCode txHash outcome note } } }";
+    let q = "query($id: ID!) { transaction(id: $id) { id status statusMessage amountIn amountFee amountOut amountOutAsset assetCode stellarMemo stellarTransactionId externalTransactionId heldReason startedAt events { at fromStatus toStatus actor message } payments { opType fromAccount amount assetCode txHash outcome note } refunds sender { id } receiver { id } } }";
     let data = match who.gql(state, q, json!({ "id": id })).await {
         Ok(d) => d,
         Err(e) => return refusal(state, who, e),
@@ -269,6 +269,20 @@ async fn render_transaction(state: &AppState, who: &SignedIn, id: &str, notice: 
                 r#"<label for="fields">Fields (comma-separated)</label><input id="fields" name="fields"><label for="why">What is wrong</label><input id="why" name="message"> "#,
             );
         }
+        if ["PENDING_RECEIVER", "PENDING_EXTERNAL"].contains(&status) && !held {
+            let mut whom = String::new();
+            for (label, key) in [("sender", "sender"), ("receiver", "receiver")] {
+                if let Some(id) = tx[key]["id"].as_str() {
+                    whom += &format!(r#"<option value="{}">the {label}</option>"#, esc(id));
+                }
+            }
+            if !whom.is_empty() {
+                let extra = format!(
+                    r#"<label for="who">Customer</label><select id="who" name="customer_id">{whom}</select><label for="cfields">Fields and reasons (name: reason, one per line)</label><textarea id="cfields" name="fields" rows="2"></textarea><label for="cwhy">Message</label><input id="cwhy" name="message"> "#
+                );
+                actions += &form("customer_info", "Ask for customer info", &extra);
+            }
+        }
         if !["PENDING_SENDER", "COMPLETED", "REFUNDED", "EXPIRED"].contains(&status) {
             actions += &form(
                 "refund",
@@ -290,6 +304,10 @@ async fn render_transaction(state: &AppState, who: &SignedIn, id: &str, notice: 
             t(&p["note"])
         );
     }
+    let refunds = match tx["refunds"].as_str() {
+        Some(r) => format!("<h2>Refunds</h2><pre>{}</pre>", esc(r)),
+        None => String::new(),
+    };
     let actions = if actions.is_empty() {
         String::new()
     } else {
@@ -298,7 +316,7 @@ async fn render_transaction(state: &AppState, who: &SignedIn, id: &str, notice: 
     let notice =
         notice.map(|n| format!(r#"<p class="notice" role="status">{}</p>"#, esc(&n))).unwrap_or_default();
     let body = format!(
-        "{notice}<table>{facts}</table>{actions}<h2>History</h2><table><thead><tr><th>At</th><th>From</th><th>To</th><th>By</th><th>Message</th></tr></thead><tbody>{events}</tbody></table><h2>Payments</h2><table><thead><tr><th>Kind</th><th>Amount</th><th>From</th><th>Stellar transaction</th><th>Outcome</th><th>Note</th></tr></thead><tbody>{payments}</tbody></table>"
+        "{notice}<table>{facts}</table>{actions}<h2>History</h2><table><thead><tr><th>At</th><th>From</th><th>To</th><th>By</th><th>Message</th></tr></thead><tbody>{events}</tbody></table><h2>Payments</h2><table><thead><tr><th>Kind</th><th>Amount</th><th>From</th><th>Stellar transaction</th><th>Outcome</th><th>Note</th></tr></thead><tbody>{payments}</tbody></table>{refunds}"
     );
     who.respond(state, StatusCode::OK, layout(Some(who), &format!("Transaction {id}"), &body))
 }
@@ -322,6 +340,8 @@ pub struct ActionForm {
     stellar_transaction_id: String,
     #[serde(default)]
     reason: String,
+    #[serde(default)]
+    customer_id: String,
 }
 
 /// Runs the action through the API, which checks the role and the status again.
@@ -350,6 +370,20 @@ pub async fn act_on_transaction(
             let fields: Vec<&str> = form.fields.split(',').map(str::trim).filter(|f| !f.is_empty()).collect();
             let q = "mutation($id: ID!, $f: [String!]!, $m: String!) { requestTransactionInfo(id: $id, fields: $f, message: $m) { id } }";
             (q, json!({ "id": id.0, "f": fields, "m": form.message.trim() }))
+        }
+        "customer_info" => {
+            // One "name: reason" per line; a bare name gets a general reason.
+            let fields: Vec<Value> = form
+                .fields
+                .lines()
+                .filter_map(|l| {
+                    let (name, reason) = l.split_once(':').unwrap_or((l, "please check"));
+                    let name = name.trim();
+                    (!name.is_empty()).then(|| json!({ "name": name, "reason": reason.trim() }))
+                })
+                .collect();
+            let q = "mutation($id: ID!, $c: ID!, $f: [FieldReason!]!, $m: String!) { requestCustomerInfo(id: $id, customerId: $c, fields: $f, message: $m) { id } }";
+            (q, json!({ "id": id.0, "c": form.customer_id, "f": fields, "m": form.message.trim() }))
         }
         "refund" => {
             let fee = Some(form.fee.trim()).filter(|f| !f.is_empty()).unwrap_or("0");
