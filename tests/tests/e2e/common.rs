@@ -528,6 +528,12 @@ pub fn tenant_of(app: &TestApp, domain: &str) -> std::sync::Arc<mooring_tenants:
 pub const ADMIN_HOST: &str = "admin.localhost";
 pub const OPERATOR_TOKEN: &str = "operator-token-for-tests-0123456789";
 
+/// Held by the tests that load the machine hardest (Chromium) and by the one that
+/// times a proxy's view of replicas (the rolling restart, whose nginx marks a replica
+/// down after one slow connect): they never run at the same time, so Chromium's CPU
+/// cannot make the rolling restart fail.
+pub static HEAVY: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+
 /// A GraphQL admin API client with one bearer token.
 pub struct Admin<'a> {
     pub app: &'a TestApp,

@@ -65,6 +65,7 @@ async fn the_admin_host_sends_security_headers_and_sep_hosts_keep_cors() {
 /// makes a missing browser a failure; elsewhere the test says loudly that it skipped.
 #[tokio::test]
 async fn the_console_runs_a_query_in_a_browser_with_no_network_but_the_server() {
+    let _heavy = crate::common::HEAVY.lock().await;
     let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("browser");
     let chromium = std::env::var("CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".into());
     let ready = dir.join("node_modules/playwright-core").exists() && PathBuf::from(&chromium).exists();

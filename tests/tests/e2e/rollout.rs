@@ -177,6 +177,7 @@ async fn sending_anchor(
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn a_rolling_restart_behind_nginx_loses_no_request_and_no_payment() {
+    let _heavy = crate::common::HEAVY.lock().await;
     let nginx = Path::new("/usr/sbin/nginx");
     let skip = |why: &str| {
         use std::io::Write;

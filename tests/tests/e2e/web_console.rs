@@ -347,6 +347,7 @@ async fn tenants_run_the_console_within_their_roles_and_never_see_each_other() {
 /// (set by `.ci/run`) makes a missing browser a failure; elsewhere it skips loudly.
 #[tokio::test]
 async fn the_console_in_a_browser_is_accessible_and_does_the_job() {
+    let _heavy = crate::common::HEAVY.lock().await;
     let dir = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("browser");
     let chromium = std::env::var("CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".into());
     let ready = dir.join("node_modules/axe-core").exists() && std::path::PathBuf::from(&chromium).exists();
