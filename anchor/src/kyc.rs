@@ -34,10 +34,12 @@ pub async fn review(
     decision: Review,
     message: Option<String>,
     field_errors: &[(String, String)],
+    accepted: &[String],
 ) -> AnchorResult<Loaded> {
     let w = w.into();
     let txn = w.begin().await?;
-    let after = customers::review_in(&txn, tenant, customer_id, decision, message, field_errors).await?;
+    let after =
+        customers::review_in(&txn, tenant, customer_id, decision, message, field_errors, accepted).await?;
     transactions::resume_after_customer_update(&txn, tenant, customer_id).await?;
     txn.commit().await?;
     Ok(after)

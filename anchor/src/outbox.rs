@@ -18,6 +18,8 @@ pub const MAX_ATTEMPTS: i32 = 12;
 pub const LEASE: Duration = Duration::seconds(60);
 
 pub use outbox::Kind;
+/// One row: a callback or webhook delivery and its attempts.
+pub type Row = outbox::Model;
 
 pub async fn enqueue(
     db: &impl ConnectionTrait,
@@ -257,4 +259,22 @@ mod tests {
         let callbacks: Duration = (0..MAX_ATTEMPTS - 1).map(backoff).sum();
         assert!(callbacks < Duration::hours(2), "{callbacks}");
     }
+}
+
+/// The SEP-31 callbacks sent (or being sent) about one of a tenant's transactions,
+/// newest first: what the console shows beside the transaction.
+pub async fn transaction_callbacks(
+    db: &impl ConnectionTrait,
+    tenant_id: Uuid,
+    transaction_id: Uuid,
+    limit: u64,
+) -> Result<Vec<outbox::Model>, sea_orm::DbErr> {
+    use mooring_entities::TenantScoped;
+    outbox::Entity::of_tenant(tenant_id)
+        .filter(outbox::Column::Kind.eq(Kind::Transaction))
+        .filter(outbox::Column::SubjectId.eq(transaction_id))
+        .order_by_desc(outbox::Column::CreatedAt)
+        .limit(limit)
+        .all(db)
+        .await
 }

@@ -117,6 +117,12 @@ pub struct TransactionFilter {
     pub created_after: Option<DateTime<Utc>>,
     /// Created before.
     pub created_before: Option<DateTime<Utc>>,
+    /// Amount in at least this (a decimal string).
+    pub min_amount: Option<String>,
+    /// Amount in at most this (a decimal string).
+    pub max_amount: Option<String>,
+    /// The sender or the receiver is this customer.
+    pub customer_id: Option<ID>,
 }
 
 #[derive(Default)]
@@ -150,6 +156,10 @@ impl OperationsQuery {
             },
             created_after: f.created_after,
             created_before: f.created_before,
+            min_amount_in: f.min_amount.as_deref().map(|a| stroops(a, "minAmount")).transpose()?,
+            max_amount_in: f.max_amount.as_deref().map(|a| stroops(a, "maxAmount")).transpose()?,
+            // An id that is no customer's matches nothing, as an unknown one does.
+            customer_id: f.customer_id.map(|id| id.parse().unwrap_or_default()),
         };
         let (rows, total) = transactions::list(&core(ctx).db, tenant, &filter, page.offset, page.limit)
             .await
@@ -291,4 +301,13 @@ impl OperationsQuery {
         let rows = payments::unmatched(&core(ctx).db, tenant, first.min(1000)).await.map_err(from_anchor)?;
         Ok(rows.into_iter().map(PaymentObj::from).collect())
     }
+}
+
+/// A filter amount as stroops; a bad one is INVALID_INPUT naming the field.
+fn stroops(amount: &str, field: &str) -> Result<i64> {
+    amount
+        .trim()
+        .parse::<mooring_stellar::Amount>()
+        .map(|a| a.0)
+        .map_err(|_| crate::error::invalid(format!("{field} {amount:?} is not an amount (up to 7 decimals)")))
 }

@@ -19,7 +19,7 @@ use serde_json::{Value, json};
 use crate::state::AppState;
 
 /// Whether the database and Redis (when configured) answer.
-async fn dependencies(state: &AppState) -> (bool, Option<bool>) {
+pub(crate) async fn dependencies(state: &AppState) -> (bool, Option<bool>) {
     let database = state.db.ping().await.is_ok();
     let redis = match &state.redis {
         None => None,

@@ -199,6 +199,22 @@ pub async fn reject_fields(
     Ok(())
 }
 
+/// Accepts the named fields (each must have been provided).
+async fn accept_fields(db: &impl ConnectionTrait, customer_id: Uuid, names: &[String]) -> AnchorResult<()> {
+    for name in names {
+        let row = customer_field::Entity::find_by_id((customer_id, name.clone())).one(db).await?;
+        let Some(row) = row else {
+            return Err(AnchorError::invalid(format!("customer has not provided {name}")));
+        };
+        let mut row: customer_field::ActiveModel = row.into();
+        row.status = Set(FieldStatus::Accepted);
+        row.error = Set(None);
+        row.updated_at = Set(Utc::now());
+        row.update(db).await?;
+    }
+    Ok(())
+}
+
 /// `DELETE /customer/{account}`: erases the customer and every field it provided.
 pub async fn delete(db: &DatabaseConnection, owner: &Owner, memo: &str) -> AnchorResult<bool> {
     let deleted = customer::Entity::delete_of_tenant(owner.tenant_id)
@@ -236,8 +252,9 @@ pub enum Review {
 }
 
 /// Records a review: ACCEPTED accepts every field under review; REJECTED is final;
-/// NEEDS_INFO rejects the named fields with their reasons. Queues the SEP-12 callback
-/// for each type whose status changed.
+/// NEEDS_INFO rejects the named fields with their reasons and accepts the fields in
+/// `accepted` (a review field by field). Queues the SEP-12 callback for each type whose
+/// status changed.
 pub async fn review_in(
     txn: &DatabaseTransaction,
     tenant: &Tenant,
@@ -245,6 +262,7 @@ pub async fn review_in(
     decision: Review,
     message: Option<String>,
     field_errors: &[(String, String)],
+    accepted: &[String],
 ) -> AnchorResult<Loaded> {
     let before = load_by_id(txn, tenant.id, customer_id)
         .await?
@@ -263,7 +281,11 @@ pub async fn review_in(
             if field_errors.is_empty() {
                 return Err(AnchorError::invalid("NEEDS_INFO needs at least one field and its reason"));
             }
+            if let Some(both) = accepted.iter().find(|a| field_errors.iter().any(|(n, _)| n == *a)) {
+                return Err(AnchorError::invalid(format!("{both} cannot be both accepted and sent back")));
+            }
             reject_fields(txn, customer_id, field_errors).await?;
+            accept_fields(txn, customer_id, accepted).await?;
         }
         Review::Reject => {
             if message.as_deref().is_none_or(str::is_empty) {

@@ -66,6 +66,11 @@ pub struct Filter {
     pub id: Option<Uuid>,
     pub created_after: Option<chrono::DateTime<Utc>>,
     pub created_before: Option<chrono::DateTime<Utc>>,
+    /// Amount in, in stroops, at least / at most.
+    pub min_amount_in: Option<i64>,
+    pub max_amount_in: Option<i64>,
+    /// The sender or the receiver.
+    pub customer_id: Option<Uuid>,
 }
 
 /// A page of a tenant's transactions (newest first) and the total matching.
@@ -98,6 +103,19 @@ pub async fn list(
     }
     if let Some(t) = filter.created_before {
         query = query.filter(transaction::Column::StartedAt.lt(t));
+    }
+    if let Some(a) = filter.min_amount_in {
+        query = query.filter(transaction::Column::AmountIn.gte(a));
+    }
+    if let Some(a) = filter.max_amount_in {
+        query = query.filter(transaction::Column::AmountIn.lte(a));
+    }
+    if let Some(c) = filter.customer_id {
+        query = query.filter(
+            sea_orm::Condition::any()
+                .add(transaction::Column::SenderId.eq(c))
+                .add(transaction::Column::ReceiverId.eq(c)),
+        );
     }
     let total = query.clone().count(db).await?;
     let rows = query

@@ -31,6 +31,8 @@ impl CustomersMutation {
         #[graphql(desc = "The decision.")] status: ReviewStatus,
         #[graphql(desc = "Message for the sending anchor.")] message: Option<String>,
         #[graphql(desc = "For NEEDS_INFO: the fields and why.", default)] field_errors: Vec<FieldReason>,
+        #[graphql(desc = "For NEEDS_INFO: fields accepted as they are (a review field by field).", default)]
+        accepted_fields: Vec<String>,
     ) -> Result<CustomerObj> {
         let customer_id = scope::parse_id(&id, "customer")?;
         let db = &core(ctx).db;
@@ -46,10 +48,17 @@ impl CustomersMutation {
             ReviewStatus::NeedsInfo => Review::NeedsInfo,
         };
         let errors: Vec<(String, String)> = field_errors.into_iter().map(|f| (f.name, f.reason)).collect();
-        let loaded =
-            mooring_anchor::kyc::review(super::writer(ctx), &tenant, customer_id, decision, message, &errors)
-                .await
-                .map_err(from_anchor)?;
+        let loaded = mooring_anchor::kyc::review(
+            super::writer(ctx),
+            &tenant,
+            customer_id,
+            decision,
+            message,
+            &errors,
+            &accepted_fields,
+        )
+        .await
+        .map_err(from_anchor)?;
         Ok(CustomerObj(loaded))
     }
 }

@@ -175,6 +175,60 @@ impl TransactionObj {
                 .map_err(from_anchor)?;
         Ok(rows.into_iter().map(PaymentObj::from).collect())
     }
+    /// The SEP-31 callbacks sent to the sending anchor about it, newest first.
+    #[graphql(complexity = "crate::cost::rows(child_complexity, first, 100)")]
+    async fn callbacks(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "How many (at most 100).", default = 20)] first: u64,
+    ) -> Result<Vec<CallbackDelivery>> {
+        let rows = mooring_anchor::outbox::transaction_callbacks(
+            &core(ctx).db,
+            self.model.tenant_id,
+            self.model.id,
+            first.min(100),
+        )
+        .await
+        .map_err(crate::error::internal)?;
+        Ok(rows.into_iter().map(CallbackDelivery::from).collect())
+    }
+}
+
+/// One callback to the sending anchor's `callback` URL: its attempts so far.
+#[derive(SimpleObject)]
+pub struct CallbackDelivery {
+    /// The sending anchor's callback URL.
+    pub url: String,
+    /// Attempts made so far.
+    pub attempts: i32,
+    /// The last attempt's HTTP status; none if the receiver did not answer.
+    pub last_status: Option<i32>,
+    /// Why the last attempt failed.
+    pub last_error: Option<String>,
+    /// When it is tried next, while pending.
+    pub next_attempt_at: Option<DateTime<Utc>>,
+    /// When the sending anchor accepted it (2xx).
+    pub delivered_at: Option<DateTime<Utc>>,
+    /// When it was given up.
+    pub failed_at: Option<DateTime<Utc>>,
+    /// When it was written (with the change it reports).
+    pub created_at: DateTime<Utc>,
+}
+
+impl From<mooring_anchor::outbox::Row> for CallbackDelivery {
+    fn from(d: mooring_anchor::outbox::Row) -> Self {
+        let pending = d.delivered_at.is_none() && d.failed_at.is_none();
+        Self {
+            url: d.url,
+            attempts: d.attempts,
+            last_status: d.last_status,
+            last_error: d.last_error,
+            next_attempt_at: pending.then_some(d.next_attempt_at),
+            delivered_at: d.delivered_at,
+            failed_at: d.failed_at,
+            created_at: d.created_at,
+        }
+    }
 }
 
 async fn load_customer(

@@ -6,16 +6,36 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde_json::json;
 
+use super::form::{Control, Field, FormView, value};
 use super::pages::{csrf_field, esc, forbidden_csrf, layout, refusal, signed_in_or_sign_in, t};
 use super::{IdPath, SignedIn};
 use crate::state::AppState;
 
 pub async fn webhooks(State(state): State<AppState>, headers: HeaderMap) -> Response {
     let who = signed_in_or_sign_in!(state, headers);
-    render_webhooks(&state, &who, None).await
+    render_webhooks(&state, &who, None, None).await
 }
 
-async fn render_webhooks(state: &AppState, who: &SignedIn, notice: Option<&str>) -> Response {
+const EVENT_TYPES: [(&str, &str); 5] = [
+    ("transaction.created", "transaction.created"),
+    ("transaction.status_changed", "transaction.status_changed"),
+    ("payment.unmatched", "payment.unmatched"),
+    ("customer.updated", "customer.updated"),
+    ("quote.expired_with_payment", "quote.expired_with_payment"),
+];
+
+/// After creating an endpoint: its secret (shown once), or the refusal and what was sent.
+enum Created<'a> {
+    Secret(String),
+    Refused(&'a [(String, String)], String),
+}
+
+async fn render_webhooks(
+    state: &AppState,
+    who: &SignedIn,
+    notice: Option<&str>,
+    created: Option<Created<'_>>,
+) -> Response {
     let q = "{ webhookEndpoints { id url eventTypes enabled disabledReason deliveries(first: 20) { id eventType attempts lastStatus lastError deliveredAt failedAt createdAt } } }";
     let data = match who.gql(state, q, json!({})).await {
         Ok(d) => d,
@@ -52,17 +72,73 @@ async fn render_webhooks(state: &AppState, who: &SignedIn, notice: Option<&str>)
             );
         }
         body += &format!(
-            r#"<h2><code>{}</code></h2><p>{state_text} · events: {}</p><form method="post" action="/console/webhooks/{id}/test">{}<button type="submit">Send a test event</button></form>
+            r#"<h2><code>{}</code></h2><p>{state_text} · events: {}</p><div class="actions"><form method="post" action="/console/webhooks/{id}/test">{csrf}<button type="submit">Send a test event</button></form><form method="post" action="/console/webhooks/{id}/delete">{csrf}<button type="submit" aria-label="Delete the endpoint {}">Delete</button></form></div>
 <table><thead><tr><th>Created</th><th>Event</th><th>Outcome</th><th>Attempts</th><th>Last status</th><th>Last error</th><th></th></tr></thead><tbody>{rows}</tbody></table>"#,
             t(&e["url"]),
             types.join(", "),
-            csrf_field(who),
+            t(&e["url"]),
+            csrf = csrf_field(who),
         );
     }
     if data["webhookEndpoints"].as_array().is_none_or(|a| a.is_empty()) {
-        body += "<p>No webhook endpoints yet (the API's <code>createWebhookEndpoint</code> adds one).</p>";
+        body += "<p>No webhook endpoints yet.</p>";
     }
-    who.respond(state, StatusCode::OK, layout(Some(who), "Webhooks", &body))
+    let form = FormView {
+        id: "endpoint",
+        action: "/console/webhooks",
+        button: "Add endpoint",
+        fields: vec![
+            Field::new("url", "URL (https://…)", Control::Text).required(),
+            Field::new("event_types", "Events (none ticked: all)", Control::Checks(&EVENT_TYPES))
+                .known_as(&["event type"]),
+        ],
+    };
+    let (status, form) = match &created {
+        Some(Created::Refused(sent, why)) => (StatusCode::BAD_REQUEST, form.html(who, Some(sent), Some(why))),
+        Some(Created::Secret(secret)) => (
+            StatusCode::OK,
+            format!(
+                r#"<p class="notice" role="status">Endpoint added. Its signing secret, shown this once: <code id="new-secret">{}</code></p>{}"#,
+                esc(secret),
+                form.html(who, None, None)
+            ),
+        ),
+        None => (StatusCode::OK, form.html(who, None, None)),
+    };
+    body += &format!("<h2>Add an endpoint</h2>{form}");
+    who.respond(state, status, layout(Some(who), "Webhooks", &body))
+}
+
+pub async fn create_endpoint(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Form(f): Form<Vec<(String, String)>>,
+) -> Response {
+    let who = signed_in_or_sign_in!(state, headers);
+    if !who.csrf_ok(value(&f, "csrf")) {
+        return forbidden_csrf();
+    }
+    let types: Vec<&str> = f.iter().filter(|(k, _)| k == "event_types").map(|(_, v)| v.as_str()).collect();
+    let q = "mutation($i: WebhookEndpointInput!) { createWebhookEndpoint(input: $i) { secret } }";
+    let vars = json!({ "i": { "url": value(&f, "url"), "eventTypes": types } });
+    match who.gql(&state, q, vars).await {
+        Ok(d) => {
+            let secret = d["createWebhookEndpoint"]["secret"].as_str().unwrap_or_default().to_string();
+            render_webhooks(&state, &who, None, Some(Created::Secret(secret))).await
+        }
+        Err((m, c)) if c == "FORBIDDEN" => refusal(&state, &who, (m, c)),
+        Err((m, _)) => render_webhooks(&state, &who, None, Some(Created::Refused(&f, m))).await,
+    }
+}
+
+pub async fn delete_endpoint(
+    state: State<AppState>,
+    headers: HeaderMap,
+    id: IdPath,
+    form: Form<super::CsrfForm>,
+) -> Response {
+    let q = "mutation($id: ID!) { deleteWebhookEndpoint(id: $id) }";
+    act(state, headers, id, form, q, "Endpoint deleted.").await
 }
 
 pub async fn send_test(
@@ -99,7 +175,7 @@ async fn act(
         return forbidden_csrf();
     }
     match who.gql(&state, mutation, json!({ "id": id.0 })).await {
-        Ok(_) => render_webhooks(&state, &who, Some(done)).await,
+        Ok(_) => render_webhooks(&state, &who, Some(done), None).await,
         Err(e) => refusal(&state, &who, e),
     }
 }

@@ -8,14 +8,9 @@ use axum::response::{IntoResponse, Response};
 use serde_json::{Value, json};
 
 use super::SignedIn;
-use super::pages::{csrf_field, esc, forbidden_csrf, layout, refusal, signed_in_or_sign_in, t};
+use super::form::{Control, Field, FormView, opt, value};
+use super::pages::{csrf_field, forbidden_csrf, layout, refusal, signed_in_or_sign_in, t};
 use crate::state::AppState;
-
-fn alert(error: Option<&str>) -> String {
-    error
-        .map(|e| format!(r#"<p class="error" role="alert" id="form-error">{}</p>"#, esc(e)))
-        .unwrap_or_default()
-}
 
 pub async fn senders(State(state): State<AppState>, headers: HeaderMap) -> Response {
     let who = signed_in_or_sign_in!(state, headers);
@@ -47,10 +42,18 @@ async fn render_senders(
         );
     }
     let body = format!(
-        r#"{}<table><thead><tr><th>Account</th><th>Name</th><th>State</th><th></th></tr></thead><tbody>{rows}</tbody></table>
-<h2>Approve a sending anchor</h2><form method="post" action="/console/senders">{}<label for="account">Stellar account (G…)</label><input id="account" name="account" required size="60"><label for="sender-name">Name</label><input id="sender-name" name="name" required> <button type="submit">Approve</button></form>"#,
-        alert(error),
-        csrf_field(who)
+        r#"<table><thead><tr><th>Account</th><th>Name</th><th>State</th><th></th></tr></thead><tbody>{rows}</tbody></table>
+<h2>Approve a sending anchor</h2>{}"#,
+        FormView {
+            id: "sender",
+            action: "/console/senders",
+            button: "Approve",
+            fields: vec![
+                Field::new("account", "Stellar account (G…)", Control::Text).required(),
+                Field::new("name", "Name", Control::Text).required(),
+            ],
+        }
+        .html(who, None, error)
     );
     who.respond(state, status, layout(Some(who), "Sending anchors", &body))
 }
@@ -129,15 +132,26 @@ async fn render_assets(
     error: Option<&str>,
     status: StatusCode,
 ) -> Response {
-    let q = "{ tenant { assets { code issuer minAmount maxAmount feeFixed feePercent memoType quotesRequired } customerTypes { name } } }";
+    render_assets_with(state, who, None, error, status).await
+}
+
+async fn render_assets_with(
+    state: &AppState,
+    who: &SignedIn,
+    sent: Option<&[(String, String)]>,
+    error: Option<&str>,
+    status: StatusCode,
+) -> Response {
+    let q = "{ tenant { assets { code issuer minAmount maxAmount feeFixed feePercent memoType quotesRequired fundingMethods senderSep12Type receiverSep12Type } customerTypes { name } } }";
     let data = match who.gql(state, q, json!({})).await {
         Ok(d) => d,
         Err(e) => return refusal(state, who, e),
     };
     let mut rows = String::new();
     for a in data["tenant"]["assets"].as_array().into_iter().flatten() {
+        let methods: Vec<String> = a["fundingMethods"].as_array().into_iter().flatten().map(t).collect();
         rows += &format!(
-            "<tr><td>{}</td><td><code>{}</code></td><td>{} – {}</td><td>{} + {} %</td><td>{}</td></tr>",
+            "<tr><td>{}</td><td><code>{}</code></td><td>{} – {}</td><td>{} + {} %</td><td>{}</td><td>{} / {}</td><td>{}</td><td>{}</td></tr>",
             t(&a["code"]),
             t(&a["issuer"]),
             t(&a["minAmount"]),
@@ -145,70 +159,80 @@ async fn render_assets(
             t(&a["feeFixed"]),
             t(&a["feePercent"]),
             t(&a["memoType"]).to_ascii_lowercase(),
+            t(&a["senderSep12Type"]),
+            t(&a["receiverSep12Type"]),
+            methods.join(", "),
+            if a["quotesRequired"] == true { "required" } else { "optional" },
         );
     }
-    let mut types = String::from(r#"<option value="">none</option>"#);
+    let mut types = vec![(String::new(), "none".to_string())];
     for c in data["tenant"]["customerTypes"].as_array().into_iter().flatten() {
-        types += &format!(r#"<option value="{n}">{n}</option>"#, n = t(&c["name"]));
+        let n = c["name"].as_str().unwrap_or_default().to_string();
+        types.push((n.clone(), n));
     }
+    let memo = ["ID", "TEXT", "HASH"].map(|m| (m.to_string(), m.to_ascii_lowercase())).to_vec();
+    let form = FormView {
+        id: "asset",
+        action: "/console/assets",
+        button: "Save asset",
+        fields: vec![
+            Field::new("code", "Code", Control::Text).required().known_as(&["asset code"]),
+            Field::new("issuer", "Issuer (G…)", Control::Text).required(),
+            Field::new("min_amount", "Smallest amount", Control::Decimal).known_as(&["min amount", "limits"]),
+            Field::new("max_amount", "Largest amount", Control::Decimal).known_as(&["max amount"]),
+            Field::new("fee_fixed", "Fixed fee", Control::Decimal).value("0").known_as(&["fees", "fee"]),
+            Field::new("fee_percent", "Percentage fee", Control::Decimal).value("0"),
+            Field::new("memo_type", "Memo type", Control::Select(memo)),
+            Field::new("sender_type", "SEP-12 type of senders", Control::Select(types.clone()))
+                .known_as(&["senderSep12Type"]),
+            Field::new("receiver_type", "SEP-12 type of receivers", Control::Select(types))
+                .known_as(&["receiverSep12Type", "customer type"]),
+            Field::new("funding_methods", "Payout methods (comma-separated, e.g. WIRE, SEPA)", Control::Text)
+                .known_as(&["funding method"]),
+            Field::new("quotes_required", "Needs a SEP-38 quote", Control::Check),
+        ],
+    };
     let body = format!(
-        r#"{}<table><thead><tr><th>Code</th><th>Issuer</th><th>Limits</th><th>Fee</th><th>Memo</th></tr></thead><tbody>{rows}</tbody></table>
-<h2>Add or replace an asset</h2><form method="post" action="/console/assets">{}
-<label for="code">Code</label><input id="code" name="code" required maxlength="12">
-<label for="issuer">Issuer (G…)</label><input id="issuer" name="issuer" required size="60">
-<label for="min">Smallest amount</label><input id="min" name="min_amount" inputmode="decimal">
-<label for="max">Largest amount</label><input id="max" name="max_amount" inputmode="decimal">
-<label for="fee-fixed">Fixed fee</label><input id="fee-fixed" name="fee_fixed" value="0" inputmode="decimal">
-<label for="fee-percent">Percentage fee</label><input id="fee-percent" name="fee_percent" value="0" inputmode="decimal">
-<label for="sender-type">SEP-12 type of senders</label><select id="sender-type" name="sender_type">{types}</select>
-<label for="receiver-type">SEP-12 type of receivers</label><select id="receiver-type" name="receiver_type">{types}</select>
-<p><button type="submit">Save asset</button></p></form>"#,
-        alert(error),
-        csrf_field(who)
+        r#"<table><thead><tr><th>Code</th><th>Issuer</th><th>Limits</th><th>Fee</th><th>Memo</th><th>SEP-12 sender / receiver</th><th>Payout methods</th><th>Quote</th></tr></thead><tbody>{rows}</tbody></table>
+<h2>Add or replace an asset</h2>{}"#,
+        form.html(who, sent, error)
     );
     who.respond(state, status, layout(Some(who), "Assets", &body))
-}
-
-#[derive(serde::Deserialize)]
-pub struct AssetForm {
-    #[serde(default)]
-    csrf: String,
-    code: String,
-    issuer: String,
-    #[serde(default)]
-    min_amount: String,
-    #[serde(default)]
-    max_amount: String,
-    #[serde(default)]
-    fee_fixed: String,
-    #[serde(default)]
-    fee_percent: String,
-    #[serde(default)]
-    sender_type: String,
-    #[serde(default)]
-    receiver_type: String,
 }
 
 pub async fn upsert_asset(
     State(state): State<AppState>,
     headers: HeaderMap,
-    Form(f): Form<AssetForm>,
+    Form(f): Form<Vec<(String, String)>>,
 ) -> Response {
     let who = signed_in_or_sign_in!(state, headers);
-    if !who.csrf_ok(&f.csrf) {
+    if !who.csrf_ok(value(&f, "csrf")) {
         return forbidden_csrf();
     }
-    let opt = |s: &str| Some(s.trim().to_string()).filter(|s| !s.is_empty());
+    let or = |name: &str, default: &str| {
+        Some(value(&f, name)).filter(|v| !v.is_empty()).unwrap_or(default).to_string()
+    };
+    let methods: Vec<&str> =
+        value(&f, "funding_methods").split(',').map(str::trim).filter(|m| !m.is_empty()).collect();
     let input = json!({
-        "code": f.code.trim(),
-        "issuer": f.issuer.trim(),
-        "minAmount": opt(&f.min_amount),
-        "maxAmount": opt(&f.max_amount),
-        "feeFixed": opt(&f.fee_fixed).unwrap_or("0".into()),
-        "feePercent": opt(&f.fee_percent).unwrap_or("0".into()),
-        "senderSep12Type": opt(&f.sender_type),
-        "receiverSep12Type": opt(&f.receiver_type),
+        "code": value(&f, "code"),
+        "issuer": value(&f, "issuer"),
+        "minAmount": opt(&f, "min_amount"),
+        "maxAmount": opt(&f, "max_amount"),
+        "feeFixed": or("fee_fixed", "0"),
+        "feePercent": or("fee_percent", "0"),
+        "memoType": or("memo_type", "ID"),
+        "senderSep12Type": opt(&f, "sender_type"),
+        "receiverSep12Type": opt(&f, "receiver_type"),
+        "fundingMethods": methods,
+        "quotesRequired": !value(&f, "quotes_required").is_empty(),
     });
     let q = "mutation($i: AssetInput!) { upsertAsset(input: $i) { id } }";
-    written(&state, &who, who.gql(&state, q, json!({ "i": input })).await, render_assets).await
+    match who.gql(&state, q, json!({ "i": input })).await {
+        Ok(_) => render_assets_with(&state, &who, None, None, StatusCode::OK).await,
+        Err((m, c)) => {
+            let status = if c == "FORBIDDEN" { StatusCode::FORBIDDEN } else { StatusCode::BAD_REQUEST };
+            render_assets_with(&state, &who, Some(&f), Some(&m), status).await
+        }
+    }
 }

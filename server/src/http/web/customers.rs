@@ -86,17 +86,17 @@ async fn render(state: &AppState, who: &SignedIn, id: &str, notice: Option<&str>
         } else {
             "(hidden: needs OPERATE)".to_string()
         };
-        // A reviewer may send a field back with a reason (NEEDS_INFO per field).
-        let reason = if reviewer {
+        // A reviewer decides field by field: accept it, or send it back with a reason.
+        let verdict = if reviewer {
             format!(
-                r#"<label class="sr-only" for="reason-{n}">Reason to send back {n}</label><input id="reason-{n}" name="reason:{n}" form="review">"#,
+                r#"<label class="sr-only" for="verdict-{n}">Verdict on {n}</label><select id="verdict-{n}" name="verdict:{n}" form="review"><option value="">as it is</option><option value="accept">accept</option><option value="reject">send back</option></select> <label class="sr-only" for="reason-{n}">Reason to send back {n}</label><input id="reason-{n}" name="reason:{n}" form="review" placeholder="reason">"#,
                 n = t(&f["name"])
             )
         } else {
             String::new()
         };
         fields += &format!(
-            "<tr><td>{}</td><td>{shown}</td><td>{}</td><td>{}</td><td>{reason}</td></tr>",
+            "<tr><td>{}</td><td>{shown}</td><td>{}</td><td>{}</td><td>{verdict}</td></tr>",
             t(&f["name"]),
             t(&f["status"]).to_ascii_lowercase(),
             t(&f["error"])
@@ -104,7 +104,7 @@ async fn render(state: &AppState, who: &SignedIn, id: &str, notice: Option<&str>
     }
     let decision = if reviewer {
         format!(
-            r#"<h2>Decision</h2><form method="post" id="review">{}<p>A field with a reason is sent back to the sending anchor as needing correction.</p><label for="decision">Status</label><select id="decision" name="decision"><option value="ACCEPTED">Accept</option><option value="NEEDS_INFO">Needs info</option><option value="REJECTED">Reject</option></select><label for="message">Message for the sending anchor</label><input id="message" name="message" size="60"> <button type="submit">Record</button></form>"#,
+            r#"<h2>Decision</h2><form method="post" id="review">{}<p>By field: the fields sent back (each with its reason) go to the sending anchor as needing correction and the accepted ones are kept; with none sent back the customer is accepted.</p><label for="decision">Decision</label><select id="decision" name="decision"><option value="BY_FIELD">By field (the verdicts above)</option><option value="ACCEPTED">Accept every field</option><option value="NEEDS_INFO">Needs info</option><option value="REJECTED">Reject</option></select><label for="message">Message for the sending anchor</label><input id="message" name="message" size="60"> <button type="submit">Record</button></form>"#,
             csrf_field(who)
         )
     } else {
@@ -119,7 +119,7 @@ async fn render(state: &AppState, who: &SignedIn, id: &str, notice: Option<&str>
     let notice =
         notice.map(|n| format!(r#"<p class="notice" role="status">{}</p>"#, esc(n))).unwrap_or_default();
     let body = format!(
-        r#"{notice}<p>Sending anchor {} · memo {} · {}</p><table><thead><tr><th>Field</th><th>Value</th><th>Review</th><th>Why</th><th>Send back</th></tr></thead><tbody>{fields}</tbody></table>{decision}"#,
+        r#"{notice}<p>Sending anchor {} · memo {} · {}</p><table><thead><tr><th>Field</th><th>Value</th><th>Review</th><th>Why</th><th>Verdict</th></tr></thead><tbody>{fields}</tbody></table>{decision}"#,
         t(&c["saAccount"]),
         t(&c["memo"]),
         statuses.join(", ")
@@ -139,14 +139,24 @@ pub async fn review_customer(
         return forbidden_csrf();
     }
     let message = Some(value("message")).filter(|m| !m.is_empty());
+    let verdict = |name: &str| value(&format!("verdict:{name}")).to_string();
     let field_errors: Vec<_> = form
         .iter()
         .filter_map(|(k, v)| Some((k.strip_prefix("reason:")?, v.trim())))
-        .filter(|(_, reason)| !reason.is_empty())
-        .map(|(name, reason)| json!({ "name": name, "reason": reason }))
+        .filter(|(name, reason)| !reason.is_empty() || verdict(name) == "reject")
+        .filter(|(name, _)| verdict(name) != "accept")
+        .map(|(name, reason)| json!({ "name": name, "reason": if reason.is_empty() { "please correct this field" } else { reason } }))
         .collect();
-    let q = "mutation($id: ID!, $s: ReviewStatus!, $m: String, $e: [FieldReason!]!) { setCustomerStatus(id: $id, status: $s, message: $m, fieldErrors: $e) { id } }";
-    let vars = json!({ "id": id.0, "s": value("decision"), "m": message, "e": field_errors });
+    let accepted: Vec<&str> =
+        form.iter().filter(|(_, v)| v == "accept").filter_map(|(k, _)| k.strip_prefix("verdict:")).collect();
+    let decision = match value("decision") {
+        "BY_FIELD" if field_errors.is_empty() => "ACCEPTED",
+        "BY_FIELD" => "NEEDS_INFO",
+        other => other,
+    };
+    let accepted = if decision == "NEEDS_INFO" { accepted } else { Vec::new() };
+    let q = "mutation($id: ID!, $s: ReviewStatus!, $m: String, $e: [FieldReason!]!, $a: [String!]!) { setCustomerStatus(id: $id, status: $s, message: $m, fieldErrors: $e, acceptedFields: $a) { id } }";
+    let vars = json!({ "id": id.0, "s": decision, "m": message, "e": field_errors, "a": accepted });
     match who.gql(&state, q, vars).await {
         Ok(_) => render(&state, &who, &id.0, Some("Recorded.")).await,
         Err(e) => refusal(&state, &who, e),

@@ -8,11 +8,16 @@
 mod activity;
 mod config;
 mod customers;
+mod form;
+mod health;
 mod keys;
 mod live;
 mod operator;
 mod pages;
+mod quoting;
 mod session;
+mod settings;
+mod transaction;
 
 use std::net::SocketAddr;
 
@@ -44,7 +49,10 @@ pub fn router() -> Router<AppState> {
         .route("/console/sign-in", post(sign_in))
         .route("/console/sign-out", post(sign_out))
         .route("/console/transactions", get(pages::transactions))
-        .route("/console/transactions/{id}", get(pages::transaction).post(pages::act_on_transaction))
+        .route(
+            "/console/transactions/{id}",
+            get(transaction::transaction).post(transaction::act_on_transaction),
+        )
         .route("/console/customers", get(customers::customers))
         .route("/console/customers/{id}", get(customers::customer).post(customers::review_customer))
         .route("/console/keys", get(keys::keys).post(keys::create_key))
@@ -57,7 +65,16 @@ pub fn router() -> Router<AppState> {
         .route("/console/senders", get(config::senders).post(config::approve_sender))
         .route("/console/senders/enabled", post(config::set_sender_enabled))
         .route("/console/assets", get(config::assets).post(config::upsert_asset))
-        .route("/console/webhooks", get(activity::webhooks))
+        .route("/console/customer-types", get(settings::customer_types).post(settings::set_customer_type))
+        .route("/console/settings", get(settings::settings).post(settings::update_settings))
+        .route("/console/quotes", get(quoting::quoting))
+        .route("/console/quotes/offchain", post(quoting::set_offchain))
+        .route("/console/quotes/corridors", post(quoting::set_corridor))
+        .route("/console/quotes/corridors/{id}/rate", post(quoting::set_rate))
+        .route("/console/quotes/policy", post(quoting::set_policy))
+        .route("/console/health", get(health::health))
+        .route("/console/webhooks", get(activity::webhooks).post(activity::create_endpoint))
+        .route("/console/webhooks/{id}/delete", post(activity::delete_endpoint))
         .route("/console/webhooks/{id}/test", post(activity::send_test))
         .route("/console/webhooks/deliveries/{id}/redeliver", post(activity::redeliver))
         .route("/console/audit", get(activity::audit))
@@ -272,8 +289,15 @@ pub struct ListQuery {
     pub to: Option<String>,
     /// The sending anchor's account.
     pub sender: Option<String>,
+    /// Transactions: amount in from / to (decimals).
+    pub min: Option<String>,
+    pub max: Option<String>,
+    /// Transactions: the sender or receiver is this customer.
+    pub customer: Option<String>,
     /// The page after this cursor.
     pub after: Option<String>,
+    /// Customer types: the one to edit.
+    pub edit: Option<String>,
 }
 
 pub type IdPath = Path<String>;

@@ -2,13 +2,12 @@
 //! key (`SignedIn::gql`) and renders plain HTML. Every value is escaped; every form
 //! that changes something carries the session's CSRF token and is checked first.
 
-use axum::extract::{Form, State};
+use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
-use mooring_tenants::api_keys::Role;
 use serde_json::{Value, json};
 
-use super::{IdPath, ListParams, SignedIn};
+use super::{ListParams, SignedIn};
 use crate::state::AppState;
 
 pub(super) fn esc(s: &str) -> String {
@@ -40,9 +39,9 @@ pub(super) fn layout(who: Option<&SignedIn>, title: &str, body: &str) -> String 
         None => String::new(),
         Some(w) => {
             let links = if w.is_operator() {
-                r#"<a href="/console/tenants">Tenants</a><a href="/console/keys">API keys</a><a href="/console/audit">Audit log</a>"#
+                r#"<a href="/console/tenants">Tenants</a><a href="/console/health">Health</a><a href="/console/keys">API keys</a><a href="/console/audit">Audit log</a>"#
             } else {
-                r#"<a href="/console/transactions">Transactions</a><a href="/console/customers">Customers</a><a href="/console/assets">Assets</a><a href="/console/senders">Senders</a><a href="/console/webhooks">Webhooks</a><a href="/console/keys">API keys</a><a href="/console/audit">Audit log</a>"#
+                r#"<a href="/console/transactions">Transactions</a><a href="/console/customers">Customers</a><a href="/console/assets">Assets</a><a href="/console/customer-types">Customer types</a><a href="/console/quotes">Quotes</a><a href="/console/senders">Senders</a><a href="/console/settings">Settings</a><a href="/console/webhooks">Webhooks</a><a href="/console/keys">API keys</a><a href="/console/audit">Audit log</a>"#
             };
             format!(
                 r#"<nav aria-label="Console">{links}</nav><span>Role: {}</span><form method="post" action="/console/sign-out"><input type="hidden" name="csrf" value="{}"><button type="submit">Sign out</button></form>"#,
@@ -128,12 +127,18 @@ pub async fn transactions(State(state): State<AppState>, headers: HeaderMap, par
         d.as_deref().and_then(|d| chrono::NaiveDate::parse_from_str(d.trim(), "%Y-%m-%d").ok())
     };
     let (from, to) = (day(&params.from), day(&params.to));
-    let sender = params.sender.as_deref().map(str::trim).filter(|s| !s.is_empty());
+    let given =
+        |v: &Option<String>| v.as_deref().map(str::trim).filter(|s| !s.is_empty()).map(str::to_string);
+    let (sender, min, max, customer) =
+        (given(&params.sender), given(&params.min), given(&params.max), given(&params.customer));
     let filter = json!({
         "status": status,
         "createdAfter": from.map(|d| format!("{d}T00:00:00Z")),
         "createdBefore": to.map(|d| format!("{}T00:00:00Z", d.succ_opt().unwrap_or(d))),
         "senderAccount": sender,
+        "minAmount": min,
+        "maxAmount": max,
+        "customerId": customer,
     });
     let q = "query($t: ID, $f: TransactionFilter, $a: String) { transactions(tenantId: $t, filter: $f, first: 50, after: $a) { totalCount pageInfo { hasNextPage endCursor } nodes { id status amountIn assetCode saAccount startedAt } } }";
     let data = match who.gql(&state, q, json!({ "t": params.tenant, "f": filter, "a": params.after })).await {
@@ -166,15 +171,19 @@ pub async fn transactions(State(state): State<AppState>, headers: HeaderMap, par
     let next = match data["transactions"]["pageInfo"]["endCursor"].as_str() {
         Some(cursor) if data["transactions"]["pageInfo"]["hasNextPage"] == true => {
             let mut query: Vec<(&str, String)> = vec![("after", cursor.to_string())];
-            for (k, v) in
-                [("status", &status), ("tenant", &params.tenant), ("from", &params.from), ("to", &params.to)]
-            {
+            for (k, v) in [
+                ("status", &status),
+                ("tenant", &params.tenant),
+                ("from", &params.from),
+                ("to", &params.to),
+                ("sender", &sender),
+                ("min", &min),
+                ("max", &max),
+                ("customer", &customer),
+            ] {
                 if let Some(v) = v {
                     query.push((k, v.clone()));
                 }
-            }
-            if let Some(s) = sender {
-                query.push(("sender", s.to_string()));
             }
             let query = url::form_urlencoded::Serializer::new(String::new()).extend_pairs(query).finish();
             format!(r#"<p><a href="/console/transactions?{}">Next page</a></p>"#, esc(&query))
@@ -186,215 +195,18 @@ pub async fn transactions(State(state): State<AppState>, headers: HeaderMap, par
         r#"<form method="get" action="/console/transactions">{tenant_field}<label for="status">Status</label><select id="status" name="status">{options}</select>
 <label for="from">Created from (YYYY-MM-DD)</label><input id="from" name="from" value="{}" placeholder="2026-12-01">
 <label for="to">Created to (inclusive)</label><input id="to" name="to" value="{}">
-<label for="sender">Sending anchor account</label><input id="sender" name="sender" value="{}" size="60"> <button type="submit">Filter</button></form>
+<label for="sender">Sending anchor account</label><input id="sender" name="sender" value="{}" size="60">
+<label for="min">Amount from</label><input id="min" name="min" value="{}" inputmode="decimal">
+<label for="max">Amount to</label><input id="max" name="max" value="{}" inputmode="decimal">
+<label for="customer">Customer id (sender or receiver)</label><input id="customer" name="customer" value="{}" size="40"> <button type="submit">Filter</button></form>
 <p>{} transactions</p><table><thead><tr><th>Id</th><th>Status</th><th>Amount</th><th>Sending anchor</th><th>Created</th></tr></thead><tbody id="transactions">{rows}</tbody></table>{next}<script src="/console/live.js" defer></script>"#,
         value(&params.from),
         value(&params.to),
         value(&params.sender),
+        value(&params.min),
+        value(&params.max),
+        value(&params.customer),
         t(&data["transactions"]["totalCount"])
     );
     who.respond(&state, StatusCode::OK, layout(Some(&who), "Transactions", &body))
-}
-
-pub async fn transaction(State(state): State<AppState>, headers: HeaderMap, id: IdPath) -> Response {
-    let who = signed_in_or_sign_in!(state, headers);
-    render_transaction(&state, &who, &id.0, None).await
-}
-
-async fn render_transaction(state: &AppState, who: &SignedIn, id: &str, notice: Option<String>) -> Response {
-    let q = "query($id: ID!) { transaction(id: $id) { id status statusMessage amountIn amountFee amountOut amountOutAsset assetCode stellarMemo stellarTransactionId externalTransactionId heldReason startedAt events { at fromStatus toStatus actor message } payments { opType fromAccount amount assetCode txHash outcome note } refunds sender { id } receiver { id } } }";
-    let data = match who.gql(state, q, json!({ "id": id })).await {
-        Ok(d) => d,
-        Err(e) => return refusal(state, who, e),
-    };
-    let tx = &data["transaction"];
-    let mut facts = String::new();
-    for (label, key) in [
-        ("Status", "status"),
-        ("Message", "statusMessage"),
-        ("Amount in", "amountIn"),
-        ("Fee", "amountFee"),
-        ("Amount out", "amountOut"),
-        ("Paid out in", "amountOutAsset"),
-        ("Memo", "stellarMemo"),
-        ("Stellar transaction", "stellarTransactionId"),
-        ("External id", "externalTransactionId"),
-        ("Held", "heldReason"),
-        ("Created", "startedAt"),
-    ] {
-        facts += &format!("<tr><th scope=\"row\">{label}</th><td>{}</td></tr>", t(&tx[key]));
-    }
-    let mut events = String::new();
-    for e in tx["events"].as_array().into_iter().flatten() {
-        events += &format!(
-            "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
-            t(&e["at"]),
-            t(&e["fromStatus"]).to_ascii_lowercase(),
-            t(&e["toStatus"]).to_ascii_lowercase(),
-            t(&e["actor"]),
-            t(&e["message"])
-        );
-    }
-    let status = tx["status"].as_str().unwrap_or_default();
-    let mut actions = String::new();
-    if who.role() >= Role::Operate {
-        let form = |action: &str, label: &str, extra: &str| {
-            format!(
-                r#"<form method="post">{}<input type="hidden" name="action" value="{action}">{extra}<button type="submit">{label}</button></form>"#,
-                csrf_field(who)
-            )
-        };
-        let held = !tx["heldReason"].is_null();
-        if status == "PENDING_RECEIVER" && !held {
-            actions += &form(
-                "pending_external",
-                "Mark pending external",
-                r#"<label for="m">Message</label><input id="m" name="message"> "#,
-            );
-        }
-        if (status == "PENDING_RECEIVER" || status == "PENDING_EXTERNAL") && !held {
-            actions += &form(
-                "complete",
-                "Complete",
-                r#"<label for="x">External transaction id</label><input id="x" name="external_id" required> "#,
-            );
-        }
-        if held {
-            actions += &form("release", "Release the hold", "");
-        }
-        if ["PENDING_RECEIVER", "PENDING_EXTERNAL"].contains(&status) && !held {
-            actions += &form(
-                "request_info",
-                "Ask for transaction info",
-                r#"<label for="fields">Fields (comma-separated)</label><input id="fields" name="fields"><label for="why">What is wrong</label><input id="why" name="message"> "#,
-            );
-        }
-        if ["PENDING_RECEIVER", "PENDING_EXTERNAL"].contains(&status) && !held {
-            let mut whom = String::new();
-            for (label, key) in [("sender", "sender"), ("receiver", "receiver")] {
-                if let Some(id) = tx[key]["id"].as_str() {
-                    whom += &format!(r#"<option value="{}">the {label}</option>"#, esc(id));
-                }
-            }
-            if !whom.is_empty() {
-                let extra = format!(
-                    r#"<label for="who">Customer</label><select id="who" name="customer_id">{whom}</select><label for="cfields">Fields and reasons (name: reason, one per line)</label><textarea id="cfields" name="fields" rows="2"></textarea><label for="cwhy">Message</label><input id="cwhy" name="message"> "#
-                );
-                actions += &form("customer_info", "Ask for customer info", &extra);
-            }
-        }
-        if !["PENDING_SENDER", "COMPLETED", "REFUNDED", "EXPIRED"].contains(&status) {
-            actions += &form(
-                "refund",
-                "Record a refund",
-                r#"<label for="refund-amount">Amount</label><input id="refund-amount" name="amount" inputmode="decimal"><label for="refund-fee">Fee</label><input id="refund-fee" name="fee" value="0" inputmode="decimal"><label for="refund-tx">Stellar transaction</label><input id="refund-tx" name="stellar_transaction_id"><label for="refund-why">Reason</label><input id="refund-why" name="reason"> "#,
-            );
-        }
-    }
-    let mut payments = String::new();
-    for p in tx["payments"].as_array().into_iter().flatten() {
-        payments += &format!(
-            "<tr><td>{}</td><td>{} {}</td><td><code>{}</code></td><td><code>{}</code></td><td>{}</td><td>{}</td></tr>",
-            t(&p["opType"]),
-            t(&p["amount"]),
-            t(&p["assetCode"]),
-            t(&p["fromAccount"]),
-            t(&p["txHash"]),
-            t(&p["outcome"]).to_ascii_lowercase(),
-            t(&p["note"])
-        );
-    }
-    let refunds = match tx["refunds"].as_str() {
-        Some(r) => format!("<h2>Refunds</h2><pre>{}</pre>", esc(r)),
-        None => String::new(),
-    };
-    let actions = if actions.is_empty() {
-        String::new()
-    } else {
-        format!(r#"<h2>Actions</h2><div class="actions">{actions}</div>"#)
-    };
-    let notice =
-        notice.map(|n| format!(r#"<p class="notice" role="status">{}</p>"#, esc(&n))).unwrap_or_default();
-    let body = format!(
-        "{notice}<table>{facts}</table>{actions}<h2>History</h2><table><thead><tr><th>At</th><th>From</th><th>To</th><th>By</th><th>Message</th></tr></thead><tbody>{events}</tbody></table><h2>Payments</h2><table><thead><tr><th>Kind</th><th>Amount</th><th>From</th><th>Stellar transaction</th><th>Outcome</th><th>Note</th></tr></thead><tbody>{payments}</tbody></table>{refunds}"
-    );
-    who.respond(state, StatusCode::OK, layout(Some(who), &format!("Transaction {id}"), &body))
-}
-
-#[derive(serde::Deserialize)]
-pub struct ActionForm {
-    #[serde(default)]
-    csrf: String,
-    action: String,
-    #[serde(default)]
-    message: String,
-    #[serde(default)]
-    external_id: String,
-    #[serde(default)]
-    fields: String,
-    #[serde(default)]
-    amount: String,
-    #[serde(default)]
-    fee: String,
-    #[serde(default)]
-    stellar_transaction_id: String,
-    #[serde(default)]
-    reason: String,
-    #[serde(default)]
-    customer_id: String,
-}
-
-/// Runs the action through the API, which checks the role and the status again.
-pub async fn act_on_transaction(
-    State(state): State<AppState>,
-    headers: HeaderMap,
-    id: IdPath,
-    Form(form): Form<ActionForm>,
-) -> Response {
-    let who = signed_in_or_sign_in!(state, headers);
-    if !who.csrf_ok(&form.csrf) {
-        return forbidden_csrf();
-    }
-    let message = Some(form.message.trim()).filter(|m| !m.is_empty());
-    let (q, vars) = match form.action.as_str() {
-        "pending_external" => (
-            "mutation($id: ID!, $m: String) { markPendingExternal(id: $id, message: $m) { id } }",
-            json!({ "id": id.0, "m": message }),
-        ),
-        "complete" => (
-            "mutation($id: ID!, $x: String!) { completeTransaction(id: $id, externalTransactionId: $x) { id } }",
-            json!({ "id": id.0, "x": form.external_id.trim() }),
-        ),
-        "release" => ("mutation($id: ID!) { releaseHeldTransaction(id: $id) { id } }", json!({ "id": id.0 })),
-        "request_info" => {
-            let fields: Vec<&str> = form.fields.split(',').map(str::trim).filter(|f| !f.is_empty()).collect();
-            let q = "mutation($id: ID!, $f: [String!]!, $m: String!) { requestTransactionInfo(id: $id, fields: $f, message: $m) { id } }";
-            (q, json!({ "id": id.0, "f": fields, "m": form.message.trim() }))
-        }
-        "customer_info" => {
-            // One "name: reason" per line; a bare name gets a general reason.
-            let fields: Vec<Value> = form
-                .fields
-                .lines()
-                .filter_map(|l| {
-                    let (name, reason) = l.split_once(':').unwrap_or((l, "please check"));
-                    let name = name.trim();
-                    (!name.is_empty()).then(|| json!({ "name": name, "reason": reason.trim() }))
-                })
-                .collect();
-            let q = "mutation($id: ID!, $c: ID!, $f: [FieldReason!]!, $m: String!) { requestCustomerInfo(id: $id, customerId: $c, fields: $f, message: $m) { id } }";
-            (q, json!({ "id": id.0, "c": form.customer_id, "f": fields, "m": form.message.trim() }))
-        }
-        "refund" => {
-            let fee = Some(form.fee.trim()).filter(|f| !f.is_empty()).unwrap_or("0");
-            let q = "mutation($id: ID!, $a: String!, $f: String!, $s: String!, $r: String!) { refundTransaction(id: $id, amount: $a, fee: $f, stellarTransactionId: $s, reason: $r) { id } }";
-            let vars = json!({ "id": id.0, "a": form.amount.trim(), "f": fee, "s": form.stellar_transaction_id.trim(), "r": form.reason.trim() });
-            (q, vars)
-        }
-        _ => return refusal(&state, &who, ("unknown action".into(), "INVALID_INPUT".into())),
-    };
-    match who.gql(&state, q, vars).await {
-        Ok(_) => render_transaction(&state, &who, &id.0, Some("Done.".into())).await,
-        Err(e) => refusal(&state, &who, e),
-    }
 }
