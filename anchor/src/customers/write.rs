@@ -252,8 +252,8 @@ pub enum Review {
 }
 
 /// Records a review: ACCEPTED accepts every field under review; REJECTED is final;
-/// NEEDS_INFO rejects the named fields with their reasons and accepts the fields in
-/// `accepted` (a review field by field). Queues the SEP-12 callback for each type whose
+/// NEEDS_INFO rejects the named fields with their reasons. Both accept the fields in
+/// `accepted`, even ones sent back before (a review field by field). Queues the SEP-12 callback for each type whose
 /// status changed.
 pub async fn review_in(
     txn: &DatabaseTransaction,
@@ -276,6 +276,8 @@ pub async fn review_in(
                 .filter(customer_field::Column::Status.ne(FieldStatus::Rejected))
                 .exec(txn)
                 .await?;
+            // A field sent back before is accepted only when named.
+            accept_fields(txn, customer_id, accepted).await?;
         }
         Review::NeedsInfo => {
             if field_errors.is_empty() {

@@ -31,7 +31,10 @@ impl CustomersMutation {
         #[graphql(desc = "The decision.")] status: ReviewStatus,
         #[graphql(desc = "Message for the sending anchor.")] message: Option<String>,
         #[graphql(desc = "For NEEDS_INFO: the fields and why.", default)] field_errors: Vec<FieldReason>,
-        #[graphql(desc = "For NEEDS_INFO: fields accepted as they are (a review field by field).", default)]
+        #[graphql(
+            desc = "Fields accepted as they are, even ones sent back before (a review field by field).",
+            default
+        )]
         accepted_fields: Vec<String>,
     ) -> Result<CustomerObj> {
         let customer_id = scope::parse_id(&id, "customer")?;

@@ -194,11 +194,10 @@ impl TransactionObj {
     }
 }
 
-/// One callback to the sending anchor's `callback` URL: its attempts so far.
+/// One callback to the sending anchor's `callback` URL (not shown: it is kept sealed,
+/// like the customer data it may lead to): its attempts so far.
 #[derive(SimpleObject)]
 pub struct CallbackDelivery {
-    /// The sending anchor's callback URL.
-    pub url: String,
     /// Attempts made so far.
     pub attempts: i32,
     /// The last attempt's HTTP status; none if the receiver did not answer.
@@ -219,7 +218,6 @@ impl From<mooring_anchor::outbox::Row> for CallbackDelivery {
     fn from(d: mooring_anchor::outbox::Row) -> Self {
         let pending = d.delivered_at.is_none() && d.failed_at.is_none();
         Self {
-            url: d.url,
             attempts: d.attempts,
             last_status: d.last_status,
             last_error: d.last_error,

@@ -35,4 +35,5 @@ mod sep38;
 mod shared_stream;
 mod watcher;
 mod web_console;
+mod web_console_config;
 mod webhooks;

@@ -10,14 +10,14 @@ use serde_json::json;
 use crate::common::{ADMIN_HOST, Admin, OPERATOR_TOKEN, Sa, TestApp, TestEnv, eventually, unique_domain};
 use crate::horizon::Pay;
 
-struct Browser<'a> {
+pub(crate) struct Browser<'a> {
     app: &'a TestApp,
     http: reqwest::Client,
     cookie: Option<String>,
 }
 
 impl<'a> Browser<'a> {
-    fn new(app: &'a TestApp) -> Self {
+    pub(crate) fn new(app: &'a TestApp) -> Self {
         let http = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
         Browser { app, http, cookie: None }
     }
@@ -29,7 +29,7 @@ impl<'a> Browser<'a> {
         }
     }
 
-    async fn get(&mut self, path: &str) -> (StatusCode, String) {
+    pub(crate) async fn get(&mut self, path: &str) -> (StatusCode, String) {
         let mut rb = self.http.get(format!("{}{path}", self.app.base)).header("host", ADMIN_HOST);
         if let Some(c) = &self.cookie {
             rb = rb.header(COOKIE, c);
@@ -40,7 +40,7 @@ impl<'a> Browser<'a> {
         (status, res.text().await.unwrap())
     }
 
-    async fn post(&mut self, path: &str, form: &[(&str, &str)]) -> reqwest::Response {
+    pub(crate) async fn post(&mut self, path: &str, form: &[(&str, &str)]) -> reqwest::Response {
         let mut rb = self.http.post(format!("{}{path}", self.app.base)).header("host", ADMIN_HOST).form(form);
         if let Some(c) = &self.cookie {
             rb = rb.header(COOKIE, c);
@@ -50,7 +50,7 @@ impl<'a> Browser<'a> {
         res
     }
 
-    async fn sign_in(app: &'a TestApp, token: &str) -> Browser<'a> {
+    pub(crate) async fn sign_in(app: &'a TestApp, token: &str) -> Browser<'a> {
         let mut b = Browser::new(app);
         let res = b.post("/console/sign-in", &[("token", token)]).await;
         assert_eq!(res.status(), StatusCode::SEE_OTHER, "{}", res.text().await.unwrap());
@@ -60,7 +60,7 @@ impl<'a> Browser<'a> {
 }
 
 /// A transaction the sending anchor created and paid, matched (`pending_receiver`).
-async fn paid_transaction(
+pub(crate) async fn paid_transaction(
     env: &TestEnv,
     sa: &Sa<'_>,
     tenant: uuid::Uuid,
@@ -94,7 +94,7 @@ async fn paid_transaction(
     (id, t)
 }
 
-fn csrf(html: &str) -> String {
+pub(crate) fn csrf(html: &str) -> String {
     let at = html.find(r#"name="csrf" value=""#).expect("a CSRF field") + r#"name="csrf" value=""#.len();
     html[at..].split('"').next().unwrap().to_string()
 }

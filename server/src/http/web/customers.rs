@@ -154,7 +154,7 @@ pub async fn review_customer(
         "BY_FIELD" => "NEEDS_INFO",
         other => other,
     };
-    let accepted = if decision == "NEEDS_INFO" { accepted } else { Vec::new() };
+    let accepted = if decision == "REJECTED" { Vec::new() } else { accepted };
     let q = "mutation($id: ID!, $s: ReviewStatus!, $m: String, $e: [FieldReason!]!, $a: [String!]!) { setCustomerStatus(id: $id, status: $s, message: $m, fieldErrors: $e, acceptedFields: $a) { id } }";
     let vars = json!({ "id": id.0, "s": decision, "m": message, "e": field_errors, "a": accepted });
     match who.gql(&state, q, vars).await {

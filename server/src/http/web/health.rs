@@ -20,23 +20,36 @@ const WATCHED: [(&str, &str); 4] = [
     ("ERROR", "in error"),
 ];
 
+/// At most this many pages of 10 tenants.
+const MAX_PAGES: usize = 50;
+
 pub async fn health(State(state): State<AppState>, headers: HeaderMap) -> Response {
     let who = signed_in_or_sign_in!(state, headers);
     if !who.is_operator() {
         let refused = ("the platform's health is the operator's".to_string(), "FORBIDDEN".to_string());
         return refusal(&state, &who, refused);
     }
-    let q = "{ tenants(first: 100) { nodes { id name status ledgerSource ledgerGap { fromLedger toLedger detectedAt } transactionCounts { status count } } } }";
-    let data = match who.gql(&state, q, json!({})).await {
-        Ok(d) => d,
-        Err(e) => return refusal(&state, &who, e),
-    };
+    // Page by page: each page is one request within the API's cost budget.
+    let q = "query($a: String) { tenants(first: 10, after: $a) { pageInfo { hasNextPage endCursor } nodes { id name status ledgerSource ledgerGap { fromLedger toLedger detectedAt } transactionCounts { status count } } } }";
+    let mut nodes = Vec::new();
+    let mut after = serde_json::Value::Null;
+    for _ in 0..MAX_PAGES {
+        let data = match who.gql(&state, q, json!({ "a": after })).await {
+            Ok(d) => d,
+            Err(e) => return refusal(&state, &who, e),
+        };
+        nodes.extend(data["tenants"]["nodes"].as_array().cloned().unwrap_or_default());
+        if data["tenants"]["pageInfo"]["hasNextPage"] != true {
+            break;
+        }
+        after = data["tenants"]["pageInfo"]["endCursor"].clone();
+    }
     let (database, redis) = crate::probes::dependencies(&state).await;
     let up = |ok: bool| if ok { "ok" } else { "DOWN" };
     let draining = state.draining.load(Ordering::Relaxed);
     let mut rows = String::new();
     let mut attention = 0;
-    for tn in data["tenants"]["nodes"].as_array().into_iter().flatten() {
+    for tn in &nodes {
         let counts = tn["transactionCounts"].as_array().cloned().unwrap_or_default();
         let count =
             |s: &str| counts.iter().find(|c| c["status"] == s).and_then(|c| c["count"].as_i64()).unwrap_or(0);

@@ -17,7 +17,7 @@ pub async fn transaction(State(state): State<AppState>, headers: HeaderMap, id: 
 }
 
 async fn render_transaction(state: &AppState, who: &SignedIn, id: &str, notice: Option<String>) -> Response {
-    let q = "query($id: ID!) { transaction(id: $id) { id status statusMessage amountIn amountFee amountOut amountOutAsset assetCode stellarMemo stellarTransactionId externalTransactionId heldReason startedAt events { at fromStatus toStatus actor message } payments { opType fromAccount amount assetCode txHash outcome note } refunds sender { id } receiver { id } callbacks { url attempts lastStatus lastError deliveredAt failedAt createdAt } } }";
+    let q = "query($id: ID!) { transaction(id: $id) { id status statusMessage amountIn amountFee amountOut amountOutAsset assetCode stellarMemo stellarTransactionId externalTransactionId heldReason startedAt events { at fromStatus toStatus actor message } payments { opType fromAccount amount assetCode txHash outcome note } refunds sender { id } receiver { id } callbacks { attempts lastStatus lastError deliveredAt failedAt createdAt } } }";
     let data = match who.gql(state, q, json!({ "id": id })).await {
         Ok(d) => d,
         Err(e) => return refusal(state, who, e),
@@ -129,9 +129,8 @@ async fn render_transaction(state: &AppState, who: &SignedIn, id: &str, notice: 
             "pending"
         };
         callbacks += &format!(
-            "<tr><td>{}</td><td><code>{}</code></td><td>{outcome}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+            "<tr><td>{}</td><td>{outcome}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
             t(&c["createdAt"]),
-            t(&c["url"]),
             t(&c["attempts"]),
             t(&c["lastStatus"]),
             t(&c["lastError"])
@@ -141,7 +140,7 @@ async fn render_transaction(state: &AppState, who: &SignedIn, id: &str, notice: 
         "<p>None (the sending anchor gave no callback URL, or nothing changed yet).</p>".to_string()
     } else {
         format!(
-            "<table><thead><tr><th>Written</th><th>To</th><th>Outcome</th><th>Attempts</th><th>Last status</th><th>Last error</th></tr></thead><tbody>{callbacks}</tbody></table>"
+            "<table><thead><tr><th>Written</th><th>Outcome</th><th>Attempts</th><th>Last status</th><th>Last error</th></tr></thead><tbody>{callbacks}</tbody></table>"
         )
     };
     let refunds = match tx["refunds"].as_str() {
