@@ -241,6 +241,24 @@ pub async fn backlog(db: &DatabaseConnection) -> Result<(u64, Option<DateTime<Ut
     Ok(row.map_or((0, None), |(n, oldest)| (Ord::max(n, 0) as u64, oldest)))
 }
 
+/// The SEP-31 callbacks sent (or being sent) about one of a tenant's transactions,
+/// newest first: what the console shows beside the transaction.
+pub async fn transaction_callbacks(
+    db: &impl ConnectionTrait,
+    tenant_id: Uuid,
+    transaction_id: Uuid,
+    limit: u64,
+) -> Result<Vec<outbox::Model>, sea_orm::DbErr> {
+    use mooring_entities::TenantScoped;
+    outbox::Entity::of_tenant(tenant_id)
+        .filter(outbox::Column::Kind.eq(Kind::Transaction))
+        .filter(outbox::Column::SubjectId.eq(transaction_id))
+        .order_by_desc(outbox::Column::CreatedAt)
+        .limit(limit)
+        .all(db)
+        .await
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -259,22 +277,4 @@ mod tests {
         let callbacks: Duration = (0..MAX_ATTEMPTS - 1).map(backoff).sum();
         assert!(callbacks < Duration::hours(2), "{callbacks}");
     }
-}
-
-/// The SEP-31 callbacks sent (or being sent) about one of a tenant's transactions,
-/// newest first: what the console shows beside the transaction.
-pub async fn transaction_callbacks(
-    db: &impl ConnectionTrait,
-    tenant_id: Uuid,
-    transaction_id: Uuid,
-    limit: u64,
-) -> Result<Vec<outbox::Model>, sea_orm::DbErr> {
-    use mooring_entities::TenantScoped;
-    outbox::Entity::of_tenant(tenant_id)
-        .filter(outbox::Column::Kind.eq(Kind::Transaction))
-        .filter(outbox::Column::SubjectId.eq(transaction_id))
-        .order_by_desc(outbox::Column::CreatedAt)
-        .limit(limit)
-        .all(db)
-        .await
 }
