@@ -581,3 +581,58 @@ async fn account(State((inner, _)): State<Shared>, Path(id): Path<String>) -> Re
     }))
     .into_response()
 }
+
+/// The payment a signed envelope makes (its first operation, a payment of a credit
+/// asset), as the network would record it once applied: what a sending anchor's own SDK
+/// built reaches the watcher unchanged.
+pub fn pay_from_envelope(xdr: &str) -> Pay {
+    use stellar_xdr::{
+        AccountId, Asset, Limits, Memo, MuxedAccount, OperationBody, PublicKey, ReadXdr, TransactionEnvelope,
+    };
+    let TransactionEnvelope::Tx(envelope) =
+        TransactionEnvelope::from_xdr_base64(xdr, Limits::none()).unwrap()
+    else {
+        panic!("a v1 transaction envelope")
+    };
+    let account =
+        |bytes: [u8; 32]| stellar_strkey::ed25519::PublicKey(bytes).to_string().as_str().to_string();
+    let from = match &envelope.tx.source_account {
+        MuxedAccount::Ed25519(k) => account(k.0),
+        MuxedAccount::MuxedEd25519(m) => account(m.ed25519.0),
+    };
+    let OperationBody::Payment(op) = &envelope.tx.operations[0].body else { panic!("a payment") };
+    let to = match &op.destination {
+        MuxedAccount::Ed25519(k) => account(k.0),
+        MuxedAccount::MuxedEd25519(m) => account(m.ed25519.0),
+    };
+    let issuer = |a: &AccountId| {
+        let AccountId(PublicKey::PublicKeyTypeEd25519(k)) = a;
+        account(k.0)
+    };
+    let asset = match &op.asset {
+        Asset::CreditAlphanum4(a) => {
+            (String::from_utf8_lossy(&a.asset_code.0).trim_end_matches('\0').to_string(), issuer(&a.issuer))
+        }
+        Asset::CreditAlphanum12(a) => {
+            (String::from_utf8_lossy(&a.asset_code.0).trim_end_matches('\0').to_string(), issuer(&a.issuer))
+        }
+        Asset::Native => panic!("a credit asset"),
+    };
+    let (memo_type, memo) = match &envelope.tx.memo {
+        Memo::Id(id) => ("id", Some(id.to_string())),
+        Memo::Text(t) => ("text", Some(String::from_utf8_lossy(t.as_slice()).to_string())),
+        Memo::Hash(h) => ("hash", Some(hex::encode(h.0))),
+        _ => ("none", None),
+    };
+    Pay {
+        op_type: "payment",
+        from,
+        to,
+        to_muxed: None,
+        asset: Some(asset),
+        amount: mooring_stellar::Amount(op.amount).to_decimal().normalize().to_string(),
+        memo_type,
+        memo,
+        successful: true,
+    }
+}

@@ -341,11 +341,16 @@ async fn tenants_run_the_console_within_their_roles_and_never_see_each_other() {
     assert_eq!(page.headers()["referrer-policy"], "same-origin");
 }
 
-/// The same journey in Chromium (Debian's, through playwright-core), keyboard first,
-/// with axe-core on every page; the transaction arrives in the open list live (the
-/// `transactionEvents` subscription behind `/console/events`); screenshots in `target/`. `MOORING_TEST_BROWSER=1`
-/// (set by `.ci/run`) makes a missing browser a failure; elsewhere it skips loudly.
-#[tokio::test]
+/// The journey in Chromium (Debian's, through playwright-core), keyboard first,
+/// with axe-core on every page: the operator onboards a tenant; the tenant configures
+/// its customer types, an asset and a sending anchor; a sending anchor written with the
+/// Python stellar-sdk creates a transaction and signs its payment, which reaches the
+/// ledger (the Horizon stand-in); the transaction arrives in the open list live (the
+/// `transactionEvents` subscription behind `/console/events`); a READ key sees no
+/// action; the tenant reviews the sender field by field and completes; the sending
+/// anchor sees `completed`. Screenshots in `target/`. `MOORING_TEST_BROWSER=1` (set by
+/// `.ci/run`) makes a missing browser a failure; elsewhere it skips loudly.
+#[tokio::test(flavor = "multi_thread")]
 async fn the_console_in_a_browser_is_accessible_and_does_the_job() {
     let _heavy = crate::common::HEAVY.lock().await;
     let dir = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("browser");
@@ -362,56 +367,64 @@ async fn the_console_in_a_browser_is_accessible_and_does_the_job() {
     }
     let env = TestEnv::new().await;
     let app = env.start().await;
-    let domain = unique_domain("browser");
-    let tenant = env.tenant(&domain).await;
-    app.server.state.tenants.refresh().await.unwrap();
-    let operator = Admin::operator(&app);
-    let key_for = async |roles: &str| {
-        let q = format!(
-            "mutation($t: ID) {{ createApiKey(tenantId: $t, name: \"{roles}\", roles: [{roles}]) {{ key }} }}"
-        );
-        operator.ok(&q, json!({ "t": tenant.id.to_string() })).await["createApiKey"]["key"]
-            .as_str()
-            .unwrap()
-            .to_string()
-    };
-    let (admin_key, read_key) = (key_for("ADMIN").await, key_for("READ").await);
     let origin = format!("http://{ADMIN_HOST}:{}", app.server.addr.port());
     let shots = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../target");
     std::fs::create_dir_all(&shots).unwrap();
     let marker = shots.join(format!("console-listening-{}", uuid::Uuid::new_v4()));
-    let new_domain = unique_domain("browser-onboarded");
-    let new_sender = mooring_stellar::Keypair::generate().public_key().to_string();
+    let domain = unique_domain("browser-onboarded");
+    let sa_key = mooring_stellar::Keypair::generate();
+    let issuer = mooring_stellar::Keypair::generate().public_key().to_string();
     let browser = tokio::task::spawn_blocking({
         let (origin, shots, marker) = (origin.clone(), shots.clone(), marker.clone());
-        let (new_domain, new_sender) = (new_domain.clone(), new_sender.clone());
+        let (domain, sa_account, issuer) = (domain.clone(), sa_key.public_key().to_string(), issuer.clone());
         move || {
             std::process::Command::new("node")
                 .arg(dir.join("web_console.mjs"))
-                .args([&origin, &admin_key, &read_key, marker.to_str().unwrap(), shots.to_str().unwrap()])
-                .args([OPERATOR_TOKEN, &new_domain, &new_sender])
+                .args([&origin, OPERATOR_TOKEN, &domain, &sa_account, &issuer])
+                .args([marker.to_str().unwrap(), shots.to_str().unwrap()])
                 .env("CHROMIUM", chromium)
                 .output()
                 .expect("node runs")
         }
     });
-    // Once the list is open in the browser, the sending anchor creates and pays.
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(90);
+    // Once the tenant is configured and its list open, the sending anchor creates and pays.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(120);
     while !marker.exists() && !browser.is_finished() && std::time::Instant::now() < deadline {
         tokio::time::sleep(std::time::Duration::from_millis(50)).await;
     }
+    let configured = marker.exists();
     let _ = std::fs::remove_file(&marker);
-    let sa = Sa::login(&app, &domain, &tenant.sender).await;
-    let (id, _) = paid_transaction(&env, &sa, tenant.id).await;
+    let created = if configured {
+        let (base, host, secret) = (app.base.clone(), domain.clone(), sa_key.secret());
+        let out = tokio::task::spawn_blocking(move || {
+            crate::interop_python::run_script("sa_pays.py", &["create", &base, &host, &secret, "USDC", "250"])
+        })
+        .await
+        .unwrap();
+        // The signed payment reaches the ledger as the network would record it.
+        let pay = crate::horizon::pay_from_envelope(out["envelope"].as_str().unwrap());
+        let tenant = app.server.state.tenants.resolve(&domain).expect("the onboarded tenant is served");
+        eventually("the watcher follows the new account", async || {
+            mooring_anchor::payments::cursor(&env.db, tenant.id, &pay.to).await.unwrap().map(|_| ())
+        })
+        .await;
+        env.horizon.add_payment(&pay.to, &pay);
+        Some(out)
+    } else {
+        None
+    };
     let out = browser.await.unwrap();
     let stdout = String::from_utf8_lossy(&out.stdout);
     let report: serde_json::Value = serde_json::from_str(stdout.lines().last().unwrap_or_default())
         .unwrap_or_else(|e| panic!("{e}: {stdout}\n{}", String::from_utf8_lossy(&out.stderr)));
     assert_eq!(report["errors"], json!([]), "{report:#}");
+    let created = created.expect("the browser configured the tenant and opened the list");
+    let id = created["id"].as_str().unwrap().to_string();
+    assert_eq!(created["status"], "pending_sender");
     assert_eq!(report["violations"], json!([]), "no CSP violation: {report:#}");
     // Accessibility: no serious or critical axe violation on any page.
     let pages = report["axe"].as_object().unwrap();
-    assert!(pages.len() >= 11, "{report:#}");
+    assert!(pages.len() >= 16, "{report:#}");
     for (page, violations) in pages {
         for v in violations.as_array().unwrap() {
             assert!(!["serious", "critical"].contains(&v["impact"].as_str().unwrap_or("")), "{page}: {v}");
@@ -419,23 +432,26 @@ async fn the_console_in_a_browser_is_accessible_and_does_the_job() {
     }
     let texts = &report["texts"];
     assert!(texts["onboardedKey"].as_str().unwrap().starts_with("mk_"), "{report:#}");
-    assert!(texts["senders"].as_str().unwrap().contains(&new_sender), "{report:#}");
-    let onboarded = app.server.state.tenants.resolve(&new_domain).expect("the onboarded tenant is served");
-    assert!(
-        mooring_tenants::admin::senders(&env.db, onboarded.id, 10)
-            .await
-            .unwrap()
-            .iter()
-            .any(|s| s.account == new_sender)
-    );
+    assert!(texts["health"].as_str().unwrap().contains("Browser Onboarded"), "{report:#}");
+    assert!(texts["issuerError"].as_str().unwrap().contains("issuer"), "{report:#}");
+    assert_eq!(texts["issuerInvalid"], "true", "{report:#}");
+    assert!(texts["assets"].as_str().unwrap().contains(&issuer), "{report:#}");
+    assert!(texts["senders"].as_str().unwrap().contains(&sa_key.public_key().to_string()), "{report:#}");
+    assert_eq!(texts["readKey"], true, "{report:#}");
     assert_eq!(texts["arrivedLive"], true, "the transaction appeared in the open list: {report:#}");
     assert_eq!(texts["txId"], id.as_str(), "{report:#}");
     assert!(texts["list"].as_str().unwrap().contains(&id), "{report:#}");
-    assert!(texts["afterComplete"].as_str().unwrap().contains("completed"), "{report:#}");
-    assert!(texts["newKey"].as_str().unwrap().starts_with("mk_"), "{report:#}");
-    assert!(texts["afterSignOut"].as_str().unwrap().contains("API key or operator token"), "{report:#}");
     assert!(texts["readDetail"].as_str().unwrap().contains("pending_receiver"), "{report:#}");
     assert_eq!(texts["readButtons"], 0, "a READ key sees no action: {report:#}");
+    assert!(texts["reviewed"].as_str().unwrap().contains("sep31-sender: accepted"), "{report:#}");
+    assert!(texts["afterComplete"].as_str().unwrap().contains("completed"), "{report:#}");
+    let audit = texts["audit"].as_str().unwrap();
+    for change in
+        ["setCustomerType", "upsertAsset", "approveSender", "setCustomerStatus", "completeTransaction"]
+    {
+        assert!(audit.contains(change), "{change} in the audit log: {report:#}");
+    }
+    assert!(texts["afterSignOut"].as_str().unwrap().contains("API key or operator token"), "{report:#}");
     assert_eq!(texts["localStorage"], "{}", "nothing in localStorage");
     for c in report["cookies"].as_array().unwrap() {
         assert_eq!(
@@ -447,8 +463,16 @@ async fn the_console_in_a_browser_is_accessible_and_does_the_job() {
     for url in report["requests"].as_array().unwrap().iter().map(|u| u.as_str().unwrap()) {
         assert!(url.starts_with(&format!("{origin}/")), "a request left the server: {url}");
     }
-    let (_, body) = sa.get(&format!("/sep31/transactions/{id}")).await;
-    assert_eq!(body["transaction"]["status"], "completed", "the sending anchor sees it completed");
+    // The sending anchor, with its own SDK, sees the transaction completed.
+    let (base, host, secret) = (app.base.clone(), domain.clone(), sa_key.secret());
+    let seen = tokio::task::spawn_blocking(move || {
+        crate::interop_python::run_script("sa_pays.py", &["wait", &base, &host, &secret, &id, "completed"])
+    })
+    .await
+    .unwrap();
+    assert_eq!(seen["status"], "completed", "{seen}");
+    assert_eq!(seen["external_transaction_id"], "wire-browser-1", "{seen}");
+    assert_eq!(seen["amount_in"], "250", "{seen}");
     for shot in ["console-transactions.png", "console-transaction.png"] {
         assert!(shots.join(shot).exists(), "{shot}");
     }

@@ -39,6 +39,14 @@ async fn render_transaction(state: &AppState, who: &SignedIn, id: &str, notice: 
     ] {
         facts += &format!("<tr><th scope=\"row\">{label}</th><td>{}</td></tr>", t(&tx[key]));
     }
+    for (label, key) in [("Sender", "sender"), ("Receiver", "receiver")] {
+        if let Some(id) = tx[key]["id"].as_str() {
+            facts += &format!(
+                r#"<tr><th scope="row">{label}</th><td><a href="/console/customers/{id}">the {key}</a></td></tr>"#,
+                id = esc(id)
+            );
+        }
+    }
     let mut events = String::new();
     for e in tx["events"].as_array().into_iter().flatten() {
         events += &format!(
