@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use mooring_entities::{
     approved_sender, asset, asset_field, corridor, customer_type, customer_type_field, offchain_asset,
-    tenant, tenant_domain,
+    tenant, tenant_domain, webhook_endpoint,
 };
 use mooring_stellar::sep9::FieldType;
 use mooring_stellar::{Amount, Keypair, Network, PublicKey};
@@ -47,6 +47,14 @@ pub(crate) async fn tenants(
             senders.entry(s.tenant_id).or_default().push(key);
         }
     }
+    let hooked: std::collections::HashSet<Uuid> =
+        scoped(webhook_endpoint::Entity::find(), webhook_endpoint::Column::TenantId, which)
+            .filter(webhook_endpoint::Column::Enabled.eq(true))
+            .all(db)
+            .await?
+            .into_iter()
+            .map(|e| e.tenant_id)
+            .collect();
     let asset_rows = scoped(asset::Entity::find(), asset::Column::TenantId, which)
         .order_by_asc(asset::Column::Code)
         .all(db)
@@ -192,6 +200,7 @@ pub(crate) async fn tenants(
             conformance_mode: t.conformance_mode,
             offchain_assets: offchain.remove(&t.id).unwrap_or_default(),
             expired_quote_policy: t.expired_quote_policy,
+            has_webhooks: hooked.contains(&t.id),
             assets,
             customer_types: customer_types.remove(&t.id).unwrap_or_default(),
             transaction_expiry_secs: t.transaction_expiry_secs,

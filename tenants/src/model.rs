@@ -62,6 +62,11 @@ pub struct Tenant {
     /// SEP-38 pairs this tenant quotes.
     pub corridors: Vec<Corridor>,
     pub expired_quote_policy: ExpiredQuotePolicy,
+    /// Some webhook endpoint of the tenant was enabled when this snapshot was loaded.
+    /// Creating or enabling one moves the config version, so `false` lets the hot path
+    /// skip looking for endpoints to send `transaction.created` to; `true` (or an
+    /// endpoint the platform disabled since) means the write looks them up as before.
+    pub has_webhooks: bool,
     /// Responses made from this configuration alone, built on first use.
     pub derived: Derived,
 }

@@ -15,7 +15,7 @@ use serde_json::{Map, Value};
 use uuid::Uuid;
 
 use super::query::owned_by;
-use super::transition::record_event;
+use super::transition::{Hooks, record_event};
 use crate::Owner;
 use crate::customers::{self, Side};
 use crate::quotes;
@@ -324,6 +324,7 @@ pub async fn create(
                     Status::PendingSender,
                     &Actor::SendingAnchor(owner.sa_account.clone()),
                     None,
+                    Hooks::of(tenant),
                 )
                 .await?;
                 txn.commit().await?;

@@ -28,6 +28,7 @@ pub(super) async fn record_event(
     to: Status,
     actor: &Actor,
     message: Option<&str>,
+    hooks: Hooks,
 ) -> AnchorResult<()> {
     transaction_event::ActiveModel {
         id: Set(Uuid::new_v4()),
@@ -43,6 +44,10 @@ pub(super) async fn record_event(
     .await?;
     let event =
         if from.is_none() { EventType::TransactionCreated } else { EventType::TransactionStatusChanged };
+    if hooks == Hooks::NoneEnabled {
+        count_transition(t, from, to);
+        return Ok(());
+    }
     webhooks::emit(db, t.tenant_id, event, t.id, || TransactionEvent {
         transaction: sep31(t, &[]),
         from_status: from,
@@ -56,12 +61,32 @@ pub(super) async fn record_event(
         stellar_memo: t.stellar_memo.clone(),
     })
     .await?;
-    // Counted when written: a batch that then rolls back (a lost lease) and is applied
-    // again counts twice; the event table is the exact record.
+    count_transition(t, from, to);
+    Ok(())
+}
+
+/// Whether the tenant may have webhook endpoints to tell (see
+/// `mooring_tenants::Tenant::has_webhooks`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Hooks {
+    /// Look them up in the write's transaction.
+    LookUp,
+    /// The tenant's snapshot knows none is enabled: nothing to look up.
+    NoneEnabled,
+}
+
+impl Hooks {
+    pub(super) fn of(tenant: &mooring_tenants::Tenant) -> Self {
+        if tenant.has_webhooks { Hooks::LookUp } else { Hooks::NoneEnabled }
+    }
+}
+
+/// Counted when written: a batch that then rolls back (a lost lease) and is applied
+/// again counts twice; the event table is the exact record.
+fn count_transition(t: &transaction::Model, from: Option<Status>, to: Status) {
     metrics::counter!("mooring_transaction_transitions_total",
         "tenant" => t.tenant_id.to_string(), "from" => from.map_or("none", Status::as_str), "to" => to.as_str())
     .increment(1);
-    Ok(())
 }
 
 /// Moves a transaction to `to`, applying `changes` to the row in the same update.
@@ -107,7 +132,7 @@ pub async fn transition_in(
             }
             other => other.into(),
         })?;
-    record_event(txn, &updated, Some(from), to, actor, message).await?;
+    record_event(txn, &updated, Some(from), to, actor, message, Hooks::LookUp).await?;
     if let Some(url) = &updated.callback_url {
         let refunds = refunds_of(txn, tenant_id, updated.id).await?;
         let body = sep31_response(&updated, &refunds);
@@ -213,6 +238,7 @@ pub async fn release_hold(
         updated.status,
         actor,
         Some("payout released from review"),
+        Hooks::LookUp,
     )
     .await?;
     txn.commit().await?;

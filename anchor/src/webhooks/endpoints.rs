@@ -40,6 +40,15 @@ fn check_url(url: &str, policy: UrlPolicy) -> AnchorResult<String> {
         .map_err(|e| AnchorError::invalid(e.to_string()))
 }
 
+/// Tells every replica the tenant's endpoints changed (its snapshot's `has_webhooks`),
+/// in the write's own transaction.
+async fn mark_changed(txn: &impl ConnectionTrait, tenant_id: Uuid) -> AnchorResult<()> {
+    mooring_tenants::admin::mark_changed(txn, tenant_id).await.map_err(|e| match e {
+        mooring_tenants::Error::Db(e) => AnchorError::Db(e),
+        other => AnchorError::Unavailable(other.to_string()),
+    })
+}
+
 /// Most endpoints one tenant may register.
 pub const MAX_ENDPOINTS: u64 = 20;
 
@@ -79,6 +88,7 @@ pub async fn create(
     }
     .insert(&txn)
     .await?;
+    mark_changed(&txn, tenant_id).await?;
     txn.commit().await?;
     Ok(WithSecret { endpoint, secret })
 }
@@ -133,6 +143,7 @@ pub async fn update(
     row.updated_at = Set(Utc::now());
     let txn = w.begin().await?;
     let updated = row.update(&txn).await?;
+    mark_changed(&txn, tenant_id).await?;
     txn.commit().await?;
     Ok(updated)
 }
@@ -147,6 +158,7 @@ pub async fn delete(w: impl Into<Writer<'_>>, tenant_id: Uuid, id: Uuid) -> Anch
         .filter(webhook_endpoint::Column::TenantId.eq(tenant_id))
         .exec(&txn)
         .await?;
+    mark_changed(&txn, tenant_id).await?;
     txn.commit().await?;
     Ok(deleted.rows_affected == 1)
 }

@@ -53,6 +53,7 @@ impl WebhooksMutation {
         )
         .await
         .map_err(from_anchor)?;
+        endpoints_changed(ctx).await?;
         Ok(WebhookEndpointWithSecret { endpoint: created.endpoint.into(), secret: created.secret })
     }
 
@@ -68,10 +69,10 @@ impl WebhooksMutation {
         let id = scope::parse_id(&id, "webhook endpoint")?;
         let changes = Changes { url: input.url, event_types: input.event_types, enabled: input.enabled };
         let policy = scope::url_policy(ctx, tenant)?;
-        Ok(webhooks::update(super::writer(ctx), tenant, id, changes, policy)
-            .await
-            .map_err(from_anchor)?
-            .into())
+        let updated =
+            webhooks::update(super::writer(ctx), tenant, id, changes, policy).await.map_err(from_anchor)?;
+        endpoints_changed(ctx).await?;
+        Ok(updated.into())
     }
 
     /// A new signing secret (shown this once); the old one also signs for
@@ -103,7 +104,9 @@ impl WebhooksMutation {
     ) -> Result<bool> {
         let tenant = scope::tenant_id(ctx, tenant_id.as_ref())?;
         let id = scope::parse_id(&id, "webhook endpoint")?;
-        webhooks::delete(super::writer(ctx), tenant, id).await.map_err(from_anchor)
+        let deleted = webhooks::delete(super::writer(ctx), tenant, id).await.map_err(from_anchor)?;
+        endpoints_changed(ctx).await?;
+        Ok(deleted)
     }
 
     /// Queues a `webhook.test` event to the endpoint.
@@ -129,4 +132,10 @@ impl WebhooksMutation {
         let id = scope::parse_id(&id, "webhook delivery")?;
         Ok(webhooks::redeliver(super::writer(ctx), tenant, id).await.map_err(from_anchor)?.into())
     }
+}
+
+/// The tenant's snapshot (and every replica's, through the hook) learns that its
+/// endpoints changed: whether one is enabled decides if new transactions look them up.
+async fn endpoints_changed(ctx: &Context<'_>) -> Result<()> {
+    core(ctx).tenants.changed().await.map_err(crate::error::internal)
 }

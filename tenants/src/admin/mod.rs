@@ -67,6 +67,20 @@ async fn config_write<T>(
     Ok(value)
 }
 
+/// Marks `tenant_id`'s configuration changed in the caller's transaction (the config
+/// version moves on and the tenant is stamped with it), for writes outside
+/// `tenants::admin` that the snapshot reflects (a webhook endpoint created, enabled or
+/// deleted: [`crate::Tenant::has_webhooks`]).
+pub async fn mark_changed(db: &impl ConnectionTrait, tenant_id: Uuid) -> Result<(), Error> {
+    let version = bump_version(db).await?;
+    tenant::Entity::update_many()
+        .col_expr(tenant::Column::ConfigVersion, Expr::value(version))
+        .filter(tenant::Column::Id.eq(tenant_id))
+        .exec(db)
+        .await?;
+    Ok(())
+}
+
 /// Moves the config version on and returns the new one. The row stays locked until
 /// the caller's transaction ends, so versions commit in the order they are handed out:
 /// a replica that sees version V has every change up to V to read.

@@ -297,3 +297,50 @@ async fn an_event_committed_before_a_stop_is_delivered_once_after_restart() {
     restarted.stop().await;
     assert_eq!(received(&receiver, "transaction.created").len(), 1, "delivered once");
 }
+
+/// A tenant without an enabled endpoint writes no webhook row and does not look for
+/// endpoints when a transaction is created (its snapshot says none is enabled: the hot
+/// path's saving). Its first endpoint, or one enabled again, moves the config version:
+/// every replica learns of it, and the next transaction created on any of them is heard.
+#[tokio::test]
+async fn a_first_endpoint_hears_the_next_transaction_created_on_every_replica() {
+    let env = TestEnv::new().await;
+    let domain = unique_domain("wh-first");
+    let t = env.tenant(&domain).await;
+    let (a, b) = (env.start().await, env.start().await);
+    let hooked = |app: &TestApp| app.server.state.tenants.resolve(&domain).unwrap().has_webhooks;
+    assert!(!hooked(&a) && !hooked(&b));
+    let sa = Sa::login(&b, &domain, &t.sender).await;
+    let before = sa.transaction().await;
+    let rows = || async {
+        outbox::Entity::find()
+            .filter(outbox::Column::TenantId.eq(t.id))
+            .filter(outbox::Column::Kind.eq(outbox::Kind::Webhook))
+            .count(&env.db)
+            .await
+            .unwrap()
+    };
+    assert_eq!(rows().await, 0, "no endpoint, no webhook row");
+
+    let receiver = CallbackReceiver::start().await;
+    let (id, _) = endpoint(&a, t.id, &receiver.url, &["transaction.created"]).await;
+    assert!(hooked(&a), "the replica that wrote it knows at once");
+    eventually("the other replica learns of the endpoint", async || hooked(&b).then_some(())).await;
+    let after = sa.transaction().await;
+    let got = wait_received(&receiver, "transaction.created", 1).await;
+    assert_eq!(got[0].2["data"]["transaction"]["id"], after.as_str());
+    assert!(
+        !received(&receiver, "transaction.created")
+            .iter()
+            .any(|e| e.2["data"]["transaction"]["id"] == before)
+    );
+
+    // Disabled, then enabled again: the snapshot follows.
+    let update = "mutation($t: ID, $id: ID!, $on: Boolean) { updateWebhookEndpoint(tenantId: $t, id: $id, input: { enabled: $on }) { id } }";
+    Admin::operator(&a).ok(update, json!({ "t": t.id.to_string(), "id": id, "on": false })).await;
+    eventually("both see none enabled", async || (!hooked(&a) && !hooked(&b)).then_some(())).await;
+    Admin::operator(&a).ok(update, json!({ "t": t.id.to_string(), "id": id, "on": true })).await;
+    eventually("both see it enabled", async || (hooked(&a) && hooked(&b)).then_some(())).await;
+    a.stop().await;
+    b.stop().await;
+}
