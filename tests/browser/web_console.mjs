@@ -38,7 +38,7 @@ async function signIn(key) {
   const page = await context.newPage();
   page.on("request", (r) => report.requests.push(r.url()));
   page.on("console", (m) => {
-    if (/Content.Security.Policy|Refused to/i.test(m.text())) report.violations.push(m.text());
+    if (/Content.Security.Policy|Refused to|integrity|digest/i.test(m.text())) report.violations.push(m.text());
   });
   page.on("pageerror", (e) => report.errors.push(String(e)));
   await page.goto(`${origin}/console`, { waitUntil: "load" });

@@ -190,6 +190,14 @@ async fn a_tenant_configures_itself_in_the_console_and_refusals_land_beside_thei
     assert_eq!(endpoints["webhookEndpoints"][0]["eventTypes"], json!(["transaction.created"]));
     assert!(!b.get("/console/webhooks").await.1.contains("whsec_"), "the secret is shown once");
     let endpoint = endpoints["webhookEndpoints"][0]["id"].as_str().unwrap().to_string();
+    let res = b.post(&format!("/console/webhooks/{endpoint}/disable"), &[("csrf", &token)]).await;
+    assert!(res.text().await.unwrap().contains("Endpoint disabled."));
+    let enabled = || async {
+        api.ok("{ webhookEndpoints { enabled } }", json!({})).await["webhookEndpoints"][0]["enabled"].clone()
+    };
+    assert_eq!(enabled().await, false);
+    b.post(&format!("/console/webhooks/{endpoint}/enable"), &[("csrf", &token)]).await;
+    assert_eq!(enabled().await, true);
     let res = b.post(&format!("/console/webhooks/{endpoint}/delete"), &[("csrf", &token)]).await;
     assert_eq!(res.status(), StatusCode::OK);
     assert_eq!(api.ok("{ webhookEndpoints { id } }", json!({})).await["webhookEndpoints"], json!([]));

@@ -72,12 +72,14 @@ async fn render_webhooks(
             );
         }
         body += &format!(
-            r#"<h2><code>{}</code></h2><p>{state_text} · events: {}</p><div class="actions"><form method="post" action="/console/webhooks/{id}/test">{csrf}<button type="submit">Send a test event</button></form><form method="post" action="/console/webhooks/{id}/delete">{csrf}<button type="submit" aria-label="Delete the endpoint {}">Delete</button></form></div>
+            r#"<h2><code>{}</code></h2><p>{state_text} · events: {}</p><div class="actions"><form method="post" action="/console/webhooks/{id}/test">{csrf}<button type="submit">Send a test event</button></form><form method="post" action="/console/webhooks/{id}/{toggle}">{csrf}<button type="submit" aria-label="{toggle_label} the endpoint {url}">{toggle_label}</button></form><form method="post" action="/console/webhooks/{id}/delete">{csrf}<button type="submit" aria-label="Delete the endpoint {url}">Delete</button></form></div>
 <table><thead><tr><th>Created</th><th>Event</th><th>Outcome</th><th>Attempts</th><th>Last status</th><th>Last error</th><th></th></tr></thead><tbody>{rows}</tbody></table>"#,
             t(&e["url"]),
             types.join(", "),
-            t(&e["url"]),
+            url = t(&e["url"]),
             csrf = csrf_field(who),
+            toggle = if e["enabled"] == true { "disable" } else { "enable" },
+            toggle_label = if e["enabled"] == true { "Disable" } else { "Enable" },
         );
     }
     if data["webhookEndpoints"].as_array().is_none_or(|a| a.is_empty()) {
@@ -129,6 +131,26 @@ pub async fn create_endpoint(
         Err((m, c)) if c == "FORBIDDEN" => refusal(&state, &who, (m, c)),
         Err((m, _)) => render_webhooks(&state, &who, None, Some(Created::Refused(&f, m))).await,
     }
+}
+
+pub async fn enable_endpoint(
+    state: State<AppState>,
+    headers: HeaderMap,
+    id: IdPath,
+    form: Form<super::CsrfForm>,
+) -> Response {
+    let q = "mutation($id: ID!) { updateWebhookEndpoint(id: $id, input: { enabled: true }) { id } }";
+    act(state, headers, id, form, q, "Endpoint enabled.").await
+}
+
+pub async fn disable_endpoint(
+    state: State<AppState>,
+    headers: HeaderMap,
+    id: IdPath,
+    form: Form<super::CsrfForm>,
+) -> Response {
+    let q = "mutation($id: ID!) { updateWebhookEndpoint(id: $id, input: { enabled: false }) { id } }";
+    act(state, headers, id, form, q, "Endpoint disabled.").await
 }
 
 pub async fn delete_endpoint(

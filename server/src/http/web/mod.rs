@@ -75,6 +75,8 @@ pub fn router() -> Router<AppState> {
         .route("/console/health", get(health::health))
         .route("/console/webhooks", get(activity::webhooks).post(activity::create_endpoint))
         .route("/console/webhooks/{id}/delete", post(activity::delete_endpoint))
+        .route("/console/webhooks/{id}/enable", post(activity::enable_endpoint))
+        .route("/console/webhooks/{id}/disable", post(activity::disable_endpoint))
         .route("/console/webhooks/{id}/test", post(activity::send_test))
         .route("/console/webhooks/deliveries/{id}/redeliver", post(activity::redeliver))
         .route("/console/audit", get(activity::audit))

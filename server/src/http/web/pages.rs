@@ -34,6 +34,11 @@ pub(super) fn t(v: &Value) -> String {
     }
 }
 
+/// The console's own files, pinned by SHA-384 like GraphiQL's (`integrity`): the
+/// browser runs only these exact bytes. A test recomputes them from the files.
+pub(super) const STYLE_PIN: &str = "sha384-P4EAr/B7WFe7CVVT7WFHgbTQgVV8ziwCP/THmSYeGaEFIpTyeoPz+l4PdgU3XSZM";
+pub(super) const LIVE_PIN: &str = "sha384-zEoqCeLHXIWczhleC/vJE3mflw9uHkiqSLJiXH+c/BGezpHjvPIhWCX3YZ9ojfao";
+
 pub(super) fn layout(who: Option<&SignedIn>, title: &str, body: &str) -> String {
     let nav = match who {
         None => String::new(),
@@ -52,7 +57,7 @@ pub(super) fn layout(who: Option<&SignedIn>, title: &str, body: &str) -> String 
     };
     format!(
         "<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>{} · Mooring console</title>\
-         <link rel=\"stylesheet\" href=\"/console/style.css\"></head><body><header><strong>Mooring</strong>{nav}</header>\
+         <link rel=\"stylesheet\" href=\"/console/style.css\" integrity=\"{STYLE_PIN}\"></head><body><header><strong>Mooring</strong>{nav}</header>\
          <main><h1>{}</h1>{body}</main></body></html>\n",
         esc(title),
         esc(title)
@@ -199,7 +204,7 @@ pub async fn transactions(State(state): State<AppState>, headers: HeaderMap, par
 <label for="min">Amount from</label><input id="min" name="min" value="{}" inputmode="decimal">
 <label for="max">Amount to</label><input id="max" name="max" value="{}" inputmode="decimal">
 <label for="customer">Customer id (sender or receiver)</label><input id="customer" name="customer" value="{}" size="40"> <button type="submit">Filter</button></form>
-<p>{} transactions</p><table><thead><tr><th>Id</th><th>Status</th><th>Amount</th><th>Sending anchor</th><th>Created</th></tr></thead><tbody id="transactions">{rows}</tbody></table>{next}<script src="/console/live.js" defer></script>"#,
+<p>{} transactions</p><table><thead><tr><th>Id</th><th>Status</th><th>Amount</th><th>Sending anchor</th><th>Created</th></tr></thead><tbody id="transactions">{rows}</tbody></table>{next}<script src="/console/live.js" integrity="{LIVE_PIN}" defer></script>"#,
         value(&params.from),
         value(&params.to),
         value(&params.sender),
@@ -209,4 +214,19 @@ pub async fn transactions(State(state): State<AppState>, headers: HeaderMap, par
         t(&data["transactions"]["totalCount"])
     );
     who.respond(&state, StatusCode::OK, layout(Some(&who), "Transactions", &body))
+}
+
+#[cfg(test)]
+mod tests {
+    use base64::Engine;
+    use sha2::{Digest, Sha384};
+
+    #[test]
+    fn the_console_files_match_their_pins() {
+        let pin = |bytes: &str| {
+            format!("sha384-{}", base64::engine::general_purpose::STANDARD.encode(Sha384::digest(bytes)))
+        };
+        assert_eq!(super::STYLE_PIN, pin(include_str!("style.css")));
+        assert_eq!(super::LIVE_PIN, pin(include_str!("live.js")));
+    }
 }
