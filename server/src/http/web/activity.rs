@@ -116,10 +116,7 @@ pub async fn create_endpoint(
     headers: HeaderMap,
     Form(f): Form<Vec<(String, String)>>,
 ) -> Response {
-    let who = signed_in_or_sign_in!(state, headers);
-    if !who.csrf_ok(value(&f, "csrf")) {
-        return forbidden_csrf();
-    }
+    let who = super::pages::signed_in_with_form!(state, headers, f);
     let types: Vec<&str> = f.iter().filter(|(k, _)| k == "event_types").map(|(_, v)| v.as_str()).collect();
     let q = "mutation($i: WebhookEndpointInput!) { createWebhookEndpoint(input: $i) { secret } }";
     let vars = json!({ "i": { "url": value(&f, "url"), "eventTypes": types } });

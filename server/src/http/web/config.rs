@@ -205,10 +205,7 @@ pub async fn upsert_asset(
     headers: HeaderMap,
     Form(f): Form<Vec<(String, String)>>,
 ) -> Response {
-    let who = signed_in_or_sign_in!(state, headers);
-    if !who.csrf_ok(value(&f, "csrf")) {
-        return forbidden_csrf();
-    }
+    let who = super::pages::signed_in_with_form!(state, headers, f);
     let or = |name: &str, default: &str| {
         Some(value(&f, name)).filter(|v| !v.is_empty()).unwrap_or(default).to_string()
     };

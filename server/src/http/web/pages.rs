@@ -112,6 +112,19 @@ macro_rules! signed_in_or_sign_in {
 }
 pub(super) use signed_in_or_sign_in;
 
+/// The signed-in caller for a posted form (as pairs, `web::form`) whose CSRF token is
+/// the session's; otherwise the sign-in page, a 429 or a 403.
+macro_rules! signed_in_with_form {
+    ($state:expr, $headers:expr, $form:expr) => {{
+        let who = super::pages::signed_in_or_sign_in!($state, $headers);
+        if !who.csrf_ok(super::form::value(&$form, "csrf")) {
+            return super::pages::forbidden_csrf();
+        }
+        who
+    }};
+}
+pub(super) use signed_in_with_form;
+
 const STATUSES: [&str; 10] = [
     "PENDING_SENDER",
     "PENDING_STELLAR",

@@ -8,7 +8,7 @@ use axum::response::{IntoResponse, Response};
 use serde_json::{Value, json};
 
 use super::form::{Control, Field, FormView, opt, value};
-use super::pages::{esc, forbidden_csrf, layout, refusal, signed_in_or_sign_in, t};
+use super::pages::{esc, layout, refusal, signed_in_or_sign_in, t};
 use super::settings::{coded, outcome_status, saved};
 use super::{IdPath, SignedIn};
 use crate::state::AppState;
@@ -210,10 +210,7 @@ pub async fn set_offchain(
     headers: HeaderMap,
     Form(f): Form<Sent>,
 ) -> Response {
-    let who = signed_in_or_sign_in!(state, headers);
-    if !who.csrf_ok(value(&f, "csrf")) {
-        return forbidden_csrf();
-    }
+    let who = super::pages::signed_in_with_form!(state, headers, f);
     let methods: Vec<Value> = list(value(&f, "delivery_methods"), '\n')
         .iter()
         .map(|l| {
@@ -236,10 +233,7 @@ pub async fn set_corridor(
     headers: HeaderMap,
     Form(f): Form<Sent>,
 ) -> Response {
-    let who = signed_in_or_sign_in!(state, headers);
-    if !who.csrf_ok(value(&f, "csrf")) {
-        return forbidden_csrf();
-    }
+    let who = super::pages::signed_in_with_form!(state, headers, f);
     let or_zero = |name: &str| Some(value(&f, name)).filter(|v| !v.is_empty()).unwrap_or("0").to_string();
     let input = json!({
         "sellAsset": value(&f, "sell_asset"),
@@ -263,20 +257,14 @@ pub async fn set_rate(
     id: IdPath,
     Form(f): Form<Sent>,
 ) -> Response {
-    let who = signed_in_or_sign_in!(state, headers);
-    if !who.csrf_ok(value(&f, "csrf")) {
-        return forbidden_csrf();
-    }
+    let who = super::pages::signed_in_with_form!(state, headers, f);
     let q = "mutation($c: ID!, $r: String!) { setCorridorRate(corridorId: $c, rate: $r) { id } }";
     let form = format!("rate-{}", id.0);
     written(&state, &who, &form, &f, q, json!({ "c": id.0, "r": value(&f, "rate") })).await
 }
 
 pub async fn set_policy(State(state): State<AppState>, headers: HeaderMap, Form(f): Form<Sent>) -> Response {
-    let who = signed_in_or_sign_in!(state, headers);
-    if !who.csrf_ok(value(&f, "csrf")) {
-        return forbidden_csrf();
-    }
+    let who = super::pages::signed_in_with_form!(state, headers, f);
     let q = "mutation($p: ExpiredQuotePolicy!) { setExpiredQuotePolicy(policy: $p) { id } }";
     written(&state, &who, "policy", &f, q, json!({ "p": value(&f, "policy") })).await
 }

@@ -8,7 +8,7 @@ use axum::response::{IntoResponse, Response};
 use serde_json::{Value, json};
 
 use super::form::{Control, Field, FormView, opt, value};
-use super::pages::{esc, forbidden_csrf, layout, refusal, signed_in_or_sign_in, t};
+use super::pages::{esc, layout, refusal, signed_in_or_sign_in, t};
 use super::{ListParams, SignedIn};
 use crate::state::AppState;
 
@@ -67,10 +67,7 @@ pub async fn update_settings(
     headers: HeaderMap,
     Form(f): Form<Sent>,
 ) -> Response {
-    let who = signed_in_or_sign_in!(state, headers);
-    if !who.csrf_ok(value(&f, "csrf")) {
-        return forbidden_csrf();
-    }
+    let who = super::pages::signed_in_with_form!(state, headers, f);
     let expiry = match value(&f, "transaction_expiry_secs") {
         "" => Value::Null,
         n => match n.parse::<i64>() {
@@ -210,10 +207,7 @@ pub async fn set_customer_type(
     headers: HeaderMap,
     Form(f): Form<Sent>,
 ) -> Response {
-    let who = signed_in_or_sign_in!(state, headers);
-    if !who.csrf_ok(value(&f, "csrf")) {
-        return forbidden_csrf();
-    }
+    let who = super::pages::signed_in_with_form!(state, headers, f);
     let fields = match parse_fields(value(&f, "fields")) {
         Ok(fields) => fields,
         Err(why) => return render_types(&state, &who, None, Some(&f), Some(Err(why))).await,
