@@ -11,6 +11,7 @@
 #   bash bench/writes.sh            # SQLite + in-process stores
 #   PG=1 bash bench/writes.sh       # PostgreSQL (a fresh database, dropped after)
 #   BIN_DIR=… bash bench/writes.sh  # a prebuilt mooring + bench-helper
+#   ONLY=transactions NO_STATEMENTS=1 NO_PERF=1 bash bench/writes.sh  # one kind's throughput
 set -euo pipefail
 cd "$(dirname "$0")/.."
 DURATION=${DURATION:-10s}
@@ -18,6 +19,7 @@ CONNECTIONS=${CONNECTIONS:-16}
 COUNT=${COUNT:-50}
 PORT=18100
 HORIZON_PORT=18101
+METRICS_PORT=18102
 BASE="http://localhost:$PORT"
 out=target/bench
 mkdir -p "$out"
@@ -44,7 +46,7 @@ trap cleanup EXIT
 "$bin/bench-helper" horizon --port $HORIZON_PORT & pids+=($!)
 read -r SECRET ACCOUNT < <("$bin/bench-helper" keygen)
 export MOORING_BIND=127.0.0.1:$PORT MOORING_DEMO_HORIZON_URL=http://127.0.0.1:$HORIZON_PORT MOORING_DEMO_RPC_URL= \
-  MOORING_DEMO_SENDERS=$ACCOUNT MOORING_RATE_LIMIT_PER_SECOND=1000000 MOORING_RATE_LIMIT_BURST=1000000 \
+  MOORING_DEMO_SENDERS=$ACCOUNT MOORING_METRICS_BIND=127.0.0.1:$METRICS_PORT MOORING_RATE_LIMIT_PER_SECOND=1000000 MOORING_RATE_LIMIT_BURST=1000000 \
   MOORING_RATE_LIMIT_AUTH_PER_SECOND=1000000 MOORING_RATE_LIMIT_AUTH_BURST=1000000 \
   MOORING_RATE_LIMIT_WRITE_PER_SECOND=1000000 MOORING_RATE_LIMIT_WRITE_BURST=1000000 \
   MOORING_TENANT_RATE_LIMIT_PER_SECOND=1000000 MOORING_TENANT_RATE_LIMIT_BURST=1000000
@@ -98,11 +100,22 @@ ticks() {
 }
 all_ticks() { awk '/^cpu / {print $2+$3+$4+$7+$8}' /proc/stat; }
 
-KINDS=("POST /sep31/transactions|POST|/sep31/transactions|TX_BODY"
-       "POST /sep38/quote|POST|/sep38/quote|QUOTE_BODY"
-       "PUT /kyc/customer|PUT|/kyc/customer|KYC_BODY")
+KINDS=()
+for kind in "POST /sep31/transactions|POST|/sep31/transactions|TX_BODY" \
+            "POST /sep38/quote|POST|/sep38/quote|QUOTE_BODY" \
+            "PUT /kyc/customer|PUT|/kyc/customer|KYC_BODY"; do
+  [[ $kind == *"${ONLY:-}"* ]] && KINDS+=("$kind")
+done
+
+# New transactions per database transaction so far (group commit), from /metrics.
+batch_size() {
+  curl -fs "http://127.0.0.1:$METRICS_PORT/metrics" | awk '
+    /^mooring_transaction_create_batch_size_sum/ {s=$2} /^mooring_transaction_create_batch_size_count/ {c=$2}
+    END {if (c > 0) printf "%.0f %.0f\n", s, c; else print "0 0"}'
+}
 
 echo "backend: $backend, $(nproc) cores"
+if [ -z "${NO_STATEMENTS:-}" ]; then
 echo "== statements per request ($COUNT requests each, background jobs slowed to 1 h)"
 start "warn,sqlx::query=trace" MOORING_CONFIG_POLL_MS=1h MOORING_OUTBOX_POLL_MS=1h MOORING_EXPIRY_SWEEP_MS=1h \
   MOORING_RATE_FEED_POLL_MS=1h MOORING_OFFBOARDING_PURGE_MS=1h MOORING_WATCHER_ENABLED=false MOORING_LOG_FORMAT=json
@@ -138,6 +151,7 @@ print(f"    {shown}")
 PY
 done
 stop
+fi
 
 echo "== throughput (wrk -t1 -c$CONNECTIONS -d$DURATION)"
 start warn
@@ -156,6 +170,7 @@ LUA
     profile=$!
   fi
   echo "--- $name"
+  read -r b0 n0 < <(batch_size)
   s0=$(ticks '^\(mooring\)$'); d0=$(ticks '^\(postgres\)$'); a0=$(all_ticks)
   wrk -t1 -c"$CONNECTIONS" -d"$DURATION" --latency -s "$work/req.lua" "$BASE$path" | grep -E "Requests/sec|50%|99%|Non-2xx|Socket errors"
   s1=$(ticks '^\(mooring\)$'); d1=$(ticks '^\(postgres\)$'); a1=$(all_ticks)
@@ -164,6 +179,10 @@ LUA
   secs=${DURATION%s}
   python3 -c "import sys; s,d,a=(float(x)/100/$secs for x in sys.argv[1:]); print(f'    CPU (cores): server {s:.2f}, PostgreSQL {d:.2f}, wrk and the rest {a-s-d:.2f}; busy {a:.2f} of $(nproc)')" \
     $((s1 - s0)) $((d1 - d0)) $((a1 - a0))
+  read -r b1 n1 < <(batch_size)
+  if [ "$path" = /sep31/transactions ] && [ "$n1" -gt "$n0" ]; then
+    echo "    group commit: $((b1 - b0)) transactions in $((n1 - n0)) commits, $(python3 -c "print(f'{($b1 - $b0) / ($n1 - $n0):.1f}')") a commit"
+  fi
   if [ -n "$profile" ]; then
     wait "$profile" || true
     perf report -q -i "$work/perf.data" --stdio --no-children --sort symbol --percent-limit 1.5 2>/dev/null \

@@ -98,6 +98,7 @@ pub(crate) async fn open_transaction(
 ) -> anyhow::Result<String> {
     let created = transactions::create(
         db,
+        &transactions::GroupCommit::start(db.clone()),
         tenant,
         owner,
         NewTransaction {

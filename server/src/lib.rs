@@ -219,6 +219,7 @@ pub async fn start_with_metrics(
         graphql,
         graphql_introspection,
         cfg: Arc::new(cfg),
+        new_transactions: mooring_anchor::transactions::GroupCommit::start(db.clone()),
         db,
         tenants,
         nonces,

@@ -14,7 +14,7 @@ use axum::middleware::Next;
 use axum::response::Response;
 use axum::routing::get;
 use dashmap::DashMap;
-use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusHandle};
+use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 
@@ -32,6 +32,11 @@ pub fn handle() -> &'static PrometheusHandle {
     HANDLE.get_or_init(|| {
         let handle = PrometheusBuilder::new()
             .set_buckets(&BUCKETS)
+            .expect("buckets are not empty")
+            .set_buckets_for_metric(
+                Matcher::Full("mooring_transaction_create_batch_size".into()),
+                &[1.0, 2.0, 4.0, 8.0, 16.0, 32.0, 64.0],
+            )
             .expect("buckets are not empty")
             .install_recorder()
             .expect("no other metrics recorder in this process");

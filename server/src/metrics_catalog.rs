@@ -15,6 +15,11 @@ pub fn describe() {
         Unit::Seconds,
         "Time to answer an HTTP request, by route and tenant."
     );
+    describe_histogram!(
+        "mooring_transaction_create_batch_size",
+        Unit::Count,
+        "New SEP-31 transactions committed per database transaction (group commit)."
+    );
     describe_counter!("mooring_sep10_challenges_total", "SEP-10 challenges issued, by tenant.");
     describe_counter!("mooring_sep10_tokens_total", "SEP-10 token exchanges, by tenant and outcome.");
     describe_counter!("mooring_sep38_quotes_total", "SEP-38 firm quotes given, by tenant.");

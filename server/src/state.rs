@@ -35,6 +35,8 @@ impl std::ops::Deref for AppState {
 pub struct Shared {
     pub cfg: Arc<Config>,
     pub db: DatabaseConnection,
+    /// New SEP-31 transactions, committed together when they arrive together.
+    pub new_transactions: mooring_anchor::transactions::GroupCommit,
     pub tenants: Arc<Directory>,
     /// Opens what is sealed under the master key (webhook secrets, at send time).
     pub master_key: mooring_tenants::MasterKey,

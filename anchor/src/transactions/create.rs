@@ -2,7 +2,7 @@
 //! sending anchor's customers, its fee, and a memo unique within the tenant; retries
 //! with the same `Idempotency-Key` answer with the first result.
 
-use chrono::{Duration, Utc};
+use chrono::{Duration, SubsecRound, Utc};
 use mooring_entities::json_columns::FeeParts;
 use mooring_entities::transaction;
 use mooring_stellar::Amount;
@@ -14,6 +14,7 @@ use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection
 use serde_json::{Map, Value};
 use uuid::Uuid;
 
+use super::group_commit::{GroupCommit, Inserted};
 use super::query::owned_by;
 use super::transition::{Hooks, record_event};
 use crate::Owner;
@@ -201,6 +202,7 @@ fn missing_fields(asset: &Asset, given: &Map<String, Value>) -> AnchorResult<()>
 /// with a memo unique within the tenant.
 pub async fn create(
     db: &DatabaseConnection,
+    commits: &GroupCommit,
     tenant: &Tenant,
     owner: &Owner,
     new: NewTransaction,
@@ -264,52 +266,69 @@ pub async fn create(
     };
     let memo_type = asset.memo_type;
 
-    let now = Utc::now();
+    // Microseconds, as both databases keep it: the row answered is the row stored.
+    let now = Utc::now().trunc_subsecs(6);
     // A quoted transaction waits for funds at least as long as its quote lasts.
     let expires_at = (now + expiry).max(terms.quote.as_ref().map_or(now, |q| q.expires_at));
+    let row = |id: Uuid| transaction::ActiveModel {
+        id: Set(id),
+        tenant_id: Set(tenant.id),
+        sa_account: Set(owner.sa_account.clone()),
+        sa_memo: Set(owner.memo.clone()),
+        asset_code: Set(asset.code.clone()),
+        asset_issuer: Set(asset.issuer.clone()),
+        amount_in: Set(new.amount.0),
+        amount_fee: Set(terms.fee.0),
+        amount_out: Set(terms.amount_out.0),
+        fee_details: Set(terms.fee_details.clone()),
+        status: Set(Status::PendingSender),
+        status_message: Set(None),
+        funding_method: Set(new.funding_method.clone()),
+        sender_id: Set(new.sender_id),
+        receiver_id: Set(new.receiver_id),
+        stellar_account_id: Set(tenant.distribution_account.clone()),
+        stellar_memo_type: Set(memo_type),
+        stellar_memo: Set(memo_type.generate()),
+        refund_memo: Set(refund_memo.as_ref().map(|(m, _)| m.clone())),
+        refund_memo_type: Set(refund_memo.as_ref().map(|(_, t)| *t)),
+        lang: Set(new.lang.clone()),
+        fields: Set(crate::sealed::seal_fields(&tenant.data_key, tenant.id, id, &new.fields)),
+        required_info_message: Set(None),
+        required_info_updates: Set(None),
+        stellar_transaction_id: Set(None),
+        external_transaction_id: Set(None),
+        callback_url: Set(None),
+        idempotency_key: Set(new.idempotency_key.clone()),
+        request_hash: Set(Some(request_hash.clone())),
+        started_at: Set(now),
+        updated_at: Set(now),
+        completed_at: Set(None),
+        expires_at: Set(expires_at),
+        quote_id: Set(terms.quote.as_ref().map(|q| q.id)),
+        amount_out_asset: Set(terms.amount_out_asset.clone()),
+        quote_expires_at: Set(terms.quote.as_ref().map(|q| q.expires_at)),
+        held_reason: Set(None),
+    };
+    let actor = Actor::SendingAnchor(owner.sa_account.clone());
+    // Unquoted, the common case: committed together with the others arriving now. A
+    // quote's claim can fail after the insert, which only a transaction of its own can
+    // undo, so a quoted one goes alone.
+    if terms.quote.is_none() {
+        match commits.insert(row(Uuid::new_v4()), actor.clone(), Hooks::of(tenant)).await? {
+            Inserted::Row(created) => return Ok(Created { transaction: *created, replayed: false }),
+            Inserted::Clash => {
+                if let Some(key) = &new.idempotency_key
+                    && let Some(existing) = by_idempotency_key(db, owner, key).await?
+                {
+                    return replay(existing, &request_hash);
+                }
+            }
+        }
+    }
+    // Alone: a quoted transaction, or a new memo after a clash.
     for _ in 0..5 {
-        let id = Uuid::new_v4();
-        let model = transaction::ActiveModel {
-            id: Set(id),
-            tenant_id: Set(tenant.id),
-            sa_account: Set(owner.sa_account.clone()),
-            sa_memo: Set(owner.memo.clone()),
-            asset_code: Set(asset.code.clone()),
-            asset_issuer: Set(asset.issuer.clone()),
-            amount_in: Set(new.amount.0),
-            amount_fee: Set(terms.fee.0),
-            amount_out: Set(terms.amount_out.0),
-            fee_details: Set(terms.fee_details.clone()),
-            status: Set(Status::PendingSender),
-            status_message: Set(None),
-            funding_method: Set(new.funding_method.clone()),
-            sender_id: Set(new.sender_id),
-            receiver_id: Set(new.receiver_id),
-            stellar_account_id: Set(tenant.distribution_account.clone()),
-            stellar_memo_type: Set(memo_type),
-            stellar_memo: Set(memo_type.generate()),
-            refund_memo: Set(refund_memo.as_ref().map(|(m, _)| m.clone())),
-            refund_memo_type: Set(refund_memo.as_ref().map(|(_, t)| *t)),
-            lang: Set(new.lang.clone()),
-            fields: Set(crate::sealed::seal_fields(&tenant.data_key, tenant.id, id, &new.fields)),
-            required_info_message: Set(None),
-            required_info_updates: Set(None),
-            stellar_transaction_id: Set(None),
-            external_transaction_id: Set(None),
-            callback_url: Set(None),
-            idempotency_key: Set(new.idempotency_key.clone()),
-            request_hash: Set(Some(request_hash.clone())),
-            started_at: Set(now),
-            updated_at: Set(now),
-            completed_at: Set(None),
-            expires_at: Set(expires_at),
-            quote_id: Set(terms.quote.as_ref().map(|q| q.id)),
-            amount_out_asset: Set(terms.amount_out_asset.clone()),
-            quote_expires_at: Set(terms.quote.as_ref().map(|q| q.expires_at)),
-            held_reason: Set(None),
-        };
         let txn = mooring_entities::begin_write(db).await?;
-        match model.insert(&txn).await {
+        match row(Uuid::new_v4()).insert(&txn).await {
             Ok(created) => {
                 if let Some(quote) = &terms.quote
                     && let Err(e) = quotes::claim_in(&txn, &account, quote.id, created.id).await
@@ -317,16 +336,8 @@ pub async fn create(
                     txn.rollback().await?;
                     return Err(e);
                 }
-                record_event(
-                    &txn,
-                    &created,
-                    None,
-                    Status::PendingSender,
-                    &Actor::SendingAnchor(owner.sa_account.clone()),
-                    None,
-                    Hooks::of(tenant),
-                )
-                .await?;
+                record_event(&txn, &created, None, Status::PendingSender, &actor, None, Hooks::of(tenant))
+                    .await?;
                 txn.commit().await?;
                 return Ok(Created { transaction: created, replayed: false });
             }

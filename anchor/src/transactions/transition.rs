@@ -30,6 +30,18 @@ pub(super) async fn record_event(
     message: Option<&str>,
     hooks: Hooks,
 ) -> AnchorResult<()> {
+    event_row(t, from, to, actor, message).insert(db).await?;
+    Ok(after_event(db, t, from, to, actor, message, hooks).await?)
+}
+
+/// The event row of a status change (`from` is `None` for a new transaction).
+pub(super) fn event_row(
+    t: &transaction::Model,
+    from: Option<Status>,
+    to: Status,
+    actor: &Actor,
+    message: Option<&str>,
+) -> transaction_event::ActiveModel {
     transaction_event::ActiveModel {
         id: Set(Uuid::new_v4()),
         tenant_id: Set(t.tenant_id),
@@ -40,27 +52,36 @@ pub(super) async fn record_event(
         actor: Set(actor.to_string()),
         message: Set(message.map(str::to_string)),
     }
-    .insert(db)
-    .await?;
+}
+
+/// What follows a change's event row in its database transaction: the tenant's
+/// webhook outbox rows (when it may have endpoints), and the transition counter.
+pub(super) async fn after_event(
+    db: &impl ConnectionTrait,
+    t: &transaction::Model,
+    from: Option<Status>,
+    to: Status,
+    actor: &Actor,
+    message: Option<&str>,
+    hooks: Hooks,
+) -> Result<(), DbErr> {
     let event =
         if from.is_none() { EventType::TransactionCreated } else { EventType::TransactionStatusChanged };
-    if hooks == Hooks::NoneEnabled {
-        count_transition(t, from, to);
-        return Ok(());
+    if hooks == Hooks::LookUp {
+        webhooks::emit(db, t.tenant_id, event, t.id, || TransactionEvent {
+            transaction: sep31(t, &[]),
+            from_status: from,
+            to_status: to,
+            actor: actor.to_string(),
+            message: message.map(str::to_string),
+            sending_anchor: t.sa_account.clone(),
+            sender_id: t.sender_id,
+            receiver_id: t.receiver_id,
+            stellar_memo_type: t.stellar_memo_type,
+            stellar_memo: t.stellar_memo.clone(),
+        })
+        .await?;
     }
-    webhooks::emit(db, t.tenant_id, event, t.id, || TransactionEvent {
-        transaction: sep31(t, &[]),
-        from_status: from,
-        to_status: to,
-        actor: actor.to_string(),
-        message: message.map(str::to_string),
-        sending_anchor: t.sa_account.clone(),
-        sender_id: t.sender_id,
-        receiver_id: t.receiver_id,
-        stellar_memo_type: t.stellar_memo_type,
-        stellar_memo: t.stellar_memo.clone(),
-    })
-    .await?;
     count_transition(t, from, to);
     Ok(())
 }

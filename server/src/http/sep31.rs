@@ -150,7 +150,9 @@ async fn create_transaction(
             .unwrap_or_else(|| i64::try_from(state.cfg.transaction_expiry_secs.as_secs()).unwrap_or(i64::MAX))
             .min(100 * 365 * 86_400),
     );
-    let created = transactions::create(&state.db, &ctx.tenant, &auth.owner(&ctx), new, expiry).await?;
+    let created =
+        transactions::create(&state.db, &state.new_transactions, &ctx.tenant, &auth.owner(&ctx), new, expiry)
+            .await?;
     let t = created.transaction;
     let response = PostTransactionResponse {
         id: t.id,

@@ -6,7 +6,7 @@ use mooring_anchor::transactions;
 use mooring_entities::{transaction, transaction_event};
 use mooring_stellar::sep31::Status;
 use reqwest::StatusCode;
-use sea_orm::{EntityTrait, PaginatorTrait};
+use sea_orm::{ConnectionTrait, EntityTrait, PaginatorTrait, TransactionTrait};
 use serde_json::{Value, json};
 use uuid::Uuid;
 
@@ -434,6 +434,101 @@ async fn idempotency_key_makes_retries_safe() {
     assert_ne!(second["stellar_memo"], first["stellar_memo"]);
     assert_eq!(transaction::Entity::find().count(&env.db).await.unwrap(), 2);
     app.stop().await;
+}
+
+/// Requests that arrive together are committed together (one database transaction for
+/// many), and each still gets exactly its own answer: its own id, memo and amount, one
+/// event each, and for two concurrent first requests with one `Idempotency-Key`, one
+/// transaction with the second answered as a replay.
+#[tokio::test]
+async fn transactions_arriving_together_commit_together_each_with_its_own_answer() {
+    let env = TestEnv::new().await;
+    let domain = unique_domain("a");
+    let t = env.tenant(&domain).await;
+    let app = env.start().await;
+    let sa = Sa::login(&app, &domain, &t.sender).await;
+    let sender = sa.accepted_customer("sep31-sender", "1").await;
+    let receiver = sa.accepted_customer("sep31-receiver", "2").await;
+    let body = |amount: u32| {
+        json!({
+            "amount": amount.to_string(), "asset_code": "SRT", "sender_id": sender, "receiver_id": receiver,
+            "fields": {"transaction": {"routing_number": "1", "account_number": "2"}},
+        })
+    };
+    // 12 without a key (amounts 20..=31), and 4 keys each sent twice at once (40..=43).
+    let requests: Vec<(Option<String>, u32)> = (0..12)
+        .map(|i| (None, 20 + i))
+        .chain((0..8).map(|i| (Some(format!("together-{}", i / 2)), 40 + i / 2)))
+        .collect();
+    let commits = app.server.state.new_transactions.clone();
+    let batches_before = commits.batches();
+
+    // Hold the writers back until all 20 are handed in: SQLite's write turn, or on
+    // PostgreSQL a lock the inserts wait for (reads go on).
+    let held = if env.database_url.starts_with("postgres") {
+        let txn = env.db.begin().await.unwrap();
+        txn.execute_unprepared("LOCK TABLE transactions IN EXCLUSIVE MODE").await.unwrap();
+        Held::Postgres(txn)
+    } else {
+        Held::Sqlite(mooring_entities::write_turn(&env.db).await.unwrap())
+    };
+    let sent: Vec<_> = requests
+        .iter()
+        .map(|(key, amount)| {
+            let mut req = sa.req(reqwest::Method::POST, "/sep31/transactions").json(&body(*amount));
+            if let Some(key) = key {
+                req = req.header("idempotency-key", key.as_str());
+            }
+            tokio::spawn(req.send())
+        })
+        .collect();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    while commits.in_flight() < requests.len() {
+        assert!(std::time::Instant::now() < deadline, "{} handed in", commits.in_flight());
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+    }
+    match held {
+        Held::Postgres(txn) => txn.rollback().await.unwrap(),
+        Held::Sqlite(turn) => drop(turn),
+    }
+
+    let mut answers = Vec::new();
+    for s in sent {
+        let r = s.await.unwrap().unwrap();
+        assert_eq!(r.status(), StatusCode::CREATED);
+        let replayed = r.headers().contains_key("idempotent-replayed");
+        answers.push((r.json::<Value>().await.unwrap(), replayed));
+    }
+    // A worker or two held a few while the rest waited; then the rest went in one.
+    let batches = commits.batches() - batches_before;
+    assert!(batches <= 3, "{batches} database transactions for 20 requests");
+
+    let mut ids = std::collections::HashSet::new();
+    for ((key, amount), (answer, replayed)) in requests.iter().zip(&answers) {
+        let id = answer["id"].as_str().unwrap();
+        let (status, got) = sa.get(&format!("/sep31/transactions/{id}")).await;
+        assert_eq!(status, StatusCode::OK);
+        assert_eq!(got["transaction"]["amount_in"], json!(amount.to_string()), "its own amount");
+        assert_eq!(got["transaction"]["stellar_memo"], answer["stellar_memo"], "its own memo");
+        if key.is_none() {
+            assert!(!replayed);
+        }
+        ids.insert(id.to_string());
+    }
+    // Each key: the same transaction for both, exactly one of them a replay.
+    for pair in answers[12..].chunks(2) {
+        assert_eq!(pair[0].0, pair[1].0);
+        assert!(pair[0].1 ^ pair[1].1, "one replay per key");
+    }
+    assert_eq!(ids.len(), 16);
+    assert_eq!(transaction::Entity::find().count(&env.db).await.unwrap(), 16);
+    assert_eq!(transaction_event::Entity::find().count(&env.db).await.unwrap(), 16, "one event each");
+    app.stop().await;
+}
+
+enum Held {
+    Postgres(sea_orm::DatabaseTransaction),
+    Sqlite(Option<tokio::sync::OwnedSemaphorePermit>),
 }
 
 #[tokio::test]

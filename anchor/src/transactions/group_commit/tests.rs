@@ -1,0 +1,194 @@
+//! Batches as they form under load, made deterministic: the test holds the database's
+//! write turn so the worker waits with its first request while the rest queue up.
+
+use std::time::Duration;
+
+use chrono::{SubsecRound, Utc};
+use mooring_entities::{transaction, transaction_event, write_turn};
+use mooring_migration::{Migrator, MigratorTrait};
+use mooring_stellar::memo::MemoType;
+use mooring_stellar::sep31::Status;
+use mooring_stellar::{Keypair, Network};
+use mooring_tenants::MasterKey;
+use mooring_tenants::admin::{NewTenant, create_tenant};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectOptions, Database, DatabaseConnection, EntityTrait,
+    IntoActiveModel, PaginatorTrait, QueryFilter,
+};
+use uuid::Uuid;
+
+use super::{GroupCommit, Inserted};
+use crate::Actor;
+use crate::transactions::transition::Hooks;
+
+async fn db() -> (DatabaseConnection, Uuid) {
+    // A file of its own: the writer gate is per database file.
+    let path = std::env::temp_dir().join(format!("mooring-group-commit-{}.db", Uuid::new_v4()));
+    let mut opts = ConnectOptions::new(format!("sqlite://{}?mode=rwc", path.display()));
+    opts.max_connections(4).sqlx_logging(false);
+    let db = Database::connect(opts).await.unwrap();
+    Migrator::up(&db, None).await.unwrap();
+    let tenant = create_tenant(
+        &db,
+        &MasterKey::generate(),
+        NewTenant {
+            name: "a".into(),
+            domains: vec!["a.example".into()],
+            network: Network::testnet(),
+            horizon_url: "https://horizon-testnet.stellar.org/".into(),
+            distribution_account: Some(Keypair::generate().public_key().to_string()),
+            org_name: None,
+            org_url: None,
+            org_description: None,
+        },
+    )
+    .await
+    .unwrap();
+    (db, tenant)
+}
+
+fn row(tenant: Uuid, key: Option<&str>) -> transaction::ActiveModel {
+    let now = Utc::now().trunc_subsecs(6);
+    transaction::Model {
+        id: Uuid::new_v4(),
+        tenant_id: tenant,
+        sa_account: "GSA".into(),
+        sa_memo: None,
+        asset_code: "SRT".into(),
+        asset_issuer: "GISSUER".into(),
+        amount_in: 100,
+        amount_fee: 1,
+        amount_out: 99,
+        fee_details: Default::default(),
+        status: Status::PendingSender,
+        status_message: None,
+        funding_method: None,
+        sender_id: None,
+        receiver_id: None,
+        stellar_account_id: "GDIST".into(),
+        stellar_memo_type: MemoType::Id,
+        stellar_memo: MemoType::Id.generate(),
+        refund_memo: None,
+        refund_memo_type: None,
+        lang: None,
+        fields: serde_json::json!({}),
+        required_info_message: None,
+        required_info_updates: None,
+        stellar_transaction_id: None,
+        external_transaction_id: None,
+        callback_url: None,
+        idempotency_key: key.map(str::to_string),
+        request_hash: None,
+        started_at: now,
+        updated_at: now,
+        completed_at: None,
+        expires_at: now,
+        quote_id: None,
+        amount_out_asset: None,
+        quote_expires_at: None,
+        held_reason: None,
+    }
+    .into_active_model()
+    .reset_all()
+}
+
+/// Sends `rows` in this order while the test holds the write turn; lets the worker go
+/// once all but the first (which the worker holds) are queued. Their outcomes, in order.
+async fn burst(
+    db: &DatabaseConnection,
+    commits: &GroupCommit,
+    rows: Vec<transaction::ActiveModel>,
+) -> Vec<Result<Inserted, sea_orm::DbErr>> {
+    let turn = write_turn(db).await.unwrap();
+    let mut sent = Vec::new();
+    for (i, row) in rows.into_iter().enumerate() {
+        let c = commits.clone();
+        sent.push(tokio::spawn(async move {
+            c.insert(row, Actor::SendingAnchor("GSA".into()), Hooks::NoneEnabled).await
+        }));
+        // In order: the first one is the worker's (it has begun its batch, and waits for
+        // the turn) before the next is sent; the others wait in the queue.
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+        while (commits.batches(), commits.in_flight()) != (1, i + 1) {
+            assert!(
+                tokio::time::Instant::now() < deadline,
+                "{} batches, {} in flight",
+                commits.batches(),
+                commits.in_flight()
+            );
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+    }
+    drop(turn);
+    let mut out = Vec::new();
+    for s in sent {
+        out.push(s.await.unwrap());
+    }
+    out
+}
+
+async fn events_of(db: &DatabaseConnection, id: Uuid) -> u64 {
+    transaction_event::Entity::find()
+        .filter(transaction_event::Column::TransactionId.eq(id))
+        .count(db)
+        .await
+        .unwrap()
+}
+
+#[tokio::test]
+async fn requests_waiting_together_share_one_commit_each_with_its_event() {
+    let (db, tenant) = db().await;
+    let commits = GroupCommit::start(db.clone());
+    let rows: Vec<_> = (0..6).map(|_| row(tenant, None)).collect();
+    let ids: Vec<Uuid> = rows.iter().map(|r| *r.id.as_ref()).collect();
+    let out = burst(&db, &commits, rows).await;
+    for (out, id) in out.into_iter().zip(&ids) {
+        let Ok(Inserted::Row(t)) = out else { panic!("not inserted") };
+        assert_eq!(t.id, *id);
+        assert_eq!(
+            *t,
+            transaction::Entity::find_by_id(*id).one(&db).await.unwrap().unwrap(),
+            "answered as stored"
+        );
+        assert_eq!(events_of(&db, *id).await, 1);
+    }
+    // The first alone (the worker held it while the test had the turn), the other five together.
+    assert_eq!(commits.batches(), 2);
+}
+
+#[tokio::test]
+async fn a_taken_key_skips_only_its_own_row() {
+    let (db, tenant) = db().await;
+    let commits = GroupCommit::start(db.clone());
+    let rows = vec![row(tenant, None), row(tenant, Some("k")), row(tenant, Some("k")), row(tenant, None)];
+    let ids: Vec<Uuid> = rows.iter().map(|r| *r.id.as_ref()).collect();
+    let out = burst(&db, &commits, rows).await;
+    assert!(matches!(out[0], Ok(Inserted::Row(_))));
+    assert!(matches!(out[1], Ok(Inserted::Row(_))), "the first with the key wins");
+    assert!(matches!(out[2], Ok(Inserted::Clash)), "the second with it is skipped");
+    assert!(matches!(out[3], Ok(Inserted::Row(_))), "and the rest of the batch is not");
+    assert!(transaction::Entity::find_by_id(ids[2]).one(&db).await.unwrap().is_none());
+    assert_eq!(events_of(&db, ids[2]).await, 0, "no event for the skipped row");
+    assert_eq!(events_of(&db, ids[3]).await, 1);
+    assert_eq!(commits.batches(), 2);
+}
+
+#[tokio::test]
+async fn a_failing_row_fails_alone_and_the_others_commit() {
+    let (db, tenant) = db().await;
+    let commits = GroupCommit::start(db.clone());
+    // A tenant that does not exist: the foreign key refuses the row, and with it the
+    // whole multi-row insert, which is then retried one row at a time.
+    let rows = vec![row(tenant, None), row(tenant, None), row(Uuid::new_v4(), None), row(tenant, None)];
+    let ids: Vec<Uuid> = rows.iter().map(|r| *r.id.as_ref()).collect();
+    let out = burst(&db, &commits, rows).await;
+    assert!(matches!(out[0], Ok(Inserted::Row(_))));
+    assert!(matches!(out[1], Ok(Inserted::Row(_))));
+    assert!(out[2].is_err(), "the failing row gets its own error");
+    assert!(matches!(out[3], Ok(Inserted::Row(_))));
+    assert_eq!(transaction::Entity::find().count(&db).await.unwrap(), 3);
+    assert_eq!(events_of(&db, ids[2]).await, 0);
+    for id in [ids[1], ids[3]] {
+        assert_eq!(events_of(&db, id).await, 1);
+    }
+}
