@@ -126,6 +126,11 @@ async fn work(db: DatabaseConnection, waiting: Arc<Mutex<mpsc::Receiver<Job>>>, 
         }
         batches.fetch_add(1, Ordering::Relaxed);
         metrics::histogram!("mooring_transaction_create_batch_size").record(jobs.len() as f64);
+        // Every batch takes the idempotency index's entries in the same order, so two
+        // batches on PostgreSQL holding each other's keys cannot deadlock (a retry sent
+        // twice at once would otherwise stall both for the deadlock timeout). Stable:
+        // of two rows with one key, the first to arrive still wins.
+        jobs.sort_by(|a, b| idempotency_entry(&a.row).cmp(&idempotency_entry(&b.row)));
         match commit(&db, &jobs).await {
             Ok(inserted) => {
                 for job in jobs.drain(..) {
@@ -166,6 +171,10 @@ fn outcome(inserted: Option<transaction::ActiveModel>) -> Result<Inserted, DbErr
         Some(row) => Ok(Inserted::Row(Box::new(row.try_into_model()?))),
         None => Ok(Inserted::Clash),
     }
+}
+
+fn idempotency_entry(row: &transaction::ActiveModel) -> (&Uuid, &str, Option<&str>) {
+    (row.tenant_id.as_ref(), row.sa_account.as_ref(), row.idempotency_key.as_ref().as_deref())
 }
 
 fn row_id(row: &transaction::ActiveModel) -> &Uuid {
