@@ -314,7 +314,7 @@ pub async fn create(
     // quote's claim can fail after the insert, which only a transaction of its own can
     // undo, so a quoted one goes alone.
     if terms.quote.is_none() {
-        match commits.insert(row(Uuid::new_v4()), actor.clone(), Hooks::of(tenant)).await? {
+        match commits.insert(row(Uuid::new_v4()), Hooks::of(tenant)).await? {
             Inserted::Row(created) => return Ok(Created { transaction: *created, replayed: false }),
             Inserted::Clash => {
                 if let Some(key) = &new.idempotency_key

@@ -82,7 +82,7 @@ pub(super) async fn after_event(
         })
         .await?;
     }
-    count_transition(t, from, to);
+    count_transition(&t.tenant_id, from, to);
     Ok(())
 }
 
@@ -104,9 +104,9 @@ impl Hooks {
 
 /// Counted when written: a batch that then rolls back (a lost lease) and is applied
 /// again counts twice; the event table is the exact record.
-fn count_transition(t: &transaction::Model, from: Option<Status>, to: Status) {
+pub(super) fn count_transition(tenant_id: &Uuid, from: Option<Status>, to: Status) {
     metrics::counter!("mooring_transaction_transitions_total",
-        "tenant" => t.tenant_id.to_string(), "from" => from.map_or("none", Status::as_str), "to" => to.as_str())
+        "tenant" => tenant_id.to_string(), "from" => from.map_or("none", Status::as_str), "to" => to.as_str())
     .increment(1);
 }
 

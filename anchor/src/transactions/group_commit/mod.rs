@@ -22,12 +22,14 @@ use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 
 use mooring_entities::{begin_write, transaction, transaction_event};
 use mooring_stellar::sep31::Status;
-use sea_orm::sea_query::OnConflict;
-use sea_orm::{DatabaseConnection, DbBackend, DbErr, EntityTrait, TryIntoModel};
+use sea_orm::sea_query::{OnConflict, PostgresQueryBuilder, Query};
+use sea_orm::{
+    ConnectionTrait, DatabaseConnection, DbBackend, DbErr, EntityTrait, QueryTrait, Statement, TryIntoModel,
+};
 use tokio::sync::{Mutex, mpsc, oneshot};
 use uuid::Uuid;
 
-use super::transition::{Hooks, after_event, event_row};
+use super::transition::{Hooks, after_event, count_transition, event_row};
 use crate::Actor;
 
 /// The most requests one database transaction carries: with 38 columns a row, 64 rows
@@ -49,8 +51,8 @@ pub(super) enum Inserted {
 }
 
 struct Job {
+    /// Created by the sending anchor whose row it is (`sa_account`).
     row: transaction::ActiveModel,
-    actor: Actor,
     hooks: Hooks,
     reply: oneshot::Sender<Result<Inserted, DbErr>>,
 }
@@ -65,13 +67,19 @@ pub struct GroupCommit {
 
 impl GroupCommit {
     /// Starts the workers on `db`: one on SQLite (it has one writer anyway), two
-    /// elsewhere, so one batch is gathered while the other commits.
+    /// elsewhere, so one batch is gathered while the other commits (measured on two
+    /// cores: one worker makes larger batches but waits on each commit; four or more
+    /// make smaller ones and more commits).
     pub fn start(db: DatabaseConnection) -> Self {
         let workers = if db.get_database_backend() == DbBackend::Sqlite { 1 } else { 2 };
+        Self::with_workers(db, workers)
+    }
+
+    pub fn with_workers(db: DatabaseConnection, workers: usize) -> Self {
         let (queue, waiting) = mpsc::channel(QUEUE);
         let waiting = Arc::new(Mutex::new(waiting));
         let batches = Arc::new(AtomicU64::new(0));
-        for _ in 0..workers {
+        for _ in 0..workers.max(1) {
             tokio::spawn(work(db.clone(), waiting.clone(), batches.clone()));
         }
         Self { queue, batches, in_flight: Default::default() }
@@ -89,19 +97,18 @@ impl GroupCommit {
         self.batches.load(Ordering::Relaxed)
     }
 
-    /// Inserts `row` (every column set) with its `created` event by `actor`, in a
-    /// transaction shared with whatever else is waiting, and answers after the commit.
+    /// Inserts `row` (every column set) with its `created` event by its sending anchor,
+    /// committed with whatever else is waiting, and answers after the commit.
     pub(super) async fn insert(
         &self,
         row: transaction::ActiveModel,
-        actor: Actor,
         hooks: Hooks,
     ) -> Result<Inserted, DbErr> {
         let (reply, answer) = oneshot::channel();
         let gone = || DbErr::Custom("the transaction writer stopped".into());
         self.in_flight.fetch_add(1, Ordering::SeqCst);
         let _answered = InFlight(&self.in_flight);
-        self.queue.send(Job { row, actor, hooks, reply }).await.map_err(|_| gone())?;
+        self.queue.send(Job { row, hooks, reply }).await.map_err(|_| gone())?;
         answer.await.map_err(|_| gone())?
     }
 }
@@ -181,9 +188,55 @@ fn row_id(row: &transaction::ActiveModel) -> &Uuid {
     row.id.as_ref()
 }
 
-/// One database transaction for `jobs`: the rows no unique key stops, their events and
-/// outbox rows. The ids of the rows inserted.
+/// Commits `jobs`: the rows no unique key stops, with their events (and outbox rows).
+/// The ids of the rows inserted.
 async fn commit(db: &DatabaseConnection, jobs: &[Job]) -> Result<Vec<Uuid>, DbErr> {
+    if db.get_database_backend() == DbBackend::Postgres && jobs.iter().all(|j| j.hooks == Hooks::NoneEnabled)
+    {
+        in_one_statement(db, jobs).await
+    } else {
+        in_one_transaction(db, jobs).await
+    }
+}
+
+/// PostgreSQL, no webhook endpoint to tell: the rows and their events are inserted by
+/// one statement (a data-modifying `WITH`), atomic on its own — one round trip a batch
+/// instead of four (BEGIN, two inserts, COMMIT).
+async fn in_one_statement(db: &DatabaseConnection, jobs: &[Job]) -> Result<Vec<Uuid>, DbErr> {
+    use transaction::Column;
+    // No conflict target: any unique index (memo, idempotency key, id) skips the row.
+    let mut rows = transaction::Entity::insert_many(jobs.iter().map(|j| j.row.clone()))
+        .on_conflict(OnConflict::new().do_nothing().to_owned())
+        .into_query();
+    rows.returning(Query::returning().columns([
+        Column::Id,
+        Column::TenantId,
+        Column::SaAccount,
+        Column::StartedAt,
+    ]));
+    let (rows, mut values) = rows.build(PostgresQueryBuilder);
+    values.0.push(Status::PendingSender.to_string().into());
+    // The event as `event_row` makes it: by the sending anchor whose transaction it is
+    // (`Actor::SendingAnchor`), at the transaction's start.
+    let sql = format!(
+        "WITH created AS ({rows}) \
+         INSERT INTO transaction_events (id, tenant_id, transaction_id, at, from_status, to_status, actor, message) \
+         SELECT gen_random_uuid(), tenant_id, id, started_at, NULL, ${status}, 'sending_anchor:' || sa_account, NULL \
+         FROM created RETURNING transaction_id",
+        status = values.0.len()
+    );
+    let inserted =
+        db.query_all_raw(Statement::from_sql_and_values(DbBackend::Postgres, sql, values.0)).await?;
+    let inserted: Vec<Uuid> =
+        inserted.iter().map(|r| r.try_get::<Uuid>("", "transaction_id")).collect::<Result<_, _>>()?;
+    for job in jobs.iter().filter(|j| inserted.contains(row_id(&j.row))) {
+        count_transition(job.row.tenant_id.as_ref(), None, Status::PendingSender);
+    }
+    Ok(inserted)
+}
+
+/// Elsewhere, or with endpoints to tell: one database transaction.
+async fn in_one_transaction(db: &DatabaseConnection, jobs: &[Job]) -> Result<Vec<Uuid>, DbErr> {
     let txn = begin_write(db).await?;
     // No conflict target: any unique index (memo, idempotency key, id) skips the row.
     let inserted: Vec<Uuid> = transaction::Entity::insert_many(jobs.iter().map(|j| j.row.clone()))
@@ -195,15 +248,16 @@ async fn commit(db: &DatabaseConnection, jobs: &[Job]) -> Result<Vec<Uuid>, DbEr
         .filter(|j| inserted.contains(row_id(&j.row)))
         .map(|j| Ok((j.row.clone().try_into_model()?, j)))
         .collect::<Result<_, DbErr>>()?;
+    let actor = |t: &transaction::Model| Actor::SendingAnchor(t.sa_account.clone());
     if !created.is_empty() {
         transaction_event::Entity::insert_many(
-            created.iter().map(|(t, j)| event_row(t, None, Status::PendingSender, &j.actor, None)),
+            created.iter().map(|(t, _)| event_row(t, None, Status::PendingSender, &actor(t), None)),
         )
         .exec_without_returning(&*txn)
         .await?;
     }
     for (t, j) in &created {
-        after_event(&*txn, t, None, Status::PendingSender, &j.actor, None, j.hooks).await?;
+        after_event(&*txn, t, None, Status::PendingSender, &actor(t), None, j.hooks).await?;
     }
     txn.commit().await?;
     Ok(inserted)
