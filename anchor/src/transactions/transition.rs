@@ -104,7 +104,7 @@ impl Hooks {
 
 /// Counted when written: a batch that then rolls back (a lost lease) and is applied
 /// again counts twice; the event table is the exact record.
-pub(super) fn count_transition(tenant_id: &Uuid, from: Option<Status>, to: Status) {
+fn count_transition(tenant_id: &Uuid, from: Option<Status>, to: Status) {
     metrics::counter!("mooring_transaction_transitions_total",
         "tenant" => tenant_id.to_string(), "from" => from.map_or("none", Status::as_str), "to" => to.as_str())
     .increment(1);

@@ -1,8 +1,7 @@
 //! Batches as they form under load, made deterministic: the test holds the writers back
 //! (SQLite's write turn; on PostgreSQL a lock the insert waits for) so the worker waits
 //! with its first request while the rest queue up. On SQLite, and on PostgreSQL as well
-//! when `MOORING_TEST_DATABASE_URL` is set (as CI does): PostgreSQL commits a batch
-//! without webhooks in one statement, so both ways are covered.
+//! when `MOORING_TEST_DATABASE_URL` is set (as CI does).
 
 use std::time::Duration;
 
