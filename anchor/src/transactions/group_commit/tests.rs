@@ -102,46 +102,19 @@ async fn hold(db: &DatabaseConnection) -> Hold {
     }
 }
 
+/// A new transaction of `tenant`'s (from the unit tests' fixture), with a memo of its
+/// own and `key`, at microseconds as stored.
 fn row(tenant: Uuid, key: Option<&str>) -> transaction::ActiveModel {
     let now = Utc::now().trunc_subsecs(6);
     transaction::Model {
-        id: Uuid::new_v4(),
         tenant_id: tenant,
         sa_account: "GSA".into(),
-        sa_memo: None,
-        asset_code: "SRT".into(),
-        asset_issuer: "GISSUER".into(),
-        amount_in: 100,
-        amount_fee: 1,
-        amount_out: 99,
-        fee_details: Default::default(),
-        status: Status::PendingSender,
-        status_message: None,
-        funding_method: None,
-        sender_id: None,
-        receiver_id: None,
-        stellar_account_id: "GDIST".into(),
-        stellar_memo_type: MemoType::Id,
         stellar_memo: MemoType::Id.generate(),
-        refund_memo: None,
-        refund_memo_type: None,
-        lang: None,
-        fields: serde_json::json!({}),
-        required_info_message: None,
-        required_info_updates: None,
-        stellar_transaction_id: None,
-        external_transaction_id: None,
-        callback_url: None,
         idempotency_key: key.map(str::to_string),
-        request_hash: None,
         started_at: now,
         updated_at: now,
-        completed_at: None,
         expires_at: now,
-        quote_id: None,
-        amount_out_asset: None,
-        quote_expires_at: None,
-        held_reason: None,
+        ..crate::fixtures::tx(Status::PendingSender, 100)
     }
     .into_active_model()
     .reset_all()
