@@ -241,6 +241,13 @@ async fn a_testnet_reset_on_horizon_starts_the_stream_again_without_double_payme
         .horizon
         .add_payment(&tx(&env, &before).await.stellar_account_id, &pay_for(&tx(&env, &before).await));
     wait_status(&env, &before, Status::PendingReceiver).await;
+    // A reset that keeps the ledger numbers is told by a ledger's hash: the stream must
+    // have checked one (every `reset_check_ms`) before the network starts again, or
+    // there is nothing to compare with (a race on a loaded machine, not a case).
+    eventually("the stream checked a ledger", async || {
+        mooring_anchor::ledger::checkpoint(&env.db, &env.horizon.url).await.unwrap().and_then(|c| c.ledger)
+    })
+    .await;
 
     // The network starts again: the same ledger numbers with other hashes, operation
     // ids from the start again — the next payment gets the id the last one had.
